@@ -1,0 +1,27 @@
+//! # bpi-core
+//!
+//! The pure heart of ecs-sqs-bpi: everything that decides how large the worker fleet should be, with no AWS SDK, no
+//! async runtime and no I/O, so every rule is proven by plain unit and property tests and reused unchanged by the
+//! worker, the Lambdas, the deploy scripts and the simulator.
+//!
+//! - [`message`]: the `{"id", "duration"}` message format and its strict parser.
+//! - [`backlog`]: ecsBPI, the backlog per task.
+//! - [`target`]: ecsTargetBPI = concurrency × latency / MPD.
+//! - [`mpd`]: MPD estimated from CloudWatch statistic sets.
+//! - [`decision`]: whether the updater should write the policy.
+//! - [`policy`]: the canonical scaling policy spec.
+//! - [`config`]: settings from environment variables, one struct per binary.
+
+pub mod backlog;
+pub mod config;
+pub mod decision;
+pub mod message;
+pub mod mpd;
+pub mod policy;
+pub mod target;
+
+pub use backlog::{BacklogCounting, QueueDepth, backlog_per_task};
+pub use decision::{UpdateDecision, UpdateReason, decide_update};
+pub use message::{Message, MessageError, MessageId, MessageLimits, parse_message};
+pub use mpd::{MpdEstimate, StatisticSet, estimate_mpd};
+pub use target::{MpdSource, TargetBpi, TargetSettings, TargetWarning, target_bpi};
