@@ -1,1 +1,24 @@
-pub fn x() {}
+//! # bpi-aws
+//!
+//! The one place ecs-sqs-bpi talks to AWS. Binaries build their clients here once ([`sdk_config`]), and reach each
+//! service through a small adapter that speaks `bpi-core`'s types, so the logic above never sees an SDK type:
+//!
+//! - [`sqs`]: queue resolution and depth (and, for the worker, receive/delete/visibility batches).
+//! - [`cloudwatch`]: statistic sets of `MsgProcessingDuration` written and read back.
+//! - [`autoscaling`]: the canonical policy written, read back and compared.
+//! - [`ecs`]: a service's task counts.
+//!
+//! Every failure is an [`AwsError`] that says which call failed and whether retrying can help.
+
+// Tests compare floats exactly on purpose: the expected values are exact.
+#![cfg_attr(test, allow(clippy::float_cmp))]
+
+pub mod autoscaling;
+pub mod cloudwatch;
+pub mod ecs;
+pub mod error;
+pub mod sdk_config;
+pub mod sqs;
+
+pub use error::{AwsError, ErrorKind};
+pub use sdk_config::{AwsClients, load_sdk_config, local_emulator_config};

@@ -93,6 +93,18 @@ fn config_error(name: &str, value: Option<String>, problem: impl Into<String>) -
     }
 }
 
+/// The variables as a Markdown table (the README's configuration tables are exactly this; a test checks it).
+pub fn markdown_table(docs: &[VarDoc]) -> String {
+    let mut table = String::from("| variable | default | meaning |\n| --- | --- | --- |\n");
+    for d in docs {
+        table.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            d.name, d.default, d.meaning
+        ));
+    }
+    table
+}
+
 /// Typed reads of variables with defaults and ranges.
 struct Reader<'a, E: EnvSource + ?Sized> {
     env: &'a E,
@@ -733,6 +745,22 @@ mod tests {
         ])
         .expect_err("max < min");
         assert_eq!(err.variable, "MAX_CAPACITY");
+    }
+
+    #[test]
+    fn the_readme_documents_every_variable_exactly() {
+        let readme = include_str!("../../../README.md");
+        for (binary, docs) in [
+            ("queue-processor", ProcessorConfig::variables()),
+            ("message-producer", ProducerConfig::variables()),
+            ("target-bpi-updater", UpdaterConfig::variables()),
+        ] {
+            let table = markdown_table(&docs);
+            assert!(
+                readme.contains(&table),
+                "README.md must hold the {binary} table exactly as generated:\n{table}"
+            );
+        }
     }
 
     #[test]

@@ -12,6 +12,9 @@
 //! - [`policy`]: the canonical scaling policy spec.
 //! - [`config`]: settings from environment variables, one struct per binary.
 
+// Tests compare floats exactly on purpose: the expected values are exact.
+#![cfg_attr(test, allow(clippy::float_cmp))]
+
 pub mod backlog;
 pub mod config;
 pub mod decision;

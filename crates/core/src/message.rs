@@ -251,7 +251,8 @@ mod tests {
     #[test]
     fn each_bad_body_has_its_own_typed_error() {
         use MessageError::*;
-        let cases: Vec<(&str, fn(&MessageError) -> bool)> = vec![
+        type Check = fn(&MessageError) -> bool;
+        let cases: Vec<(&str, Check)> = vec![
             ("", |e| matches!(e, Empty)),
             ("  \n", |e| matches!(e, Empty)),
             ("{not json", |e| matches!(e, InvalidJson(_))),

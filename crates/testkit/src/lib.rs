@@ -1,1 +1,165 @@
-pub fn x() {}
+//! # bpi-testkit
+//!
+//! Hands integration tests a running local AWS emulator (moto server on 127.0.0.1) and unique resource names, so
+//! tests talk to real AWS APIs over HTTP with the real SDK, run in parallel, and never reach beyond loopback.
+//!
+//! The emulator is found, in order: `BPI_EMULATOR_ENDPOINT` (set by `.ci/run`); the one `deploy/emulator.sh start`
+//! recorded in `<repo>/.emulator/endpoint` if it answers; otherwise `deploy/emulator.sh start` is run (it installs
+//! moto into `<repo>/.venv` on first use and is safe to call from parallel test processes). An emulator started this
+//! way keeps running after the tests; `deploy/emulator.sh stop` stops it.
+
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Environment variable that names an already running emulator.
+pub const ENDPOINT_VAR: &str = "BPI_EMULATOR_ENDPOINT";
+
+/// A running emulator.
+#[derive(Debug, Clone)]
+pub struct Emulator {
+    /// Its endpoint, e.g. `http://127.0.0.1:5000`. Always a loopback address.
+    pub endpoint: String,
+}
+
+impl Emulator {
+    /// The environment a child process (a worker binary, a script) needs to talk to this emulator.
+    pub fn child_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID", "test".to_string()),
+            ("AWS_SECRET_ACCESS_KEY", "test".to_string()),
+            ("AWS_REGION", "us-east-1".to_string()),
+        ]
+    }
+
+    /// The socket address of the endpoint.
+    pub fn addr(&self) -> SocketAddr {
+        socket_addr(&self.endpoint).unwrap_or_else(|| panic!("bad endpoint {}", self.endpoint))
+    }
+}
+
+/// The workspace root (where `deploy/emulator.sh` lives).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/testkit is two levels below the workspace root")
+        .to_path_buf()
+}
+
+/// The shared emulator: found or started once per test process. Panics with the reason if none can be had.
+pub fn emulator() -> &'static Emulator {
+    static EMULATOR: OnceLock<Emulator> = OnceLock::new();
+    EMULATOR.get_or_init(|| {
+        let endpoint = find_or_start().unwrap_or_else(|e| panic!("local AWS emulator: {e}"));
+        assert_loopback(&endpoint);
+        Emulator { endpoint }
+    })
+}
+
+fn find_or_start() -> Result<String, String> {
+    if let Ok(endpoint) = std::env::var(ENDPOINT_VAR) {
+        return if answers(&endpoint) {
+            Ok(endpoint)
+        } else {
+            Err(format!("{ENDPOINT_VAR}={endpoint} does not answer"))
+        };
+    }
+    let recorded = workspace_root().join(".emulator/endpoint");
+    if let Ok(endpoint) = std::fs::read_to_string(&recorded) {
+        let endpoint = endpoint.trim().to_string();
+        if answers(&endpoint) {
+            return Ok(endpoint);
+        }
+    }
+    let script = workspace_root().join("deploy/emulator.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .arg("start")
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{} start failed: {}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let endpoint = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    if answers(&endpoint) {
+        Ok(endpoint)
+    } else {
+        Err(format!(
+            "emulator.sh printed {endpoint:?}, which does not answer"
+        ))
+    }
+}
+
+fn socket_addr(endpoint: &str) -> Option<SocketAddr> {
+    let host_port = endpoint
+        .strip_prefix("http://")?
+        .split('/')
+        .next()?
+        .to_string();
+    host_port.to_socket_addrs().ok()?.next()
+}
+
+fn answers(endpoint: &str) -> bool {
+    socket_addr(endpoint)
+        .is_some_and(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok())
+}
+
+fn assert_loopback(endpoint: &str) {
+    let addr = socket_addr(endpoint).unwrap_or_else(|| panic!("bad endpoint {endpoint}"));
+    assert!(
+        addr.ip().is_loopback(),
+        "tests only ever talk to loopback; {endpoint} is not"
+    );
+}
+
+/// A name unique across parallel test processes and runs: `prefix-<pid>-<n>-<time>`, at most 80 characters of
+/// letters, digits and `-` (valid for SQS queues, ECS clusters and services, policies).
+pub fn unique_name(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let micros = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() % 1_000_000_000)
+        .unwrap_or(0);
+    let mut name = format!("{prefix}-{}-{n}-{micros}", std::process::id());
+    name.truncate(80);
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unique_names_differ_and_are_valid_queue_names() {
+        let a = unique_name("smoke");
+        let b = unique_name("smoke");
+        assert_ne!(a, b);
+        assert!(a.starts_with("smoke-"));
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        assert!(unique_name(&"x".repeat(100)).len() <= 80);
+    }
+
+    #[test]
+    fn endpoints_parse_to_socket_addresses() {
+        assert_eq!(
+            socket_addr("http://127.0.0.1:5000"),
+            Some("127.0.0.1:5000".parse().expect("addr"))
+        );
+        assert_eq!(socket_addr("https://127.0.0.1:5000"), None);
+    }
+}

@@ -1,0 +1,56 @@
+//! Smoke tests of every AWS service the project uses, against the local emulator (moto server) over HTTP with the
+//! real SDK clients. Each test creates its own uniquely named resources, so tests run in parallel.
+
+#![allow(clippy::float_cmp)] // exact expected values
+
+mod autoscaling;
+mod cloudwatch;
+mod ecs;
+mod sqs;
+
+use bpi_aws::{AwsClients, local_emulator_config};
+
+/// Clients pointed at the shared emulator (started on first use).
+pub async fn clients() -> AwsClients {
+    let emulator = bpi_testkit::emulator();
+    AwsClients::new(&local_emulator_config(&emulator.endpoint).await)
+}
+
+/// Creates an ECS cluster and a service of `desired` tasks in it; returns (cluster, service).
+pub async fn create_service(clients: &AwsClients, desired: i32) -> (String, String) {
+    let cluster = bpi_testkit::unique_name("cluster");
+    let service = bpi_testkit::unique_name("service");
+    clients
+        .ecs
+        .create_cluster()
+        .cluster_name(&cluster)
+        .send()
+        .await
+        .expect("create cluster");
+    let family = bpi_testkit::unique_name("family");
+    clients
+        .ecs
+        .register_task_definition()
+        .family(&family)
+        .container_definitions(
+            aws_sdk_ecs::types::ContainerDefinition::builder()
+                .name("worker")
+                .image("worker:test")
+                .memory(512)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("register task definition");
+    clients
+        .ecs
+        .create_service()
+        .cluster(&cluster)
+        .service_name(&service)
+        .task_definition(&family)
+        .desired_count(desired)
+        .send()
+        .await
+        .expect("create service");
+    (cluster, service)
+}
