@@ -46,6 +46,21 @@ impl DurationStats {
         self.sum_secs += secs;
     }
 
+    /// Adds another aggregate (e.g. one whose publication failed) to this one.
+    pub fn merge(&mut self, other: &DurationStats) {
+        if other.count == 0 {
+            return;
+        }
+        if self.count == 0 {
+            *self = *other;
+            return;
+        }
+        self.count += other.count;
+        self.sum_secs += other.sum_secs;
+        self.min_secs = self.min_secs.min(other.min_secs);
+        self.max_secs = self.max_secs.max(other.max_secs);
+    }
+
     /// Whether nothing was measured.
     pub fn is_empty(&self) -> bool {
         self.count == 0
@@ -219,5 +234,16 @@ mod tests {
                 max_secs: 3.5
             }
         );
+        let mut other = DurationStats::default();
+        other.record(10.0);
+        s.merge(&other);
+        s.merge(&DurationStats::default());
+        assert_eq!(
+            (s.count, s.sum_secs, s.min_secs, s.max_secs),
+            (4, 16.0, 0.5, 10.0)
+        );
+        let mut empty = DurationStats::default();
+        empty.merge(&other);
+        assert_eq!(empty, other);
     }
 }

@@ -17,6 +17,7 @@ pub mod autoscaling;
 pub mod cloudwatch;
 pub mod ecs;
 pub mod error;
+pub mod logging;
 pub mod sdk_config;
 pub mod sqs;
 

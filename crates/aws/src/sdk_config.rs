@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sqs::config::Credentials;
 
@@ -21,10 +22,20 @@ fn retry_config() -> RetryConfig {
         .with_max_backoff(Duration::from_secs(10))
 }
 
+/// Connect within 3 s; give up an attempt after 40 s (above the 20 s long poll), so a hung endpoint never hangs a
+/// caller: the attempt fails as a timeout and is retried.
+fn timeout_config() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(40))
+        .build()
+}
+
 /// The SDK configuration from the environment (`AWS_REGION`, credentials chain, `AWS_ENDPOINT_URL`, ...).
 pub async fn load_sdk_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .retry_config(retry_config())
+        .timeout_config(timeout_config())
         .load()
         .await
 }
@@ -43,6 +54,7 @@ pub async fn local_emulator_config(endpoint: &str) -> SdkConfig {
             "local-emulator",
         ))
         .retry_config(retry_config())
+        .timeout_config(timeout_config())
         .load()
         .await
 }

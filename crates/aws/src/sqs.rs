@@ -1,10 +1,33 @@
 //! SQS: resolving a queue and reading its depth. The worker's receive/delete/visibility batches live here too.
 
-use aws_sdk_sqs::types::QueueAttributeName;
+use aws_sdk_sqs::types::{
+    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry,
+    MessageSystemAttributeName, QueueAttributeName,
+};
 use bpi_core::QueueDepth;
 use bpi_core::config::QueueRef;
 
 use crate::error::AwsError;
+
+/// A message as received: what the worker needs of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    /// SQS's message id.
+    pub message_id: String,
+    /// The handle to delete it or change its visibility with.
+    pub receipt_handle: String,
+    /// The body.
+    pub body: String,
+    /// How many times it has been received, this time included.
+    pub receive_count: u32,
+}
+
+/// Entries of a batch call that failed, by their receipt handle, with the service's reason.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchFailures {
+    /// (receipt handle, error code, message) per failed entry.
+    pub failed: Vec<(String, String, String)>,
+}
 
 /// A resolved queue: its URL and name.
 #[derive(Debug, Clone)]
@@ -98,5 +121,126 @@ impl Queue {
             .ok_or_else(|| {
                 AwsError::other("sqs:GetQueueAttributes", "no VisibilityTimeout attribute")
             })
+    }
+
+    /// The queue's redrive policy (JSON), if it has one. Without one, a poison message is retried until the
+    /// retention period ends.
+    pub async fn redrive_policy(&self) -> Result<Option<String>, AwsError> {
+        let attrs = self
+            .attributes(&[QueueAttributeName::RedrivePolicy])
+            .await?;
+        Ok(attrs.get(&QueueAttributeName::RedrivePolicy).cloned())
+    }
+
+    /// Long-polls for up to `max` (1-10) messages, waiting up to `wait_secs` (0-20).
+    pub async fn receive(&self, max: u32, wait_secs: u32) -> Result<Vec<Received>, AwsError> {
+        let out = self
+            .client
+            .receive_message()
+            .queue_url(&self.url)
+            .max_number_of_messages(i32::try_from(max.clamp(1, 10)).unwrap_or(10))
+            .wait_time_seconds(i32::try_from(wait_secs.min(20)).unwrap_or(20))
+            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("sqs:ReceiveMessage", e))?;
+        Ok(out
+            .messages()
+            .iter()
+            .filter_map(|m| {
+                Some(Received {
+                    message_id: m.message_id()?.to_string(),
+                    receipt_handle: m.receipt_handle()?.to_string(),
+                    body: m.body().unwrap_or_default().to_string(),
+                    receive_count: m
+                        .attributes()
+                        .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(1),
+                })
+            })
+            .collect())
+    }
+
+    /// Deletes up to 10 messages in one call; reports the entries that failed.
+    pub async fn delete_batch(
+        &self,
+        receipt_handles: &[String],
+    ) -> Result<BatchFailures, AwsError> {
+        const OP: &str = "sqs:DeleteMessageBatch";
+        let mut entries = Vec::with_capacity(receipt_handles.len());
+        for (i, h) in receipt_handles.iter().enumerate() {
+            entries.push(
+                DeleteMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .receipt_handle(h)
+                    .build()
+                    .map_err(|e| AwsError::other(OP, e.to_string()))?,
+            );
+        }
+        let out = self
+            .client
+            .delete_message_batch()
+            .queue_url(&self.url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e))?;
+        Ok(failures(
+            receipt_handles,
+            out.failed().iter().map(|f| (f.id(), f.code(), f.message())),
+        ))
+    }
+
+    /// Sets the visibility timeout of up to 10 messages in one call: extends it (heartbeat) or, with 0, returns
+    /// the messages to the queue at once. Reports the entries that failed.
+    pub async fn change_visibility_batch(
+        &self,
+        receipt_handles: &[String],
+        visibility_timeout_secs: u32,
+    ) -> Result<BatchFailures, AwsError> {
+        const OP: &str = "sqs:ChangeMessageVisibilityBatch";
+        let secs = i32::try_from(visibility_timeout_secs.min(43_200)).unwrap_or(43_200);
+        let mut entries = Vec::with_capacity(receipt_handles.len());
+        for (i, h) in receipt_handles.iter().enumerate() {
+            entries.push(
+                ChangeMessageVisibilityBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .receipt_handle(h)
+                    .visibility_timeout(secs)
+                    .build()
+                    .map_err(|e| AwsError::other(OP, e.to_string()))?,
+            );
+        }
+        let out = self
+            .client
+            .change_message_visibility_batch()
+            .queue_url(&self.url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e))?;
+        Ok(failures(
+            receipt_handles,
+            out.failed().iter().map(|f| (f.id(), f.code(), f.message())),
+        ))
+    }
+}
+
+fn failures<'a>(
+    handles: &[String],
+    failed: impl Iterator<Item = (&'a str, &'a str, Option<&'a str>)>,
+) -> BatchFailures {
+    BatchFailures {
+        failed: failed
+            .filter_map(|(id, code, message)| {
+                let handle = handles.get(id.parse::<usize>().ok()?)?;
+                Some((
+                    handle.clone(),
+                    code.to_string(),
+                    message.unwrap_or_default().to_string(),
+                ))
+            })
+            .collect(),
     }
 }

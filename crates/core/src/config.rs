@@ -322,6 +322,10 @@ pub struct ProcessorConfig {
     pub delete_flush_millis: u32,
     /// Expiry of ECS task scale-in protection, minutes (1-2880).
     pub task_protection_minutes: u32,
+    /// Seconds of work held beyond the running messages (prefetch), at the recent mean duration.
+    pub prefetch_secs: f64,
+    /// The ECS agent endpoint (set by ECS on Fargate); task protection is used only when present.
+    pub ecs_agent_uri: Option<String>,
     /// Limits on message bodies.
     pub message_limits: MessageLimits,
     /// Names of the published metric.
@@ -340,7 +344,9 @@ impl ProcessorConfig {
             VarDoc { name: "SHUTDOWN_GRACE_SECS", default: "90", meaning: "seconds in-flight messages get to finish after SIGTERM; keep below the task's stopTimeout (0-3600)" },
             VarDoc { name: "DELETE_FLUSH_MILLIS", default: "100", meaning: "milliseconds completions are coalesced into one DeleteMessageBatch (0-10000)" },
             VarDoc { name: "TASK_PROTECTION_MINUTES", default: "60", meaning: "expiry of ECS task scale-in protection while busy (1-2880); used only where ECS_AGENT_URI is set" },
+            VarDoc { name: "PREFETCH_SECS", default: "2", meaning: "beyond the messages being processed, hold as many as the task starts within this many seconds at the recent mean duration (at most RECEIVE_BATCH_SIZE; 0 = no prefetch) (0-60)" },
             VarDoc { name: MAX_MESSAGE_DURATION_SECS, default: "900", meaning: "largest accepted message `duration`; longer ones go to the DLQ (0.001-43200)" },
+            VarDoc { name: "ECS_AGENT_URI", default: "set by ECS", meaning: "ECS agent endpoint; when set, the task is protected from scale-in while it holds messages" },
         ]);
         docs.extend(METRIC_DOCS);
         docs
@@ -358,6 +364,18 @@ impl ProcessorConfig {
             shutdown_grace_secs: r.number("SHUTDOWN_GRACE_SECS", 90, 0, 3600)?,
             delete_flush_millis: r.number("DELETE_FLUSH_MILLIS", 100, 0, 10_000)?,
             task_protection_minutes: r.number("TASK_PROTECTION_MINUTES", 60, 1, 2880)?,
+            prefetch_secs: r.number("PREFETCH_SECS", 2.0, 0.0, 60.0)?,
+            ecs_agent_uri: match r.raw("ECS_AGENT_URI") {
+                None => None,
+                Some(uri) if uri.trim().starts_with("http://") => Some(uri.trim().to_string()),
+                Some(uri) => {
+                    return Err(config_error(
+                        "ECS_AGENT_URI",
+                        Some(uri),
+                        "expected an http:// URL",
+                    ));
+                }
+            },
             message_limits: MessageLimits {
                 max_duration_secs: r.number(
                     MAX_MESSAGE_DURATION_SECS,

@@ -1,0 +1,95 @@
+//! Deletes completed messages in batches: completions are coalesced for a short moment (or until 10 are waiting)
+//! into one DeleteMessageBatch, instead of one call per message as the blueprint made (bug 10).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bpi_aws::sqs::Queue;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, sleep, sleep_until};
+
+use crate::backoff::Backoff;
+use crate::counters::Counters;
+
+/// SQS's batch limit.
+const BATCH: usize = 10;
+/// Attempts per batch before its messages are left to reappear (processed twice, never lost).
+const ATTEMPTS: u32 = 6;
+
+/// Hands completed messages' receipt handles to the deleting task. Dropping every `Deleter` flushes and ends it.
+#[derive(Debug, Clone)]
+pub struct Deleter {
+    tx: mpsc::UnboundedSender<String>,
+}
+
+impl Deleter {
+    /// Queues a completed message for deletion.
+    pub fn delete(&self, receipt_handle: String) {
+        // The task only ends once every sender is dropped, so the send cannot fail while `self` exists.
+        let _ = self.tx.send(receipt_handle);
+    }
+}
+
+/// Starts the deleting task: batches of up to 10, each sent at most `flush` after its first completion.
+pub fn spawn(queue: Queue, flush: Duration, counters: Arc<Counters>) -> (Deleter, JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+    let task = tokio::spawn(async move {
+        while let Some(first) = rx.recv().await {
+            let mut batch = vec![first];
+            let deadline = Instant::now() + flush;
+            while batch.len() < BATCH {
+                tokio::select! {
+                    next = rx.recv() => match next {
+                        Some(h) => batch.push(h),
+                        None => break,
+                    },
+                    _ = sleep_until(deadline) => break,
+                }
+            }
+            delete(&queue, batch, &counters).await;
+        }
+    });
+    (Deleter { tx }, task)
+}
+
+async fn delete(queue: &Queue, mut batch: Vec<String>, counters: &Counters) {
+    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
+    for _ in 0..ATTEMPTS {
+        Counters::bump(&counters.delete_requests);
+        match queue.delete_batch(&batch).await {
+            Ok(result) => {
+                Counters::add(
+                    &counters.deleted,
+                    (batch.len() - result.failed.len()) as u64,
+                );
+                let mut retry = Vec::new();
+                for (handle, code, message) in result.failed {
+                    if code.contains("ReceiptHandleIsInvalid") {
+                        tracing::warn!(
+                            code,
+                            message,
+                            "delete refused: the message was already handed to another receive"
+                        );
+                    } else {
+                        retry.push(handle);
+                    }
+                }
+                if retry.is_empty() {
+                    return;
+                }
+                batch = retry;
+            }
+            Err(e) if !e.kind.is_retryable() => {
+                tracing::error!(error = %e, messages = batch.len(), "delete failed; these messages will be processed again");
+                return;
+            }
+            Err(e) => tracing::warn!(error = %e, "delete failed; retrying"),
+        }
+        sleep(backoff.next_delay()).await;
+    }
+    tracing::error!(
+        messages = batch.len(),
+        "delete kept failing; these messages will reappear after the visibility timeout and be processed again"
+    );
+}

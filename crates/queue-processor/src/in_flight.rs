@@ -1,0 +1,139 @@
+//! The messages this task holds (received and not yet deleted or handed back), with their visibility deadlines.
+//!
+//! The heartbeat extends what is about to become visible again; shutdown hands back whatever is still held; and the
+//! busy/idle state derived from it drives ECS task scale-in protection.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+/// One held message.
+#[derive(Debug, Clone)]
+struct Held {
+    receipt_handle: String,
+    visible_at: Instant,
+}
+
+/// The held messages, keyed by SQS message id.
+#[derive(Debug)]
+pub struct InFlight {
+    held: Mutex<HashMap<String, Held>>,
+    busy: watch::Sender<bool>,
+}
+
+impl Default for InFlight {
+    fn default() -> Self {
+        InFlight {
+            held: Mutex::new(HashMap::new()),
+            busy: watch::channel(false).0,
+        }
+    }
+}
+
+impl InFlight {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Held>> {
+        // A panic while holding this lock cannot leave the map inconsistent (single inserts/removes): keep going.
+        self.held
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn publish_busy(&self, held: &HashMap<String, Held>) {
+        let busy = !held.is_empty();
+        self.busy
+            .send_if_modified(|b| std::mem::replace(b, busy) != busy);
+    }
+
+    /// Holds a message received now, visible again after `visibility`.
+    pub fn hold(&self, message_id: &str, receipt_handle: &str, visibility: Duration) {
+        let mut held = self.lock();
+        held.insert(
+            message_id.to_string(),
+            Held {
+                receipt_handle: receipt_handle.to_string(),
+                visible_at: Instant::now() + visibility,
+            },
+        );
+        self.publish_busy(&held);
+    }
+
+    /// Stops holding a message; returns its receipt handle.
+    pub fn release(&self, message_id: &str) -> Option<String> {
+        let mut held = self.lock();
+        let handle = held.remove(message_id).map(|h| h.receipt_handle);
+        self.publish_busy(&held);
+        handle
+    }
+
+    /// Handles of the messages that become visible within `margin`.
+    pub fn due_for_extension(&self, margin: Duration) -> Vec<(String, String)> {
+        let limit = Instant::now() + margin;
+        self.lock()
+            .iter()
+            .filter(|(_, h)| h.visible_at <= limit)
+            .map(|(id, h)| (id.clone(), h.receipt_handle.clone()))
+            .collect()
+    }
+
+    /// Records that `message_id`'s visibility was extended to `visibility` from `at`.
+    pub fn extended(&self, message_id: &str, at: Instant, visibility: Duration) {
+        if let Some(h) = self.lock().get_mut(message_id) {
+            h.visible_at = at + visibility;
+        }
+    }
+
+    /// Stops holding everything; returns the receipt handles.
+    pub fn release_all(&self) -> Vec<String> {
+        let mut held = self.lock();
+        let handles = held.drain().map(|(_, h)| h.receipt_handle).collect();
+        self.publish_busy(&held);
+        handles
+    }
+
+    /// Number of held messages.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Follows the busy (something held) / idle state.
+    pub fn busy(&self) -> watch::Receiver<bool> {
+        self.busy.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn tracks_deadlines_and_busy_state() {
+        let f = InFlight::default();
+        let busy = f.busy();
+        assert!(!*busy.borrow());
+        f.hold("a", "ha", Duration::from_secs(30));
+        f.hold("b", "hb", Duration::from_secs(5));
+        assert!(*busy.borrow());
+        assert_eq!(
+            f.due_for_extension(Duration::from_secs(10)),
+            vec![("b".into(), "hb".into())]
+        );
+        f.extended("b", Instant::now(), Duration::from_secs(30));
+        assert!(f.due_for_extension(Duration::from_secs(10)).is_empty());
+        tokio::time::advance(Duration::from_secs(25)).await;
+        assert_eq!(f.due_for_extension(Duration::from_secs(10)).len(), 2);
+        assert_eq!(f.release("a"), Some("ha".into()));
+        assert_eq!(f.release("a"), None);
+        assert!(*busy.borrow());
+        assert_eq!(f.release_all(), vec!["hb".to_string()]);
+        assert!(!*busy.borrow());
+        assert!(f.is_empty());
+    }
+}

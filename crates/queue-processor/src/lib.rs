@@ -1,0 +1,30 @@
+//! # queue-processor
+//!
+//! The Fargate worker. It replaces the blueprint's Python `app.py`: same message format and metric names, none of
+//! its bugs. Long-polls SQS ten at a time, processes with bounded concurrency, measures the real processing time,
+//! deletes in batches, keeps long messages invisible, drains on SIGTERM, protects itself from scale-in while busy,
+//! leaves invalid messages to the DLQ and rides out throttling and outages with backoff.
+//!
+//! - [`app`]: start-up from the environment and exit codes.
+//! - [`worker`]: the lifecycle (start, run, drain, stop).
+//! - [`work`]: the pluggable work (default: sleep for `duration`).
+//! - [`deleter`], [`heartbeat`], [`metrics`], [`protection`]: the background tasks.
+//! - [`in_flight`], [`counters`], [`backoff`], [`shutdown`]: shared state and plumbing.
+
+// Tests compare floats exactly on purpose: the expected values are exact.
+#![cfg_attr(test, allow(clippy::float_cmp))]
+
+pub mod app;
+pub mod backoff;
+pub mod counters;
+pub mod deleter;
+pub mod heartbeat;
+pub mod in_flight;
+pub mod metrics;
+pub mod protection;
+pub mod shutdown;
+pub mod work;
+pub mod worker;
+
+pub use work::{SleepWork, Work};
+pub use worker::{RunReport, Worker, WorkerError};

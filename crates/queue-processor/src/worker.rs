@@ -1,0 +1,502 @@
+//! The worker's lifecycle: start (background tasks), run (receive, dispatch, complete), drain (on shutdown: stop
+//! receiving, let running messages finish within the grace period, hand back the rest), stop (flush deletes and
+//! metrics).
+//!
+//! Receiving: a long poll is issued only when a processing slot is free and nothing received waits locally; it asks
+//! for the free slots plus a prefetch sized to [`ProcessorConfig::prefetch_secs`] of work at the recent mean
+//! duration. Quick messages are thus received ten at a time (few requests per message) while long ones are taken
+//! one slot at a time, so a busy task never sits on work an idle task could start.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bpi_aws::AwsError;
+use bpi_aws::sqs::{Queue, Received};
+use bpi_core::config::ProcessorConfig;
+use bpi_core::{Message, parse_message};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio::time::{Instant, sleep, sleep_until};
+
+use crate::backoff::Backoff;
+use crate::counters::{CounterSnapshot, Counters};
+use crate::deleter;
+use crate::heartbeat;
+use crate::in_flight::InFlight;
+use crate::metrics::{DurationRecorder, Publisher};
+use crate::protection::TaskProtection;
+use crate::shutdown::Shutdown;
+use crate::work::Work;
+
+/// What a run did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunReport {
+    /// Final counts.
+    pub counters: CounterSnapshot,
+    /// Messages whose processing was cut off at the end of the grace period (handed back to the queue).
+    pub interrupted: u64,
+}
+
+/// A start-up failure.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// The queue's attributes could not be read.
+    #[error("cannot read the queue's visibility timeout: {0}")]
+    Queue(#[from] AwsError),
+    /// ECS_AGENT_URI is unusable.
+    #[error("invalid setting ECS_AGENT_URI: {0}")]
+    AgentUri(String),
+}
+
+/// Exponentially weighted mean of recent processing durations, for sizing the prefetch.
+#[derive(Debug, Default, Clone, Copy)]
+struct RecentMean(Option<f64>);
+
+impl RecentMean {
+    fn update(&mut self, secs: f64) {
+        self.0 = Some(match self.0 {
+            None => secs,
+            Some(m) => m + 0.2 * (secs - m),
+        });
+    }
+}
+
+/// Messages to ask for: the free slots plus the prefetch, at most one batch.
+fn receive_size(config: &ProcessorConfig, running: usize, mean: RecentMean) -> u32 {
+    let free = config
+        .concurrency
+        .saturating_sub(u32::try_from(running).unwrap_or(u32::MAX));
+    let prefetch = match mean.0 {
+        _ if config.prefetch_secs <= 0.0 => 0,
+        // Nothing measured yet: take only what can start now.
+        None => 0,
+        Some(m) if m <= 1e-6 => config.receive_batch_size,
+        Some(m) => {
+            let n = (config.prefetch_secs * f64::from(config.concurrency) / m).floor();
+            if n >= f64::from(config.receive_batch_size) {
+                config.receive_batch_size
+            } else {
+                n as u32
+            }
+        }
+    };
+    (free + prefetch).clamp(1, config.receive_batch_size)
+}
+
+/// Receives, retrying with backoff and jitter until it succeeds (it is cancelled by aborting its task).
+async fn receive_until_ok(
+    queue: Queue,
+    max: u32,
+    wait_secs: u32,
+    counters: Arc<Counters>,
+) -> Vec<Received> {
+    let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
+    loop {
+        Counters::bump(&counters.receive_requests);
+        match queue.receive(max, wait_secs).await {
+            Ok(messages) => return messages,
+            Err(e) => {
+                let delay = backoff.next_delay();
+                if e.kind.is_retryable() {
+                    tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, failures = backoff.failures(), "receive failed; backing off");
+                } else {
+                    tracing::error!(error = %e, retry_in_ms = delay.as_millis() as u64, failures = backoff.failures(), "receive failed; backing off (check the queue and the task's permissions)");
+                }
+                sleep(delay).await;
+            }
+        }
+    }
+}
+
+/// The queue worker.
+pub struct Worker<W: Work> {
+    config: ProcessorConfig,
+    queue: Queue,
+    cloudwatch: aws_sdk_cloudwatch::Client,
+    work: Arc<W>,
+    counters: Arc<Counters>,
+}
+
+impl<W: Work> std::fmt::Debug for Worker<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker")
+            .field("queue", &self.queue.name())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The loop's state while running.
+struct Running {
+    buffer: VecDeque<(Received, Message)>,
+    tasks: JoinSet<(String, Result<Duration, String>)>,
+    task_messages: HashMap<tokio::task::Id, String>,
+    receive: Option<JoinHandle<Vec<Received>>>,
+    mean: RecentMean,
+}
+
+impl<W: Work> Worker<W> {
+    /// A worker on `queue`, publishing to CloudWatch with `cloudwatch`, doing `work`.
+    pub fn new(
+        config: ProcessorConfig,
+        queue: Queue,
+        cloudwatch: aws_sdk_cloudwatch::Client,
+        work: W,
+    ) -> Self {
+        Worker {
+            config,
+            queue,
+            cloudwatch,
+            work: Arc::new(work),
+            counters: Arc::new(Counters::default()),
+        }
+    }
+
+    /// The live counters (for tests and progress reports).
+    pub fn counters(&self) -> Arc<Counters> {
+        self.counters.clone()
+    }
+
+    /// Runs until `shutdown` is triggered and draining is done.
+    pub async fn run(self, mut shutdown: Shutdown) -> Result<RunReport, WorkerError> {
+        // Start.
+        let visibility =
+            Duration::from_secs(u64::from(self.queue.visibility_timeout_secs().await?));
+        if visibility < Duration::from_secs(5) {
+            tracing::warn!(
+                visibility_secs = visibility.as_secs(),
+                "the queue's visibility timeout is very short; extensions will be frequent"
+            );
+        }
+        match self.queue.redrive_policy().await {
+            Ok(Some(_)) => {}
+            Ok(None) => tracing::warn!(
+                queue = self.queue.name(),
+                "the queue has no redrive policy: invalid messages will be retried until they expire; configure a DLQ"
+            ),
+            Err(e) => tracing::warn!(error = %e, "cannot read the queue's redrive policy"),
+        }
+        let protection = match &self.config.ecs_agent_uri {
+            Some(uri) => Some(
+                TaskProtection::new(uri, self.config.task_protection_minutes)
+                    .map_err(WorkerError::AgentUri)?,
+            ),
+            None => None,
+        };
+        let in_flight = Arc::new(InFlight::default());
+        let (deleter, deleter_task) = deleter::spawn(
+            self.queue.clone(),
+            Duration::from_millis(u64::from(self.config.delete_flush_millis)),
+            self.counters.clone(),
+        );
+        let heartbeat_task = heartbeat::spawn(
+            self.queue.clone(),
+            in_flight.clone(),
+            visibility,
+            self.counters.clone(),
+        );
+        let recorder = Arc::new(DurationRecorder::default());
+        let (metrics_stop, metrics_task) = Publisher {
+            client: self.cloudwatch.clone(),
+            names: self.config.metrics.clone(),
+            queue_name: self.queue.name().to_string(),
+            interval: Duration::from_secs(u64::from(self.config.metrics_interval_secs)),
+            recorder: recorder.clone(),
+            counters: self.counters.clone(),
+            in_flight: in_flight.clone(),
+        }
+        .spawn();
+        let protection_task = protection.map(|p| p.spawn(in_flight.busy(), self.counters.clone()));
+        tracing::info!(
+            queue = self.queue.name(),
+            concurrency = self.config.concurrency,
+            visibility_secs = visibility.as_secs(),
+            task_protection = protection_task.is_some(),
+            "worker started"
+        );
+
+        // Run.
+        let concurrency = self.config.concurrency as usize;
+        let mut state = Running {
+            buffer: VecDeque::new(),
+            tasks: JoinSet::new(),
+            task_messages: HashMap::new(),
+            receive: None,
+            mean: RecentMean::default(),
+        };
+        let mut drain_deadline: Option<Instant> = None;
+        let mut interrupted = 0;
+        loop {
+            if drain_deadline.is_none() {
+                while state.tasks.len() < concurrency {
+                    let Some((received, message)) = state.buffer.pop_front() else {
+                        break;
+                    };
+                    self.start(&mut state, received, message);
+                }
+                if state.receive.is_none()
+                    && state.buffer.is_empty()
+                    && state.tasks.len() < concurrency
+                {
+                    let max = receive_size(&self.config, state.tasks.len(), state.mean);
+                    state.receive = Some(tokio::spawn(receive_until_ok(
+                        self.queue.clone(),
+                        max,
+                        self.config.receive_wait_secs,
+                        self.counters.clone(),
+                    )));
+                }
+            } else if state.tasks.is_empty() {
+                break;
+            }
+            tokio::select! {
+                _ = shutdown.triggered(), if drain_deadline.is_none() => {
+                    let grace = Duration::from_secs(u64::from(self.config.shutdown_grace_secs));
+                    drain_deadline = Some(Instant::now() + grace);
+                    tracing::info!(running = state.tasks.len(), waiting = state.buffer.len(), grace_secs = grace.as_secs(), "draining");
+                    if let Some(receive) = state.receive.take() {
+                        receive.abort();
+                        // A receive that finished just before the abort still returns its messages: hold them so
+                        // they are handed back below rather than left invisible.
+                        if let Ok(batch) = receive.await {
+                            self.accept(&mut state, &in_flight, visibility, batch);
+                        }
+                    }
+                }
+                result = async { state.receive.as_mut().expect("guarded by is_some").await }, if state.receive.is_some() => {
+                    state.receive = None;
+                    if let Ok(batch) = result {
+                        self.accept(&mut state, &in_flight, visibility, batch);
+                    }
+                }
+                Some(done) = state.tasks.join_next_with_id(), if !state.tasks.is_empty() => {
+                    self.complete(&mut state, &in_flight, &deleter, &recorder, done);
+                }
+                _ = sleep_until(drain_deadline.unwrap_or_else(Instant::now)), if drain_deadline.is_some() => {
+                    interrupted = state.tasks.len() as u64;
+                    tracing::warn!(messages = interrupted, "grace period over: interrupting and handing back the messages still running");
+                    state.tasks.abort_all();
+                    while state.tasks.join_next().await.is_some() {}
+                    break;
+                }
+            }
+        }
+
+        // Drain: hand back everything still held (received but not started, or interrupted).
+        let leftover = in_flight.release_all();
+        self.hand_back(&leftover).await;
+
+        // Stop.
+        drop(deleter);
+        let _ = deleter_task.await;
+        heartbeat_task.abort();
+        let _ = metrics_stop.send(());
+        let _ = metrics_task.await;
+        if let Some(task) = protection_task {
+            task.abort();
+        }
+        let counters = self.counters.snapshot();
+        tracing::info!(
+            processed = counters.processed,
+            failed = counters.failed,
+            poison = counters.poison,
+            deleted = counters.deleted,
+            returned = counters.returned,
+            interrupted,
+            aws_requests = counters.aws_requests,
+            receive_requests = counters.receive_requests,
+            delete_requests = counters.delete_requests,
+            visibility_requests = counters.visibility_requests,
+            metric_requests = counters.metric_requests,
+            "worker stopped"
+        );
+        Ok(RunReport {
+            counters,
+            interrupted,
+        })
+    }
+
+    fn accept(
+        &self,
+        state: &mut Running,
+        in_flight: &InFlight,
+        visibility: Duration,
+        batch: Vec<Received>,
+    ) {
+        for received in batch {
+            Counters::bump(&self.counters.received);
+            match parse_message(received.body.as_bytes(), &self.config.message_limits) {
+                Ok(message) => {
+                    in_flight.hold(&received.message_id, &received.receipt_handle, visibility);
+                    state.buffer.push_back((received, message));
+                }
+                Err(reason) => {
+                    // Not deleted, not held: it reappears after the visibility timeout and, after the queue's
+                    // maxReceiveCount, moves to the DLQ.
+                    Counters::bump(&self.counters.poison);
+                    tracing::warn!(
+                        message_id = received.message_id,
+                        receive_count = received.receive_count,
+                        reason = %reason,
+                        "invalid message body; left for the dead-letter queue"
+                    );
+                }
+            }
+        }
+    }
+
+    fn start(&self, state: &mut Running, received: Received, message: Message) {
+        let work = self.work.clone();
+        let message_id = received.message_id.clone();
+        let handle = state.tasks.spawn(async move {
+            let started = Instant::now();
+            let result = work.process(&message).await.map(|()| started.elapsed());
+            (received.message_id, result)
+        });
+        state.task_messages.insert(handle.id(), message_id);
+    }
+
+    fn complete(
+        &self,
+        state: &mut Running,
+        in_flight: &InFlight,
+        deleter: &deleter::Deleter,
+        recorder: &DurationRecorder,
+        done: Result<(tokio::task::Id, (String, Result<Duration, String>)), tokio::task::JoinError>,
+    ) {
+        match done {
+            Ok((id, (message_id, Ok(duration)))) => {
+                state.task_messages.remove(&id);
+                if let Some(handle) = in_flight.release(&message_id) {
+                    deleter.delete(handle);
+                }
+                recorder.record(duration);
+                state.mean.update(duration.as_secs_f64());
+                Counters::bump(&self.counters.processed);
+                tracing::debug!(
+                    message_id,
+                    duration_secs = duration.as_secs_f64(),
+                    "processed"
+                );
+            }
+            Ok((id, (message_id, Err(reason)))) => {
+                state.task_messages.remove(&id);
+                // Released but not deleted: it reappears after its visibility timeout and is retried.
+                in_flight.release(&message_id);
+                Counters::bump(&self.counters.failed);
+                tracing::warn!(
+                    message_id,
+                    reason,
+                    "processing failed; the message will be retried"
+                );
+            }
+            Err(join_error) => {
+                let message_id = state
+                    .task_messages
+                    .remove(&join_error.id())
+                    .unwrap_or_default();
+                in_flight.release(&message_id);
+                Counters::bump(&self.counters.failed);
+                tracing::error!(message_id, error = %join_error, "processing panicked; the message will be retried");
+            }
+        }
+    }
+
+    /// Makes `handles` visible again at once (ChangeMessageVisibility 0), so another task takes them now.
+    async fn hand_back(&self, handles: &[String]) {
+        for chunk in handles.chunks(10) {
+            let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(2));
+            for attempt in 1..=3 {
+                Counters::bump(&self.counters.visibility_requests);
+                match self.queue.change_visibility_batch(chunk, 0).await {
+                    Ok(result) => {
+                        Counters::add(
+                            &self.counters.returned,
+                            (chunk.len() - result.failed.len()) as u64,
+                        );
+                        break;
+                    }
+                    Err(e) if attempt == 3 => {
+                        tracing::warn!(error = %e, messages = chunk.len(), "could not hand messages back; they reappear after the visibility timeout");
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "handing messages back failed; retrying");
+                        sleep(backoff.next_delay()).await;
+                    }
+                }
+            }
+        }
+        if !handles.is_empty() {
+            tracing::info!(
+                messages = handles.len(),
+                "handed back messages not processed"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bpi_core::config::QUEUE_NAME;
+
+    fn config(concurrency: &str, prefetch: &str) -> ProcessorConfig {
+        ProcessorConfig::from_env(&[
+            (QUEUE_NAME, "q"),
+            ("TASK_CONCURRENCY", concurrency),
+            ("PREFETCH_SECS", prefetch),
+        ])
+        .expect("valid")
+    }
+
+    #[test]
+    fn receives_free_slots_plus_a_prefetch_sized_to_recent_work() {
+        let c = config("1", "2");
+        assert_eq!(
+            receive_size(&c, 0, RecentMean(None)),
+            1,
+            "nothing measured: only what can start"
+        );
+        assert_eq!(
+            receive_size(&c, 0, RecentMean(Some(0.0))),
+            10,
+            "instant work: a full batch"
+        );
+        assert_eq!(
+            receive_size(&c, 0, RecentMean(Some(0.5))),
+            5,
+            "1 slot + 2 s / 0.5 s"
+        );
+        assert_eq!(
+            receive_size(&c, 0, RecentMean(Some(5.0))),
+            1,
+            "long work: no prefetch"
+        );
+        let c4 = config("4", "2");
+        assert_eq!(
+            receive_size(&c4, 1, RecentMean(Some(5.0))),
+            4,
+            "3 free + 4 x 2 / 5 = 1"
+        );
+        assert_eq!(
+            receive_size(&config("64", "2"), 0, RecentMean(None)),
+            10,
+            "capped at a batch"
+        );
+        assert_eq!(
+            receive_size(&config("1", "0"), 0, RecentMean(Some(0.0))),
+            1,
+            "prefetch off"
+        );
+    }
+
+    #[test]
+    fn recent_mean_follows_the_work() {
+        let mut m = RecentMean::default();
+        m.update(5.0);
+        assert_eq!(m.0, Some(5.0));
+        for _ in 0..50 {
+            m.update(1.0);
+        }
+        assert!((m.0.expect("some") - 1.0).abs() < 0.01);
+    }
+}
