@@ -125,10 +125,13 @@ impl<W: Work> std::fmt::Debug for Worker<W> {
     }
 }
 
+/// What a processing task returns: the SQS message id and the measured duration, or why it failed.
+type Outcome = (String, Result<Duration, String>);
+
 /// The loop's state while running.
 struct Running {
     buffer: VecDeque<(Received, Message)>,
-    tasks: JoinSet<(String, Result<Duration, String>)>,
+    tasks: JoinSet<Outcome>,
     task_messages: HashMap<tokio::task::Id, String>,
     receive: Option<JoinHandle<Vec<Received>>>,
     mean: RecentMean,
@@ -361,7 +364,7 @@ impl<W: Work> Worker<W> {
         in_flight: &InFlight,
         deleter: &deleter::Deleter,
         recorder: &DurationRecorder,
-        done: Result<(tokio::task::Id, (String, Result<Duration, String>)), tokio::task::JoinError>,
+        done: Result<(tokio::task::Id, Outcome), tokio::task::JoinError>,
     ) {
         match done {
             Ok((id, (message_id, Ok(duration)))) => {

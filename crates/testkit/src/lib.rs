@@ -126,6 +126,74 @@ fn assert_loopback(endpoint: &str) {
     );
 }
 
+/// An emulator of a test's own, on its own port, for tests that stop and restart it (which would disturb every
+/// other test if done to the shared one). Killed when dropped.
+#[derive(Debug)]
+pub struct PrivateEmulator {
+    /// Its endpoint.
+    pub emulator: Emulator,
+    port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl PrivateEmulator {
+    /// Starts one on a free loopback port (the shared emulator is started first, to make sure moto is installed).
+    pub fn start() -> Self {
+        emulator();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let mut this = PrivateEmulator {
+            emulator: Emulator {
+                endpoint: format!("http://127.0.0.1:{port}"),
+            },
+            port,
+            child: None,
+        };
+        this.restart();
+        this
+    }
+
+    /// Kills it (its state is lost, as when a real emulator process dies).
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port (after [`PrivateEmulator::kill`]), empty.
+    pub fn restart(&mut self) {
+        self.kill();
+        let venv = std::env::var("BPI_VENV")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| workspace_root().join(".venv"));
+        let child = Command::new(venv.join("bin/moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &self.port.to_string()])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start moto_server from {}: {e}", venv.display()));
+        self.child = Some(child);
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while !answers(&self.emulator.endpoint) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "private emulator did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for PrivateEmulator {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 /// A name unique across parallel test processes and runs: `prefix-<pid>-<n>-<time>`, at most 80 characters of
 /// letters, digits and `-` (valid for SQS queues, ECS clusters and services, policies).
 pub fn unique_name(prefix: &str) -> String {
