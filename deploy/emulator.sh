@@ -56,7 +56,8 @@ start() {
   local port=${BPI_EMULATOR_PORT:-$(free_port)}
   local endpoint="http://127.0.0.1:$port"
   # Detached from the caller's terminal and pipes, so a test runner that started it is not kept waiting.
-  setsid "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$state/moto.log" 2>&1 </dev/null &
+  # fd 9 (the lock) is closed for the child: otherwise moto would hold the lock for as long as it runs.
+  setsid "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$state/moto.log" 2>&1 </dev/null 9>&- &
   echo $! >"$state/pid"
   echo "$endpoint" >"$state/endpoint"
   for _ in $(seq 1 100); do

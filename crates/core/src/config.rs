@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::backlog::BacklogCounting;
 use crate::decision::DEFAULT_HYSTERESIS;
+use crate::durations::DurationDistribution;
 use crate::message::{DEFAULT_MAX_DURATION_SECS, MessageLimits};
 use crate::mpd::DEFAULT_MIN_SAMPLES;
 use crate::policy::{
@@ -389,6 +390,29 @@ impl ProcessorConfig {
     }
 }
 
+/// How FIFO messages are spread over message groups (messages of one group are delivered in order, one at a time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GroupStrategy {
+    /// Each message its own group: no ordering, full parallelism (the default).
+    PerMessage,
+    /// One group: strict order, one message in flight at a time.
+    Single,
+    /// Messages spread round-robin over this many groups.
+    Groups(u32),
+}
+
+impl GroupStrategy {
+    /// The MessageGroupId of the `index`-th message (of id `message_id`) of an invocation.
+    pub fn group_id(&self, index: u32, message_id: &str) -> String {
+        match self {
+            GroupStrategy::PerMessage => message_id.to_string(),
+            GroupStrategy::Single => "bpi".to_string(),
+            GroupStrategy::Groups(n) => format!("bpi-{}", index % (*n).max(1)),
+        }
+    }
+}
+
 /// Settings of the message-producer Lambda.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProducerConfig {
@@ -396,8 +420,12 @@ pub struct ProducerConfig {
     pub queue: QueueRef,
     /// Messages sent per invocation.
     pub message_count: u32,
-    /// Processing duration written into each message, seconds (the blueprint's constant 5).
-    pub duration_secs: f64,
+    /// How each message's `duration` is drawn.
+    pub durations: DurationDistribution,
+    /// Message groups on a FIFO queue.
+    pub group_strategy: GroupStrategy,
+    /// Seed for the durations (None: a fresh random seed per invocation).
+    pub seed: Option<u64>,
 }
 
 impl ProducerConfig {
@@ -405,16 +433,15 @@ impl ProducerConfig {
     pub fn variables() -> Vec<VarDoc> {
         let mut docs = QUEUE_DOCS.to_vec();
         docs.extend([
-            VarDoc {
-                name: "MESSAGE_COUNT",
-                default: "50",
-                meaning: "messages sent per invocation (0-100000)",
-            },
-            VarDoc {
-                name: "MESSAGE_DURATION_SECS",
-                default: "5",
-                meaning: "`duration` written into each message (0-900)",
-            },
+            VarDoc { name: "MESSAGE_COUNT", default: "50", meaning: "messages sent per invocation (0-100000)" },
+            VarDoc { name: "DURATION_DISTRIBUTION", default: "constant", meaning: "how each message's `duration` is drawn: constant, uniform or lognormal" },
+            VarDoc { name: "MESSAGE_DURATION_SECS", default: "5", meaning: "constant: the `duration` of every message (0-900)" },
+            VarDoc { name: "DURATION_MIN_SECS", default: "1", meaning: "uniform: lower bound (0-900)" },
+            VarDoc { name: "DURATION_MAX_SECS", default: "9", meaning: "uniform: upper bound (0-900, at least the lower)" },
+            VarDoc { name: "DURATION_MEAN_SECS", default: "5", meaning: "lognormal: mean (0-900)" },
+            VarDoc { name: "DURATION_SIGMA", default: "0.5", meaning: "lognormal: shape, the standard deviation of the log (0-3)" },
+            VarDoc { name: "MESSAGE_GROUP_STRATEGY", default: "per-message", meaning: "FIFO queues: per-message (no ordering), single (one ordered group) or groups:N (round-robin over N)" },
+            VarDoc { name: "PRODUCER_SEED", default: "random", meaning: "seed of the durations, for repeatable loads" },
         ]);
         docs
     }
@@ -422,15 +449,62 @@ impl ProducerConfig {
     /// Reads the producer's settings.
     pub fn from_env(env: &(impl EnvSource + ?Sized)) -> Result<Self, ConfigError> {
         let r = Reader { env };
+        let kind = r.string("DURATION_DISTRIBUTION", "constant");
+        let durations = match kind.as_str() {
+            "constant" => DurationDistribution::Constant {
+                secs: r.number("MESSAGE_DURATION_SECS", 5.0, 0.0, DEFAULT_MAX_DURATION_SECS)?,
+            },
+            "uniform" => {
+                let min_secs =
+                    r.number("DURATION_MIN_SECS", 1.0, 0.0, DEFAULT_MAX_DURATION_SECS)?;
+                let max_secs =
+                    r.number("DURATION_MAX_SECS", 9.0, 0.0, DEFAULT_MAX_DURATION_SECS)?;
+                if max_secs < min_secs {
+                    return Err(config_error(
+                        "DURATION_MAX_SECS",
+                        Some(max_secs.to_string()),
+                        format!("must be at least DURATION_MIN_SECS ({min_secs})"),
+                    ));
+                }
+                DurationDistribution::Uniform { min_secs, max_secs }
+            }
+            "lognormal" => DurationDistribution::LogNormal {
+                mean_secs: r.number("DURATION_MEAN_SECS", 5.0, 0.0, DEFAULT_MAX_DURATION_SECS)?,
+                sigma: r.number("DURATION_SIGMA", 0.5, 0.0, 3.0)?,
+            },
+            _ => {
+                return Err(config_error(
+                    "DURATION_DISTRIBUTION",
+                    Some(kind),
+                    "expected constant, uniform or lognormal",
+                ));
+            }
+        };
+        let strategy = r.string("MESSAGE_GROUP_STRATEGY", "per-message");
+        let group_strategy = match strategy.as_str() {
+            "per-message" => GroupStrategy::PerMessage,
+            "single" => GroupStrategy::Single,
+            other => match other.strip_prefix("groups:").map(str::parse::<u32>) {
+                Some(Ok(n)) if (1..=10_000).contains(&n) => GroupStrategy::Groups(n),
+                _ => {
+                    return Err(config_error(
+                        "MESSAGE_GROUP_STRATEGY",
+                        Some(strategy),
+                        "expected per-message, single or groups:N with N from 1 to 10000",
+                    ));
+                }
+            },
+        };
+        let seed = match r.raw("PRODUCER_SEED") {
+            None => None,
+            Some(_) => Some(r.number("PRODUCER_SEED", 0u64, 0, u64::MAX)?),
+        };
         Ok(ProducerConfig {
             queue: r.queue()?,
             message_count: r.number("MESSAGE_COUNT", 50, 0, 100_000)?,
-            duration_secs: r.number(
-                "MESSAGE_DURATION_SECS",
-                5.0,
-                0.0,
-                DEFAULT_MAX_DURATION_SECS,
-            )?,
+            durations,
+            group_strategy,
+            seed,
         })
     }
 }
@@ -779,6 +853,52 @@ mod tests {
                 "README.md must hold the {binary} table exactly as generated:\n{table}"
             );
         }
+    }
+
+    #[test]
+    fn producer_reads_distributions_and_group_strategies() {
+        let c = ProducerConfig::from_env(&[(QUEUE_NAME, "q")]).expect("valid");
+        assert_eq!(c.message_count, 50);
+        assert_eq!(c.durations, DurationDistribution::Constant { secs: 5.0 });
+        assert_eq!(c.group_strategy, GroupStrategy::PerMessage);
+        assert_eq!(c.seed, None);
+        let c = ProducerConfig::from_env(&[
+            (QUEUE_NAME, "q.fifo"),
+            ("DURATION_DISTRIBUTION", "lognormal"),
+            ("DURATION_MEAN_SECS", "7"),
+            ("MESSAGE_GROUP_STRATEGY", "groups:4"),
+            ("PRODUCER_SEED", "42"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            c.durations,
+            DurationDistribution::LogNormal {
+                mean_secs: 7.0,
+                sigma: 0.5
+            }
+        );
+        assert_eq!(c.group_strategy, GroupStrategy::Groups(4));
+        assert_eq!(c.group_strategy.group_id(5, "m"), "bpi-1");
+        assert_eq!(c.seed, Some(42));
+        for (var, bad) in [
+            ("DURATION_DISTRIBUTION", "normal"),
+            ("MESSAGE_GROUP_STRATEGY", "groups:0"),
+            ("MESSAGE_GROUP_STRATEGY", "random"),
+            ("PRODUCER_SEED", "-1"),
+            ("MESSAGE_COUNT", "100001"),
+            ("MESSAGE_DURATION_SECS", "901"),
+        ] {
+            let err = ProducerConfig::from_env(&[(QUEUE_NAME, "q"), (var, bad)]).expect_err(var);
+            assert_eq!(err.variable, var);
+        }
+        let err = ProducerConfig::from_env(&[
+            (QUEUE_NAME, "q"),
+            ("DURATION_DISTRIBUTION", "uniform"),
+            ("DURATION_MIN_SECS", "5"),
+            ("DURATION_MAX_SECS", "2"),
+        ])
+        .expect_err("max < min");
+        assert_eq!(err.variable, "DURATION_MAX_SECS");
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! - [`mpd`]: MPD estimated from CloudWatch statistic sets.
 //! - [`decision`]: whether the updater should write the policy.
 //! - [`policy`]: the canonical scaling policy spec.
+//! - [`durations`]: duration distributions of generated messages.
 //! - [`config`]: settings from environment variables, one struct per binary.
 
 // Tests compare floats exactly on purpose: the expected values are exact.
@@ -18,6 +19,7 @@
 pub mod backlog;
 pub mod config;
 pub mod decision;
+pub mod durations;
 pub mod message;
 pub mod mpd;
 pub mod policy;
@@ -25,6 +27,7 @@ pub mod target;
 
 pub use backlog::{BacklogCounting, QueueDepth, backlog_per_task};
 pub use decision::{UpdateDecision, UpdateReason, decide_update};
+pub use durations::DurationDistribution;
 pub use message::{Message, MessageError, MessageId, MessageLimits, parse_message};
 pub use mpd::{MpdEstimate, StatisticSet, estimate_mpd};
 pub use target::{MpdSource, TargetBpi, TargetSettings, TargetWarning, target_bpi};

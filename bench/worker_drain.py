@@ -1,0 +1,145 @@
+"""Drain benchmark of the queue-processor against a private moto server on 127.0.0.1 (see worker-drain.sh)."""
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+import boto3
+
+# The blueprint's Python worker (app.py, boto3), measured on the same emulator draining 500 messages.
+BLUEPRINT = {"cpu_ms_per_msg": 13.2, "peak_rss_mib": 46.0, "requests_per_msg": 3.1, "msgs_per_sec": 11.5}
+TARGETS = {"cpu_ms_per_msg": 0.5, "peak_rss_mib": 12.0, "requests_per_msg": 0.25, "msgs_per_sec": 5 * 11.5}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url, limit=30):
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url + "/moto-api/data.json", timeout=1).read()
+            return
+        except OSError:
+            time.sleep(0.1)
+    sys.exit(f"moto did not start at {url}")
+
+
+def vm_hwm_kib(pid):
+    """The process's peak resident set (VmHWM): of its own image only, unlike wait4's ru_maxrss, which also counts
+    the forked copy of this Python process before exec (about 44 MiB with boto3 loaded)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def run_once(args, endpoint, n, run_no):
+    env_aws = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+               "AWS_REGION": "us-east-1"}
+    sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1",
+                       aws_access_key_id="test", aws_secret_access_key="test")
+    name = f"bench-{os.getpid()}-{run_no}"
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    for start in range(0, n, 10):
+        entries = [{"Id": str(i), "MessageBody": json.dumps({"id": i, "duration": 0})}
+                   for i in range(start, min(start + 10, n))]
+        sqs.send_message_batch(QueueUrl=url, Entries=entries)
+
+    env = {"PATH": os.environ.get("PATH", ""), **env_aws, "QUEUE_URL": url, "LOG_FORMAT": "json",
+           "RUST_LOG": "info"}
+    started = time.perf_counter()
+    worker = subprocess.Popen([args.worker], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak_kib = 0
+    while True:
+        peak_kib = max(peak_kib, vm_hwm_kib(worker.pid))
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        if int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"]) == 0:
+            break
+        if time.perf_counter() - started > 600:
+            worker.kill()
+            sys.exit("worker did not drain the queue within 600 s")
+        time.sleep(0.02)
+    elapsed = time.perf_counter() - started
+    peak_kib = max(peak_kib, vm_hwm_kib(worker.pid))
+    worker.send_signal(signal.SIGTERM)
+    _, status, usage = os.wait4(worker.pid, 0)
+    stderr = worker.stderr.read().decode()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"worker exited with {status}: {stderr[-2000:]}")
+    stopped = [json.loads(l) for l in stderr.splitlines() if '"worker stopped"' in l]
+    if not stopped or stopped[-1]["processed"] != n:
+        sys.exit(f"worker did not report {n} processed: {stderr[-2000:]}")
+    s = stopped[-1]
+    return {
+        "messages": n,
+        "wall_secs": elapsed,
+        "msgs_per_sec": n / elapsed,
+        # user+sys of the worker from wait4, start-up and shutdown included.
+        "cpu_ms_per_msg": (usage.ru_utime + usage.ru_stime) * 1000 / n,
+        "peak_rss_mib": peak_kib / 1024,
+        "requests_per_msg": s["aws_requests"] / n,
+        "requests": {k: s[k] for k in ("receive_requests", "delete_requests", "visibility_requests",
+                                       "metric_requests")},
+    }
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("messages", nargs="?", type=int, default=500)
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--json", help="also write the results to this file")
+    p.add_argument("--worker", required=True)
+    p.add_argument("--moto", required=True)
+    args = p.parse_args()
+
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    moto = subprocess.Popen([args.moto, "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_http(endpoint)
+        runs = [run_once(args, endpoint, args.messages, i) for i in range(args.runs)]
+    finally:
+        moto.terminate()
+        moto.wait()
+
+    median = {k: statistics.median(r[k] for r in runs)
+              for k in ("msgs_per_sec", "cpu_ms_per_msg", "peak_rss_mib", "requests_per_msg")}
+    binary_mib = os.path.getsize(args.worker) / (1024 * 1024)
+    print(f"queue-processor drain benchmark: {args.messages} zero-duration messages, {args.runs} runs, "
+          f"private moto server, release binary {binary_mib:.1f} MiB")
+    print(f"{'':22}{'median':>10}{'runs':>26}{'blueprint':>12}{'target':>10}")
+    rows = [("messages/s", "msgs_per_sec", "{:.0f}", ">="), ("CPU ms/message", "cpu_ms_per_msg", "{:.3f}", "<="),
+            ("peak RSS MiB", "peak_rss_mib", "{:.1f}", "<="), ("requests/message", "requests_per_msg", "{:.3f}", "<=")]
+    ok = True
+    for label, key, fmt, op in rows:
+        value = median[key]
+        met = value >= TARGETS[key] if op == ">=" else value <= TARGETS[key]
+        ok &= met
+        runs_text = " ".join(fmt.format(r[key]) for r in runs)
+        print(f"{label:22}{fmt.format(value):>10}{runs_text:>26}{BLUEPRINT[key]:>12}{op + fmt.format(TARGETS[key]):>10}"
+              f"  {'ok' if met else 'MISSED'}")
+    print("requests of the last run:", runs[-1]["requests"])
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"median": median, "runs": runs, "blueprint": BLUEPRINT, "targets": TARGETS,
+                       "binary_mib": binary_mib}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
