@@ -17,6 +17,9 @@ pub mod autoscaling;
 pub mod cloudwatch;
 pub mod ecs;
 pub mod error;
+#[cfg(feature = "test-fixtures")]
+#[allow(clippy::expect_used, missing_docs)]
+pub mod fixtures;
 pub mod logging;
 pub mod sdk_config;
 pub mod sqs;

@@ -1,8 +1,8 @@
-//! SQS: resolving a queue and reading its depth. The worker's receive/delete/visibility batches live here too.
+//! SQS: resolving a queue, its depth and attributes, and the batch calls of the worker and the producer.
 
 use aws_sdk_sqs::types::{
     ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry,
-    MessageSystemAttributeName, QueueAttributeName,
+    MessageSystemAttributeName, QueueAttributeName, SendMessageBatchRequestEntry,
 };
 use bpi_core::QueueDepth;
 use bpi_core::config::QueueRef;
@@ -27,6 +27,28 @@ pub struct Received {
 pub struct BatchFailures {
     /// (receipt handle, error code, message) per failed entry.
     pub failed: Vec<(String, String, String)>,
+}
+
+/// A message to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    /// The body.
+    pub body: String,
+    /// MessageGroupId (FIFO queues only).
+    pub group_id: Option<String>,
+    /// MessageDeduplicationId (FIFO queues only).
+    pub deduplication_id: Option<String>,
+}
+
+/// An entry of a SendMessageBatch that the queue refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendFailure {
+    /// Index of the entry in the batch.
+    pub index: usize,
+    /// The error code.
+    pub code: String,
+    /// Whether the request itself was at fault (retrying it unchanged cannot succeed).
+    pub sender_fault: bool,
 }
 
 /// A resolved queue: its URL and name.
@@ -121,6 +143,47 @@ impl Queue {
             .ok_or_else(|| {
                 AwsError::other("sqs:GetQueueAttributes", "no VisibilityTimeout attribute")
             })
+    }
+
+    /// Whether this is a FIFO queue (its name ends in `.fifo`).
+    pub fn is_fifo(&self) -> bool {
+        self.name.ends_with(".fifo")
+    }
+
+    /// Sends up to 10 messages in one call; reports the entries refused.
+    pub async fn send_batch(&self, messages: &[Outgoing]) -> Result<Vec<SendFailure>, AwsError> {
+        const OP: &str = "sqs:SendMessageBatch";
+        let mut entries = Vec::with_capacity(messages.len());
+        for (i, m) in messages.iter().enumerate() {
+            entries.push(
+                SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(&m.body)
+                    .set_message_group_id(m.group_id.clone())
+                    .set_message_deduplication_id(m.deduplication_id.clone())
+                    .build()
+                    .map_err(|e| AwsError::other(OP, e.to_string()))?,
+            );
+        }
+        let out = self
+            .client
+            .send_message_batch()
+            .queue_url(&self.url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e))?;
+        Ok(out
+            .failed()
+            .iter()
+            .filter_map(|f| {
+                Some(SendFailure {
+                    index: f.id().parse().ok()?,
+                    code: f.code().to_string(),
+                    sender_fault: f.sender_fault(),
+                })
+            })
+            .collect())
     }
 
     /// The queue's redrive policy (JSON), if it has one. Without one, a poison message is retried until the

@@ -8,6 +8,8 @@
 //! moto into `<repo>/.venv` on first use and is safe to call from parallel test processes). An emulator started this
 //! way keeps running after the tests; `deploy/emulator.sh stop` stops it.
 
+pub mod lambda;
+
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -20,37 +20,6 @@ pub async fn clients() -> AwsClients {
 pub async fn create_service(clients: &AwsClients, desired: i32) -> (String, String) {
     let cluster = bpi_testkit::unique_name("cluster");
     let service = bpi_testkit::unique_name("service");
-    clients
-        .ecs
-        .create_cluster()
-        .cluster_name(&cluster)
-        .send()
-        .await
-        .expect("create cluster");
-    let family = bpi_testkit::unique_name("family");
-    clients
-        .ecs
-        .register_task_definition()
-        .family(&family)
-        .container_definitions(
-            aws_sdk_ecs::types::ContainerDefinition::builder()
-                .name("worker")
-                .image("worker:test")
-                .memory(512)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("register task definition");
-    clients
-        .ecs
-        .create_service()
-        .cluster(&cluster)
-        .service_name(&service)
-        .task_definition(&family)
-        .desired_count(desired)
-        .send()
-        .await
-        .expect("create service");
+    bpi_aws::fixtures::create_service(clients, &cluster, &service, desired).await;
     (cluster, service)
 }

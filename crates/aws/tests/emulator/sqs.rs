@@ -1,8 +1,4 @@
-use std::collections::HashMap;
-
-use aws_sdk_sqs::types::{
-    DeleteMessageBatchRequestEntry, QueueAttributeName, SendMessageBatchRequestEntry,
-};
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, SendMessageBatchRequestEntry};
 use bpi_aws::ErrorKind;
 use bpi_aws::sqs::Queue;
 use bpi_core::QueueDepth;
@@ -12,44 +8,14 @@ use crate::clients;
 
 /// Creates a queue with a DLQ (redrive after `max_receive` receives); returns (queue, dlq).
 async fn queue_with_dlq(sqs: &aws_sdk_sqs::Client, max_receive: u32) -> (Queue, Queue) {
-    let name = bpi_testkit::unique_name("smoke");
-    let dlq_url = sqs
-        .create_queue()
-        .queue_name(format!("{name}-dlq"))
-        .send()
-        .await
-        .expect("create dlq")
-        .queue_url()
-        .expect("url")
-        .to_string();
-    let dlq_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&dlq_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("dlq arn")
-        .attributes()
-        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-        .expect("arn");
-    let redrive =
-        format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"{max_receive}"}}"#);
-    sqs.create_queue()
-        .queue_name(&name)
-        .set_attributes(Some(HashMap::from([
-            (QueueAttributeName::RedrivePolicy, redrive),
-            (QueueAttributeName::VisibilityTimeout, "30".to_string()),
-        ])))
-        .send()
-        .await
-        .expect("create queue");
-    let queue = Queue::resolve(sqs.clone(), &QueueRef::Name(name.clone()))
-        .await
-        .expect("resolve");
-    let dlq = Queue::resolve(sqs.clone(), &QueueRef::Url(dlq_url))
-        .await
-        .expect("resolve dlq");
-    (queue, dlq)
+    let q = bpi_aws::fixtures::create_queue_with_dlq(
+        sqs,
+        &bpi_testkit::unique_name("smoke"),
+        30,
+        max_receive,
+    )
+    .await;
+    (q.queue, q.dlq)
 }
 
 #[tokio::test]

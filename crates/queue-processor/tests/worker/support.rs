@@ -5,10 +5,10 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use bpi_aws::sqs::Queue;
 use bpi_aws::{AwsClients, local_emulator_config};
-use bpi_core::config::{ProcessorConfig, QueueRef};
+use bpi_core::config::ProcessorConfig;
 use bpi_core::{Message, MessageId, QueueDepth};
 use queue_processor::counters::Counters;
 use queue_processor::shutdown::{self, ShutdownTrigger};
@@ -23,11 +23,7 @@ pub async fn clients() -> AwsClients {
     clients_for(&bpi_testkit::emulator().endpoint).await
 }
 
-/// A queue and its DLQ.
-pub struct TestQueue {
-    pub queue: Queue,
-    pub dlq: Queue,
-}
+pub use bpi_aws::fixtures::QueueWithDlq as TestQueue;
 
 /// Creates `name` (and `name-dlq`) with a visibility timeout and redrive after `max_receive` receives.
 pub async fn create_queue_named(
@@ -36,50 +32,7 @@ pub async fn create_queue_named(
     visibility_secs: u32,
     max_receive: u32,
 ) -> TestQueue {
-    let dlq_url = sqs
-        .create_queue()
-        .queue_name(format!("{name}-dlq"))
-        .send()
-        .await
-        .expect("create dlq")
-        .queue_url()
-        .expect("url")
-        .to_string();
-    let dlq_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&dlq_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("arn")
-        .attributes()
-        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-        .expect("arn");
-    sqs.create_queue()
-        .queue_name(name)
-        .set_attributes(Some(HashMap::from([
-            (
-                QueueAttributeName::RedrivePolicy,
-                format!(
-                    r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"{max_receive}"}}"#
-                ),
-            ),
-            (
-                QueueAttributeName::VisibilityTimeout,
-                visibility_secs.to_string(),
-            ),
-        ])))
-        .send()
-        .await
-        .expect("create queue");
-    TestQueue {
-        queue: Queue::resolve(sqs.clone(), &QueueRef::Name(name.to_string()))
-            .await
-            .expect("resolve"),
-        dlq: Queue::resolve(sqs.clone(), &QueueRef::Url(dlq_url))
-            .await
-            .expect("resolve dlq"),
-    }
+    bpi_aws::fixtures::create_queue_with_dlq(sqs, name, visibility_secs, max_receive).await
 }
 
 pub async fn create_queue(

@@ -1,0 +1,82 @@
+//! # target-bpi-updater
+//!
+//! The scheduled Lambda that keeps the scaling target honest. Each run reads `MsgProcessingDuration` statistic sets
+//! (Sum, SampleCount; 1-minute periods; NextToken followed) over the window, estimates MPD as ΣSum / ΣSampleCount,
+//! computes ecsTargetBPI with core, describes the service's policy by name and resource id, and writes core's
+//! canonical policy only when the target moved by the hysteresis, or the policy is missing or has drifted. It
+//! publishes `ecsTargetBPI` and `ecsMPD` and returns one decision record:
+//! `{mpd, samples, window_secs, old_target, new_target, updated, reason, ...}`.
+//!
+//! Invocation payload: the scheduled event, `{}`, or `{"dry_run": true}` to see the decision without acting.
+
+pub mod updater;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+pub use updater::{DecisionRecord, Updater};
+
+/// A hand invocation's options.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRequest {
+    /// Decide, but write and publish nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// A payload that is neither a scheduled event nor a valid request.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid updater request (expected a scheduled event, {{}} or {{\"dry_run\": true}}): {0}")]
+pub struct RequestError(String);
+
+impl UpdateRequest {
+    /// Reads a payload: an EventBridge event (it has `detail-type`) or null means a normal run.
+    pub fn from_payload(payload: &Value) -> Result<Self, RequestError> {
+        match payload {
+            Value::Null => Ok(UpdateRequest::default()),
+            Value::Object(fields) if fields.contains_key("detail-type") => {
+                Ok(UpdateRequest::default())
+            }
+            _ => serde_json::from_value(payload.clone()).map_err(|e| RequestError(e.to_string())),
+        }
+    }
+}
+
+/// The Lambda handler. Errors (AWS failures, bad payloads) fail the invocation, so the schedule's retry and the
+/// function's error metrics see them; no policy is written on any error path.
+pub async fn handler(
+    updater: &Updater,
+    payload: Value,
+) -> Result<DecisionRecord, lambda_runtime::Error> {
+    let request = UpdateRequest::from_payload(&payload)?;
+    Ok(updater
+        .run(std::time::SystemTime::now(), request.dry_run)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_scheduled_events_and_dry_runs() {
+        let scheduled =
+            json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}});
+        assert_eq!(
+            UpdateRequest::from_payload(&scheduled).expect("valid"),
+            UpdateRequest { dry_run: false }
+        );
+        assert_eq!(
+            UpdateRequest::from_payload(&json!({})).expect("valid"),
+            UpdateRequest { dry_run: false }
+        );
+        assert_eq!(
+            UpdateRequest::from_payload(&json!({"dry_run": true})).expect("valid"),
+            UpdateRequest { dry_run: true }
+        );
+        assert!(UpdateRequest::from_payload(&json!({"dryrun": true})).is_err());
+        assert!(UpdateRequest::from_payload(&json!("go")).is_err());
+    }
+}

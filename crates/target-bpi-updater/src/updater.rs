@@ -1,0 +1,173 @@
+//! One updater run: measure MPD, compute ecsTargetBPI, compare with the policy in force, write the canonical policy
+//! only when core's update decision says so, publish what was used, and say all of it in one decision record.
+
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_cloudwatch::types::StandardUnit;
+use bpi_aws::autoscaling::{describe_target_tracking_policy, put_target_tracking_policy};
+use bpi_aws::cloudwatch::{put_values, read_duration_stats};
+use bpi_aws::{AwsClients, AwsError};
+use bpi_core::config::{QUEUE_DIMENSION, TYPE_DIMENSION, UpdaterConfig};
+use bpi_core::policy::{target_tracking_config, target_tracking_policy};
+use bpi_core::{MpdEstimate, MpdSource, decide_update, estimate_mpd, target_bpi};
+use serde::Serialize;
+
+/// Name of the published metric carrying the MPD the target rests on.
+pub const MPD_METRIC_NAME: &str = "ecsMPD";
+
+/// What a run found and did: returned by the handler and logged as one JSON line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DecisionRecord {
+    /// Measured MPD over the window, seconds (None: too few samples).
+    pub mpd: Option<f64>,
+    /// Messages measured in the window.
+    pub samples: u64,
+    /// The window, seconds.
+    pub window_secs: u32,
+    /// Target of the policy before the run (None: there was no policy).
+    pub old_target: Option<f64>,
+    /// Target in force after the run.
+    pub new_target: f64,
+    /// Whether the policy was written.
+    pub updated: bool,
+    /// Why (or why not).
+    pub reason: String,
+    /// How the target was chosen: `measured`, `kept` (too few samples, current target kept) or `fallback`
+    /// (too few samples and no policy: the configured default MPD).
+    pub mpd_status: &'static str,
+    /// Warnings about the target (e.g. latency below MPD).
+    pub warnings: Vec<String>,
+    /// A dry run decides but writes and publishes nothing.
+    pub dry_run: bool,
+}
+
+/// The updater: clients and settings, built once per Lambda instance.
+#[derive(Debug, Clone)]
+pub struct Updater {
+    clients: AwsClients,
+    config: UpdaterConfig,
+}
+
+impl Updater {
+    /// An updater with `clients` and `config`.
+    pub fn new(clients: AwsClients, config: UpdaterConfig) -> Self {
+        Updater { clients, config }
+    }
+
+    /// Runs once as of `now`.
+    pub async fn run(&self, now: SystemTime, dry_run: bool) -> Result<DecisionRecord, AwsError> {
+        let c = &self.config;
+        let window = Duration::from_secs(u64::from(c.mpd_window_secs));
+        let periods = read_duration_stats(
+            &self.clients.cloudwatch,
+            &c.metrics,
+            &c.policy.queue_name,
+            window,
+            now,
+        )
+        .await?;
+        let estimate = estimate_mpd(&periods, c.mpd_min_samples);
+        let resource_id = c.policy.resource_id();
+        let current = describe_target_tracking_policy(
+            &self.clients.autoscaling,
+            &resource_id,
+            &c.policy.policy_name,
+        )
+        .await?;
+        let old_target = current.as_ref().map(|p| p.target_value);
+
+        let (target, mpd_status, warnings) = match (estimate, &current) {
+            (MpdEstimate::Known { mpd_secs, .. }, _) => {
+                let t = target_bpi(&c.target, Some(mpd_secs));
+                // A measured MPD of 0 (zero-duration test work) cannot be divided by: core used the fallback.
+                let status = if t.mpd_source == MpdSource::Measured {
+                    "measured"
+                } else {
+                    "fallback"
+                };
+                (f64::from(t.value), status, t.warnings)
+            }
+            // Too few samples: keep the target in force (repairing drift around it if need be).
+            (MpdEstimate::Unknown { .. }, Some(p))
+                if p.target_value.is_finite() && p.target_value >= 1.0 =>
+            {
+                (p.target_value, "kept", Vec::new())
+            }
+            (MpdEstimate::Unknown { .. }, _) => {
+                let t = target_bpi(&c.target, None);
+                (f64::from(t.value), "fallback", t.warnings)
+            }
+        };
+        let desired = target_tracking_config(&c.policy, target);
+        let decision = decide_update(current.as_ref(), &desired, c.hysteresis);
+        let mut reason = decision.reason.to_string();
+        if let MpdEstimate::Unknown {
+            samples,
+            min_samples,
+        } = estimate
+        {
+            reason = format!(
+                "too few samples ({samples} < {min_samples}), {mpd_status} target; {reason}"
+            );
+        }
+        let updated = decision.write && !dry_run;
+        if updated {
+            put_target_tracking_policy(
+                &self.clients.autoscaling,
+                &target_tracking_policy(&c.policy, target),
+            )
+            .await?;
+        }
+        let new_target = if decision.write {
+            target
+        } else {
+            old_target.unwrap_or(target)
+        };
+        if !dry_run {
+            self.publish(new_target, estimate.mpd_secs(), now).await?;
+        }
+        let record = DecisionRecord {
+            mpd: estimate.mpd_secs(),
+            samples: estimate.samples(),
+            window_secs: c.mpd_window_secs,
+            old_target,
+            new_target,
+            updated,
+            reason,
+            mpd_status,
+            warnings: warnings.iter().map(ToString::to_string).collect(),
+            dry_run,
+        };
+        for w in &record.warnings {
+            tracing::warn!(warning = w.as_str(), "target warning");
+        }
+        tracing::info!(decision = %serde_json::to_string(&record).unwrap_or_default(), "updater decision");
+        Ok(record)
+    }
+
+    /// Publishes the target in force and the measured MPD (when known) in one PutMetricData call.
+    async fn publish(
+        &self,
+        target: f64,
+        mpd: Option<f64>,
+        now: SystemTime,
+    ) -> Result<(), AwsError> {
+        let c = &self.config;
+        let mut values = vec![(c.bpi_metric_name.as_str(), target, StandardUnit::Count)];
+        if let Some(m) = mpd {
+            values.push((MPD_METRIC_NAME, m, StandardUnit::Seconds));
+        }
+        let dims = [
+            (TYPE_DIMENSION, c.metrics.metric_type.as_str()),
+            (QUEUE_DIMENSION, c.policy.queue_name.as_str()),
+        ];
+        put_values(
+            &self.clients.cloudwatch,
+            &c.metrics.namespace,
+            &dims,
+            &values,
+            now,
+        )
+        .await
+    }
+}
