@@ -55,11 +55,19 @@ impl AwsError {
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        let message = DisplayErrorContext(&err).to_string();
         let status = err.raw_response().map(|r| r.status().as_u16());
+        // A service error says what it needs in its code and message; the full context (with the raw response)
+        // is kept for everything else, where the cause chain is the useful part.
+        let mut message = DisplayErrorContext(&err).to_string();
         let (kind, code) = match &err {
             SdkError::ServiceError(service) => {
                 let code = service.err().code().map(str::to_string);
+                message = format!(
+                    "{}: {} (HTTP {})",
+                    code.as_deref().unwrap_or("error"),
+                    service.err().message().unwrap_or("no message"),
+                    status.map_or_else(|| "?".to_string(), |s| s.to_string())
+                );
                 (classify(code.as_deref(), status), code)
             }
             SdkError::DispatchFailure(_)

@@ -449,29 +449,24 @@ impl ProducerConfig {
     /// Reads the producer's settings.
     pub fn from_env(env: &(impl EnvSource + ?Sized)) -> Result<Self, ConfigError> {
         let r = Reader { env };
+        // Every duration variable is checked, whichever distribution is chosen: a bad value is a mistake either way.
         let kind = r.string("DURATION_DISTRIBUTION", "constant");
+        let secs = r.number("MESSAGE_DURATION_SECS", 5.0, 0.0, DEFAULT_MAX_DURATION_SECS)?;
+        let min_secs = r.number("DURATION_MIN_SECS", 1.0, 0.0, DEFAULT_MAX_DURATION_SECS)?;
+        let max_secs = r.number("DURATION_MAX_SECS", 9.0, 0.0, DEFAULT_MAX_DURATION_SECS)?;
+        let mean_secs = r.number("DURATION_MEAN_SECS", 5.0, 0.0, DEFAULT_MAX_DURATION_SECS)?;
+        let sigma = r.number("DURATION_SIGMA", 0.5, 0.0, 3.0)?;
         let durations = match kind.as_str() {
-            "constant" => DurationDistribution::Constant {
-                secs: r.number("MESSAGE_DURATION_SECS", 5.0, 0.0, DEFAULT_MAX_DURATION_SECS)?,
-            },
-            "uniform" => {
-                let min_secs =
-                    r.number("DURATION_MIN_SECS", 1.0, 0.0, DEFAULT_MAX_DURATION_SECS)?;
-                let max_secs =
-                    r.number("DURATION_MAX_SECS", 9.0, 0.0, DEFAULT_MAX_DURATION_SECS)?;
-                if max_secs < min_secs {
-                    return Err(config_error(
-                        "DURATION_MAX_SECS",
-                        Some(max_secs.to_string()),
-                        format!("must be at least DURATION_MIN_SECS ({min_secs})"),
-                    ));
-                }
-                DurationDistribution::Uniform { min_secs, max_secs }
+            "constant" => DurationDistribution::Constant { secs },
+            "uniform" if max_secs < min_secs => {
+                return Err(config_error(
+                    "DURATION_MAX_SECS",
+                    Some(max_secs.to_string()),
+                    format!("must be at least DURATION_MIN_SECS ({min_secs})"),
+                ));
             }
-            "lognormal" => DurationDistribution::LogNormal {
-                mean_secs: r.number("DURATION_MEAN_SECS", 5.0, 0.0, DEFAULT_MAX_DURATION_SECS)?,
-                sigma: r.number("DURATION_SIGMA", 0.5, 0.0, 3.0)?,
-            },
+            "uniform" => DurationDistribution::Uniform { min_secs, max_secs },
+            "lognormal" => DurationDistribution::LogNormal { mean_secs, sigma },
             _ => {
                 return Err(config_error(
                     "DURATION_DISTRIBUTION",

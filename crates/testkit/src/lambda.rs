@@ -150,7 +150,7 @@ fn serve(
 
 /// Runs `binary` as a Lambda function with `env`, hands it `event` (JSON) once, and returns what it answered within
 /// `limit`. The process is killed afterwards.
-pub fn invoke(binary: &Path, env: &[(&str, String)], event: &str, limit: Duration) -> Invocation {
+pub fn invoke(binary: &Path, env: &[(String, String)], event: &str, limit: Duration) -> Invocation {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind the runtime API");
     let addr = listener.local_addr().expect("addr");
     let (tx, rx) = mpsc::channel();
@@ -176,7 +176,7 @@ pub fn invoke(binary: &Path, env: &[(&str, String)], event: &str, limit: Duratio
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
         .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/test")
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
