@@ -194,3 +194,42 @@ async fn poison_ends_in_the_dlq_and_valid_messages_interleaved_are_processed() {
         }
     );
 }
+
+/// Work that panics on the message with id 0 and sleeps on the others.
+#[derive(Clone, Default)]
+struct PanickyWork;
+
+impl queue_processor::Work for PanickyWork {
+    async fn process(&self, message: &bpi_core::Message) -> Result<(), String> {
+        if message.id == MessageId::from(0) {
+            panic!("bug in user work");
+        }
+        tokio::time::sleep(message.duration()).await;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_work_neither_crashes_the_worker_nor_loses_the_message() {
+    let clients = clients().await;
+    let q = create_queue(&clients.sqs, 1, 2).await;
+    send_bodies(&q.queue, &messages(5, 0.0)).await;
+    let worker = RunningWorker::start(&clients, &q.queue, config(&q.queue, &[]), PanickyWork);
+    // The panicking message is retried (visibility 1 s), then redriven to the DLQ after 2 receives.
+    wait_until(
+        Duration::from_secs(30),
+        "poisoned work in the DLQ",
+        || async { q.dlq.depth().await.map(|d| d.visible).unwrap_or(0) == 1 },
+    )
+    .await;
+    let report = worker.stop().await;
+    assert_eq!(report.counters.processed, 4);
+    assert!(report.counters.failed >= 2, "{:?}", report.counters);
+    assert_eq!(
+        depth(&q.queue).await,
+        QueueDepth {
+            visible: 0,
+            in_flight: 0
+        }
+    );
+}
