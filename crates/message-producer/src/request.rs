@@ -42,10 +42,10 @@ impl ProduceRequest {
         }
         let request: ProduceRequest =
             serde_json::from_value(payload.clone()).map_err(|e| RequestError(e.to_string()))?;
-        if let Some(count) = request.count {
-            if count > MAX_COUNT {
-                return Err(RequestError(format!("count {count} is above {MAX_COUNT}")));
-            }
+        if let Some(count) = request.count
+            && count > MAX_COUNT
+        {
+            return Err(RequestError(format!("count {count} is above {MAX_COUNT}")));
         }
         if let Some(d) = &request.duration {
             d.validate().map_err(|e| RequestError(e.to_string()))?;
