@@ -8,6 +8,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import boto3
@@ -27,7 +28,9 @@ def wait_http(url, limit=30):
     deadline = time.time() + limit
     while time.time() < deadline:
         try:
-            urllib.request.urlopen(url + "/moto-api/data.json", timeout=1).read()
+            urllib.request.urlopen(url + "/", timeout=1).read()
+            return
+        except urllib.error.HTTPError:
             return
         except OSError:
             time.sleep(0.1)

@@ -30,13 +30,17 @@ ensure_venv() {
   cp "$requirements" "$venv/.requirements"
 }
 
-# Whether the emulator recorded in $state answers.
+# Whether the emulator recorded in $state answers HTTP. Any status counts (a cheap `GET /`): not /moto-api/data.json,
+# which dumps the whole state, grows slow with it, and fails outright once some stored resource cannot be serialised.
 alive() {
   [ -f "$state/pid" ] && [ -f "$state/endpoint" ] || return 1
   kill -0 "$(cat "$state/pid")" 2>/dev/null || return 1
   "$venv/bin/python" - "$(cat "$state/endpoint")" <<'PY' 2>/dev/null
-import sys, urllib.request
-urllib.request.urlopen(sys.argv[1] + "/moto-api/data.json", timeout=2).read()
+import sys, urllib.error, urllib.request
+try:
+    urllib.request.urlopen(sys.argv[1] + "/", timeout=5).read()
+except urllib.error.HTTPError:
+    pass
 PY
 }
 

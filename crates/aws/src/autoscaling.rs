@@ -272,6 +272,52 @@ pub async fn describe_target_tracking_policy(
         .map(from_sdk))
 }
 
+/// The names of the scaling policies on `resource_id`.
+pub async fn policy_names(
+    client: &aws_sdk_applicationautoscaling::Client,
+    resource_id: &str,
+) -> Result<Vec<String>, AwsError> {
+    let out = client
+        .describe_scaling_policies()
+        .service_namespace(ServiceNamespace::Ecs)
+        .resource_id(resource_id)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("application-autoscaling:DescribeScalingPolicies", e))?;
+    Ok(out
+        .scaling_policies()
+        .iter()
+        .filter(|p| p.resource_id() == resource_id)
+        .map(|p| p.policy_name().to_string())
+        .collect())
+}
+
+/// Deregisters the scalable target of `resource_id` (which also deletes its policies). Missing is not an error.
+pub async fn deregister_scalable_target(
+    client: &aws_sdk_applicationautoscaling::Client,
+    resource_id: &str,
+) -> Result<(), AwsError> {
+    let result = client
+        .deregister_scalable_target()
+        .service_namespace(ServiceNamespace::Ecs)
+        .resource_id(resource_id)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let err = AwsError::from_sdk("application-autoscaling:DeregisterScalableTarget", e);
+            if err.kind == crate::ErrorKind::NotFound {
+                Ok(())
+            } else {
+                Err(err)
+            }
+        }
+    }
+}
+
 /// Deletes a scaling policy by name and resource id (missing is not an error).
 pub async fn delete_policy(
     client: &aws_sdk_applicationautoscaling::Client,

@@ -8,11 +8,12 @@ use std::time::{Duration, SystemTime};
 
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{
-    Dimension, Metric, MetricDataQuery, MetricDatum, MetricStat, StandardUnit,
+    ComparisonOperator, Dimension, Metric, MetricDataQuery, MetricDatum, MetricStat, StandardUnit,
     StatisticSet as CwStatisticSet,
 };
 use bpi_core::StatisticSet;
 use bpi_core::config::MetricNames;
+use bpi_core::policy::{AlarmSpec, MetricQuery};
 
 use crate::error::AwsError;
 
@@ -141,6 +142,93 @@ pub async fn put_values(
         .send()
         .await
         .map_err(|e| AwsError::from_sdk("cloudwatch:PutMetricData", e))?;
+    Ok(())
+}
+
+fn to_query(q: &MetricQuery) -> MetricDataQuery {
+    let stat = q.metric_stat.as_ref().map(|s| {
+        MetricStat::builder()
+            .metric(
+                Metric::builder()
+                    .namespace(&s.metric.namespace)
+                    .metric_name(&s.metric.metric_name)
+                    .set_dimensions(Some(
+                        s.metric
+                            .dimensions
+                            .iter()
+                            .map(|d| Dimension::builder().name(&d.name).value(&d.value).build())
+                            .collect(),
+                    ))
+                    .build(),
+            )
+            .period(i32::try_from(s.period.unwrap_or(60)).unwrap_or(60))
+            .stat(&s.stat)
+            .build()
+    });
+    MetricDataQuery::builder()
+        .id(&q.id)
+        .set_expression(q.expression.clone())
+        .set_label(q.label.clone())
+        .set_metric_stat(stat)
+        .return_data(q.return_data)
+        .build()
+}
+
+/// Creates or updates a metric-math alarm (PutMetricAlarm) whose action is `action_arn`.
+pub async fn put_alarm(
+    client: &aws_sdk_cloudwatch::Client,
+    alarm: &AlarmSpec,
+    action_arn: &str,
+) -> Result<(), AwsError> {
+    client
+        .put_metric_alarm()
+        .alarm_name(&alarm.alarm_name)
+        .alarm_description(&alarm.alarm_description)
+        .set_metrics(Some(alarm.metrics.iter().map(to_query).collect()))
+        .comparison_operator(ComparisonOperator::from(alarm.comparison_operator.as_str()))
+        .threshold(alarm.threshold)
+        .evaluation_periods(i32::try_from(alarm.evaluation_periods).unwrap_or(1))
+        .datapoints_to_alarm(i32::try_from(alarm.datapoints_to_alarm).unwrap_or(1))
+        .treat_missing_data(&alarm.treat_missing_data)
+        .alarm_actions(action_arn)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("cloudwatch:PutMetricAlarm", e))?;
+    Ok(())
+}
+
+/// The names of the alarms among `names` that exist.
+pub async fn existing_alarms(
+    client: &aws_sdk_cloudwatch::Client,
+    names: &[String],
+) -> Result<Vec<String>, AwsError> {
+    let out = client
+        .describe_alarms()
+        .set_alarm_names(Some(names.to_vec()))
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("cloudwatch:DescribeAlarms", e))?;
+    Ok(out
+        .metric_alarms()
+        .iter()
+        .filter_map(|a| a.alarm_name().map(str::to_string))
+        .collect())
+}
+
+/// Deletes alarms by name (missing ones are ignored).
+pub async fn delete_alarms(
+    client: &aws_sdk_cloudwatch::Client,
+    names: &[String],
+) -> Result<(), AwsError> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    client
+        .delete_alarms()
+        .set_alarm_names(Some(names.to_vec()))
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("cloudwatch:DeleteAlarms", e))?;
     Ok(())
 }
 

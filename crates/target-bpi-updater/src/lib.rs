@@ -14,7 +14,7 @@ pub mod updater;
 use serde::Deserialize;
 use serde_json::Value;
 
-pub use updater::{DecisionRecord, Updater};
+pub use updater::{DecisionRecord, Updater, WhenUnmeasured};
 
 /// A hand invocation's options.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

@@ -41,17 +41,40 @@ pub struct DecisionRecord {
     pub dry_run: bool,
 }
 
+/// What to do when too few samples were measured and a policy is in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WhenUnmeasured {
+    /// Keep the target in force (the scheduled updater: a pause in traffic must not move the target).
+    #[default]
+    KeepTarget,
+    /// Use the configured default MPD (a deploy: changed settings such as the latency must take effect now).
+    UseDefaultMpd,
+}
+
 /// The updater: clients and settings, built once per Lambda instance.
 #[derive(Debug, Clone)]
 pub struct Updater {
     clients: AwsClients,
     config: UpdaterConfig,
+    when_unmeasured: WhenUnmeasured,
 }
 
 impl Updater {
-    /// An updater with `clients` and `config`.
+    /// An updater with `clients` and `config`, keeping the target in force when too little is measured.
     pub fn new(clients: AwsClients, config: UpdaterConfig) -> Self {
-        Updater { clients, config }
+        Updater {
+            clients,
+            config,
+            when_unmeasured: WhenUnmeasured::KeepTarget,
+        }
+    }
+
+    /// The same updater with another rule for too few samples.
+    pub fn when_unmeasured(self, when_unmeasured: WhenUnmeasured) -> Self {
+        Updater {
+            when_unmeasured,
+            ..self
+        }
     }
 
     /// Runs once as of `now`.
@@ -89,7 +112,9 @@ impl Updater {
             }
             // Too few samples: keep the target in force (repairing drift around it if need be).
             (MpdEstimate::Unknown { .. }, Some(p))
-                if p.target_value.is_finite() && p.target_value >= 1.0 =>
+                if self.when_unmeasured == WhenUnmeasured::KeepTarget
+                    && p.target_value.is_finite()
+                    && p.target_value >= 1.0 =>
             {
                 (p.target_value, "kept", Vec::new())
             }

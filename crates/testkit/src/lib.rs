@@ -171,16 +171,14 @@ impl PrivateEmulator {
     /// Starts it again on the same port (after [`PrivateEmulator::kill`]), empty.
     pub fn restart(&mut self) {
         self.kill();
-        let venv = std::env::var("BPI_VENV")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| workspace_root().join(".venv"));
-        let child = Command::new(venv.join("bin/moto_server"))
+        let moto = venv_bin("moto_server");
+        let child = Command::new(&moto)
             .args(["-H", "127.0.0.1", "-p", &self.port.to_string()])
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start moto_server from {}: {e}", venv.display()));
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", moto.display()));
         self.child = Some(child);
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         while !answers(&self.emulator.endpoint) {
@@ -197,6 +195,15 @@ impl Drop for PrivateEmulator {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// A program in the project's Python virtualenv (`BPI_VENV`, default `<repo>/.venv`), e.g. `aws` or `moto_server`.
+pub fn venv_bin(name: &str) -> PathBuf {
+    std::env::var("BPI_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| workspace_root().join(".venv"))
+        .join("bin")
+        .join(name)
 }
 
 /// A name unique across parallel test processes and runs: `prefix-<pid>-<n>-<time>`, at most 80 characters of

@@ -1,0 +1,110 @@
+//! `bpi`: the ecs-sqs-bpi command line. Settings come from the same environment variables as the updater
+//! (CLUSTER_NAME, SERVICE_NAME, QUEUE_NAME, DESIRED_LATENCY_SECS, MIN_CAPACITY, ...); AWS from the usual variables.
+//! Exit codes: 0 done; 1 an AWS call failed; 2 a bad setting.
+
+use std::process::ExitCode;
+
+use bpi_aws::{AwsClients, load_sdk_config};
+use bpi_core::config::{ProcessEnv, UpdaterConfig};
+use bpi_core::policy::scaling_spec;
+use bpi_core::target_bpi;
+use clap::{Parser, Subcommand};
+
+mod scaling;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "bpi",
+    version,
+    about = "ecs-sqs-bpi: scale an SQS worker service on ECS to a latency promise"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print the canonical scaling spec (scalable target, target tracking policy, activation policy and alarm) as
+    /// the JSON the AWS APIs take.
+    Policy {
+        /// Target value; default: computed from the settings with DEFAULT_MSG_PROC_DURATION_SECS.
+        #[arg(long)]
+        target: Option<f64>,
+    },
+    /// Apply or remove the scaling set-up of a deployed service.
+    Scaling {
+        #[command(subcommand)]
+        action: ScalingAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ScalingAction {
+    /// Register the scalable target and bring the policies to the canonical spec (idempotent).
+    Apply,
+    /// Remove the activation alarm, the service's scaling policies and the scalable target.
+    Remove,
+}
+
+fn settings() -> Result<UpdaterConfig, ExitCode> {
+    UpdaterConfig::from_env(&ProcessEnv).map_err(|e| {
+        eprintln!("bpi: {e}");
+        ExitCode::from(2)
+    })
+}
+
+fn print_json(value: &impl serde::Serialize) -> ExitCode {
+    match serde_json::to_string_pretty(value) {
+        Ok(json) => {
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("bpi: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(e) = bpi_aws::logging::init(&ProcessEnv) {
+        eprintln!("bpi: {e}");
+        return ExitCode::from(2);
+    }
+    let config = match settings() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    match cli.command {
+        Command::Policy { target } => {
+            let target =
+                target.unwrap_or_else(|| f64::from(target_bpi(&config.target, None).value));
+            print_json(&scaling_spec(&config.policy, target))
+        }
+        Command::Scaling { action } => {
+            let clients = AwsClients::new(&load_sdk_config().await);
+            let result = match action {
+                ScalingAction::Apply => scaling::apply(&clients, &config)
+                    .await
+                    .map(|r| serde_json::to_value(r)),
+                ScalingAction::Remove => scaling::remove(&clients, &config)
+                    .await
+                    .map(|r| serde_json::to_value(r)),
+            };
+            match result {
+                Ok(Ok(report)) => print_json(&report),
+                Ok(Err(e)) => {
+                    eprintln!("bpi: {e}");
+                    ExitCode::from(1)
+                }
+                Err(e) => {
+                    eprintln!("bpi: {e:#}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! The `bpi` binary and the deploy scripts, run for real against the local emulator (moto server).
+
+mod deploy;
+mod policy;

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Deploys ecs-sqs-bpi: builds what is missing, uploads the artifacts, deploys the stacks, applies the scaling set-up.
+# Idempotent: a second run with the same settings changes nothing; a changed setting updates in place.
+set -euo pipefail
+# shellcheck source=deploy/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() {
+  cat <<'USAGE'
+Usage: deploy/deploy.sh [options]
+
+Deploys the queue, the worker service, the two Lambdas, schedules, dashboard and alarms (CloudFormation), then
+registers the scalable target and applies the canonical scaling policy (bpi scaling apply). Region, credentials and
+profile come from the usual AWS variables (AWS_REGION / AWS_DEFAULT_REGION, AWS_PROFILE, ...); AWS_ENDPOINT_URL
+points everything at another endpoint (the local emulator).
+
+Options (environment variable in brackets, default after =):
+  --stack-name NAME          [BPI_STACK_NAME=ecs-sqs-bpi] also names the queue, service, functions
+  --latency SECS             [BPI_LATENCY_SECS=60] acceptable latency
+  --min N / --max N          [BPI_MIN_CAPACITY=1 / BPI_MAX_CAPACITY=10] task bounds; min 0 adds scale-from-zero
+  --concurrency N            [BPI_TASK_CONCURRENCY=1] messages a task processes at once
+  --updater-rate MINUTES     [BPI_UPDATER_RATE_MINUTES=60] cadence of the target updater
+  --visibility-timeout SECS  [BPI_VISIBILITY_TIMEOUT_SECS=30] queue visibility timeout
+  --max-receive-count N      [BPI_MAX_RECEIVE_COUNT=3] receives before a message goes to the DLQ
+  --log-retention-days N     [BPI_LOG_RETENTION_DAYS=30]
+  --cluster NAME             [BPI_EXISTING_CLUSTER=] use an existing cluster (Container Insights must be on)
+  --subnets ID,ID            [BPI_SUBNET_IDS=] existing subnets (then --security-group is required);
+                             default: a new VPC with two public subnets and no inbound rules
+  --security-group ID        [BPI_SECURITY_GROUP_ID=]
+  --image URI                [BPI_WORKER_IMAGE=] worker image; default: the stack's repository tagged with the
+                             current commit, built and pushed with deploy/build-image.sh if missing
+  -h, --help                 this help
+
+Also: LAMBDA_OUT (where deploy/build-lambdas.sh writes the zips), BPI_BIN (a prebuilt bpi binary).
+USAGE
+}
+
+stack=${BPI_STACK_NAME:-ecs-sqs-bpi}
+latency=${BPI_LATENCY_SECS:-60}
+min=${BPI_MIN_CAPACITY:-1}
+max=${BPI_MAX_CAPACITY:-10}
+concurrency=${BPI_TASK_CONCURRENCY:-1}
+updater_rate=${BPI_UPDATER_RATE_MINUTES:-60}
+visibility=${BPI_VISIBILITY_TIMEOUT_SECS:-30}
+max_receive=${BPI_MAX_RECEIVE_COUNT:-3}
+log_retention=${BPI_LOG_RETENTION_DAYS:-30}
+cluster=${BPI_EXISTING_CLUSTER:-}
+subnets=${BPI_SUBNET_IDS:-}
+security_group=${BPI_SECURITY_GROUP_ID:-}
+image=${BPI_WORKER_IMAGE:-}
+lambda_dir=${LAMBDA_OUT:-$root/target/lambda-zips}
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --stack-name) stack=$2; shift 2 ;;
+    --latency) latency=$2; shift 2 ;;
+    --min) min=$2; shift 2 ;;
+    --max) max=$2; shift 2 ;;
+    --concurrency) concurrency=$2; shift 2 ;;
+    --updater-rate) updater_rate=$2; shift 2 ;;
+    --visibility-timeout) visibility=$2; shift 2 ;;
+    --max-receive-count) max_receive=$2; shift 2 ;;
+    --log-retention-days) log_retention=$2; shift 2 ;;
+    --cluster) cluster=$2; shift 2 ;;
+    --subnets) subnets=$2; shift 2 ;;
+    --security-group) security_group=$2; shift 2 ;;
+    --image) image=$2; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) die "unknown option '$1' (see --help)" ;;
+  esac
+done
+
+is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
+for pair in "latency:$latency" "min:$min" "max:$max" "concurrency:$concurrency" "updater-rate:$updater_rate" \
+            "visibility-timeout:$visibility" "max-receive-count:$max_receive" "log-retention-days:$log_retention"; do
+  is_uint "${pair#*:}" || die "--${pair%%:*} must be a whole number, got '${pair#*:}'"
+done
+[ "$latency" -ge 1 ] || die "--latency must be at least 1"
+[ "$max" -ge 1 ] && [ "$max" -ge "$min" ] || die "--max must be at least 1 and at least --min ($min)"
+[ "$concurrency" -ge 1 ] || die "--concurrency must be at least 1"
+[ "$updater_rate" -ge 2 ] || die "--updater-rate must be at least 2 minutes (EventBridge says 'rate(1 minute)' in the singular)"
+[[ $stack =~ ^[a-z][a-z0-9-]{0,30}$ ]] || die "--stack-name must be a lowercase letter then up to 30 lowercase letters, digits or - (it names the image repository)"
+if [ -n "$subnets" ] && [ -z "$security_group" ]; then
+  die "--subnets needs --security-group (a group in the subnets' VPC)"
+fi
+[ -n "${AWS_DEFAULT_REGION:-}" ] || die "no region: set AWS_REGION or AWS_DEFAULT_REGION"
+
+# 1. Build what is missing.
+for f in message-producer target-bpi-updater; do
+  if [ ! -f "$lambda_dir/arm64/$f/bootstrap.zip" ]; then
+    say "building the Lambda zips (cargo-lambda, arm64)"
+    LAMBDA_OUT=$lambda_dir "$root/deploy/build-lambdas.sh" arm64
+    break
+  fi
+done
+bpi=$(bpi_binary)
+
+# 2. Base stack: image repository and artifacts bucket.
+say "deploying stack $stack-base (image repository, artifacts bucket)"
+awscli cloudformation deploy --stack-name "$stack-base" --template-file "$root/deploy/base.yaml" \
+  --no-fail-on-empty-changeset >&2
+bucket=$(stack_resource "$stack-base" ArtifactsBucket)
+repository=$(stack_resource "$stack-base" Repository)
+[ -n "$bucket" ] && [ -n "$repository" ] || die "stack $stack-base is missing its bucket or repository"
+
+# 3. Artifacts: content-addressed keys, so an unchanged zip is neither uploaded nor redeployed.
+declare -A zip_key
+for f in message-producer target-bpi-updater; do
+  zip=$lambda_dir/arm64/$f/bootstrap.zip
+  key="lambda/$f-$(sha256sum "$zip" | cut -c1-16).zip"
+  if ! awscli s3api head-object --bucket "$bucket" --key "$key" >/dev/null 2>&1; then
+    say "uploading $zip to s3://$bucket/$key"
+    awscli s3 cp "$zip" "s3://$bucket/$key" --only-show-errors >&2
+  fi
+  zip_key[$f]=$key
+done
+
+# 4. Worker image: tagged with the commit, never only latest.
+if [ -z "$image" ]; then
+  tag=$(git -C "$root" rev-parse --short=12 HEAD 2>/dev/null) || die "not a git checkout: give --image"
+  repository_uri=$(awscli ecr describe-repositories --repository-names "$repository" \
+    --query "repositories[0].repositoryUri" --output text)
+  image="$repository_uri:$tag"
+  if ! awscli ecr describe-images --repository-name "$repository" --image-ids "imageTag=$tag" >/dev/null 2>&1; then
+    say "building and pushing $image"
+    "$root/deploy/build-image.sh" --push "$image" >&2
+  fi
+fi
+
+# 5. An existing cluster must have Container Insights on: the policy's task count comes from it.
+if [ -n "$cluster" ]; then
+  insights=$(awscli ecs describe-clusters --clusters "$cluster" --include SETTINGS \
+    --query "clusters[0].settings[?name=='containerInsights'].value | [0]" --output text 2>/dev/null || true)
+  case "$insights" in
+    enabled|enhanced) ;;
+    *) say "WARNING: cluster $cluster has Container Insights '$insights': RunningTaskCount will have no data and scaling will not work; enable it with: aws ecs update-cluster-settings --cluster $cluster --settings name=containerInsights,value=enabled" ;;
+  esac
+fi
+
+# 6. Main stack.
+say "deploying stack $stack"
+awscli cloudformation deploy --stack-name "$stack" --template-file "$root/deploy/stack.yaml" \
+  --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
+  --parameter-overrides \
+    "WorkerImage=$image" "ArtifactsBucket=$bucket" \
+    "ProducerZipKey=${zip_key[message-producer]}" "UpdaterZipKey=${zip_key[target-bpi-updater]}" \
+    "DesiredLatencySecs=$latency" "TaskConcurrency=$concurrency" "MinCapacity=$min" "MaxCapacity=$max" \
+    "UpdaterRateMinutes=$updater_rate" "QueueVisibilityTimeoutSecs=$visibility" "MaxReceiveCount=$max_receive" \
+    "LogRetentionDays=$log_retention" "ExistingClusterName=$cluster" "SubnetIds=$subnets" \
+    "SecurityGroupId=$security_group" >&2
+
+# 7. Scaling, outside the stack: the updater owns the policy from here on.
+scaling_env "$stack" || die "stack $stack is missing outputs"
+export DESIRED_LATENCY_SECS=$latency TASK_CONCURRENCY=$concurrency MIN_CAPACITY=$min MAX_CAPACITY=$max
+say "applying the scaling set-up to service/$CLUSTER_NAME/$SERVICE_NAME"
+report=$("$bpi" scaling apply) || die "bpi scaling apply failed"
+echo "$report"
+if grep -q '"changed": false' <<<"$report"; then
+  say "scaling: no changes"
+fi
+say "done. Load: deploy/load.sh on --stack-name $stack; dashboard: CloudWatch > Dashboards > $stack"

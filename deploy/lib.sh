@@ -1,0 +1,74 @@
+# shellcheck shell=bash
+# Helpers shared by deploy.sh, destroy.sh and load.sh (sourced, not run).
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export root
+venv=${BPI_VENV:-$root/.venv}
+
+die() { echo "$(basename "$0"): $*" >&2; exit 1; }
+say() { echo "$(basename "$0"): $*" >&2; }
+
+# Region and endpoint from the usual variables. The AWS CLI v1 reads AWS_DEFAULT_REGION but not AWS_REGION, and
+# ignores AWS_ENDPOINT_URL, so both are passed on explicitly.
+if [ -n "${AWS_REGION:-}" ] && [ -z "${AWS_DEFAULT_REGION:-}" ]; then
+  export AWS_DEFAULT_REGION=$AWS_REGION
+fi
+if [ -n "${AWS_DEFAULT_REGION:-}" ] && [ -z "${AWS_REGION:-}" ]; then
+  export AWS_REGION=$AWS_DEFAULT_REGION
+fi
+
+awscli() {
+  local cli
+  cli=$(command -v aws || true)
+  [ -n "$cli" ] || cli=$venv/bin/aws
+  [ -x "$cli" ] || die "the AWS CLI is needed (pip install awscli, or run deploy/emulator.sh start once to get it in $venv)"
+  if [ -n "${AWS_ENDPOINT_URL:-}" ]; then
+    "$cli" --endpoint-url "$AWS_ENDPOINT_URL" "$@"
+  else
+    "$cli" "$@"
+  fi
+}
+
+# stack_resource STACK LOGICAL_ID: the physical id of a stack's resource (empty if there is none). The scripts read
+# resources rather than outputs, from the resource list: the local emulator (moto) gives stacks made through change
+# sets, which is what `cloudformation deploy` uses, no outputs at all, and answers DescribeStackResource with an
+# HTTP 500 for some resource types.
+stack_resource() {
+  awscli cloudformation list-stack-resources --stack-name "$1" \
+    --query "StackResourceSummaries[?LogicalResourceId=='$2'].PhysicalResourceId | [0]" --output text 2>/dev/null \
+    | sed 's/^None$//'
+}
+
+# stack_parameter STACK KEY: a parameter value of a deployed stack.
+stack_parameter() {
+  awscli cloudformation describe-stacks --stack-name "$1" \
+    --query "Stacks[0].Parameters[?ParameterKey=='$2'].ParameterValue | [0]" --output text 2>/dev/null | sed 's/^None$//'
+}
+
+stack_exists() {
+  awscli cloudformation describe-stacks --stack-name "$1" >/dev/null 2>&1
+}
+
+# The `bpi` binary: BPI_BIN, or built from this checkout.
+bpi_binary() {
+  if [ -n "${BPI_BIN:-}" ]; then
+    echo "$BPI_BIN"
+    return
+  fi
+  local target=${CARGO_TARGET_DIR:-$root/target}
+  cargo build --release --quiet -p bpi --manifest-path "$root/Cargo.toml" >&2 || die "cannot build bpi"
+  echo "$target/release/bpi"
+}
+
+# scaling_env STACK: the environment `bpi scaling` reads, from the stack's outputs and the deploy settings.
+scaling_env() {
+  CLUSTER_NAME=$(stack_resource "$1" Cluster)
+  [ -n "$CLUSTER_NAME" ] || CLUSTER_NAME=$(stack_parameter "$1" ExistingClusterName)
+  CLUSTER_NAME=${CLUSTER_NAME##*/}
+  SERVICE_NAME=$(stack_resource "$1" Service)
+  SERVICE_NAME=${SERVICE_NAME##*/}
+  QUEUE_NAME=$(stack_resource "$1" Queue)
+  QUEUE_NAME=${QUEUE_NAME##*/}
+  [ -n "$CLUSTER_NAME" ] && [ -n "$SERVICE_NAME" ] && [ -n "$QUEUE_NAME" ] || return 1
+  export CLUSTER_NAME SERVICE_NAME QUEUE_NAME
+}
