@@ -89,10 +89,10 @@ async fn main() -> ExitCode {
             let result = match action {
                 ScalingAction::Apply => scaling::apply(&clients, &config)
                     .await
-                    .map(|r| serde_json::to_value(r)),
+                    .map(serde_json::to_value),
                 ScalingAction::Remove => scaling::remove(&clients, &config)
                     .await
-                    .map(|r| serde_json::to_value(r)),
+                    .map(serde_json::to_value),
             };
             match result {
                 Ok(Ok(report)) => print_json(&report),
