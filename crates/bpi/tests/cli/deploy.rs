@@ -274,6 +274,7 @@ async fn deploy_redeploy_change_load_and_destroy() {
         "--services",
         &service_arn,
     ])["services"][0];
+    assert_eq!(svc["status"], "ACTIVE", "{svc}");
     // The subnets and security group reach the service through the stack's parameters (the wiring is in the
     // template test; moto drops a CloudFormation service's network configuration).
     let params = &aws(&["cloudformation", "describe-stacks", "--stack-name", &stack])["Stacks"][0]
