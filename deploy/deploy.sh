@@ -76,7 +76,7 @@ for pair in "latency:$latency" "min:$min" "max:$max" "concurrency:$concurrency" 
   is_uint "${pair#*:}" || die "--${pair%%:*} must be a whole number, got '${pair#*:}'"
 done
 [ "$latency" -ge 1 ] || die "--latency must be at least 1"
-[ "$max" -ge 1 ] && [ "$max" -ge "$min" ] || die "--max must be at least 1 and at least --min ($min)"
+if [ "$max" -lt 1 ] || [ "$max" -lt "$min" ]; then die "--max must be at least 1 and at least --min ($min)"; fi
 [ "$concurrency" -ge 1 ] || die "--concurrency must be at least 1"
 [ "$updater_rate" -ge 2 ] || die "--updater-rate must be at least 2 minutes (EventBridge says 'rate(1 minute)' in the singular)"
 [[ $stack =~ ^[a-z][a-z0-9-]{0,30}$ ]] || die "--stack-name must be a lowercase letter then up to 30 lowercase letters, digits or - (it names the image repository)"
@@ -101,7 +101,7 @@ awscli cloudformation deploy --stack-name "$stack-base" --template-file "$root/d
   --no-fail-on-empty-changeset >&2
 bucket=$(stack_resource "$stack-base" ArtifactsBucket)
 repository=$(stack_resource "$stack-base" Repository)
-[ -n "$bucket" ] && [ -n "$repository" ] || die "stack $stack-base is missing its bucket or repository"
+if [ -z "$bucket" ] || [ -z "$repository" ]; then die "stack $stack-base is missing its bucket or repository"; fi
 
 # 3. Artifacts: content-addressed keys, so an unchanged zip is neither uploaded nor redeployed.
 declare -A zip_key

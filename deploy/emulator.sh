@@ -91,7 +91,9 @@ stop() {
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
-  status) alive && cat "$state/endpoint" || { echo "emulator.sh: not running" >&2; exit 1; } ;;
+  status)
+    if alive; then cat "$state/endpoint"; else echo "emulator.sh: not running" >&2; exit 1; fi
+    ;;
   env)
     alive || die "not running; start it with: deploy/emulator.sh start"
     cat <<ENV

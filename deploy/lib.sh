@@ -69,6 +69,6 @@ scaling_env() {
   SERVICE_NAME=${SERVICE_NAME##*/}
   QUEUE_NAME=$(stack_resource "$1" Queue)
   QUEUE_NAME=${QUEUE_NAME##*/}
-  [ -n "$CLUSTER_NAME" ] && [ -n "$SERVICE_NAME" ] && [ -n "$QUEUE_NAME" ] || return 1
+  if [ -z "$CLUSTER_NAME" ] || [ -z "$SERVICE_NAME" ] || [ -z "$QUEUE_NAME" ]; then return 1; fi
   export CLUSTER_NAME SERVICE_NAME QUEUE_NAME
 }

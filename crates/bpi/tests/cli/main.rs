@@ -2,3 +2,4 @@
 
 mod deploy;
 mod policy;
+mod template;

@@ -1,0 +1,403 @@
+//! The CloudFormation templates, read as data: what the stack declares that the emulator does not keep (see
+//! deploy.rs), and the security rules every IAM statement must follow.
+
+use std::collections::BTreeSet;
+
+use bpi_core::config::{ProcessorConfig, ProducerConfig, UpdaterConfig};
+use bpi_core::policy::bpi_expression;
+use serde_yaml::Value;
+
+fn template(name: &str) -> Value {
+    let path = bpi_testkit::workspace_root().join("deploy").join(name);
+    serde_yaml::from_str(&std::fs::read_to_string(&path).expect("read template"))
+        .expect("valid YAML")
+}
+
+fn resources(t: &Value) -> Vec<(String, &Value)> {
+    t["Resources"]
+        .as_mapping()
+        .expect("Resources")
+        .iter()
+        .map(|(k, v)| (k.as_str().expect("name").to_string(), v))
+        .collect()
+}
+
+fn of_type<'a>(t: &'a Value, ty: &str) -> Vec<(String, &'a Value)> {
+    resources(t)
+        .into_iter()
+        .filter(|(_, r)| r["Type"] == ty)
+        .collect()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Sequence(items) => items.iter().flat_map(strings).collect(),
+        Value::Tagged(t) => strings(&t.value),
+        _ => vec![],
+    }
+}
+
+/// A `!Tag value` as (tag, value text).
+fn tagged(v: &Value) -> Option<(String, String)> {
+    match v {
+        Value::Tagged(t) => Some((t.tag.to_string(), strings(&t.value).join(" "))),
+        _ => None,
+    }
+}
+
+#[test]
+fn no_iam_statement_grants_a_wildcard_action_full_access_or_passrole_on_everything() {
+    for name in ["stack.yaml", "base.yaml", "pipeline.yaml"] {
+        let t = template(name);
+        for (role, r) in of_type(&t, "AWS::IAM::Role") {
+            for arn in strings(&r["Properties"]["ManagedPolicyArns"]) {
+                assert!(
+                    !arn.contains("FullAccess"),
+                    "{name} {role}: managed policy {arn}"
+                );
+            }
+            let policies = r["Properties"]["Policies"]
+                .as_sequence()
+                .cloned()
+                .unwrap_or_default();
+            assert!(
+                !policies.is_empty() || r["Properties"]["ManagedPolicyArns"].is_sequence(),
+                "{role} has no policy"
+            );
+            for p in policies {
+                for st in p["PolicyDocument"]["Statement"]
+                    .as_sequence()
+                    .expect("statements")
+                {
+                    let actions = strings(&st["Action"]);
+                    assert!(
+                        !actions.is_empty(),
+                        "{name} {role}: statement without Action"
+                    );
+                    for a in &actions {
+                        assert!(
+                            a != "*" && !a.ends_with(":*"),
+                            "{name} {role}: wildcard action {a}"
+                        );
+                    }
+                    let resources = strings(&st["Resource"]);
+                    if actions.iter().any(|a| a == "iam:PassRole") {
+                        assert!(
+                            !resources.iter().any(|r| r == "*"),
+                            "{name} {role}: PassRole on *"
+                        );
+                    }
+                    assert!(
+                        st["NotAction"].is_null() && st["NotResource"].is_null(),
+                        "{name} {role}: Not* statement"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn no_account_id_region_or_secret_is_written_into_deploy_files() {
+    let root = bpi_testkit::workspace_root();
+    let files = [
+        "deploy/stack.yaml",
+        "deploy/base.yaml",
+        "deploy/pipeline.yaml",
+        "deploy/deploy.sh",
+        "deploy/destroy.sh",
+        "deploy/load.sh",
+        "deploy/lib.sh",
+        "deploy/build-image.sh",
+        "deploy/pipeline.sh",
+        "buildspec.yml",
+        "Dockerfile",
+    ];
+    let account = regex_like_12_digits;
+    for f in files {
+        let text = std::fs::read_to_string(root.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert!(!account(&text), "{f} holds a 12-digit account id");
+        for region in ["us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2"] {
+            assert!(!text.contains(region), "{f} names region {region}");
+        }
+        for secret in ["AKIA", "aws_secret_access_key", "ghp_"] {
+            assert!(
+                !text.contains(secret),
+                "{f} looks like it holds a credential ({secret})"
+            );
+        }
+    }
+}
+
+fn regex_like_12_digits(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut run = 0;
+    for (i, b) in bytes.iter().enumerate() {
+        if b.is_ascii_digit() {
+            run += 1;
+        } else {
+            if run == 12 {
+                return true;
+            }
+            run = 0;
+        }
+        if i + 1 == bytes.len() && run == 12 {
+            return true;
+        }
+    }
+    false
+}
+
+#[test]
+fn the_worker_runs_on_fargate_arm64_with_container_insights_and_no_fixed_desired_count() {
+    let t = template("stack.yaml");
+    let cluster = &of_type(&t, "AWS::ECS::Cluster")[0].1["Properties"]["ClusterSettings"][0];
+    assert_eq!(
+        (cluster["Name"].as_str(), cluster["Value"].as_str()),
+        (Some("containerInsights"), Some("enabled"))
+    );
+
+    let td = &of_type(&t, "AWS::ECS::TaskDefinition")[0].1["Properties"];
+    assert_eq!(strings(&td["RequiresCompatibilities"]), ["FARGATE"]);
+    assert_eq!(td["NetworkMode"], "awsvpc");
+    assert_eq!(td["RuntimePlatform"]["CpuArchitecture"], "ARM64");
+    assert_eq!(t["Parameters"]["TaskCpu"]["Default"], "256");
+    assert_eq!(t["Parameters"]["TaskMemory"]["Default"], "512");
+    let container = &td["ContainerDefinitions"][0];
+    assert_eq!(container["StopTimeout"].as_u64(), Some(120));
+    let known: BTreeSet<&str> = ProcessorConfig::variables()
+        .iter()
+        .map(|d| d.name)
+        .chain(["LOG_FORMAT"])
+        .collect();
+    for e in container["Environment"].as_sequence().expect("env") {
+        let name = e["Name"].as_str().expect("name");
+        assert!(known.contains(name), "the worker reads no variable {name}");
+    }
+    assert!(
+        t["Parameters"]["ShutdownGraceSecs"]["MaxValue"].as_u64()
+            < container["StopTimeout"].as_u64(),
+        "grace below stopTimeout"
+    );
+
+    let svc = &of_type(&t, "AWS::ECS::Service")[0].1["Properties"];
+    assert!(
+        svc["DesiredCount"].is_null(),
+        "a fixed DesiredCount would reset autoscaling on every deploy"
+    );
+    assert_eq!(svc["LaunchType"], "FARGATE");
+    let net = &svc["NetworkConfiguration"]["AwsvpcConfiguration"];
+    assert!(!net["Subnets"].is_null() && !net["SecurityGroups"].is_null());
+    for (name, _) in of_type(&t, "AWS::ApplicationAutoScaling::ScalingPolicy")
+        .into_iter()
+        .chain(of_type(&t, "AWS::ApplicationAutoScaling::ScalableTarget"))
+    {
+        panic!("{name}: scaling belongs to bpi scaling apply and the updater, never to the stack");
+    }
+    let sg = &of_type(&t, "AWS::EC2::SecurityGroup")[0].1["Properties"];
+    assert!(sg["SecurityGroupIngress"].is_null(), "no inbound rules");
+}
+
+#[test]
+fn the_lambdas_are_arm64_al2023_and_read_only_variables_they_know() {
+    let t = template("stack.yaml");
+    let producer: BTreeSet<&str> = ProducerConfig::variables()
+        .iter()
+        .map(|d| d.name)
+        .chain(["LOG_FORMAT"])
+        .collect();
+    let updater: BTreeSet<&str> = UpdaterConfig::variables()
+        .iter()
+        .map(|d| d.name)
+        .chain(["LOG_FORMAT"])
+        .collect();
+    for (name, f) in of_type(&t, "AWS::Lambda::Function") {
+        let p = &f["Properties"];
+        assert_eq!(p["Runtime"], "provided.al2023", "{name}");
+        assert_eq!(strings(&p["Architectures"]), ["arm64"], "{name}");
+        assert!(
+            p["Timeout"].as_u64() >= Some(30),
+            "{name}: the blueprint's 3 s was too tight"
+        );
+        let known = if name.contains("Producer") {
+            &producer
+        } else {
+            &updater
+        };
+        for (var, _) in p["Environment"]["Variables"].as_mapping().expect("env") {
+            let var = var.as_str().expect("name");
+            assert!(known.contains(var), "{name} reads no variable {var}");
+        }
+    }
+}
+
+#[test]
+fn schedules_alarms_and_dashboard() {
+    let t = template("stack.yaml");
+    let rules = of_type(&t, "AWS::Events::Rule");
+    let rule = |n: &str| {
+        rules
+            .iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, r)| &r["Properties"])
+            .expect(n)
+    };
+    assert_eq!(
+        (
+            rule("ProducerSchedule")["ScheduleExpression"].as_str(),
+            rule("ProducerSchedule")["State"].as_str()
+        ),
+        (Some("rate(1 minute)"), Some("DISABLED"))
+    );
+    assert_eq!(rule("UpdaterSchedule")["State"], "ENABLED");
+
+    let alarms = of_type(&t, "AWS::CloudWatch::Alarm");
+    let alarm = |n: &str| {
+        alarms
+            .iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, r)| &r["Properties"])
+            .expect(n)
+    };
+    let dlq = alarm("DlqNotEmptyAlarm");
+    assert_eq!(
+        (dlq["MetricName"].as_str(), dlq["Threshold"].as_u64()),
+        (Some("ApproximateNumberOfMessagesVisible"), Some(0))
+    );
+    assert_eq!(
+        tagged(&dlq["Dimensions"][0]["Value"]),
+        Some(("!GetAtt".into(), "DeadLetterQueue.QueueName".into()))
+    );
+    let age = alarm("OldestMessageAlarm");
+    assert_eq!(age["MetricName"], "ApproximateAgeOfOldestMessage");
+    assert_eq!(
+        tagged(&age["Threshold"]),
+        Some(("!Ref".into(), "DesiredLatencySecs".into()))
+    );
+
+    let body =
+        strings(&of_type(&t, "AWS::CloudWatch::Dashboard")[0].1["Properties"]["DashboardBody"])
+            .join("\n");
+    for metric in [
+        "ApproximateNumberOfMessagesVisible",
+        "ApproximateNumberOfMessagesNotVisible",
+        "${DlqName}",
+        "ApproximateAgeOfOldestMessage",
+        "RunningTaskCount",
+        "DesiredTaskCount",
+        "ecsTargetBPI",
+        "MsgProcessingDuration",
+        "ecsMPD",
+    ] {
+        assert!(body.contains(metric), "dashboard lacks {metric}");
+    }
+    assert!(
+        body.contains(&bpi_expression("m1 + m2")),
+        "the dashboard's ecsBPI is the policy's expression"
+    );
+}
+
+#[test]
+fn queue_has_a_dlq_with_sse() {
+    let t = template("stack.yaml");
+    for (name, q) in of_type(&t, "AWS::SQS::Queue") {
+        assert_eq!(
+            q["Properties"]["SqsManagedSseEnabled"].as_bool(),
+            Some(true),
+            "{name}"
+        );
+    }
+    let queue = &resources(&t)
+        .into_iter()
+        .find(|(k, _)| k == "Queue")
+        .expect("Queue")
+        .1["Properties"];
+    assert_eq!(
+        tagged(&queue["RedrivePolicy"]["maxReceiveCount"]),
+        Some(("!Ref".into(), "MaxReceiveCount".into()))
+    );
+    assert_eq!(
+        t["Parameters"]["MaxReceiveCount"]["Default"].as_u64(),
+        Some(3)
+    );
+}
+
+#[test]
+fn buildspec_builds_tags_with_the_commit_and_publishes_what_the_deploy_stage_needs() {
+    let root = bpi_testkit::workspace_root();
+    let spec: Value =
+        serde_yaml::from_str(&std::fs::read_to_string(root.join("buildspec.yml")).expect("read"))
+            .expect("YAML");
+    assert_eq!(spec["version"].as_f64(), Some(0.2));
+    for phase in ["install", "pre_build", "build", "post_build"] {
+        assert!(
+            spec["phases"][phase]["commands"]
+                .as_sequence()
+                .is_some_and(|c| !c.is_empty()),
+            "phase {phase}"
+        );
+    }
+    let artifacts = strings(&spec["artifacts"]["files"]);
+    for a in [
+        "imagedefinitions.json",
+        "message-producer.zip",
+        "target-bpi-updater.zip",
+    ] {
+        assert!(artifacts.iter().any(|f| f == a), "artifact {a}");
+    }
+    let commands: Vec<String> = ["install", "pre_build", "build", "post_build"]
+        .iter()
+        .flat_map(|p| strings(&spec["phases"][p]["commands"]))
+        .collect();
+    // Every repository script a command runs exists and is executable.
+    let mut scripts = 0;
+    for word in commands.iter().flat_map(|c| c.split_whitespace()) {
+        let word = word.trim_matches('"');
+        if word.starts_with("deploy/") && !word.ends_with(".txt") {
+            let path = root.join(word);
+            assert!(path.exists(), "buildspec runs {word}, which does not exist");
+            scripts += 1;
+        }
+    }
+    assert!(scripts >= 3, "the build runs the repository's scripts");
+    let all = commands.join("\n");
+    assert!(
+        all.contains("$REPOSITORY_URI:$IMAGE_TAG")
+            && all.contains("CODEBUILD_RESOLVED_SOURCE_VERSION"),
+        "tagged with the commit"
+    );
+    assert!(!all.contains(":latest"), "never only latest");
+    assert!(
+        all.contains(r#""name":"worker""#),
+        "imagedefinitions names the task definition's container"
+    );
+}
+
+#[test]
+fn dockerfile_is_scratch_non_root_and_exec_form() {
+    let text =
+        std::fs::read_to_string(bpi_testkit::workspace_root().join("Dockerfile")).expect("read");
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
+        .collect();
+    assert_eq!(lines.first().copied(), Some("FROM scratch"));
+    let user = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("USER "))
+        .expect("a USER");
+    assert!(
+        user.split(':')
+            .all(|id| id.parse::<u32>().is_ok_and(|n| n > 0)),
+        "numeric non-root user, got {user}"
+    );
+    let entrypoint = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("ENTRYPOINT "))
+        .expect("an ENTRYPOINT");
+    assert!(
+        entrypoint.starts_with('['),
+        "exec form, so SIGTERM reaches the worker: {entrypoint}"
+    );
+}
