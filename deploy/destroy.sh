@@ -22,7 +22,7 @@ if stack_exists "$stack"; then
   fi
   say "deleting stack $stack"
   awscli cloudformation delete-stack --stack-name "$stack"
-  awscli cloudformation wait stack-delete-complete --stack-name "$stack"
+  wait_deleted "$stack"
   say "removed stack $stack (queue, DLQ, service, task definition, cluster, network, functions, schedules, dashboard, alarms, roles, log groups)"
 else
   say "no stack $stack"
@@ -36,7 +36,7 @@ if stack_exists "$stack-base"; then
     say "emptied s3://$bucket ($count objects)"
   fi
   awscli cloudformation delete-stack --stack-name "$stack-base"
-  awscli cloudformation wait stack-delete-complete --stack-name "$stack-base"
+  wait_deleted "$stack-base"
   say "removed stack $stack-base (image repository and its images, artifacts bucket)"
 else
   say "no stack $stack-base"

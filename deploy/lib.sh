@@ -45,6 +45,21 @@ stack_parameter() {
     --query "Stacks[0].Parameters[?ParameterKey=='$2'].ParameterValue | [0]" --output text 2>/dev/null | sed 's/^None$//'
 }
 
+# wait_deleted STACK: waits (5 s polls, 60 minutes at most) until the stack is gone; fails on DELETE_FAILED. (The
+# CLI's own waiter sleeps 30 s before its first look.)
+wait_deleted() {
+  local status
+  for _ in $(seq 1 720); do
+    status=$(awscli cloudformation describe-stacks --stack-name "$1" --query "Stacks[0].StackStatus" --output text 2>/dev/null) || return 0
+    case "$status" in
+      DELETE_COMPLETE) return 0 ;;
+      DELETE_FAILED) die "deleting stack $1 failed: see its events (aws cloudformation describe-stack-events --stack-name $1)" ;;
+    esac
+    sleep 5
+  done
+  die "stack $1 was not deleted within 60 minutes"
+}
+
 stack_exists() {
   awscli cloudformation describe-stacks --stack-name "$1" >/dev/null 2>&1
 }

@@ -576,3 +576,71 @@ fn bad_settings_are_refused_before_anything_is_deployed() {
     assert!(help.status.success());
     assert!(String::from_utf8_lossy(&help.stdout).contains("Usage: deploy/deploy.sh"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_existing_cluster_is_used_and_its_container_insights_checked() {
+    let (subnet, sg) = existing_network();
+    let cluster = bpi_testkit::unique_name("existing");
+    aws(&[
+        "ecs",
+        "create-cluster",
+        "--cluster-name",
+        &cluster,
+        "--settings",
+        "name=containerInsights,value=disabled",
+    ]);
+    let stack = stack_name();
+    let out = script(
+        "deploy.sh",
+        &[
+            "--stack-name",
+            &stack,
+            "--image",
+            "worker:test",
+            "--cluster",
+            &cluster,
+            "--subnets",
+            &subnet,
+            "--security-group",
+            &sg,
+        ],
+    );
+    let report = ok(&out);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains(&format!(
+            "WARNING: cluster {cluster} has Container Insights 'disabled'"
+        )),
+        "{said}"
+    );
+    assert!(
+        said.contains("update-cluster-settings"),
+        "says how to fix it: {said}"
+    );
+    assert!(
+        stack_resource(&stack, "Cluster").is_empty(),
+        "no cluster created"
+    );
+    let service = stack_resource(&stack, "Service");
+    assert!(
+        service.contains(&format!("service/{cluster}/")),
+        "{service}"
+    );
+    assert_eq!(
+        report["resource_id"],
+        format!(
+            "service/{cluster}/{}",
+            service.rsplit('/').next().expect("name")
+        )
+    );
+    assert!(
+        script("destroy.sh", &["--stack-name", &stack])
+            .status
+            .success()
+    );
+    let clusters = &aws(&["ecs", "describe-clusters", "--clusters", &cluster])["clusters"][0];
+    assert_eq!(
+        clusters["status"], "ACTIVE",
+        "an existing cluster is left alone"
+    );
+}
