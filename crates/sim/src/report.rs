@@ -1,0 +1,173 @@
+//! What a simulation run shows: latency against the promise, cost against the lower bound, scaling activity.
+
+use serde::Serialize;
+
+use crate::engine::SimSettings;
+use crate::policy::PolicyKind;
+use crate::scenario::Scenario;
+
+/// One minute of the run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TimelinePoint {
+    /// Minute since the start.
+    pub minute: u64,
+    /// Visible messages.
+    pub visible: u64,
+    /// In-flight messages.
+    pub in_flight: u64,
+    /// Tasks alive (starting or running).
+    pub tasks: u32,
+    /// Desired count.
+    pub desired: u32,
+    /// Target in force (0 for step scaling).
+    pub target: f64,
+}
+
+/// The per-minute timeline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Timeline(pub Vec<TimelinePoint>);
+
+impl Timeline {
+    /// As CSV with a header line.
+    pub fn to_csv(&self, policy: &str) -> String {
+        let mut out = String::new();
+        for p in &self.0 {
+            out.push_str(&format!(
+                "{policy},{},{},{},{},{},{}\n",
+                p.minute, p.visible, p.in_flight, p.tasks, p.desired, p.target
+            ));
+        }
+        out
+    }
+}
+
+/// The header of [`Timeline::to_csv`].
+pub const CSV_HEADER: &str = "policy,minute,visible,in_flight,tasks,desired,target\n";
+
+/// The outcome of one policy on one scenario.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// Scenario name.
+    pub scenario: String,
+    /// Policy name.
+    pub policy: &'static str,
+    /// Messages that arrived.
+    pub messages: u64,
+    /// Messages processed by the end.
+    pub processed: u64,
+    /// Share of messages whose processing started within the promise (unstarted ones count as late).
+    pub within_promise: f64,
+    /// The promise, seconds.
+    pub latency_secs: f64,
+    /// Wait before processing started, seconds: median.
+    pub p50_secs: f64,
+    /// 95th percentile.
+    pub p95_secs: f64,
+    /// 99th percentile.
+    pub p99_secs: f64,
+    /// Maximum.
+    pub max_secs: f64,
+    /// Task-hours billed.
+    pub task_hours: f64,
+    /// Fargate cost at the settings' prices, USD.
+    pub cost_usd: f64,
+    /// Task-hours divided by the lower bound (total work ÷ concurrency).
+    pub cost_vs_lower_bound: f64,
+    /// Scaling actions.
+    pub scaling_actions: u32,
+    /// Target changes by the updater.
+    pub target_changes: u32,
+    /// Messages processed more than once.
+    pub duplicates: u64,
+    /// Minute by minute.
+    #[serde(skip)]
+    pub timeline: Timeline,
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+impl Report {
+    /// Builds the report from the run's raw figures (`waits` sorted).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        scenario: &Scenario,
+        policy: PolicyKind,
+        settings: &SimSettings,
+        waits: &[f64],
+        processed: u64,
+        duplicates: u64,
+        task_ms: u64,
+        work_ms: u64,
+        scaling_actions: u32,
+        target_changes: u32,
+        timeline: Timeline,
+    ) -> Self {
+        let within = waits
+            .iter()
+            .filter(|w| **w <= scenario.latency_secs)
+            .count();
+        let task_hours = task_ms as f64 / 3_600_000.0;
+        let lower_bound_hours = work_ms as f64 / 3_600_000.0 / f64::from(scenario.concurrency);
+        let hourly =
+            settings.task_vcpu * settings.vcpu_hour_usd + settings.task_gb * settings.gb_hour_usd;
+        Report {
+            scenario: scenario.name.clone(),
+            policy: policy.name(),
+            messages: waits.len() as u64,
+            processed,
+            within_promise: if waits.is_empty() {
+                1.0
+            } else {
+                within as f64 / waits.len() as f64
+            },
+            latency_secs: scenario.latency_secs,
+            p50_secs: percentile(waits, 50.0),
+            p95_secs: percentile(waits, 95.0),
+            p99_secs: percentile(waits, 99.0),
+            max_secs: waits.last().copied().unwrap_or(0.0),
+            task_hours,
+            cost_usd: task_hours * hourly,
+            cost_vs_lower_bound: if lower_bound_hours > 0.0 {
+                task_hours / lower_bound_hours
+            } else {
+                f64::INFINITY
+            },
+            scaling_actions,
+            target_changes,
+            duplicates,
+            timeline,
+        }
+    }
+}
+
+/// Reports as a Markdown table.
+pub fn table(reports: &[Report]) -> String {
+    let mut out = String::from(
+        "| scenario | policy | within promise | p50 | p95 | p99 | max | task-hours | cost | × lower bound | scaling actions | processed twice |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for r in reports {
+        out.push_str(&format!(
+            "| {} | {} | {:.2}% | {:.0} s | {:.0} s | {:.0} s | {:.0} s | {:.1} | ${:.2} | {:.2} | {} | {} |\n",
+            r.scenario,
+            r.policy,
+            r.within_promise * 100.0,
+            r.p50_secs,
+            r.p95_secs,
+            r.p99_secs,
+            r.max_secs,
+            r.task_hours,
+            r.cost_usd,
+            r.cost_vs_lower_bound,
+            r.scaling_actions,
+            r.duplicates
+        ));
+    }
+    out
+}
