@@ -10,7 +10,9 @@ use bpi_core::policy::scaling_spec;
 use bpi_core::target_bpi;
 use clap::{Parser, Subcommand};
 
+mod plan;
 mod scaling;
+mod simulate;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -37,6 +39,10 @@ enum Command {
         #[command(subcommand)]
         action: ScalingAction,
     },
+    /// Simulate policies on shipped scenarios (latency against the promise, cost against the lower bound).
+    Simulate(simulate::SimulateArgs),
+    /// Plan a deployment: target BPI, steady-state tasks and monthly cost for a workload.
+    Plan(plan::PlanArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -74,11 +80,17 @@ async fn main() -> ExitCode {
         eprintln!("bpi: {e}");
         return ExitCode::from(2);
     }
+    let cli = match cli.command {
+        Command::Simulate(args) => return simulate::run(&args),
+        Command::Plan(args) => return plan::run(&args),
+        other => other,
+    };
     let config = match settings() {
         Ok(c) => c,
         Err(code) => return code,
     };
-    match cli.command {
+    match cli {
+        Command::Simulate(_) | Command::Plan(_) => unreachable!("handled above"),
         Command::Policy { target } => {
             let target =
                 target.unwrap_or_else(|| f64::from(target_bpi(&config.target, None).value));

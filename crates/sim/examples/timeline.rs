@@ -9,7 +9,7 @@ fn main() {
         bpi_sim::PolicyKind::from_name(args.get(2).map_or("ours", String::as_str)).expect("policy");
     let minutes: usize = args.get(3).and_then(|m| m.parse().ok()).unwrap_or(40);
     let report = bpi_sim::simulate(&scenario, policy, &bpi_sim::SimSettings::default());
-    print!("minute,visible,in_flight,tasks,desired,target\n");
+    println!("minute,visible,in_flight,tasks,desired,target");
     for p in report.timeline.0.iter().take(minutes) {
         println!(
             "{},{},{},{},{},{}",

@@ -147,6 +147,7 @@ struct Sim<'a> {
     scaling_actions: u32,
     target_changes: u32,
     timeline: Vec<TimelinePoint>,
+    events_handled: u64,
 }
 
 /// Runs `policy` on `scenario`.
@@ -189,6 +190,7 @@ pub fn simulate_arrivals(
         scaling_actions: 0,
         target_changes: 0,
         timeline: Vec::new(),
+        events_handled: 0,
     };
     // Tasks running at the start are already up.
     for _ in 0..initial {
@@ -253,6 +255,7 @@ impl Sim<'_> {
                 break;
             }
             self.now = t;
+            self.events_handled += 1;
             if next_arrival == Some(t) && next_event.is_none_or(|e| a_first(t, e)) {
                 let a = self.arrivals[self.next_arrival];
                 self.next_arrival += 1;
@@ -379,10 +382,10 @@ impl Sim<'_> {
             visible_max: self.visible as f64,
         };
         self.samples.push(sample);
-        if self.policy == PolicyKind::KedaLike && self.now % 30_000 == 0 {
+        if self.policy == PolicyKind::KedaLike && self.now.is_multiple_of(30_000) {
             self.keda();
         }
-        if self.now % MINUTE_MS == 0 && self.now > 0 {
+        if self.now.is_multiple_of(MINUTE_MS) && self.now > 0 {
             let n = self.samples.len() as f64;
             let minute = Minute {
                 visible: self.samples.iter().map(|s| s.visible).sum::<f64>() / n,
@@ -397,7 +400,10 @@ impl Sim<'_> {
             self.samples.clear();
             self.minutes.push(minute);
             self.stat_sets.push(std::mem::take(&mut self.minute_stats));
-            if self.now % (self.settings.updater_every_secs * 1000) == 0 {
+            if self
+                .now
+                .is_multiple_of(self.settings.updater_every_secs * 1000)
+            {
                 self.update_target();
             }
             self.evaluate();
@@ -481,16 +487,16 @@ impl Sim<'_> {
             .collect();
         let target = self.target;
         // Scale from zero (ours): backlog with no running task starts one, whatever target tracking says.
-        if self.policy == PolicyKind::Ours && self.scenario.min_tasks == 0 && self.desired == 0 {
-            if let Some(m) = self.visible_minutes().last().copied() {
-                if m.running == 0.0
-                    && m.visible + m.in_flight > 0.0
-                    && self.cooled(self.last_scale_out_ms, 300)
-                {
-                    self.set_desired(1, true);
-                    return;
-                }
-            }
+        if self.policy == PolicyKind::Ours
+            && self.scenario.min_tasks == 0
+            && self.desired == 0
+            && let Some(m) = self.visible_minutes().last().copied()
+            && m.running == 0.0
+            && m.visible + m.in_flight > 0.0
+            && self.cooled(self.last_scale_out_ms, 300)
+        {
+            self.set_desired(1, true);
+            return;
         }
         let last = |n: usize| -> Option<Vec<f64>> {
             if values.len() < n {
@@ -682,7 +688,8 @@ impl Sim<'_> {
             }
             _ => return,
         };
-        if new_target != self.target {
+        // Targets are whole numbers.
+        if (new_target - self.target).abs() >= 0.5 {
             self.target = new_target;
             self.target_changes += 1;
         }
@@ -716,6 +723,7 @@ impl Sim<'_> {
             work_ms,
             self.scaling_actions,
             self.target_changes,
+            self.events_handled,
             Timeline(self.timeline.clone()),
         )
     }

@@ -79,6 +79,8 @@ pub struct Report {
     pub target_changes: u32,
     /// Messages processed more than once.
     pub duplicates: u64,
+    /// Events the simulation handled (arrivals, completions, task starts, redeliveries, ticks).
+    pub events: u64,
     /// Minute by minute.
     #[serde(skip)]
     pub timeline: Timeline,
@@ -106,6 +108,7 @@ impl Report {
         work_ms: u64,
         scaling_actions: u32,
         target_changes: u32,
+        events: u64,
         timeline: Timeline,
     ) -> Self {
         let within = waits
@@ -141,6 +144,7 @@ impl Report {
             scaling_actions,
             target_changes,
             duplicates,
+            events,
             timeline,
         }
     }

@@ -50,3 +50,77 @@ fn a_bad_setting_exits_2_naming_it() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("DESIRED_LATENCY_SECS=\"soon\""));
 }
+
+fn bpi(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_bpi"))
+        .args(args)
+        .env_clear()
+        .output()
+        .expect("run bpi")
+}
+
+#[test]
+fn plan_gives_the_target_the_steady_tasks_and_the_cost() {
+    let out = bpi(&["plan", "--mpd", "5", "--rate", "50"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("ecsTargetBPI        12 "), "{text}");
+    assert!(text.contains("4.17 on average -> 5 tasks"), "{text}");
+    assert!(text.contains("$36.04/month"), "5 x $0.00988 x 730: {text}");
+    assert!(!text.contains("warning"), "{text}");
+
+    let out = bpi(&["plan", "--mpd", "90", "--rate", "50", "--max-tasks", "10"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("cannot be met by scaling"), "{text}");
+    assert!(
+        text.contains("75 tasks needed but --max-tasks is 10"),
+        "{text}"
+    );
+    assert_eq!(
+        bpi(&["plan", "--mpd", "0", "--rate", "5"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn simulate_prints_reports_as_json_and_refuses_unknown_names() {
+    let out = bpi(&[
+        "simulate",
+        "--scenario",
+        "blueprint",
+        "--policy",
+        "ours",
+        "--hours",
+        "1",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reports: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(reports.as_array().map(Vec::len), Some(1));
+    assert_eq!(reports[0]["messages"], 3000, "50 a minute for an hour");
+    assert_eq!(
+        (
+            reports[0]["scenario"].as_str(),
+            reports[0]["policy"].as_str()
+        ),
+        (Some("blueprint"), Some("ours"))
+    );
+    let table = bpi(&["simulate", "--scenario", "burst", "--hours", "1"]);
+    assert_eq!(
+        String::from_utf8_lossy(&table.stdout).lines().count(),
+        2 + 5,
+        "header + one row per policy"
+    );
+    assert_eq!(
+        bpi(&["simulate", "--scenario", "nope"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        bpi(&["simulate", "--policy", "nope"]).status.code(),
+        Some(2)
+    );
+}
