@@ -287,7 +287,22 @@ pub struct ScalingSpec {
     pub activation: Option<ActivationSpec>,
 }
 
-fn metric_query(id: &str, namespace: &str, name: &str, dims: &[(&str, &str)]) -> MetricQuery {
+/// Statistic of the queue-depth inputs (m1, m2): the peak of the minute. A latency promise is about the message that
+/// waits longest, and arrivals come in bursts (a producer's batch, a schedule): the minute's Average of a backlog
+/// that fills at once and drains over the minute is about half its peak, so target tracking on it reads a fleet
+/// that just keeps the promise as oversized and scales it in. (Measured in the simulator, `blueprint` scenario:
+/// within the promise 75% with Average, 98% with Maximum, at 2.0× and 1.27× the lower-bound cost.)
+pub const QUEUE_DEPTH_STAT: &str = "Maximum";
+/// Statistic of the task count (m3).
+pub const TASK_COUNT_STAT: &str = "Average";
+
+fn metric_query(
+    id: &str,
+    namespace: &str,
+    name: &str,
+    stat: &str,
+    dims: &[(&str, &str)],
+) -> MetricQuery {
     MetricQuery {
         id: id.to_string(),
         expression: None,
@@ -304,7 +319,7 @@ fn metric_query(id: &str, namespace: &str, name: &str, dims: &[(&str, &str)]) ->
                     })
                     .collect(),
             },
-            stat: "Average".to_string(),
+            stat: stat.to_string(),
             period: None,
             unit: None,
         }),
@@ -329,6 +344,7 @@ fn input_metrics(s: &PolicySettings) -> (Vec<MetricQuery>, &'static str) {
         "m1",
         "AWS/SQS",
         "ApproximateNumberOfMessagesVisible",
+        QUEUE_DEPTH_STAT,
         &queue,
     )];
     let backlog = if s.counting.counts_in_flight() {
@@ -336,6 +352,7 @@ fn input_metrics(s: &PolicySettings) -> (Vec<MetricQuery>, &'static str) {
             "m2",
             "AWS/SQS",
             "ApproximateNumberOfMessagesNotVisible",
+            QUEUE_DEPTH_STAT,
             &queue,
         ));
         "m1 + m2"
@@ -346,6 +363,7 @@ fn input_metrics(s: &PolicySettings) -> (Vec<MetricQuery>, &'static str) {
         "m3",
         "ECS/ContainerInsights",
         "RunningTaskCount",
+        TASK_COUNT_STAT,
         &[
             ("ClusterName", s.cluster_name.as_str()),
             ("ServiceName", s.service_name.as_str()),
@@ -563,7 +581,9 @@ mod tests {
         assert_eq!(cfg["ScaleOutCooldown"], 60);
         let m1 = &cfg["CustomizedMetricSpecification"]["Metrics"][0];
         assert_eq!(m1["MetricStat"]["Metric"]["Namespace"], "AWS/SQS");
-        assert_eq!(m1["MetricStat"]["Stat"], "Average");
+        assert_eq!(m1["MetricStat"]["Stat"], "Maximum");
+        let m3 = &cfg["CustomizedMetricSpecification"]["Metrics"][2];
+        assert_eq!(m3["MetricStat"]["Stat"], "Average");
         assert!(m1["MetricStat"].get("Period").is_none());
         assert_eq!(m1["ReturnData"], false);
         let back: TargetTrackingPolicy = serde_json::from_value(v).expect("round trip");

@@ -9,7 +9,7 @@
 //! - CloudWatch: queue depth and RunningTaskCount sampled every 10 s, averaged per minute (the Average statistic),
 //!   and visible to alarms `metric_delay_secs` after the minute ends (SQS publishes 1-minute metrics with a delay).
 //! - Target tracking (AWS docs, practitioner-reported datapoints): scale out when the last 3 datapoints are above
-//!   the target, to ceil(desired × metric / target); scale in when the last 15 are below 90% of it, towards the same
+//!   the target, to ceil(max(desired, 1) × metric / target); scale in when the last 15 are below 90% of it, towards the same
 //!   formula but conservatively (AWS: target tracking scales in gradually), here by at most 10% of the capacity
 //!   (at least one task) per action; scale-out and scale-in cooldowns; no datapoint (missing data) means no action;
 //!   a scale-out ends a scale-in cooldown.
@@ -117,6 +117,7 @@ struct Minute {
     in_flight: f64,
     running: f64,
     visible_max: f64,
+    in_flight_max: f64,
 }
 
 struct Sim<'a> {
@@ -163,7 +164,7 @@ pub fn simulate_arrivals(
     policy: PolicyKind,
     settings: &SimSettings,
 ) -> Report {
-    let initial = scenario.min_tasks;
+    let initial = min_tasks(scenario, policy);
     let mut sim = Sim {
         scenario,
         settings: *settings,
@@ -205,6 +206,15 @@ pub fn simulate_arrivals(
     sim.push(0, Event::Tick);
     sim.run();
     sim.report()
+}
+
+/// The policy's fewest tasks: the scenario's, except the blueprint's, which is fixed at 1.
+fn min_tasks(scenario: &Scenario, policy: PolicyKind) -> u32 {
+    if policy == PolicyKind::Blueprint {
+        scenario.min_tasks.max(1)
+    } else {
+        scenario.min_tasks
+    }
 }
 
 fn initial_target(scenario: &Scenario, policy: PolicyKind) -> f64 {
@@ -380,6 +390,7 @@ impl Sim<'_> {
             in_flight: self.in_flight() as f64,
             running: f64::from(self.running_tasks()),
             visible_max: self.visible as f64,
+            in_flight_max: self.in_flight() as f64,
         };
         self.samples.push(sample);
         if self.policy == PolicyKind::KedaLike && self.now.is_multiple_of(30_000) {
@@ -395,6 +406,11 @@ impl Sim<'_> {
                     .samples
                     .iter()
                     .map(|s| s.visible_max)
+                    .fold(0.0, f64::max),
+                in_flight_max: self
+                    .samples
+                    .iter()
+                    .map(|s| s.in_flight_max)
                     .fold(0.0, f64::max),
             };
             self.samples.clear();
@@ -433,9 +449,15 @@ impl Sim<'_> {
             in_flight: f.round() as u64,
         };
         match self.policy {
-            // e1 = IF(m3 > 0, (m1 + m2) / m3, m1 + m2), with the Average of each input, as core's expression.
+            // e1 = IF(m3 > 0, (m1 + m2) / m3, m1 + m2), core's expression, with core's statistics.
             PolicyKind::Ours => {
-                let backlog = m.visible + m.in_flight;
+                // The statistic is the one core's canonical spec asks of CloudWatch.
+                let peak = bpi_core::policy::QUEUE_DEPTH_STAT == "Maximum";
+                let backlog = if peak {
+                    m.visible_max + m.in_flight_max
+                } else {
+                    m.visible + m.in_flight
+                };
                 Some(if m.running > 0.0 {
                     backlog / m.running
                 } else {
@@ -511,8 +533,11 @@ impl Sim<'_> {
         if last(3).is_some_and(|v| v.iter().all(|x| *x > target))
             && self.cooled(self.last_scale_out_ms, out_cd)
         {
-            if proportional > self.desired {
-                self.set_desired(proportional, true);
+            // From zero capacity, scale out as if from one (Copilot #3376: only a metric at or below the target
+            // keeps a service at zero).
+            let out = (f64::from(self.desired.max(1)) * latest / target).ceil() as u32;
+            if out > self.desired {
+                self.set_desired(out, true);
             }
         } else if last(15).is_some_and(|v| v.iter().all(|x| *x < 0.9 * target))
             && self.cooled(self.last_scale_in_ms, in_cd)
@@ -581,7 +606,10 @@ impl Sim<'_> {
     }
 
     fn set_desired(&mut self, desired: u32, out: bool) {
-        let desired = desired.clamp(self.scenario.min_tasks, self.scenario.max_tasks);
+        let desired = desired.clamp(
+            min_tasks(self.scenario, self.policy),
+            self.scenario.max_tasks,
+        );
         if desired == self.desired {
             return;
         }
