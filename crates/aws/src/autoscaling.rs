@@ -216,6 +216,7 @@ pub async fn put_step_policy(
         steps.push(
             StepAdjustment::builder()
                 .metric_interval_lower_bound(s.metric_interval_lower_bound)
+                .set_metric_interval_upper_bound(s.metric_interval_upper_bound)
                 .scaling_adjustment(s.scaling_adjustment)
                 .build()
                 .map_err(build_error(OP))?,

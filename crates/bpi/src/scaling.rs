@@ -31,7 +31,7 @@ pub struct ApplyReport {
     pub bounds: (u32, u32),
     /// The updater's decision on the target tracking policy.
     pub policy: DecisionRecord,
-    /// The scale-from-zero policy: `absent`, `created`, `unchanged` or `removed`.
+    /// The scale-from-zero policy: `absent`, `created`, `updated`, `unchanged` or `removed`.
     pub activation: &'static str,
     /// Whether anything changed.
     pub changed: bool,
@@ -68,13 +68,14 @@ pub async fn apply(clients: &AwsClients, config: &UpdaterConfig) -> anyhow::Resu
         .await?
         .is_empty();
     let activation = if s.min_capacity == 0 {
-        if has_policy && has_alarm {
+        // Its steps are sized by the target: rewritten when the target moved.
+        if has_policy && has_alarm && !policy.updated {
             "unchanged"
         } else {
-            let act = activation_spec(s);
+            let act = activation_spec(s, policy.new_target);
             let arn = put_step_policy(&clients.autoscaling, &act.policy).await?;
             put_alarm(&clients.cloudwatch, &act.alarm, &arn).await?;
-            "created"
+            if has_policy { "updated" } else { "created" }
         }
     } else if has_policy || has_alarm {
         delete_alarms(&clients.cloudwatch, std::slice::from_ref(&activation_name)).await?;

@@ -189,11 +189,17 @@ pub struct TargetTrackingPolicy {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct StepAdjustment {
-    /// Lower bound of the breach (metric − threshold) this step applies to.
+    /// Lower bound (inclusive) of the breach (metric − threshold) this step applies to.
     pub metric_interval_lower_bound: f64,
-    /// Tasks added.
+    /// Upper bound (exclusive); none for the last step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric_interval_upper_bound: Option<f64>,
+    /// The adjustment (with `ExactCapacity`: the task count).
     pub scaling_adjustment: i32,
 }
+
+/// Most steps in the activation policy (Application Auto Scaling allows 20 step adjustments per policy).
+pub const MAX_ACTIVATION_STEPS: u32 = 20;
 
 /// `StepScalingPolicyConfiguration` of PutScalingPolicy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -408,8 +414,13 @@ pub fn target_tracking_policy(s: &PolicySettings, target_value: f64) -> TargetTr
     }
 }
 
-/// The scale-from-zero step policy and its alarm.
-pub fn activation_spec(s: &PolicySettings) -> ActivationSpec {
+/// The scale-from-zero step policy and its alarm, sized for `target_value`.
+///
+/// The alarm's metric is the backlog while no task runs (0 otherwise); its steps set the capacity at once to
+/// ⌈backlog / target⌉ tasks (`ExactCapacity`, at most the maximum), so a burst after idle starts the fleet it needs in
+/// one action instead of one task followed by target tracking's three datapoints. The alarm only fires while no
+/// task runs, so setting an exact capacity never shrinks a working fleet.
+pub fn activation_spec(s: &PolicySettings, target_value: f64) -> ActivationSpec {
     let name = s.activation_policy_name();
     let (mut metrics, backlog) = input_metrics(s);
     for q in &mut metrics {
@@ -419,10 +430,25 @@ pub fn activation_spec(s: &PolicySettings) -> ActivationSpec {
     }
     metrics.push(expression(
         "e1",
-        format!("IF(FILL(m3, 0) == 0 AND ({backlog}) > 0, 1, 0)"),
+        format!("IF(FILL(m3, 0) == 0, {backlog}, 0)"),
         "backlog waiting with no running task",
         true,
     ));
+    let target = if target_value.is_finite() && target_value >= 1.0 {
+        target_value
+    } else {
+        1.0
+    };
+    let steps = s.max_capacity.clamp(1, MAX_ACTIVATION_STEPS);
+    // Breach = backlog (threshold 0): [0, T) → 1 task, [T, 2T) → 2, ..., [(K-1)T, ∞) → K.
+    let step_adjustments = (1..=steps)
+        .map(|k| StepAdjustment {
+            metric_interval_lower_bound: f64::from(k - 1) * target,
+            metric_interval_upper_bound: (k < steps).then(|| f64::from(k) * target),
+            scaling_adjustment: i32::try_from(if k == steps { s.max_capacity } else { k })
+                .unwrap_or(i32::MAX),
+        })
+        .collect();
     ActivationSpec {
         policy: StepPolicy {
             policy_name: name.clone(),
@@ -431,11 +457,8 @@ pub fn activation_spec(s: &PolicySettings) -> ActivationSpec {
             scalable_dimension: SCALABLE_DIMENSION.to_string(),
             policy_type: "StepScaling".to_string(),
             step_scaling_policy_configuration: StepScalingConfig {
-                adjustment_type: "ChangeInCapacity".to_string(),
-                step_adjustments: vec![StepAdjustment {
-                    metric_interval_lower_bound: 0.0,
-                    scaling_adjustment: 1,
-                }],
+                adjustment_type: "ExactCapacity".to_string(),
+                step_adjustments,
                 cooldown: DEFAULT_ACTIVATION_COOLDOWN_SECS,
                 metric_aggregation_type: "Maximum".to_string(),
             },
@@ -443,17 +466,31 @@ pub fn activation_spec(s: &PolicySettings) -> ActivationSpec {
         alarm: AlarmSpec {
             alarm_name: name,
             alarm_description: format!(
-                "Backlog on {} while {} runs no task: start one (scale from zero).",
+                "Backlog on {} while {} runs no task: start the tasks it needs (scale from zero).",
                 s.queue_name, s.service_name
             ),
             metrics,
-            comparison_operator: "GreaterThanOrEqualToThreshold".to_string(),
-            threshold: 1.0,
+            comparison_operator: "GreaterThanThreshold".to_string(),
+            threshold: 0.0,
             evaluation_periods: 1,
             datapoints_to_alarm: 1,
             treat_missing_data: "notBreaching".to_string(),
         },
     }
+}
+
+/// The tasks the activation policy starts for `backlog` (what its steps encode): ⌈backlog / target⌉, at least one
+/// (a backlog at an exact multiple gets one more), at most the maximum.
+pub fn activation_capacity(s: &PolicySettings, target_value: f64, backlog: f64) -> u32 {
+    let target = if target_value.is_finite() && target_value >= 1.0 {
+        target_value
+    } else {
+        1.0
+    };
+    let steps = s.max_capacity.clamp(1, MAX_ACTIVATION_STEPS);
+    let k = (backlog.max(0.0) / target).floor().min(f64::from(steps)) as u32 + 1;
+    // The last step is open-ended and sets the maximum.
+    if k >= steps { s.max_capacity.max(1) } else { k }
 }
 
 /// The whole scaling setup for `target_value`.
@@ -467,7 +504,7 @@ pub fn scaling_spec(s: &PolicySettings, target_value: f64) -> ScalingSpec {
             max_capacity: s.max_capacity,
         },
         target_tracking: target_tracking_policy(s, target_value),
-        activation: (s.min_capacity == 0).then(|| activation_spec(s)),
+        activation: (s.min_capacity == 0).then(|| activation_spec(s, target_value)),
     }
 }
 
@@ -628,13 +665,66 @@ mod tests {
         assert_eq!(act.policy.policy_name, "bpi-activation");
         assert_eq!(act.policy.policy_type, "StepScaling");
         let step = &act.policy.step_scaling_policy_configuration;
-        assert_eq!(step.step_adjustments[0].scaling_adjustment, 1);
-        assert_eq!(step.step_adjustments[0].metric_interval_lower_bound, 0.0);
-        assert_eq!(act.alarm.threshold, 1.0);
+        assert_eq!(step.adjustment_type, "ExactCapacity");
+        // Target 12, max 10: [0,12) → 1, [12,24) → 2, ..., [108, ∞) → 10.
+        assert_eq!(step.step_adjustments.len(), 10);
+        let first = &step.step_adjustments[0];
         assert_eq!(
-            act.alarm.comparison_operator,
-            "GreaterThanOrEqualToThreshold"
+            (
+                first.metric_interval_lower_bound,
+                first.metric_interval_upper_bound
+            ),
+            (0.0, Some(12.0))
         );
+        assert_eq!(first.scaling_adjustment, 1);
+        let last = &step.step_adjustments[9];
+        assert_eq!(
+            (
+                last.metric_interval_lower_bound,
+                last.metric_interval_upper_bound
+            ),
+            (108.0, None)
+        );
+        assert_eq!(last.scaling_adjustment, 10);
+        for pair in step.step_adjustments.windows(2) {
+            assert_eq!(
+                pair[0].metric_interval_upper_bound,
+                Some(pair[1].metric_interval_lower_bound),
+                "contiguous"
+            );
+        }
+        assert_eq!(
+            (
+                activation_capacity(&s, 12.0, 1.0),
+                activation_capacity(&s, 12.0, 30.0)
+            ),
+            (1, 3)
+        );
+        assert_eq!(
+            activation_capacity(&s, 12.0, 600.0),
+            10,
+            "at most the maximum"
+        );
+        let big = PolicySettings {
+            max_capacity: 100,
+            ..s.clone()
+        };
+        assert_eq!(
+            activation_spec(&big, 12.0)
+                .policy
+                .step_scaling_policy_configuration
+                .step_adjustments
+                .len(),
+            20
+        );
+        assert_eq!(
+            activation_capacity(&big, 12.0, 228.0),
+            100,
+            "the open-ended 20th step sets the maximum"
+        );
+        assert_eq!(activation_capacity(&big, 12.0, 227.0), 19);
+        assert_eq!(act.alarm.threshold, 0.0);
+        assert_eq!(act.alarm.comparison_operator, "GreaterThanThreshold");
         assert!(
             act.alarm
                 .metrics
@@ -647,7 +737,7 @@ mod tests {
                 .metrics
                 .last()
                 .and_then(|q| q.expression.as_deref()),
-            Some("IF(FILL(m3, 0) == 0 AND (m1 + m2) > 0, 1, 0)")
+            Some("IF(FILL(m3, 0) == 0, m1 + m2, 0)")
         );
     }
 }

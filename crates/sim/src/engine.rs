@@ -514,10 +514,17 @@ impl Sim<'_> {
             && self.desired == 0
             && let Some(m) = self.visible_minutes().last().copied()
             && m.running == 0.0
-            && m.visible + m.in_flight > 0.0
+            && m.visible_max + m.in_flight_max > 0.0
             && self.cooled(self.last_scale_out_ms, 300)
         {
-            self.set_desired(1, true);
+            // Core's activation steps: ⌈backlog / target⌉ tasks at once (ExactCapacity).
+            let settings = self.policy_settings();
+            let tasks = bpi_core::policy::activation_capacity(
+                &settings,
+                self.target,
+                m.visible_max + m.in_flight_max,
+            );
+            self.set_desired(tasks, true);
             return;
         }
         let last = |n: usize| -> Option<Vec<f64>> {
@@ -669,6 +676,21 @@ impl Sim<'_> {
         }
     }
 
+    /// Core's policy settings for this scenario (names are placeholders: the simulator has no AWS).
+    fn policy_settings(&self) -> PolicySettings {
+        PolicySettings {
+            cluster_name: "sim".into(),
+            service_name: "sim".into(),
+            queue_name: "sim".into(),
+            policy_name: "sim".into(),
+            counting: BacklogCounting::VisibleAndInFlight,
+            scale_out_cooldown_secs: 60,
+            scale_in_cooldown_secs: 120,
+            min_capacity: self.scenario.min_tasks,
+            max_capacity: self.scenario.max_tasks,
+        }
+    }
+
     fn update_target(&mut self) {
         let window = (self.settings.updater_every_secs / 60).max(1) as usize;
         let recent = &self.stat_sets[self.stat_sets.len().saturating_sub(window)..];
@@ -685,17 +707,7 @@ impl Sim<'_> {
                     return;
                 };
                 let wanted = f64::from(target_bpi(&s, Some(mpd)).value);
-                let settings = PolicySettings {
-                    cluster_name: "sim".into(),
-                    service_name: "sim".into(),
-                    queue_name: "sim".into(),
-                    policy_name: "sim".into(),
-                    counting: BacklogCounting::VisibleAndInFlight,
-                    scale_out_cooldown_secs: 60,
-                    scale_in_cooldown_secs: 120,
-                    min_capacity: self.scenario.min_tasks,
-                    max_capacity: self.scenario.max_tasks,
-                };
+                let settings = self.policy_settings();
                 let current = target_tracking_config(&settings, self.target);
                 let desired = target_tracking_config(&settings, wanted);
                 if !decide_update(Some(&current), &desired, 0.10).write {
