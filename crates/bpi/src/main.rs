@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 mod plan;
 mod scaling;
 mod simulate;
+mod status;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -43,6 +44,8 @@ enum Command {
     Simulate(simulate::SimulateArgs),
     /// Plan a deployment: target BPI, steady-state tasks and monthly cost for a workload.
     Plan(plan::PlanArgs),
+    /// Show a deployed system's live state: queue, tasks, ecsBPI vs target, MPD, policy drift.
+    Status(status::StatusArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -91,6 +94,16 @@ async fn main() -> ExitCode {
     };
     match cli {
         Command::Simulate(_) | Command::Plan(_) => unreachable!("handled above"),
+        Command::Status(args) => {
+            let clients = AwsClients::new(&load_sdk_config().await);
+            match status::run(&args, &clients, &config).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("bpi: {e:#}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         Command::Policy { target } => {
             let target =
                 target.unwrap_or_else(|| f64::from(target_bpi(&config.target, None).value));

@@ -2,4 +2,5 @@
 
 mod deploy;
 mod policy;
+mod status;
 mod template;

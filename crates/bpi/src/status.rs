@@ -1,0 +1,175 @@
+//! `bpi status`: the live state of a deployed system (real AWS or the emulator) in one view: queue, DLQ and tasks,
+//! ecsBPI against the policy's target, the MPD over the updater's window, and whether the policy in force is core's
+//! canonical spec (drift).
+
+use std::time::{Duration, SystemTime};
+
+use anyhow::Context;
+use bpi_aws::AwsClients;
+use bpi_aws::autoscaling::describe_target_tracking_policy;
+use bpi_aws::cloudwatch::read_duration_stats;
+use bpi_aws::ecs::{ServiceCounts, service_counts};
+use bpi_aws::sqs::Queue;
+use bpi_core::config::{QueueRef, UpdaterConfig};
+use bpi_core::policy::target_tracking_config;
+use bpi_core::{QueueDepth, backlog_per_task, estimate_mpd, target_bpi};
+use serde::Serialize;
+
+/// Arguments of `bpi status`.
+#[derive(clap::Args, Debug)]
+pub struct StatusArgs {
+    /// Print JSON (for scripts).
+    #[arg(long)]
+    json: bool,
+    /// Refresh every this many seconds, in place, until Ctrl-C.
+    #[arg(long, value_name = "SECS")]
+    watch: Option<u64>,
+}
+
+/// The state shown.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Status {
+    /// The queue.
+    pub queue: String,
+    /// Its depth.
+    pub depth: QueueDepth,
+    /// Its DLQ's name and visible messages, if it has one.
+    pub dlq: Option<(String, u64)>,
+    /// `service/CLUSTER/SERVICE`.
+    pub service: String,
+    /// Running, desired and pending tasks.
+    pub tasks: ServiceCounts,
+    /// ecsBPI now (core's rule, live counts).
+    pub backlog_per_task: f64,
+    /// The policy's target, if there is a policy.
+    pub target: Option<f64>,
+    /// Whether the policy differs from core's canonical spec (None: no policy).
+    pub drift: Option<bool>,
+    /// MPD over the window, if enough samples.
+    pub mpd_secs: Option<f64>,
+    /// Samples in the window.
+    pub samples: u64,
+    /// The window, seconds.
+    pub window_secs: u32,
+    /// The target the updater would compute from that MPD.
+    pub computed_target: u32,
+}
+
+/// Reads the state.
+pub async fn gather(clients: &AwsClients, config: &UpdaterConfig) -> anyhow::Result<Status> {
+    let s = &config.policy;
+    let queue = Queue::resolve(clients.sqs.clone(), &QueueRef::Name(s.queue_name.clone()))
+        .await
+        .context("queue")?;
+    let depth = queue.depth().await?;
+    let dlq = match queue.redrive_policy().await? {
+        Some(policy) => {
+            let arn = serde_json::from_str::<serde_json::Value>(&policy)
+                .ok()
+                .and_then(|v| v["deadLetterTargetArn"].as_str().map(str::to_string));
+            match arn.as_deref().and_then(|a| a.rsplit(':').next()) {
+                Some(name) => {
+                    let dlq =
+                        Queue::resolve(clients.sqs.clone(), &QueueRef::Name(name.to_string()))
+                            .await?;
+                    Some((name.to_string(), dlq.depth().await?.visible))
+                }
+                None => None,
+            }
+        }
+        None => None,
+    };
+    let tasks = service_counts(&clients.ecs, &s.cluster_name, &s.service_name)
+        .await
+        .context("service")?;
+    let current =
+        describe_target_tracking_policy(&clients.autoscaling, &s.resource_id(), &s.policy_name)
+            .await?;
+    let window = Duration::from_secs(u64::from(config.mpd_window_secs));
+    let periods = read_duration_stats(
+        &clients.cloudwatch,
+        &config.metrics,
+        &s.queue_name,
+        window,
+        SystemTime::now(),
+    )
+    .await?;
+    let estimate = estimate_mpd(&periods, config.mpd_min_samples);
+    Ok(Status {
+        queue: s.queue_name.clone(),
+        depth,
+        dlq,
+        service: s.resource_id(),
+        tasks,
+        backlog_per_task: backlog_per_task(depth, tasks.running, s.counting),
+        target: current.as_ref().map(|p| p.target_value),
+        drift: current
+            .as_ref()
+            .map(|p| !p.same_except_target(&target_tracking_config(s, p.target_value))),
+        mpd_secs: estimate.mpd_secs(),
+        samples: estimate.samples(),
+        window_secs: config.mpd_window_secs,
+        computed_target: target_bpi(&config.target, estimate.mpd_secs()).value,
+    })
+}
+
+/// The state as text.
+pub fn render(st: &Status) -> String {
+    let target = st
+        .target
+        .map_or_else(|| "no policy".to_string(), |t| format!("{t}"));
+    let drift = match st.drift {
+        Some(true) => "DRIFTED from the canonical spec (the updater repairs it on its next run)",
+        Some(false) => "matches the canonical spec",
+        None => "missing (the updater creates it on its next run)",
+    };
+    let mpd = match st.mpd_secs {
+        Some(m) => format!("{m:.2} s over {} samples", st.samples),
+        None => format!("unknown ({} samples)", st.samples),
+    };
+    let dlq = st.dlq.as_ref().map_or_else(
+        || "none (no redrive policy!)".to_string(),
+        |(n, v)| format!("{v} in {n}"),
+    );
+    format!(
+        "queue      {}: {} visible, {} in flight; DLQ: {dlq}\n\
+         service    {}: {} running, {} desired, {} pending\n\
+         ecsBPI     {:.2} (target {target})\n\
+         policy     {drift}\n\
+         MPD        {mpd} in the last {} s -> target {}\n",
+        st.queue,
+        st.depth.visible,
+        st.depth.in_flight,
+        st.service,
+        st.tasks.running,
+        st.tasks.desired,
+        st.tasks.pending,
+        st.backlog_per_task,
+        st.window_secs,
+        st.computed_target,
+    )
+}
+
+/// Runs the command once, or every `--watch` seconds.
+pub async fn run(
+    args: &StatusArgs,
+    clients: &AwsClients,
+    config: &UpdaterConfig,
+) -> anyhow::Result<()> {
+    loop {
+        let st = gather(clients, config).await?;
+        if args.json {
+            println!("{}", serde_json::to_string(&st)?);
+        } else {
+            if args.watch.is_some() {
+                // Clear the screen and go home: refresh in place.
+                print!("\x1b[2J\x1b[H");
+            }
+            print!("{}", render(&st));
+        }
+        match args.watch {
+            Some(secs) => tokio::time::sleep(Duration::from_secs(secs.max(1))).await,
+            None => return Ok(()),
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! `bpi status` against the emulator shows the numbers the test set up.
+
+use std::process::Command;
+use std::time::{Duration, SystemTime};
+
+use bpi_aws::autoscaling::{put_target_tracking_policy, register_scalable_target};
+use bpi_aws::cloudwatch::{DurationStats, put_duration_stats};
+use bpi_aws::fixtures::{create_queue_with_dlq, create_service};
+use bpi_aws::{AwsClients, local_emulator_config};
+use bpi_core::config::UpdaterConfig;
+use bpi_core::policy::{PolicySettings, scaling_spec, target_tracking_policy};
+use bpi_core::{Message, MessageId};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_shows_what_the_test_set_up() {
+    let clients = AwsClients::new(&local_emulator_config(&bpi_testkit::emulator().endpoint).await);
+    let queue_name = bpi_testkit::unique_name("status");
+    let (cluster, service) = (
+        bpi_testkit::unique_name("cluster"),
+        bpi_testkit::unique_name("service"),
+    );
+    let q = create_queue_with_dlq(&clients.sqs, &queue_name, 30, 3).await;
+    create_service(&clients, &cluster, &service, 3).await;
+    let env = [
+        ("CLUSTER_NAME", cluster.as_str()),
+        ("SERVICE_NAME", service.as_str()),
+        ("QUEUE_NAME", queue_name.as_str()),
+    ];
+    let config = UpdaterConfig::from_env(&env).expect("valid");
+    register_scalable_target(
+        &clients.autoscaling,
+        &scaling_spec(&config.policy, 12.0).scalable_target,
+    )
+    .await
+    .expect("register");
+
+    // 7 messages, 2 of them received (in flight); a policy edited to another service (drift); 30 samples of 6 s.
+    let bodies: Vec<_> = (0..7)
+        .map(|i| bpi_aws::sqs::Outgoing {
+            body: Message {
+                id: MessageId::from(i),
+                duration_secs: 1.0,
+            }
+            .to_body(),
+            group_id: None,
+            deduplication_id: None,
+        })
+        .collect();
+    q.queue.send_batch(&bodies).await.expect("send");
+    assert_eq!(q.queue.receive(2, 0).await.expect("receive").len(), 2);
+    let other = PolicySettings {
+        service_name: "other".into(),
+        ..config.policy.clone()
+    };
+    let mut drifted = target_tracking_policy(&other, 12.0);
+    drifted.resource_id = config.policy.resource_id();
+    put_target_tracking_policy(&clients.autoscaling, &drifted)
+        .await
+        .expect("put");
+    let mut stats = DurationStats::default();
+    for _ in 0..30 {
+        stats.record(6.0);
+    }
+    put_duration_stats(
+        &clients.cloudwatch,
+        &config.metrics,
+        &queue_name,
+        &stats,
+        SystemTime::now() - Duration::from_secs(120),
+    )
+    .await
+    .expect("stats");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_bpi"))
+        .args(["status", "--json"])
+        .env_clear()
+        .envs(bpi_testkit::emulator().child_env())
+        .envs(env)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let st: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        (
+            st["depth"]["visible"].as_u64(),
+            st["depth"]["in_flight"].as_u64()
+        ),
+        (Some(5), Some(2))
+    );
+    assert_eq!(st["dlq"][1], 0);
+    assert_eq!(st["tasks"]["desired"], 3);
+    assert_eq!(st["target"], 12.0);
+    assert_eq!(st["drift"], true);
+    assert_eq!(
+        (st["mpd_secs"].as_f64(), st["samples"].as_u64()),
+        (Some(6.0), Some(30))
+    );
+    assert_eq!(st["computed_target"], 10, "60 s / 6 s");
+    // moto runs no task: with 0 running the backlog itself is the ecsBPI (core's zero-task rule).
+    let running = st["tasks"]["running"].as_f64().expect("running");
+    let expected = if running > 0.0 { 7.0 / running } else { 7.0 };
+    assert_eq!(st["backlog_per_task"].as_f64(), Some(expected));
+
+    let text = Command::new(env!("CARGO_BIN_EXE_bpi"))
+        .arg("status")
+        .env_clear()
+        .envs(bpi_testkit::emulator().child_env())
+        .envs(env)
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("5 visible, 2 in flight"), "{text}");
+    assert!(text.contains("DRIFTED"), "{text}");
+    assert!(text.contains("6.00 s over 30 samples"), "{text}");
+}
