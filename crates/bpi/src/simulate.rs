@@ -25,6 +25,9 @@ pub struct SimulateArgs {
     /// Also write the minute-by-minute timeline to this CSV file.
     #[arg(long)]
     csv: Option<std::path::PathBuf>,
+    /// Also write an SVG chart (one panel per run: backlog, tasks, desired, target) to this file.
+    #[arg(long)]
+    svg: Option<std::path::PathBuf>,
 }
 
 /// Runs the command.
@@ -71,6 +74,12 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
             eprintln!("bpi: cannot write {}: {e}", path.display());
             return ExitCode::from(1);
         }
+    }
+    if let Some(path) = &args.svg
+        && let Err(e) = std::fs::write(path, bpi_sim::chart::svg(&reports))
+    {
+        eprintln!("bpi: cannot write {}: {e}", path.display());
+        return ExitCode::from(1);
     }
     if args.json {
         match serde_json::to_string_pretty(&reports) {

@@ -9,10 +9,12 @@
 //! - [`policy`]: the policies compared.
 //! - [`engine`]: the simulation.
 //! - [`report`]: latency, cost and activity figures, table and timeline.
+//! - [`chart`]: an SVG chart of runs.
 
 // Tests compare floats exactly on purpose: the expected values are exact.
 #![cfg_attr(test, allow(clippy::float_cmp))]
 
+pub mod chart;
 pub mod engine;
 pub mod policy;
 pub mod report;
