@@ -8,14 +8,13 @@
 # --tag builds the image with podman or docker; --push also logs in to its ECR registry and pushes it.
 # With --arch all, podman builds a manifest list (docker uses buildx).
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-venv=${BPI_VENV:-$root/.venv}
+# shellcheck source=deploy/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 context=${IMAGE_CONTEXT:-$root/target/image-context}
 arch=arm64
 image=""
 push=false
 
-die() { echo "build-image.sh: $*" >&2; exit 1; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --arch) arch=$2; shift 2 ;;
@@ -32,12 +31,7 @@ case "$arch" in
   *) die "unknown architecture '$arch' (arm64, amd64 or all)" ;;
 esac
 
-if [ ! -x "$venv/bin/cargo-lambda" ]; then
-  [ -x "$venv/bin/python" ] || python3 -m venv "$venv" || die "cannot create a virtualenv at $venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$root/deploy/lambda-requirements.txt" \
-    || die "pip install cargo-lambda failed"
-fi
-export PATH="$venv/bin:$PATH"
+ensure_cargo_lambda
 
 mkdir -p "$context"
 for a in "${archs[@]}"; do

@@ -8,13 +8,12 @@
 # Output: ${LAMBDA_OUT:-<repo>/target/lambda-zips}/ARCH/{message-producer,target-bpi-updater}/bootstrap.zip
 # Installs cargo-lambda into the project venv (BPI_VENV, default <repo>/.venv) and the Rust target if missing.
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-venv=${BPI_VENV:-$root/.venv}
+# shellcheck source=deploy/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 out=${LAMBDA_OUT:-$root/target/lambda-zips}
 arch=${1:-arm64}
 functions=(message-producer target-bpi-updater)
 
-die() { echo "build-lambdas.sh: $*" >&2; exit 1; }
 
 case "$arch" in
   arm64) archs=(arm64) ;;
@@ -23,13 +22,7 @@ case "$arch" in
   *) die "unknown architecture '$arch' (arm64, x86_64 or all)" ;;
 esac
 
-if [ ! -x "$venv/bin/cargo-lambda" ]; then
-  [ -x "$venv/bin/python" ] || python3 -m venv "$venv" || die "cannot create a virtualenv at $venv"
-  echo "build-lambdas.sh: installing cargo-lambda into $venv" >&2
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$root/deploy/lambda-requirements.txt" \
-    || die "pip install cargo-lambda failed"
-fi
-export PATH="$venv/bin:$PATH"
+ensure_cargo_lambda
 
 for a in "${archs[@]}"; do
   if [ "$a" = arm64 ]; then triple=aarch64-unknown-linux-gnu; flag=--arm64; else triple=x86_64-unknown-linux-gnu; flag=--x86-64; fi

@@ -8,6 +8,18 @@ venv=${BPI_VENV:-$root/.venv}
 die() { echo "$(basename "$0"): $*" >&2; exit 1; }
 say() { echo "$(basename "$0"): $*" >&2; }
 
+# ensure_cargo_lambda: installs cargo-lambda (pinned in deploy/lambda-requirements.txt) into the venv if missing and
+# puts the venv on PATH.
+ensure_cargo_lambda() {
+  if [ ! -x "$venv/bin/cargo-lambda" ]; then
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv" || die "cannot create a virtualenv at $venv"
+    say "installing cargo-lambda into $venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$root/deploy/lambda-requirements.txt" \
+      || die "pip install cargo-lambda failed"
+  fi
+  export PATH="$venv/bin:$PATH"
+}
+
 # Region and endpoint from the usual variables. The AWS CLI v1 reads AWS_DEFAULT_REGION but not AWS_REGION, and
 # ignores AWS_ENDPOINT_URL, so both are passed on explicitly.
 if [ -n "${AWS_REGION:-}" ] && [ -z "${AWS_DEFAULT_REGION:-}" ]; then

@@ -306,17 +306,10 @@ pub async fn deregister_scalable_target(
         .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
         .send()
         .await;
-    match result {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let err = AwsError::from_sdk("application-autoscaling:DeregisterScalableTarget", e);
-            if err.kind == crate::ErrorKind::NotFound {
-                Ok(())
-            } else {
-                Err(err)
-            }
-        }
-    }
+    result
+        .map(|_| ())
+        .map_err(|e| AwsError::from_sdk("application-autoscaling:DeregisterScalableTarget", e))
+        .or_else(AwsError::ignore_not_found)
 }
 
 /// Deletes a scaling policy by name and resource id (missing is not an error).
@@ -333,17 +326,10 @@ pub async fn delete_policy(
         .policy_name(policy_name)
         .send()
         .await;
-    match result {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let err = AwsError::from_sdk("application-autoscaling:DeleteScalingPolicy", e);
-            if err.kind == crate::ErrorKind::NotFound {
-                Ok(())
-            } else {
-                Err(err)
-            }
-        }
-    }
+    result
+        .map(|_| ())
+        .map_err(|e| AwsError::from_sdk("application-autoscaling:DeleteScalingPolicy", e))
+        .or_else(AwsError::ignore_not_found)
 }
 
 #[cfg(test)]

@@ -50,6 +50,15 @@ impl AwsError {
         }
     }
 
+    /// `Ok(())` for a `NotFound` error (deleting what is already gone), the error otherwise.
+    pub fn ignore_not_found(self) -> Result<(), AwsError> {
+        if self.kind == ErrorKind::NotFound {
+            Ok(())
+        } else {
+            Err(self)
+        }
+    }
+
     /// Converts an SDK error, classifying it.
     pub fn from_sdk<E>(operation: &'static str, err: SdkError<E>) -> Self
     where
