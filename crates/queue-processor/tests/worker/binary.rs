@@ -191,3 +191,59 @@ async fn a_missing_queue_exits_1_with_a_clear_message() {
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("the queue does not exist"), "{stderr}");
 }
+
+#[tokio::test]
+async fn sigkill_mid_message_loses_nothing_the_message_comes_back_after_the_visibility_timeout() {
+    let clients = clients().await;
+    // Visibility 2 s: a killed worker's message is visible again 2 s after its last extension.
+    let q = create_queue(&clients.sqs, 2, 5).await;
+    let mut child = worker_command(&[("QUEUE_URL", q.queue.url())])
+        .spawn()
+        .expect("spawn");
+    send_bodies(&q.queue, &messages(1, 30.0)).await;
+    wait_until(Duration::from_secs(15), "message received", || async {
+        depth(&q.queue).await.in_flight == 1
+    })
+    .await;
+    child.start_kill().expect("SIGKILL");
+    let status = child.wait().await.expect("wait");
+    assert!(status.code().is_none(), "killed by a signal, no drain");
+    // Nothing handed it back: it reappears on its own once the last extension runs out, and another worker (short
+    // work this time, by config) finishes it.
+    wait_until(Duration::from_secs(15), "visible again", || async {
+        depth(&q.queue).await.visible == 1
+    })
+    .await;
+    let work = RecordingWork::default();
+    let rescuer = RunningWorker::start(
+        &clients,
+        &q.queue,
+        config(&q.queue, &[]),
+        InstantWork(work.clone()),
+    );
+    wait_until(
+        Duration::from_secs(15),
+        "processed by the second worker",
+        || async { rescuer.processed() == 1 },
+    )
+    .await;
+    rescuer.stop().await;
+    assert_eq!(work.ids(), vec![bpi_core::MessageId::from(0)]);
+    assert_eq!(
+        depth(&q.queue).await,
+        QueueDepth {
+            visible: 0,
+            in_flight: 0
+        }
+    );
+}
+
+/// Records the message and returns at once (the rescuing worker need not wait 30 s).
+struct InstantWork(RecordingWork);
+
+impl queue_processor::Work for InstantWork {
+    async fn process(&self, message: &bpi_core::Message) -> Result<(), String> {
+        self.0.done.lock().expect("lock").push(message.id.clone());
+        Ok(())
+    }
+}
