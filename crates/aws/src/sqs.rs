@@ -153,18 +153,14 @@ impl Queue {
     /// Sends up to 10 messages in one call; reports the entries refused.
     pub async fn send_batch(&self, messages: &[Outgoing]) -> Result<Vec<SendFailure>, AwsError> {
         const OP: &str = "sqs:SendMessageBatch";
-        let mut entries = Vec::with_capacity(messages.len());
-        for (i, m) in messages.iter().enumerate() {
-            entries.push(
-                SendMessageBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .message_body(&m.body)
-                    .set_message_group_id(m.group_id.clone())
-                    .set_message_deduplication_id(m.deduplication_id.clone())
-                    .build()
-                    .map_err(|e| AwsError::other(OP, e.to_string()))?,
-            );
-        }
+        let entries = batch_entries(OP, messages, |id, m| {
+            SendMessageBatchRequestEntry::builder()
+                .id(id)
+                .message_body(&m.body)
+                .set_message_group_id(m.group_id.clone())
+                .set_message_deduplication_id(m.deduplication_id.clone())
+                .build()
+        })?;
         let out = self
             .client
             .send_message_batch()
@@ -231,16 +227,12 @@ impl Queue {
         receipt_handles: &[String],
     ) -> Result<BatchFailures, AwsError> {
         const OP: &str = "sqs:DeleteMessageBatch";
-        let mut entries = Vec::with_capacity(receipt_handles.len());
-        for (i, h) in receipt_handles.iter().enumerate() {
-            entries.push(
-                DeleteMessageBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .receipt_handle(h)
-                    .build()
-                    .map_err(|e| AwsError::other(OP, e.to_string()))?,
-            );
-        }
+        let entries = batch_entries(OP, receipt_handles, |id, h| {
+            DeleteMessageBatchRequestEntry::builder()
+                .id(id)
+                .receipt_handle(h)
+                .build()
+        })?;
         let out = self
             .client
             .delete_message_batch()
@@ -264,17 +256,13 @@ impl Queue {
     ) -> Result<BatchFailures, AwsError> {
         const OP: &str = "sqs:ChangeMessageVisibilityBatch";
         let secs = i32::try_from(visibility_timeout_secs.min(43_200)).unwrap_or(43_200);
-        let mut entries = Vec::with_capacity(receipt_handles.len());
-        for (i, h) in receipt_handles.iter().enumerate() {
-            entries.push(
-                ChangeMessageVisibilityBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .receipt_handle(h)
-                    .visibility_timeout(secs)
-                    .build()
-                    .map_err(|e| AwsError::other(OP, e.to_string()))?,
-            );
-        }
+        let entries = batch_entries(OP, receipt_handles, |id, h| {
+            ChangeMessageVisibilityBatchRequestEntry::builder()
+                .id(id)
+                .receipt_handle(h)
+                .visibility_timeout(secs)
+                .build()
+        })?;
         let out = self
             .client
             .change_message_visibility_batch()
@@ -288,6 +276,19 @@ impl Queue {
             out.failed().iter().map(|f| (f.id(), f.code(), f.message())),
         ))
     }
+}
+
+/// Builds one batch entry per item, numbered by position (the id batch results refer back to).
+fn batch_entries<I, T>(
+    op: &'static str,
+    items: &[I],
+    build: impl Fn(String, &I) -> Result<T, aws_smithy_types::error::operation::BuildError>,
+) -> Result<Vec<T>, AwsError> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| build(i.to_string(), item).map_err(|e| AwsError::other(op, e.to_string())))
+        .collect()
 }
 
 fn failures<'a>(
