@@ -349,6 +349,8 @@ mod tests {
             scale_in_cooldown_secs: 120,
             min_capacity: 0,
             max_capacity: 10,
+            utilization: None,
+            idle_minutes: 0,
         };
         let spec = target_tracking_config(&settings, 12.0);
         let back = from_sdk(&to_sdk(&spec).expect("valid"));

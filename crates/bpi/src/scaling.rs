@@ -3,20 +3,23 @@
 //!
 //! `apply` registers the scalable target, then runs the updater's own decision (`target_bpi_updater::Updater`), so
 //! a first deploy creates the canonical policy, a changed setting (latency, cooldowns, counting) moves or repairs
-//! it, and a repeated deploy changes nothing; with a minimum of 0 it adds the scale-from-zero step policy and its
-//! alarm, and removes them again when the minimum is raised. `remove` undoes all of it.
+//! it, and a repeated deploy changes nothing. Beside it: the target tracking policy on task utilization, the idle
+//! scale-in step policy and its alarm and, with a minimum of 0, the scale-from-zero step policy and its alarm; each
+//! is created, repaired or removed as the settings say. `remove` undoes all of it.
 
 use std::time::SystemTime;
 
 use anyhow::Context;
 use bpi_aws::AwsClients;
 use bpi_aws::autoscaling::{
-    delete_policy, deregister_scalable_target, policy_names, put_step_policy,
-    register_scalable_target, scalable_target_bounds,
+    delete_policy, deregister_scalable_target, describe_target_tracking_policy, policy_names,
+    put_step_policy, put_target_tracking_policy, register_scalable_target, scalable_target_bounds,
 };
 use bpi_aws::cloudwatch::{delete_alarms, existing_alarms, put_alarm};
 use bpi_core::config::UpdaterConfig;
-use bpi_core::policy::{activation_spec, scaling_spec};
+use bpi_core::policy::{
+    ActivationSpec, PolicySettings, activation_spec, idle_spec, scaling_spec, utilization_policy,
+};
 use serde::Serialize;
 use target_bpi_updater::{DecisionRecord, Updater, WhenUnmeasured};
 
@@ -33,6 +36,10 @@ pub struct ApplyReport {
     pub policy: DecisionRecord,
     /// The scale-from-zero policy: `absent`, `created`, `updated`, `unchanged` or `removed`.
     pub activation: &'static str,
+    /// The target tracking policy on task utilization (same words).
+    pub utilization: &'static str,
+    /// The idle scale-in policy (same words).
+    pub idle: &'static str,
     /// Whether anything changed.
     pub changed: bool,
 }
@@ -61,39 +68,120 @@ pub async fn apply(clients: &AwsClients, config: &UpdaterConfig) -> anyhow::Resu
         .await
         .context("applying the target tracking policy")?;
 
-    let activation_name = s.activation_policy_name();
     let existing = policy_names(&clients.autoscaling, &resource_id).await?;
-    let has_policy = existing.contains(&activation_name);
-    let has_alarm = !existing_alarms(&clients.cloudwatch, std::slice::from_ref(&activation_name))
-        .await?
-        .is_empty();
-    let activation = if s.min_capacity == 0 {
-        // Its steps are sized by the target: rewritten when the target moved.
-        if has_policy && has_alarm && !policy.updated {
-            "unchanged"
-        } else {
-            let act = activation_spec(s, policy.new_target);
-            let arn = put_step_policy(&clients.autoscaling, &act.policy).await?;
-            put_alarm(&clients.cloudwatch, &act.alarm, &arn).await?;
-            if has_policy { "updated" } else { "created" }
-        }
-    } else if has_policy || has_alarm {
-        delete_alarms(&clients.cloudwatch, std::slice::from_ref(&activation_name)).await?;
-        delete_policy(&clients.autoscaling, &resource_id, &activation_name).await?;
-        "removed"
-    } else {
-        "absent"
-    };
+    // The activation steps are sized by the target: rewritten when the target moved.
+    let activation = apply_step_policy(
+        clients,
+        s,
+        &existing,
+        &s.activation_policy_name(),
+        spec_if(s.min_capacity == 0, || {
+            activation_spec(s, policy.new_target)
+        }),
+        policy.updated,
+    )
+    .await?;
+    let idle = apply_step_policy(
+        clients,
+        s,
+        &existing,
+        &s.idle_policy_name(),
+        idle_spec(s),
+        false,
+    )
+    .await?;
+    let utilization = apply_utilization(clients, &resource_id, &existing, s).await?;
     let changed = old_bounds != Some(bounds_i32)
         || policy.updated
-        || matches!(activation, "created" | "removed");
+        || [activation, idle, utilization]
+            .iter()
+            .any(|a| matches!(*a, "created" | "updated" | "removed"));
     Ok(ApplyReport {
         resource_id,
         old_bounds,
         bounds,
         policy,
         activation,
+        utilization,
+        idle,
         changed,
+    })
+}
+
+/// Creates, repairs or removes the target tracking policy on task utilization.
+async fn apply_utilization(
+    clients: &AwsClients,
+    resource_id: &str,
+    existing: &[String],
+    s: &PolicySettings,
+) -> anyhow::Result<&'static str> {
+    let name = s.utilization_policy_name();
+    let current = describe_target_tracking_policy(&clients.autoscaling, resource_id, &name).await?;
+    Ok(match (utilization_policy(s), current) {
+        (Some(wanted), Some(current))
+            if current.same_except_target(&wanted.target_tracking_scaling_policy_configuration)
+                && (current.target_value
+                    - wanted
+                        .target_tracking_scaling_policy_configuration
+                        .target_value)
+                    .abs()
+                    < 1e-9 =>
+        {
+            "unchanged"
+        }
+        (Some(wanted), current) => {
+            put_target_tracking_policy(&clients.autoscaling, &wanted)
+                .await
+                .context("writing the utilization policy")?;
+            if current.is_some() {
+                "updated"
+            } else {
+                "created"
+            }
+        }
+        (None, _) if existing.contains(&name) => {
+            delete_policy(&clients.autoscaling, resource_id, &name).await?;
+            "removed"
+        }
+        (None, _) => "absent",
+    })
+}
+
+fn spec_if<T>(wanted: bool, f: impl FnOnce() -> T) -> Option<T> {
+    wanted.then(f)
+}
+
+/// Creates, rewrites (when `rewrite` or a piece is missing) or removes one alarm-driven step policy.
+async fn apply_step_policy(
+    clients: &AwsClients,
+    s: &PolicySettings,
+    existing: &[String],
+    name: &str,
+    wanted: Option<ActivationSpec>,
+    rewrite: bool,
+) -> anyhow::Result<&'static str> {
+    let has_policy = existing.iter().any(|p| p == name);
+    let alarm = s.alarm_name(name);
+    let has_alarm = !existing_alarms(&clients.cloudwatch, std::slice::from_ref(&alarm))
+        .await?
+        .is_empty();
+    Ok(match wanted {
+        Some(_) if has_policy && has_alarm && !rewrite => "unchanged",
+        Some(spec) => {
+            let arn = put_step_policy(&clients.autoscaling, &spec.policy)
+                .await
+                .with_context(|| format!("writing the step policy {name}"))?;
+            put_alarm(&clients.cloudwatch, &spec.alarm, &arn)
+                .await
+                .with_context(|| format!("writing the alarm {name}"))?;
+            if has_policy { "updated" } else { "created" }
+        }
+        None if has_policy || has_alarm => {
+            delete_alarms(&clients.cloudwatch, &[alarm]).await?;
+            delete_policy(&clients.autoscaling, &s.resource_id(), name).await?;
+            "removed"
+        }
+        None => "absent",
     })
 }
 
@@ -110,11 +198,11 @@ pub struct RemoveReport {
     pub scalable_target: bool,
 }
 
-/// Removes the scaling set-up: the activation alarm, every policy on the service, the scalable target.
+/// Removes the scaling set-up: the activation and idle alarms, every policy on the service, the scalable target.
 pub async fn remove(clients: &AwsClients, config: &UpdaterConfig) -> anyhow::Result<RemoveReport> {
     let s = &config.policy;
     let resource_id = s.resource_id();
-    let alarms = existing_alarms(&clients.cloudwatch, &[s.activation_policy_name()]).await?;
+    let alarms = existing_alarms(&clients.cloudwatch, &s.alarm_names()).await?;
     delete_alarms(&clients.cloudwatch, &alarms).await?;
     let policies = policy_names(&clients.autoscaling, &resource_id).await?;
     for p in &policies {

@@ -16,7 +16,8 @@ use crate::durations::DurationDistribution;
 use crate::message::{DEFAULT_MAX_DURATION_SECS, MessageLimits};
 use crate::mpd::DEFAULT_MIN_SAMPLES;
 use crate::policy::{
-    DEFAULT_SCALE_IN_COOLDOWN_SECS, DEFAULT_SCALE_OUT_COOLDOWN_SECS, PolicySettings,
+    DEFAULT_IDLE_MINUTES, DEFAULT_SCALE_IN_COOLDOWN_SECS, DEFAULT_SCALE_OUT_COOLDOWN_SECS,
+    DEFAULT_TARGET_UTILIZATION_PCT, Dimension, Metric, PolicySettings, UtilizationSettings,
 };
 use crate::target::{DEFAULT_MAX_TARGET_BPI, TargetSettings};
 
@@ -608,6 +609,16 @@ impl UpdaterConfig {
                 meaning: "most tasks (1-10000, at least MIN_CAPACITY)",
             },
             VarDoc {
+                name: "TARGET_UTILIZATION_PCT",
+                default: "90",
+                meaning: "second target tracking policy: keep this share of the task slots busy (from the processing-duration metric); it stops scale-in below the work (0 = no such policy, 1-100)",
+            },
+            VarDoc {
+                name: "IDLE_SCALE_IN_MINUTES",
+                default: "3",
+                meaning: "after this many minutes with nothing visible or in flight, set the service to MIN_CAPACITY at once (0 = off, 1-60)",
+            },
+            VarDoc {
                 name: "BPI_METRIC_NAME",
                 default: DEFAULT_BPI_METRIC_NAME,
                 meaning: "name of the published target metric",
@@ -656,6 +667,8 @@ impl UpdaterConfig {
             )?,
             min_capacity,
             max_capacity,
+            utilization: None,
+            idle_minutes: r.number("IDLE_SCALE_IN_MINUTES", DEFAULT_IDLE_MINUTES, 0, 60)?,
         };
         // Ranges are checked by the reads, so TargetSettings::new cannot fail; map its error anyway.
         let latency = r.number("DESIRED_LATENCY_SECS", 60.0, 0.001, 86_400.0)?;
@@ -664,6 +677,30 @@ impl UpdaterConfig {
         let max_target = r.number("MAX_TARGET_BPI", DEFAULT_MAX_TARGET_BPI, 1, 1_000_000)?;
         let target = TargetSettings::new(latency, concurrency, fallback, max_target)
             .map_err(|e| config_error("DESIRED_LATENCY_SECS", None, e.to_string()))?;
+        let metrics = r.metric_names()?;
+        let target_pct: u32 = r.number(
+            "TARGET_UTILIZATION_PCT",
+            DEFAULT_TARGET_UTILIZATION_PCT,
+            0,
+            100,
+        )?;
+        let mut policy = policy;
+        policy.utilization = (target_pct > 0).then(|| UtilizationSettings {
+            duration_metric: Metric {
+                namespace: metrics.namespace.clone(),
+                metric_name: metrics.metric_name.clone(),
+                dimensions: metrics
+                    .dimensions(&policy.queue_name)
+                    .into_iter()
+                    .map(|(name, value)| Dimension {
+                        name: name.to_string(),
+                        value,
+                    })
+                    .collect(),
+            },
+            concurrency,
+            target_pct,
+        });
         Ok(UpdaterConfig {
             policy,
             target,
@@ -675,7 +712,7 @@ impl UpdaterConfig {
                 0.0,
                 100.0,
             )? / 100.0,
-            metrics: r.metric_names()?,
+            metrics,
             bpi_metric_name: r.string("BPI_METRIC_NAME", DEFAULT_BPI_METRIC_NAME),
         })
     }
@@ -794,6 +831,19 @@ mod tests {
         assert_eq!(c.mpd_window_secs, 3600);
         assert!((c.hysteresis - 0.10).abs() < 1e-12);
         assert_eq!(c.bpi_metric_name, "ecsTargetBPI");
+        let u = c.policy.utilization.as_ref().expect("on by default");
+        assert_eq!((u.target_pct, u.concurrency), (90, 1));
+        assert_eq!(u.duration_metric.metric_name, "MsgProcessingDuration");
+        assert_eq!(c.policy.idle_minutes, 3);
+        let off = UpdaterConfig::from_env(&[
+            ("CLUSTER_NAME", "c"),
+            ("SERVICE_NAME", "s"),
+            (QUEUE_NAME, "q"),
+            ("TARGET_UTILIZATION_PCT", "0"),
+            ("IDLE_SCALE_IN_MINUTES", "0"),
+        ])
+        .expect("valid");
+        assert_eq!((off.policy.utilization, off.policy.idle_minutes), (None, 0));
     }
 
     #[test]
@@ -816,6 +866,10 @@ mod tests {
             ("COUNT_IN_FLIGHT", "maybe"),
             ("MAX_CAPACITY", "0"),
             ("MAX_TARGET_BPI", "0"),
+            ("TARGET_UTILIZATION_PCT", "101"),
+            ("TARGET_UTILIZATION_PCT", "ninety"),
+            ("IDLE_SCALE_IN_MINUTES", "-1"),
+            ("IDLE_SCALE_IN_MINUTES", "61"),
         ] {
             let err = UpdaterConfig::from_env(&base((var, bad))).expect_err(var);
             assert_eq!(err.variable, var, "{var}={bad}: {err}");

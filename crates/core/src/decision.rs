@@ -121,6 +121,8 @@ mod tests {
             scale_in_cooldown_secs: 120,
             min_capacity: 1,
             max_capacity: 10,
+            utilization: None,
+            idle_minutes: 0,
         }
     }
 

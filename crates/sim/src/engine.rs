@@ -12,14 +12,22 @@
 //!   the target, to ceil(max(desired, 1) × metric / target); scale in when the last 15 are below 90% of it, towards the same
 //!   formula but conservatively (AWS: target tracking scales in gradually), here by at most 10% of the capacity
 //!   (at least one task) per action; scale-out and scale-in cooldowns; no datapoint (missing data) means no action;
-//!   a scale-out ends a scale-in cooldown.
+//!   a scale-out ends a scale-in cooldown. With several target tracking policies (ours: ecsBPI and utilization),
+//!   AWS scales out when any asks, to the largest capacity asked, and in only when all are ready to (AWS docs,
+//!   "Multiple scaling policies").
+//! - Step policies (ours): the scale-from-zero activation (alarm on backlog while no task runs, `ExactCapacity`
+//!   ⌈backlog / target⌉) and the idle policy (nothing visible or in flight for `idle_minutes` datapoints: the
+//!   minimum at once).
 //! - The updater (ours): every hour, core's `estimate_mpd` over the last hour of per-minute statistic sets of the
 //!   measured durations, core's `target_bpi`, and core's `decide_update` with the 10% hysteresis.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
-use bpi_core::policy::{PolicySettings, target_tracking_config};
+use bpi_core::policy::{
+    DEFAULT_IDLE_MINUTES, DEFAULT_TARGET_UTILIZATION_PCT, Metric, PolicySettings,
+    UtilizationSettings, target_tracking_config,
+};
 use bpi_core::{
     BacklogCounting, QueueDepth, StatisticSet, TargetSettings, backlog_per_task, decide_update,
     estimate_mpd, target_bpi,
@@ -502,58 +510,118 @@ impl Sim<'_> {
 
     fn target_tracking(&mut self) {
         let (out_cd, in_cd) = self.cooldowns();
-        let values: Vec<Option<f64>> = self
-            .visible_minutes()
-            .iter()
-            .map(|m| self.metric(m))
-            .collect();
-        let target = self.target;
-        // Scale from zero (ours): backlog with no running task starts one, whatever target tracking says.
-        if self.policy == PolicyKind::Ours
-            && self.scenario.min_tasks == 0
-            && self.desired == 0
-            && let Some(m) = self.visible_minutes().last().copied()
-            && m.running == 0.0
-            && m.visible_max + m.in_flight_max > 0.0
-            && self.cooled(self.last_scale_out_ms, 300)
-        {
-            // Core's activation steps: ⌈backlog / target⌉ tasks at once (ExactCapacity).
-            let settings = self.policy_settings();
-            let tasks = bpi_core::policy::activation_capacity(
-                &settings,
-                self.target,
-                m.visible_max + m.in_flight_max,
-            );
-            self.set_desired(tasks, true);
-            return;
-        }
-        let last = |n: usize| -> Option<Vec<f64>> {
-            if values.len() < n {
-                return None;
+        let settings = self.policy_settings();
+        if self.policy == PolicyKind::Ours {
+            // Scale from zero: backlog with no running task starts ⌈backlog / target⌉ tasks at once (core's
+            // activation steps, ExactCapacity), whatever target tracking says.
+            if settings.min_capacity == 0
+                && self.desired == 0
+                && let Some(m) = self.visible_minutes().last().copied()
+                && m.running == 0.0
+                && m.visible_max + m.in_flight_max > 0.0
+                && self.cooled(self.last_scale_out_ms, 300)
+            {
+                let tasks = bpi_core::policy::activation_capacity(
+                    &settings,
+                    self.target,
+                    m.visible_max + m.in_flight_max,
+                );
+                self.set_desired(tasks, true);
+                return;
             }
-            values[values.len() - n..].iter().copied().collect()
+            // Idle: nothing visible or in flight for `idle_minutes` datapoints sets the minimum at once.
+            let idle = settings.idle_minutes as usize;
+            let minutes = self.visible_minutes();
+            if idle > 0
+                && minutes.len() >= idle
+                && minutes[minutes.len() - idle..]
+                    .iter()
+                    .all(|m| m.visible_max + m.in_flight_max == 0.0)
+                && self.desired > settings.min_capacity
+                && self.cooled(self.last_scale_out_ms, out_cd)
+            {
+                self.set_desired(settings.min_capacity, false);
+                return;
+            }
+        }
+        // Every target tracking policy of this kind: (datapoints, target).
+        let mut trackers: Vec<(Vec<Option<f64>>, f64)> = vec![(
+            self.visible_minutes()
+                .iter()
+                .map(|m| self.metric(m))
+                .collect(),
+            self.target,
+        )];
+        if self.policy == PolicyKind::Ours
+            && let Some(u) = &settings.utilization
+        {
+            trackers.push((
+                self.utilization(u.concurrency),
+                f64::from(u.target_pct) / 100.0,
+            ));
+        }
+        // AWS, multiple policies: scale out when any policy asks (to the largest capacity asked), scale in only
+        // when every policy is ready to (to the largest capacity any of them still needs).
+        let tail = |v: &[Option<f64>], n: usize| -> Option<Vec<f64>> {
+            (v.len() >= n).then(|| {
+                v[v.len() - n..]
+                    .iter()
+                    .copied()
+                    .collect::<Option<Vec<f64>>>()
+            })?
         };
-        let Some(latest) = values.last().copied().flatten() else {
-            return;
-        };
-        let proportional = (f64::from(self.desired) * latest / target).ceil() as u32;
-        if last(3).is_some_and(|v| v.iter().all(|x| *x > target))
+        let mut out_to: Option<u32> = None;
+        let mut all_in = true;
+        let mut in_to = 0u32;
+        for (values, target) in &trackers {
+            let Some(latest) = values.last().copied().flatten() else {
+                all_in = false;
+                continue;
+            };
+            if tail(values, 3).is_some_and(|v| v.iter().all(|x| *x > *target)) {
+                // From zero capacity, scale out as if from one (Copilot #3376: only a metric at or below the
+                // target keeps a service at zero).
+                let out = (f64::from(self.desired.max(1)) * latest / target).ceil() as u32;
+                out_to = Some(out_to.unwrap_or(0).max(out));
+            }
+            if tail(values, 15).is_some_and(|v| v.iter().all(|x| *x < 0.9 * target)) {
+                in_to = in_to.max((f64::from(self.desired) * latest / target).ceil() as u32);
+            } else {
+                all_in = false;
+            }
+        }
+        if let Some(out) = out_to
             && self.cooled(self.last_scale_out_ms, out_cd)
         {
-            // From zero capacity, scale out as if from one (Copilot #3376: only a metric at or below the target
-            // keeps a service at zero).
-            let out = (f64::from(self.desired.max(1)) * latest / target).ceil() as u32;
             if out > self.desired {
                 self.set_desired(out, true);
             }
-        } else if last(15).is_some_and(|v| v.iter().all(|x| *x < 0.9 * target))
+        } else if out_to.is_none()
+            && all_in
             && self.cooled(self.last_scale_in_ms, in_cd)
             && self.cooled(self.last_scale_out_ms, out_cd)
-            && proportional < self.desired
+            && in_to < self.desired
         {
             let step = (self.desired / 10).max(1);
-            self.set_desired(proportional.max(self.desired.saturating_sub(step)), false);
+            self.set_desired(in_to.max(self.desired.saturating_sub(step)), false);
         }
+    }
+
+    /// Core's utilization expression per visible minute: the Sum of the processing durations completed in the
+    /// minute over the slot-seconds the running tasks offered (0 with no running task).
+    fn utilization(&self, concurrency: u32) -> Vec<Option<f64>> {
+        let n = self.visible_minutes().len();
+        self.minutes[..n]
+            .iter()
+            .zip(&self.stat_sets[..n])
+            .map(|(m, st)| {
+                Some(if m.running > 0.0 {
+                    st.sum_secs / (60.0 * f64::from(concurrency.max(1)) * m.running)
+                } else {
+                    0.0
+                })
+            })
+            .collect()
     }
 
     fn cdk_steps(&mut self) {
@@ -688,6 +756,16 @@ impl Sim<'_> {
             scale_in_cooldown_secs: 120,
             min_capacity: self.scenario.min_tasks,
             max_capacity: self.scenario.max_tasks,
+            utilization: Some(UtilizationSettings {
+                duration_metric: Metric {
+                    namespace: "sim".into(),
+                    metric_name: "sim".into(),
+                    dimensions: Vec::new(),
+                },
+                concurrency: self.scenario.concurrency,
+                target_pct: DEFAULT_TARGET_UTILIZATION_PCT,
+            }),
+            idle_minutes: DEFAULT_IDLE_MINUTES,
         }
     }
 

@@ -8,7 +8,8 @@ use serde::Serialize;
 #[serde(rename_all = "kebab-case")]
 pub enum PolicyKind {
     /// This project: target tracking on (visible + in flight) / running tasks with the zero-task case, target from
-    /// the measured MPD (core's updater logic, hourly, 10% hysteresis), cooldowns 60/120, scale-from-zero
+    /// the measured MPD (core's updater logic, hourly, 10% hysteresis), cooldowns 60/120; a second target tracking
+    /// policy on utilization (target 90%), the idle policy (empty 3 minutes: minimum at once), scale-from-zero
     /// activation at min 0; workers drain on SIGTERM, extend visibility, and are protected from scale-in while busy.
     Ours,
     /// The AWS blueprint: target tracking on visible / running tasks (no data at 0 tasks), cooldowns 240/240,

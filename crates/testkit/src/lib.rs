@@ -11,7 +11,7 @@
 pub mod lambda;
 
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -48,11 +48,18 @@ impl Emulator {
 }
 
 /// The workspace root (where `deploy/emulator.sh` lives).
+///
+/// Read at run time from the `CARGO_MANIFEST_DIR` cargo sets for the test being run (every crate sits at
+/// `crates/NAME`), not the compile-time one: a target directory shared by two clones (the warm cache CI uses)
+/// would otherwise hand one clone's tests the other clone's files.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .ancestors()
         .nth(2)
-        .expect("crates/testkit is two levels below the workspace root")
+        .expect("every crate is two levels below the workspace root")
         .to_path_buf()
 }
 

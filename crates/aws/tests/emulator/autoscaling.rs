@@ -18,6 +18,8 @@ fn settings(cluster: &str, service: &str, min_capacity: u32) -> PolicySettings {
         scale_in_cooldown_secs: 120,
         min_capacity,
         max_capacity: 10,
+        utilization: None,
+        idle_minutes: 0,
     }
 }
 

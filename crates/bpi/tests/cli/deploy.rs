@@ -13,9 +13,10 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use bpi_aws::autoscaling::{describe_target_tracking_policy, policy_names, scalable_target_bounds};
+use bpi_aws::cloudwatch::existing_alarms;
 use bpi_aws::{AwsClients, local_emulator_config};
 use bpi_core::config::UpdaterConfig;
-use bpi_core::policy::target_tracking_config;
+use bpi_core::policy::{target_tracking_config, utilization_policy};
 use serde_json::Value;
 
 fn zips_dir() -> PathBuf {
@@ -373,6 +374,32 @@ async fn deploy_redeploy_change_load_and_destroy() {
     .await
     .expect("describe");
     assert_eq!(policy, Some(target_tracking_config(&config.policy, 12.0)));
+    // Beside it: the utilization policy and the idle policy with its alarm (named after the service, so tests
+    // running in parallel with the same policy name never share one).
+    let utilization = describe_target_tracking_policy(
+        &clients.autoscaling,
+        &resource_id,
+        &config.policy.utilization_policy_name(),
+    )
+    .await
+    .expect("describe");
+    assert_eq!(
+        utilization,
+        utilization_policy(&config.policy).map(|p| p.target_tracking_scaling_policy_configuration)
+    );
+    assert!(
+        policy_names(&clients.autoscaling, &resource_id)
+            .await
+            .expect("names")
+            .contains(&config.policy.idle_policy_name())
+    );
+    let idle_alarm = config.policy.alarm_name(&config.policy.idle_policy_name());
+    assert_eq!(
+        existing_alarms(&clients.cloudwatch, std::slice::from_ref(&idle_alarm))
+            .await
+            .expect("alarms"),
+        vec![idle_alarm.clone()]
+    );
 
     // A second run changes nothing.
     let second = ok(&script(
@@ -483,6 +510,13 @@ async fn deploy_redeploy_change_load_and_destroy() {
             .await
             .expect("names")
             .is_empty()
+    );
+    assert!(
+        existing_alarms(&clients.cloudwatch, &config.policy.alarm_names())
+            .await
+            .expect("alarms")
+            .is_empty(),
+        "the step policies' alarms are removed too"
     );
     let stacks = aws(&[
         "cloudformation",
