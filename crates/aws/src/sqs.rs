@@ -20,6 +20,8 @@ pub struct Received {
     pub body: String,
     /// How many times it has been received, this time included.
     pub receive_count: u32,
+    /// When SQS accepted it (SentTimestamp), milliseconds since the Unix epoch.
+    pub sent_at_ms: Option<u64>,
 }
 
 /// Entries of a batch call that failed, by their receipt handle, with the service's reason.
@@ -200,6 +202,7 @@ impl Queue {
             .max_number_of_messages(i32::try_from(max.clamp(1, 10)).unwrap_or(10))
             .wait_time_seconds(i32::try_from(wait_secs.min(20)).unwrap_or(20))
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("sqs:ReceiveMessage", e))?;
@@ -216,6 +219,10 @@ impl Queue {
                         .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
                         .and_then(|v| v.parse().ok())
                         .unwrap_or(1),
+                    sent_at_ms: m
+                        .attributes()
+                        .and_then(|a| a.get(&MessageSystemAttributeName::SentTimestamp))
+                        .and_then(|v| v.parse().ok()),
                 })
             })
             .collect())

@@ -48,6 +48,10 @@ pub enum WorkerError {
     AgentUri(String),
 }
 
+/// Log target of the per-message events (`started` with `waited_ms`, `processed` with `duration_secs`), off by
+/// default; `RUST_LOG=info,message=debug` turns them on (the local run reads them for latency and utilization).
+pub const MESSAGE_LOG_TARGET: &str = "message";
+
 /// Exponentially weighted mean of recent processing durations, for sizing the prefetch.
 #[derive(Debug, Default, Clone, Copy)]
 struct RecentMean(Option<f64>);
@@ -350,6 +354,20 @@ impl<W: Work> Worker<W> {
     fn start(&self, state: &mut Running, received: Received, message: Message) {
         let work = self.work.clone();
         let message_id = received.message_id.clone();
+        // The latency the promise is about: from SQS accepting the message to its processing starting.
+        let waited_ms = received.sent_at_ms.map(|sent| {
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+            now_ms.saturating_sub(sent)
+        });
+        tracing::debug!(
+            target: MESSAGE_LOG_TARGET,
+            message_id,
+            waited_ms,
+            receive_count = received.receive_count,
+            "started"
+        );
         let handle = state.tasks.spawn(async move {
             let started = Instant::now();
             let result = work.process(&message).await.map(|()| started.elapsed());
@@ -376,6 +394,7 @@ impl<W: Work> Worker<W> {
                 state.mean.update(duration.as_secs_f64());
                 Counters::bump(&self.counters.processed);
                 tracing::debug!(
+                    target: MESSAGE_LOG_TARGET,
                     message_id,
                     duration_secs = duration.as_secs_f64(),
                     "processed"

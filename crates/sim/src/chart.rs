@@ -3,7 +3,18 @@
 
 use std::fmt::Write;
 
-use crate::report::Report;
+use crate::report::{Report, Timeline};
+
+/// One panel: a title over a timeline, and what one timeline point is (`min` in simulations).
+#[derive(Debug, Clone, Copy)]
+pub struct Panel<'a> {
+    /// The bold line above the plot.
+    pub title: &'a str,
+    /// The points, one per period.
+    pub timeline: &'a Timeline,
+    /// The unit of the x axis after the period count, e.g. `min`.
+    pub period_label: &'a str,
+}
 
 const WIDTH: f64 = 960.0;
 const PANEL: f64 = 190.0;
@@ -25,6 +36,34 @@ fn polyline(out: &mut String, points: &[(f64, f64)], color: &str, dash: &str) {
 
 /// The chart of `reports` (normally one scenario, several policies) as an SVG document.
 pub fn svg(reports: &[Report]) -> String {
+    let titles: Vec<String> = reports
+        .iter()
+        .map(|r| {
+            format!(
+                "{} / {}: {:.2}% within the {} s promise, p99 {:.0} s, {:.2}x the lower-bound cost",
+                r.scenario,
+                r.policy,
+                r.within_promise * 100.0,
+                r.latency_secs,
+                r.p99_secs,
+                r.cost_vs_lower_bound
+            )
+        })
+        .collect();
+    let panels: Vec<Panel<'_>> = reports
+        .iter()
+        .zip(&titles)
+        .map(|(r, title)| Panel {
+            title,
+            timeline: &r.timeline,
+            period_label: "min",
+        })
+        .collect();
+    svg_panels(&panels)
+}
+
+/// The chart of any timelines, one panel each (the simulator's runs, the local run's record).
+pub fn svg_panels(reports: &[Panel<'_>]) -> String {
     let height = TOP + PANEL * reports.len() as f64 + 20.0;
     let mut out = String::new();
     let _ = writeln!(
@@ -74,14 +113,9 @@ pub fn svg(reports: &[Report]) -> String {
         let x = |m: usize| LEFT + plot_w * m as f64 / minutes;
         let _ = writeln!(
             out,
-            r#"<text x="{LEFT}" y="{}" font-weight="bold">{} / {}: {:.2}% within the {} s promise, p99 {:.0} s, {:.2}x the lower-bound cost</text>"#,
+            r#"<text x="{LEFT}" y="{}" font-weight="bold">{}</text>"#,
             y0 + 15.0,
-            r.scenario,
-            r.policy,
-            r.within_promise * 100.0,
-            r.latency_secs,
-            r.p99_secs,
-            r.cost_vs_lower_bound
+            r.title
         );
         let _ = writeln!(
             out,
@@ -104,10 +138,11 @@ pub fn svg(reports: &[Report]) -> String {
         );
         let _ = writeln!(
             out,
-            r#"<text x="{}" y="{}" text-anchor="end">{:.0} min</text>"#,
+            r#"<text x="{}" y="{}" text-anchor="end">{:.0} {}</text>"#,
             WIDTH - RIGHT,
             base + 14.0,
-            minutes
+            minutes,
+            r.period_label
         );
         let scale_l = |v: f64| base - plot_h * v / max_backlog;
         let scale_r = |v: f64| base - plot_h * v / max_right;

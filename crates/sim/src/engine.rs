@@ -33,6 +33,7 @@ use bpi_core::{
     estimate_mpd, target_bpi,
 };
 
+use crate::autoscaling::{self, Decision, Tracker};
 use crate::policy::PolicyKind;
 use crate::report::{Report, Timeline, TimelinePoint};
 use crate::scenario::{Arrival, Scenario};
@@ -560,50 +561,24 @@ impl Sim<'_> {
                 f64::from(u.target_pct) / 100.0,
             ));
         }
-        // AWS, multiple policies: scale out when any policy asks (to the largest capacity asked), scale in only
-        // when every policy is ready to (to the largest capacity any of them still needs).
-        let tail = |v: &[Option<f64>], n: usize| -> Option<Vec<f64>> {
-            (v.len() >= n).then(|| {
-                v[v.len() - n..]
-                    .iter()
-                    .copied()
-                    .collect::<Option<Vec<f64>>>()
-            })?
-        };
-        let mut out_to: Option<u32> = None;
-        let mut all_in = true;
-        let mut in_to = 0u32;
-        for (values, target) in &trackers {
-            let Some(latest) = values.last().copied().flatten() else {
-                all_in = false;
-                continue;
-            };
-            if tail(values, 3).is_some_and(|v| v.iter().all(|x| *x > *target)) {
-                // From zero capacity, scale out as if from one (Copilot #3376: only a metric at or below the
-                // target keeps a service at zero).
-                let out = (f64::from(self.desired.max(1)) * latest / target).ceil() as u32;
-                out_to = Some(out_to.unwrap_or(0).max(out));
+        let views: Vec<Tracker<'_>> = trackers
+            .iter()
+            .map(|(datapoints, target)| Tracker {
+                datapoints,
+                target: *target,
+            })
+            .collect();
+        match autoscaling::decide(&views, self.desired) {
+            Decision::Out(n) if self.cooled(self.last_scale_out_ms, out_cd) => {
+                self.set_desired(n, true);
             }
-            if tail(values, 15).is_some_and(|v| v.iter().all(|x| *x < 0.9 * target)) {
-                in_to = in_to.max((f64::from(self.desired) * latest / target).ceil() as u32);
-            } else {
-                all_in = false;
+            Decision::In(n)
+                if self.cooled(self.last_scale_in_ms, in_cd)
+                    && self.cooled(self.last_scale_out_ms, out_cd) =>
+            {
+                self.set_desired(n, false);
             }
-        }
-        if let Some(out) = out_to
-            && self.cooled(self.last_scale_out_ms, out_cd)
-        {
-            if out > self.desired {
-                self.set_desired(out, true);
-            }
-        } else if out_to.is_none()
-            && all_in
-            && self.cooled(self.last_scale_in_ms, in_cd)
-            && self.cooled(self.last_scale_out_ms, out_cd)
-            && in_to < self.desired
-        {
-            let step = (self.desired / 10).max(1);
-            self.set_desired(in_to.max(self.desired.saturating_sub(step)), false);
+            _ => {}
         }
     }
 

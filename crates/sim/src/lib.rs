@@ -7,6 +7,7 @@
 //!
 //! - [`scenario`]: workloads and the shipped scenarios.
 //! - [`policy`]: the policies compared.
+//! - [`autoscaling`]: target tracking's decision, shared with the local run's scaler.
 //! - [`engine`]: the simulation.
 //! - [`report`]: latency, cost and activity figures, table and timeline.
 //! - [`chart`]: an SVG chart of runs.
@@ -14,6 +15,7 @@
 // Tests compare floats exactly on purpose: the expected values are exact.
 #![cfg_attr(test, allow(clippy::float_cmp))]
 
+pub mod autoscaling;
 pub mod chart;
 pub mod engine;
 pub mod policy;
