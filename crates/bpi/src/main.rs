@@ -10,6 +10,7 @@ use bpi_core::policy::scaling_spec;
 use bpi_core::target_bpi;
 use clap::{Parser, Subcommand};
 
+mod local_run;
 mod plan;
 mod scaling;
 mod simulate;
@@ -46,6 +47,9 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Show a deployed system's live state: queue, tasks, ecsBPI vs target, MPD, policy drift.
     Status(status::StatusArgs),
+    /// Run the deployed system locally against the emulator: producer and updater on accelerated schedules, worker
+    /// processes scaled by the written policy; live status, then a summary and a chart (deploy/local-run.sh).
+    LocalRun(local_run::LocalRunArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -94,6 +98,16 @@ async fn main() -> ExitCode {
     };
     match cli {
         Command::Simulate(_) | Command::Plan(_) => unreachable!("handled above"),
+        Command::LocalRun(args) => {
+            let clients = AwsClients::new(&load_sdk_config().await);
+            match local_run::run(&args, &clients, &config).await {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("bpi: {e:#}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         Command::Status(args) => {
             let clients = AwsClients::new(&load_sdk_config().await);
             match status::run(&args, &clients, &config).await {
