@@ -86,17 +86,35 @@ mod tests {
     fn three_high_datapoints_scale_out_proportionally() {
         let d = [Some(10.0), Some(24.0), Some(24.0), Some(36.0)];
         assert_eq!(
-            decide(&[Tracker { datapoints: &d, target: 12.0 }], 2),
+            decide(
+                &[Tracker {
+                    datapoints: &d,
+                    target: 12.0
+                }],
+                2
+            ),
             Decision::Out(6)
         );
         let two = [Some(1.0), Some(24.0), Some(36.0)];
         assert_eq!(
-            decide(&[Tracker { datapoints: &two, target: 12.0 }], 2),
+            decide(
+                &[Tracker {
+                    datapoints: &two,
+                    target: 12.0
+                }],
+                2
+            ),
             Decision::Hold
         );
         // From zero as if from one.
         assert_eq!(
-            decide(&[Tracker { datapoints: &d, target: 12.0 }], 0),
+            decide(
+                &[Tracker {
+                    datapoints: &d,
+                    target: 12.0
+                }],
+                0
+            ),
             Decision::Out(3)
         );
     }
@@ -106,20 +124,47 @@ mod tests {
         let low = vec![Some(1.0); 15];
         let busy = vec![Some(0.85); 15];
         let idle = vec![Some(0.1); 15];
-        let bpi = Tracker { datapoints: &low, target: 12.0 };
+        let bpi = Tracker {
+            datapoints: &low,
+            target: 12.0,
+        };
         assert_eq!(
-            decide(&[bpi, Tracker { datapoints: &busy, target: 0.9 }], 20),
+            decide(
+                &[
+                    bpi,
+                    Tracker {
+                        datapoints: &busy,
+                        target: 0.9
+                    }
+                ],
+                20
+            ),
             Decision::Hold,
             "utilization above its low threshold blocks scale-in"
         );
         assert_eq!(
-            decide(&[bpi, Tracker { datapoints: &idle, target: 0.9 }], 20),
+            decide(
+                &[
+                    bpi,
+                    Tracker {
+                        datapoints: &idle,
+                        target: 0.9
+                    }
+                ],
+                20
+            ),
             Decision::In(18)
         );
         assert_eq!(decide(&[bpi], 3), Decision::In(2));
         let gap = [vec![None], vec![Some(1.0); 15]].concat();
         assert_eq!(
-            decide(&[Tracker { datapoints: &gap[..15], target: 12.0 }], 5),
+            decide(
+                &[Tracker {
+                    datapoints: &gap[..15],
+                    target: 12.0
+                }],
+                5
+            ),
             Decision::Hold,
             "missing data never scales in"
         );
@@ -132,8 +177,14 @@ mod tests {
         assert_eq!(
             decide(
                 &[
-                    Tracker { datapoints: &low, target: 12.0 },
-                    Tracker { datapoints: &hot, target: 0.9 }
+                    Tracker {
+                        datapoints: &low,
+                        target: 12.0
+                    },
+                    Tracker {
+                        datapoints: &hot,
+                        target: 0.9
+                    }
                 ],
                 5
             ),

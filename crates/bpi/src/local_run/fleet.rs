@@ -18,7 +18,10 @@ use tokio::sync::mpsc;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum WorkerEvent {
     /// A message's processing started, `waited_ms` after SQS accepted it.
-    Started { worker: usize, waited_ms: Option<u64> },
+    Started {
+        worker: usize,
+        waited_ms: Option<u64>,
+    },
     /// A message was processed in `duration_secs`.
     Processed { worker: usize, duration_secs: f64 },
 }
@@ -49,7 +52,7 @@ struct Worker {
 }
 
 /// How a worker ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct WorkerExit {
     /// Exit code (None: killed by a signal).
     pub code: Option<i32>,
@@ -268,7 +271,10 @@ mod tests {
             })
         );
         assert_eq!(
-            parse_event(1, r#"{"message":"started","target":"queue_processor::app"}"#),
+            parse_event(
+                1,
+                r#"{"message":"started","target":"queue_processor::app"}"#
+            ),
             None
         );
         assert_eq!(parse_event(1, "not json"), None);

@@ -140,12 +140,8 @@ pub async fn run(
 
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
-    let (mut next_produce, mut next_update, mut next_period, mut next_status) = (
-        0u64,
-        updater_every,
-        period,
-        0u64,
-    );
+    let (mut next_produce, mut next_update, mut next_period, mut next_status) =
+        (0u64, updater_every, period, 0u64);
     let tty = std::io::stdout().is_terminal();
     let mut last_depth = QueueDepth::default();
     let mut stop_reason = "duration reached";
@@ -232,22 +228,42 @@ pub async fn run(
         fleet.scale_to(scaler.desired)?;
         if args.status_every_secs > 0 && t >= next_status {
             next_status += args.status_every_secs;
-            show_status(clients, config, &fleet, &scaler, &record, t, args.duration_secs, tty).await;
+            show_status(
+                clients,
+                config,
+                &fleet,
+                &scaler,
+                &record,
+                t,
+                args.duration_secs,
+                tty,
+            )
+            .await;
         }
     }
 
     // Drain and stop.
-    eprintln!("bpi local-run: stopping ({stop_reason}): no more messages produced; workers get {} s to drain", args.stop_grace_secs);
-    fleet.stop_all(Duration::from_secs(args.stop_grace_secs)).await;
+    eprintln!(
+        "bpi local-run: stopping ({stop_reason}): no more messages produced; workers get {} s to drain",
+        args.stop_grace_secs
+    );
+    fleet
+        .stop_all(Duration::from_secs(args.stop_grace_secs))
+        .await;
     while let Ok(e) = events.try_recv() {
         if let WorkerEvent::Processed { .. } = e {
             record.processed += 1;
         }
-        if let WorkerEvent::Started { waited_ms: Some(ms), .. } = e {
+        if let WorkerEvent::Started {
+            waited_ms: Some(ms),
+            ..
+        } = e
+        {
             record.waits_secs.push(ms as f64 / 1000.0);
         }
     }
     record.exits = fleet.exits.clone();
+    record.workers_started = fleet.started;
     if let Ok(d) = queue.depth().await {
         record.left_visible = d.visible;
         record.left_in_flight = d.in_flight;

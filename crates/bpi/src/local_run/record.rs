@@ -26,8 +26,9 @@ pub struct Record {
     pub target_changes: Vec<(u64, Option<f64>, f64)>,
     /// Scaling actions: (seconds since start, what, desired after).
     pub scaling_actions: Vec<(u64, &'static str, u32)>,
+    /// Workers started.
+    pub workers_started: u32,
     /// Worker exits.
-    #[serde(skip)]
     pub exits: Vec<WorkerExit>,
     /// Messages left visible / in flight at the end, and in the DLQ.
     pub left_visible: u64,
@@ -136,6 +137,9 @@ mod tests {
         assert_eq!((p50, p99, max), (2.0, 30.0, 30.0));
         assert!((within - 0.75).abs() < 1e-12);
         let s = r.summary(20.0, 60, 10);
-        assert!(s.contains("75.0% within the 20 s promise (4 measured)"), "{s}");
+        assert!(
+            s.contains("75.0% within the 20 s promise (4 measured)"),
+            "{s}"
+        );
     }
 }

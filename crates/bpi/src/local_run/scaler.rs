@@ -166,7 +166,8 @@ impl Scaler {
         let bounded = |n: u32| n.clamp(s.min_capacity, s.max_capacity);
         match autoscaling::decide(&trackers, self.desired) {
             Decision::Out(n)
-                if cooled(self.last_out, s.scale_out_cooldown_secs) && bounded(n) != self.desired =>
+                if cooled(self.last_out, s.scale_out_cooldown_secs)
+                    && bounded(n) != self.desired =>
             {
                 self.desired = bounded(n);
                 self.last_out = Some(now);
@@ -208,7 +209,13 @@ mod tests {
         }
     }
 
-    fn period(s: &mut Scaler, visible: u64, in_flight: u64, running: u32, target: f64) -> Option<Action> {
+    fn period(
+        s: &mut Scaler,
+        visible: u64,
+        in_flight: u64,
+        running: u32,
+        target: f64,
+    ) -> Option<Action> {
         s.sample(QueueDepth { visible, in_flight }, running);
         s.close_period(target)
     }

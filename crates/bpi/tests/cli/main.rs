@@ -1,6 +1,7 @@
 //! The `bpi` binary and the deploy scripts, run for real against the local emulator (moto server).
 
 mod deploy;
+mod local_run;
 mod policy;
 mod status;
 mod template;

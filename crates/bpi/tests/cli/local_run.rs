@@ -1,0 +1,204 @@
+//! `bpi local-run` against the emulator: real worker processes, the producer and the updater in-process, the local
+//! scaler; it must process everything, stop every worker cleanly, write its chart, and leave no process behind,
+//! whether it ends on its duration or on Ctrl-C.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bpi_aws::autoscaling::register_scalable_target;
+use bpi_aws::fixtures::{create_queue_with_dlq, create_service};
+use bpi_aws::{AwsClients, local_emulator_config};
+use bpi_core::config::UpdaterConfig;
+use bpi_core::policy::scaling_spec;
+
+/// The queue-processor binary next to `bpi` (built here if `cargo test -p bpi` did not build it).
+fn worker_bin() -> PathBuf {
+    let bin = Path::new(env!("CARGO_BIN_EXE_bpi")).with_file_name("queue-processor");
+    if !bin.exists() {
+        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["build", "-q", "-p", "queue-processor"])
+            .status()
+            .expect("cargo");
+        assert!(status.success(), "building queue-processor");
+    }
+    bin
+}
+
+/// Processes whose environment holds `needle` (the test's unique queue URL): workers left behind.
+fn processes_with(needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("proc").flatten() {
+        let environ = entry.path().join("environ");
+        if let Ok(bytes) = std::fs::read(&environ)
+            && String::from_utf8_lossy(&bytes).contains(needle)
+        {
+            found.push(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    found
+}
+
+struct Setup {
+    queue_url: String,
+    env: Vec<(&'static str, String)>,
+}
+
+async fn setup(prefix: &str) -> Setup {
+    let clients = AwsClients::new(&local_emulator_config(&bpi_testkit::emulator().endpoint).await);
+    let queue_name = bpi_testkit::unique_name(prefix);
+    let (cluster, service) = (
+        bpi_testkit::unique_name("cluster"),
+        bpi_testkit::unique_name("service"),
+    );
+    let q = create_queue_with_dlq(&clients.sqs, &queue_name, 30, 3).await;
+    create_service(&clients, &cluster, &service, 1).await;
+    let env = vec![
+        ("CLUSTER_NAME", cluster),
+        ("SERVICE_NAME", service),
+        ("QUEUE_NAME", queue_name),
+        ("DESIRED_LATENCY_SECS", "10".to_string()),
+        ("MIN_CAPACITY", "1".to_string()),
+        ("MAX_CAPACITY", "4".to_string()),
+        ("MESSAGE_COUNT", "5".to_string()),
+        ("MESSAGE_DURATION_SECS", "0.2".to_string()),
+        ("LOG_FORMAT", "text".to_string()),
+        ("RUST_LOG", "warn".to_string()),
+    ];
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let config = UpdaterConfig::from_env(&std::collections::HashMap::from_iter(
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string())),
+    ))
+    .expect("valid");
+    register_scalable_target(
+        &clients.autoscaling,
+        &scaling_spec(&config.policy, 12.0).scalable_target,
+    )
+    .await
+    .expect("register");
+    Setup {
+        queue_url: q.queue.url().to_string(),
+        env,
+    }
+}
+
+fn local_run(s: &Setup, dir: &Path, duration_secs: u64) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bpi"));
+    cmd.args(["local-run", "--queue-url", &s.queue_url])
+        .args(["--duration-secs", &duration_secs.to_string()])
+        .args(["--period-secs", "2", "--produce-every-secs", "3"])
+        .args(["--updater-every-secs", "6", "--status-every-secs", "10"])
+        .args(["--stop-grace-secs", "20"])
+        .arg("--worker-bin")
+        .arg(worker_bin())
+        .arg("--chart")
+        .arg(dir.join("chart.svg"))
+        .arg("--json")
+        .arg(dir.join("record.json"))
+        .env_clear()
+        .envs(bpi_testkit::emulator().child_env())
+        .envs(s.env.iter().map(|(k, v)| (*k, v.as_str())));
+    cmd
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(bpi_testkit::unique_name(name));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_local_run_processes_everything_and_stops_every_worker_cleanly() {
+    let s = setup("local").await;
+    let dir = temp_dir("local-run");
+    let out = local_run(&s, &dir, 24).output().expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("record.json")).expect("json"))
+            .expect("json");
+    let produced = r["produced"].as_u64().expect("produced");
+    assert!(produced >= 35, "8 invocations of 5: {r}");
+    assert!(r["processed"].as_u64() >= Some(produced), "{r}");
+    assert_eq!(
+        (
+            r["left_visible"].as_u64(),
+            r["left_in_flight"].as_u64(),
+            r["dead_letters"].as_u64()
+        ),
+        (Some(0), Some(0), Some(0)),
+        "{r}"
+    );
+    let exits = r["exits"].as_array().expect("exits");
+    assert_eq!(
+        exits.len() as u64,
+        r["workers_started"].as_u64().expect("n")
+    );
+    assert!(
+        exits
+            .iter()
+            .all(|e| e["code"] == 0 && e["stop_secs"].is_u64()),
+        "every worker stopped by SIGTERM and exited 0: {r}"
+    );
+    assert!(stdout.contains("within the 10 s promise"), "{stdout}");
+    assert!(
+        stdout.contains("queue      "),
+        "the live status view: {stdout}"
+    );
+    let chart = std::fs::read_to_string(dir.join("chart.svg")).expect("chart");
+    assert!(chart.starts_with("<svg") && chart.contains("local run:"));
+    assert!(
+        processes_with(&s.queue_url).is_empty(),
+        "no worker left behind"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_stops_everything_and_leaves_no_process() {
+    let s = setup("local-int").await;
+    let dir = temp_dir("local-run-int");
+    let child = local_run(&s, &dir, 300)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Let it start workers and process.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while processes_with(&s.queue_url).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(6));
+    assert!(!processes_with(&s.queue_url).is_empty(), "workers running");
+    let sent = Instant::now();
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("wait");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        sent.elapsed() < Duration::from_secs(25),
+        "{:?}",
+        sent.elapsed()
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stopping (Ctrl-C)"));
+    assert!(
+        processes_with(&s.queue_url).is_empty(),
+        "no worker left behind"
+    );
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("record.json")).expect("json"))
+            .expect("json");
+    assert_eq!(r["left_in_flight"], 0, "{r}");
+}
