@@ -1,6 +1,6 @@
 //! The worker's lifecycle: start (background tasks), run (receive, dispatch, complete), drain (on shutdown: stop
-//! receiving, let running messages finish within the grace period, hand back the rest), stop (flush deletes and
-//! metrics).
+//! receiving, finish the messages running and those already received within the grace period, hand back what is
+//! still running when it ends), stop (flush deletes and metrics).
 //!
 //! Receiving: a long poll is issued only when a processing slot is free and nothing received waits locally; it asks
 //! for the free slots plus a prefetch sized to [`ProcessorConfig::prefetch_secs`] of work at the recent mean
@@ -233,13 +233,16 @@ impl<W: Work> Worker<W> {
         let mut drain_deadline: Option<Instant> = None;
         let mut interrupted = 0;
         loop {
+            // Received messages are started while draining too: handing them back would count a receive against
+            // the queue's maxReceiveCount, and a worker stopped often enough (scale-ins) would dead-letter valid
+            // messages. They are few (the prefetch holds `PREFETCH_SECS` of work), so they fit in the grace period.
+            while state.tasks.len() < concurrency {
+                let Some((received, message)) = state.buffer.pop_front() else {
+                    break;
+                };
+                self.start(&mut state, received, message);
+            }
             if drain_deadline.is_none() {
-                while state.tasks.len() < concurrency {
-                    let Some((received, message)) = state.buffer.pop_front() else {
-                        break;
-                    };
-                    self.start(&mut state, received, message);
-                }
                 if state.receive.is_none()
                     && state.buffer.is_empty()
                     && state.tasks.len() < concurrency
@@ -364,6 +367,7 @@ impl<W: Work> Worker<W> {
         tracing::debug!(
             target: MESSAGE_LOG_TARGET,
             message_id,
+            id = %message.id,
             waited_ms,
             receive_count = received.receive_count,
             "started"

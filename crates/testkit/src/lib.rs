@@ -213,6 +213,44 @@ pub fn venv_bin(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// A binary of this workspace (e.g. `queue-processor`) in the profile directory the running test was built into,
+/// built first with `cargo build -p NAME` if it is not there (`cargo test -p OTHER` builds only OTHER's binaries).
+pub fn workspace_binary(name: &str) -> PathBuf {
+    // A test executable lives in `<target>/<profile>/deps/`.
+    let exe = std::env::current_exe().expect("current test executable");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("the test executable is in <target>/<profile>/deps");
+    let bin = profile_dir.join(name);
+    if !bin.exists() {
+        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["build", "-q", "-p", name])
+            .current_dir(workspace_root())
+            .status()
+            .unwrap_or_else(|e| panic!("cargo build -p {name}: {e}"));
+        assert!(status.success(), "cargo build -p {name} failed");
+    }
+    bin
+}
+
+/// Records a fault-suite outcome (`deploy/fault-suite.sh` renders the README's table from them): one JSON line
+/// `{"case": N, "figures": {...}}` appended to the file `BPI_FAULT_RESULTS` names, when set; always printed too.
+pub fn record_fault_result(case: u32, figures: &str) {
+    let line = format!("{{\"case\": {case}, \"figures\": {figures}}}");
+    println!("fault result: {line}");
+    if let Ok(path) = std::env::var("BPI_FAULT_RESULTS") {
+        use std::io::Write;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path);
+        if let Ok(mut f) = file {
+            let _ = writeln!(f, "{line}");
+        }
+    }
+}
+
 /// A name unique across parallel test processes and runs: `prefix-<pid>-<n>-<time>`, at most 80 characters of
 /// letters, digits and `-` (valid for SQS queues, ECS clusters and services, policies).
 pub fn unique_name(prefix: &str) -> String {
