@@ -44,9 +44,16 @@ async fn a_killed_workers_messages_come_back_and_are_processed() {
     })
     .await;
     victim.sigkill();
-    assert_eq!(victim.wait(Duration::from_secs(5)).0, None, "killed by the signal");
+    assert_eq!(
+        victim.wait(Duration::from_secs(5)).0,
+        None,
+        "killed by the signal"
+    );
     let killed = Instant::now();
-    wait_until(Duration::from_secs(120), "the queue drained", || empty(&q.queue)).await;
+    wait_until(Duration::from_secs(120), "the queue drained", || {
+        empty(&q.queue)
+    })
+    .await;
     let recovered_secs = killed.elapsed().as_secs_f64();
     for w in &mut others {
         assert!(w.alive());

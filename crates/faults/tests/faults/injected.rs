@@ -27,7 +27,8 @@ struct Proxy {
 
 impl Proxy {
     fn start(upstream: &str, rate: f64, window_secs: u64) -> Self {
-        let stats = std::env::temp_dir().join(format!("{}.json", bpi_testkit::unique_name("proxy")));
+        let stats =
+            std::env::temp_dir().join(format!("{}.json", bpi_testkit::unique_name("proxy")));
         let mut child = Command::new("python3")
             .arg(bpi_testkit::workspace_root().join("deploy/fault-proxy.py"))
             .args(["--upstream", upstream, "--rate", &rate.to_string()])
@@ -99,9 +100,12 @@ async fn injected_5xx_and_throttling_crash_nothing_lose_nothing_and_back_off() {
         .map(|_| WorkerProcess::start(&proxy.url, q.queue.url(), &settings))
         .collect();
     let producer = Producer::new(
-        Queue::resolve(proxied.sqs.clone(), &QueueRef::Url(q.queue.url().to_string()))
-            .await
-            .expect("queue through the proxy"),
+        Queue::resolve(
+            proxied.sqs.clone(),
+            &QueueRef::Url(q.queue.url().to_string()),
+        )
+        .await
+        .expect("queue through the proxy"),
         ProducerConfig::from_env(&[
             ("QUEUE_URL", q.queue.url()),
             ("MESSAGE_COUNT", "10"),
@@ -129,13 +133,16 @@ async fn injected_5xx_and_throttling_crash_nothing_lose_nothing_and_back_off() {
             assert!(w.alive(), "a worker crashed under injected faults");
         }
         second += 1;
-        tokio::time::sleep_until(
-            tokio::time::Instant::from_std(start + Duration::from_secs(second)),
-        )
+        tokio::time::sleep_until(tokio::time::Instant::from_std(
+            start + Duration::from_secs(second),
+        ))
         .await;
     }
     let stats = proxy.stats();
-    wait_until(Duration::from_secs(120), "the queue drained", || empty(&q.queue)).await;
+    wait_until(Duration::from_secs(120), "the queue drained", || {
+        empty(&q.queue)
+    })
+    .await;
     for w in &mut workers {
         assert!(w.alive());
         w.sigterm();
@@ -145,11 +152,11 @@ async fn injected_5xx_and_throttling_crash_nothing_lose_nothing_and_back_off() {
     let lost = missing(&p.ids, 0, PRESENT);
     let dead = q.dlq.depth().await.expect("dlq").visible;
     let lines: Vec<String> = workers.iter().flat_map(WorkerProcess::lines).collect();
-    let sdk_retries = lines.iter().filter(|l| l.contains("retrying after")).count();
-    let own_backoffs = lines
+    let sdk_retries = lines
         .iter()
-        .filter(|l| l.contains("backing off"))
+        .filter(|l| l.contains("retrying after"))
         .count();
+    let own_backoffs = lines.iter().filter(|l| l.contains("backing off")).count();
     let injected = stats["injected_5xx"].as_u64().unwrap_or(0)
         + stats["injected_throttling"].as_u64().unwrap_or(0);
     let per_sec = stats["in_window"].as_f64().unwrap_or(0.0) / WINDOW_SECS as f64;

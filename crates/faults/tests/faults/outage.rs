@@ -58,9 +58,12 @@ async fn workers_producer_and_updater_ride_out_an_emulator_restart() {
         .map(|_| WorkerProcess::start(&endpoint, q.queue.url(), &[("TASK_CONCURRENCY", "2")]))
         .collect();
     let producer = Producer::new(
-        Queue::resolve(clients.sqs.clone(), &QueueRef::Url(q.queue.url().to_string()))
-            .await
-            .expect("queue"),
+        Queue::resolve(
+            clients.sqs.clone(),
+            &QueueRef::Url(q.queue.url().to_string()),
+        )
+        .await
+        .expect("queue"),
         ProducerConfig::from_env(&[
             ("QUEUE_URL", q.queue.url()),
             ("MESSAGE_COUNT", "10"),
@@ -98,9 +101,11 @@ async fn workers_producer_and_updater_ride_out_an_emulator_restart() {
         .run(SystemTime::now(), false)
         .await
         .expect("the updater recovers");
-    wait_until(Duration::from_secs(120), "drained after the restart", || {
-        empty(&q.queue)
-    })
+    wait_until(
+        Duration::from_secs(120),
+        "drained after the restart",
+        || empty(&q.queue),
+    )
     .await;
     let recovered_secs = restarted.elapsed().as_secs_f64();
     for w in &mut workers {
@@ -120,17 +125,31 @@ async fn workers_producer_and_updater_ride_out_an_emulator_restart() {
             during.failed,
             after.sent,
             after.failed,
-            if updater_during.is_err() { "error (no crash)" } else { "ok" },
-            if updater_after.updated { "policy recreated" } else { "ok" },
+            if updater_during.is_err() {
+                "error (no crash)"
+            } else {
+                "ok"
+            },
+            if updater_after.updated {
+                "policy recreated"
+            } else {
+                "ok"
+            },
             p.ids.len(),
             lost.len(),
             p.duplicates()
         ),
     );
-    assert_eq!(during.sent, 0, "nothing can be sent while the emulator is down");
+    assert_eq!(
+        during.sent, 0,
+        "nothing can be sent while the emulator is down"
+    );
     assert!(updater_during.is_err());
     assert_eq!((after.sent, after.failed), (10, 0), "the producer recovers");
-    assert!(updater_after.updated, "the updater recreates the lost policy");
+    assert!(
+        updater_after.updated,
+        "the updater recreates the lost policy"
+    );
     assert!(lost.is_empty(), "lost {lost:?}");
     assert!(p.ids.len() as u64 >= PRESENT + 10);
 }

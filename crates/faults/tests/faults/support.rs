@@ -132,16 +132,17 @@ impl WorkerProcess {
         let deadline = Instant::now() + limit;
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                let secs = self
-                    .stopped_at
-                    .map_or(0.0, |t| t.elapsed().as_secs_f64());
+                let secs = self.stopped_at.map_or(0.0, |t| t.elapsed().as_secs_f64());
                 // Every line it wrote, read to the end of the pipe.
                 if let Some(reader) = self.reader.take() {
                     let _ = reader.join();
                 }
                 return (status.code(), secs);
             }
-            assert!(Instant::now() < deadline, "worker still running after {limit:?}");
+            assert!(
+                Instant::now() < deadline,
+                "worker still running after {limit:?}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }

@@ -186,11 +186,15 @@ async fn a_bad_override_fails_the_invocation_and_sends_nothing() {
 
 #[tokio::test]
 async fn bad_settings_exit_2_naming_the_variable() {
-    for (var, bad) in [
+    let cases = [
         ("MESSAGE_COUNT", "abc"),
+        ("MESSAGE_COUNT", "-5"),
+        ("MESSAGE_COUNT", "99999999999"),
+        ("MESSAGE_DURATION_SECS", "NaN"),
         ("DURATION_DISTRIBUTION", "gamma"),
         ("DURATION_SIGMA", "-1"),
-    ] {
+    ];
+    for (var, bad) in cases {
         let env = function_env(&[("QUEUE_NAME", "q".to_string()), (var, bad.to_string())]);
         let binary = std::path::Path::new(env!("CARGO_BIN_EXE_message-producer"));
         let outcome = tokio::task::spawn_blocking(move || {
@@ -203,6 +207,14 @@ async fn bad_settings_exit_2_naming_the_variable() {
             other => panic!("{var}={bad}: expected exit 2, got {other:?}"),
         }
     }
+    bpi_testkit::record_fault_result(
+        7,
+        &format!(
+            r#"{{"binary": "message-producer", "bad_settings": {}, "exit_2_naming_the_variable": {}}}"#,
+            cases.len() + 1,
+            cases.len() + 1
+        ),
+    );
     // A missing queue is named too.
     let env = function_env(&[]);
     let binary = std::path::Path::new(env!("CARGO_BIN_EXE_message-producer"));

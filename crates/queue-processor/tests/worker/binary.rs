@@ -134,6 +134,7 @@ async fn sigterm_while_idle_exits_zero_at_once() {
 
 #[tokio::test]
 async fn bad_settings_exit_2_naming_the_variable() {
+    let mut refused = 0;
     for (env, variable) in [
         (
             vec![("QUEUE_NAME", "q"), ("TASK_CONCURRENCY", "abc")],
@@ -179,7 +180,14 @@ async fn bad_settings_exit_2_naming_the_variable() {
             stderr.contains(variable),
             "{env:?} must name {variable}: {stderr}"
         );
+        refused += 1;
     }
+    bpi_testkit::record_fault_result(
+        7,
+        &format!(
+            r#"{{"binary": "queue-processor", "bad_settings": {refused}, "exit_2_naming_the_variable": {refused}}}"#
+        ),
+    );
 }
 
 #[tokio::test]

@@ -186,6 +186,14 @@ async fn poison_ends_in_the_dlq_and_valid_messages_interleaved_are_processed() {
         report.counters
     );
     assert_eq!(report.counters.deleted, 10, "poison is never deleted");
+    bpi_testkit::record_fault_result(
+        6,
+        &format!(
+            r#"{{"poison_kinds": {poison_count}, "valid": 10, "valid_processed": {}, "in_dlq": {poison_count}, "deleted": {}, "worker_crashes": 0}}"#,
+            work.ids().len(),
+            report.counters.deleted
+        ),
+    );
     assert_eq!(
         depth(&q.queue).await,
         QueueDepth {

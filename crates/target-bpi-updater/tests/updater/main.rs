@@ -223,6 +223,10 @@ async fn no_data_keeps_the_target_and_too_few_samples_too() {
         (10, "kept", 30.0, false)
     );
     assert_eq!(s.policy_target().await, Some(30.0));
+    bpi_testkit::record_fault_result(
+        8,
+        r#"{"edge": "no data, then 10 samples (fewer than 20)", "target_before": 30, "target_after": 30, "written": false}"#,
+    );
 }
 
 #[tokio::test]
@@ -258,6 +262,10 @@ async fn a_deleted_policy_is_recreated_even_without_data() {
         record.reason
     );
     assert_eq!(s.policy_target().await, Some(12.0));
+    bpi_testkit::record_fault_result(
+        8,
+        r#"{"edge": "policy deleted, no data", "recreated": true, "target": 12}"#,
+    );
 }
 
 #[tokio::test]
@@ -323,6 +331,10 @@ async fn latency_below_mpd_writes_1_with_a_warning_and_publishes_the_target() {
         record.warnings[0].contains("cannot be met by scaling"),
         "{:?}",
         record.warnings
+    );
+    bpi_testkit::record_fault_result(
+        8,
+        r#"{"edge": "spike: every duration 90 s against a 60 s promise", "target": 1, "warning": true}"#,
     );
 
     let c = s.config();
@@ -391,18 +403,33 @@ async fn the_built_function_answers_a_scheduled_event() {
 #[tokio::test]
 async fn bad_settings_exit_2_and_write_no_policy() {
     let s = Setup::new(&[]).await;
-    let mut bad = s.env.clone();
-    bad.insert("DESIRED_LATENCY_SECS".into(), "0".into());
-    let env = function_env(&bad);
-    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_target-bpi-updater"));
-    let outcome =
-        tokio::task::spawn_blocking(move || invoke(binary, &env, "{}", Duration::from_secs(30)))
-            .await
-            .expect("invoke");
-    assert!(
-        matches!(&outcome, Invocation::Exited(Some(2), e) if e.contains("DESIRED_LATENCY_SECS")),
-        "{outcome:?}"
-    );
+    let cases = [
+        ("DESIRED_LATENCY_SECS", Some("0")),
+        ("DESIRED_LATENCY_SECS", Some("sixty")),
+        ("TASK_CONCURRENCY", Some("-2")),
+        ("MAX_CAPACITY", Some("0")),
+        ("MPD_WINDOW_SECS", Some("99999999999")),
+        ("TARGET_UTILIZATION_PCT", Some("250")),
+        ("CLUSTER_NAME", None),
+    ];
+    for (var, value) in cases {
+        let mut bad = s.env.clone();
+        match value {
+            Some(v) => bad.insert(var.into(), v.into()),
+            None => bad.remove(var),
+        };
+        let env = function_env(&bad);
+        let binary = std::path::Path::new(env!("CARGO_BIN_EXE_target-bpi-updater"));
+        let outcome = tokio::task::spawn_blocking(move || {
+            invoke(binary, &env, "{}", Duration::from_secs(30))
+        })
+        .await
+        .expect("invoke");
+        assert!(
+            matches!(&outcome, Invocation::Exited(Some(2), e) if e.contains(var)),
+            "{var}={value:?}: {outcome:?}"
+        );
+    }
     let c = s.config();
     let policy = describe_target_tracking_policy(
         &s.clients.autoscaling,
@@ -411,5 +438,13 @@ async fn bad_settings_exit_2_and_write_no_policy() {
     )
     .await
     .expect("describe");
-    assert_eq!(policy, None);
+    assert_eq!(policy, None, "no bad policy was written");
+    bpi_testkit::record_fault_result(
+        7,
+        &format!(
+            r#"{{"binary": "target-bpi-updater", "bad_settings": {}, "exit_2_naming_the_variable": {}, "policies_written": 0}}"#,
+            cases.len(),
+            cases.len()
+        ),
+    );
 }
