@@ -503,19 +503,16 @@ pub fn activation_spec(s: &PolicySettings, target_value: f64) -> ActivationSpec 
         })
         .collect();
     ActivationSpec {
-        policy: StepPolicy {
-            policy_name: name.clone(),
-            service_namespace: SERVICE_NAMESPACE.to_string(),
-            resource_id: s.resource_id(),
-            scalable_dimension: SCALABLE_DIMENSION.to_string(),
-            policy_type: "StepScaling".to_string(),
-            step_scaling_policy_configuration: StepScalingConfig {
+        policy: step_policy(
+            s,
+            &name,
+            StepScalingConfig {
                 adjustment_type: "ExactCapacity".to_string(),
                 step_adjustments,
                 cooldown: DEFAULT_ACTIVATION_COOLDOWN_SECS,
                 metric_aggregation_type: "Maximum".to_string(),
             },
-        },
+        ),
         alarm: AlarmSpec {
             alarm_name: s.alarm_name(&name),
             alarm_description: format!(
@@ -529,6 +526,18 @@ pub fn activation_spec(s: &PolicySettings, target_value: f64) -> ActivationSpec 
             datapoints_to_alarm: 1,
             treat_missing_data: "notBreaching".to_string(),
         },
+    }
+}
+
+/// A step scaling PutScalingPolicy request named `name` on the service of `s`.
+fn step_policy(s: &PolicySettings, name: &str, config: StepScalingConfig) -> StepPolicy {
+    StepPolicy {
+        policy_name: name.to_string(),
+        service_namespace: SERVICE_NAMESPACE.to_string(),
+        resource_id: s.resource_id(),
+        scalable_dimension: SCALABLE_DIMENSION.to_string(),
+        policy_type: "StepScaling".to_string(),
+        step_scaling_policy_configuration: config,
     }
 }
 
@@ -659,13 +668,10 @@ pub fn idle_spec(s: &PolicySettings) -> Option<ActivationSpec> {
         true,
     ));
     Some(ActivationSpec {
-        policy: StepPolicy {
-            policy_name: name.clone(),
-            service_namespace: SERVICE_NAMESPACE.to_string(),
-            resource_id: s.resource_id(),
-            scalable_dimension: SCALABLE_DIMENSION.to_string(),
-            policy_type: "StepScaling".to_string(),
-            step_scaling_policy_configuration: StepScalingConfig {
+        policy: step_policy(
+            s,
+            &name,
+            StepScalingConfig {
                 adjustment_type: "ExactCapacity".to_string(),
                 step_adjustments: vec![StepAdjustment {
                     metric_interval_lower_bound: 0.0,
@@ -675,7 +681,7 @@ pub fn idle_spec(s: &PolicySettings) -> Option<ActivationSpec> {
                 cooldown: IDLE_COOLDOWN_SECS,
                 metric_aggregation_type: "Maximum".to_string(),
             },
-        },
+        ),
         alarm: AlarmSpec {
             alarm_name: s.alarm_name(&name),
             alarm_description: format!(

@@ -48,6 +48,9 @@ pub enum WorkerError {
     AgentUri(String),
 }
 
+/// How long a receive in flight at shutdown may take to answer before it is aborted.
+const RECEIVE_SETTLE: Duration = Duration::from_secs(1);
+
 /// Log target of the per-message events (`started` with `waited_ms`, `processed` with `duration_secs`), off by
 /// default; `RUST_LOG=info,message=debug` turns them on (the local run reads them for latency and utilization).
 pub const MESSAGE_LOG_TARGET: &str = "message";
@@ -263,12 +266,22 @@ impl<W: Work> Worker<W> {
                     let grace = Duration::from_secs(u64::from(self.config.shutdown_grace_secs));
                     drain_deadline = Some(Instant::now() + grace);
                     tracing::info!(running = state.tasks.len(), waiting = state.buffer.len(), grace_secs = grace.as_secs(), "draining");
-                    if let Some(receive) = state.receive.take() {
-                        receive.abort();
-                        // A receive that finished just before the abort still returns its messages: hold them so
-                        // they are handed back below rather than left invisible.
-                        if let Ok(batch) = receive.await {
-                            self.accept(&mut state, &in_flight, visibility, batch);
+                    if let Some(mut receive) = state.receive.take() {
+                        // A receive with messages to return answers within milliseconds; one still waiting after
+                        // RECEIVE_SETTLE is an empty long poll, safe to abort. Aborting a receive whose answer is
+                        // on its way would leave its messages invisible until the visibility timeout with a
+                        // receive counted against maxReceiveCount: a fleet scaled in often enough dead-lettered
+                        // valid messages that way (fault suite, case 2).
+                        match tokio::time::timeout(RECEIVE_SETTLE, &mut receive).await {
+                            Ok(Ok(batch)) => self.accept(&mut state, &in_flight, visibility, batch),
+                            Ok(Err(_)) => {}
+                            Err(_) => {
+                                receive.abort();
+                                // It may have finished just before the abort: then it still returns its messages.
+                                if let Ok(batch) = receive.await {
+                                    self.accept(&mut state, &in_flight, visibility, batch);
+                                }
+                            }
                         }
                     }
                 }

@@ -86,7 +86,8 @@ pub struct Report {
     pub timeline: Timeline,
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+/// The `p`th percentile (nearest rank) of `sorted`; 0 when empty.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }

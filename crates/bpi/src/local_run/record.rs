@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use bpi_sim::report::{Timeline, TimelinePoint};
+use bpi_sim::report::{Timeline, TimelinePoint, percentile};
 use serde::Serialize;
 
 use super::fleet::WorkerExit;
@@ -36,14 +36,6 @@ pub struct Record {
     pub left_in_flight: u64,
     /// In the DLQ at the end.
     pub dead_letters: u64,
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 impl Record {

@@ -130,6 +130,57 @@ fn no_account_id_region_or_secret_is_written_into_deploy_files() {
     }
 }
 
+#[test]
+fn no_credential_or_account_id_anywhere_in_the_repository() {
+    let root = bpi_testkit::workspace_root();
+    let out = std::process::Command::new("git")
+        .args(["ls-files", "-z"])
+        .current_dir(&root)
+        .output()
+        .expect("git ls-files");
+    assert!(out.status.success(), "git ls-files");
+    let files: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .split('\0')
+        .filter(|f| !f.is_empty())
+        .map(str::to_string)
+        .collect();
+    assert!(files.len() > 50, "the repository's files: {}", files.len());
+    let mut scanned = 0;
+    for f in &files {
+        let Ok(text) = std::fs::read_to_string(root.join(f)) else {
+            continue; // binary or deleted in the working tree
+        };
+        scanned += 1;
+        // Cargo.lock's checksums are hex: runs of 12 digits happen there by chance.
+        if f != "Cargo.lock" {
+            assert!(
+                !regex_like_12_digits(&text),
+                "{f} holds a 12-digit account id"
+            );
+        }
+        assert!(!has_access_key_id(&text), "{f} holds an AWS access key id");
+        for secret in [
+            "BEGIN RSA PRIVATE KEY",
+            "BEGIN PRIVATE KEY",
+            "BEGIN OPENSSH PRIVATE KEY",
+        ] {
+            assert!(!text.contains(secret), "{f} holds a private key");
+        }
+    }
+    assert!(scanned > 50);
+}
+
+/// `AKIA` or `ASIA` followed by 16 upper-case letters or digits: an AWS access key id.
+fn has_access_key_id(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.windows(20).any(|w| {
+        (w.starts_with(b"AKIA") || w.starts_with(b"ASIA"))
+            && w[4..]
+                .iter()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    })
+}
+
 fn regex_like_12_digits(text: &str) -> bool {
     let bytes = text.as_bytes();
     let mut run = 0;

@@ -8,7 +8,7 @@ use rand::Rng;
 
 use crate::support::*;
 
-const MESSAGES: u64 = 400;
+const MESSAGES: u64 = 600;
 const GRACE_SECS: u64 = 10;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -29,7 +29,7 @@ async fn random_sigterms_lose_nothing_and_every_worker_exits_zero_within_its_gra
     let mut exits: Vec<(Option<i32>, f64)> = Vec::new();
     let mut rng = rand::rng();
     while !empty(&q.queue).await {
-        tokio::time::sleep(Duration::from_millis(rng.random_range(1000..3000))).await;
+        tokio::time::sleep(Duration::from_millis(rng.random_range(500..2000))).await;
         if empty(&q.queue).await {
             break;
         }
