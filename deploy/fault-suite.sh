@@ -54,7 +54,7 @@ for case in sorted(what):
     if not figs:
         print(f"| {case} | {what[case]} | NOT RUN |")
         continue
-    text = "; ".join(", ".join(f"{k} {json.dumps(v) if isinstance(v, dict) else v}" for k, v in f.items()) for f in figs)
+    text = "; ".join(", ".join(f"{k} {v if isinstance(v, str) else json.dumps(v)}" for k, v in f.items()) for f in figs)
     print(f"| {case} | {what[case]} | {text} |")
 PY
 cat "$table"

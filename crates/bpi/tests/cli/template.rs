@@ -151,20 +151,19 @@ fn no_credential_or_account_id_anywhere_in_the_repository() {
             continue; // binary or deleted in the working tree
         };
         scanned += 1;
-        // Cargo.lock's checksums are hex: runs of 12 digits happen there by chance.
+        // Cargo.lock's checksums are hex: runs of 12 digits happen there by chance. 123456789012 is the placeholder
+        // account of AWS's documentation and the emulator's fixed account.
         if f != "Cargo.lock" {
             assert!(
-                !regex_like_12_digits(&text),
+                !regex_like_12_digits(&text.replace("123456789012", "")),
                 "{f} holds a 12-digit account id"
             );
         }
         assert!(!has_access_key_id(&text), "{f} holds an AWS access key id");
-        for secret in [
-            "BEGIN RSA PRIVATE KEY",
-            "BEGIN PRIVATE KEY",
-            "BEGIN OPENSSH PRIVATE KEY",
-        ] {
-            assert!(!text.contains(secret), "{f} holds a private key");
+        // Built at run time, so this file does not match itself.
+        for kind in ["RSA ", "", "OPENSSH ", "EC "] {
+            let header = format!("{}{kind}PRIVATE KEY", "BEGIN ");
+            assert!(!text.contains(&header), "{f} holds a private key");
         }
     }
     assert!(scanned > 50);
