@@ -4,9 +4,9 @@
 //! in-process: the emulator stores Lambdas but never runs them); real queue-processor processes do the work; a
 //! local scaler stands in for Application Auto Scaling: it reads the live queue and the policy the updater wrote,
 //! builds datapoints on an accelerated period, applies the simulator's target-tracking model and starts workers or
-//! stops idle ones with SIGTERM. A live status view refreshes while it runs; at the end (the duration, Ctrl-C or
-//! SIGTERM) it stops producing, stops every worker (SIGTERM, SIGKILL after the grace), prints a summary and writes
-//! a chart.
+//! stops idle ones with SIGTERM. A live status view refreshes while it runs. When the duration is over it stops
+//! producing and lets the fleet finish the backlog (at most `--drain-secs`); on Ctrl-C or SIGTERM it stops at
+//! once. Either way it stops every worker (SIGTERM, SIGKILL after the grace), prints a summary and writes a chart.
 //!
 //! Lifecycle: start (resolve queue, first updater run, workers at the minimum), run (tick every second), drain
 //! (stop workers), stop (summary, chart).
@@ -59,6 +59,9 @@ pub struct LocalRunArgs {
     /// Refresh of the live status, seconds (0: none).
     #[arg(long, default_value_t = 5)]
     status_every_secs: u64,
+    /// After the duration: seconds the fleet may take to finish the backlog before it is stopped (0: stop at once).
+    #[arg(long, default_value_t = 120)]
+    drain_secs: u64,
     /// Seconds the workers get to drain at the end before SIGKILL.
     #[arg(long, default_value_t = 30)]
     stop_grace_secs: u64,
@@ -144,15 +147,33 @@ pub async fn run(
         (0u64, updater_every, period, 0u64);
     let tty = std::io::stdout().is_terminal();
     let mut last_depth = QueueDepth::default();
-    let mut stop_reason = "duration reached";
+    let stop_reason;
+    let mut producing = true;
+    let mut drain_until = deadline;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             _ = tokio::signal::ctrl_c() => { stop_reason = "Ctrl-C"; break; }
             _ = sigterm.recv() => { stop_reason = "SIGTERM"; break; }
         }
-        if Instant::now() >= deadline {
-            break;
+        if producing && Instant::now() >= deadline {
+            // The duration is over: no more messages; the fleet finishes the backlog (up to --drain-secs).
+            producing = false;
+            drain_until = Instant::now() + Duration::from_secs(args.drain_secs);
+            eprintln!(
+                "bpi local-run: duration reached: producing stopped; the fleet finishes the backlog (at most {} s)",
+                args.drain_secs
+            );
+        }
+        if !producing {
+            if last_depth.visible + last_depth.in_flight == 0 {
+                stop_reason = "duration reached, backlog finished";
+                break;
+            }
+            if Instant::now() >= drain_until {
+                stop_reason = "duration reached, drain time over";
+                break;
+            }
         }
         let t = started.elapsed().as_secs();
         while let Ok(e) = events.try_recv() {
@@ -175,7 +196,7 @@ pub async fn run(
             }
         }
         fleet.reap();
-        if t >= next_produce {
+        if producing && t >= next_produce {
             next_produce += produce_every;
             let report = producer.produce(&ProduceRequest::default()).await;
             record.produced += u64::from(report.sent);
@@ -244,7 +265,7 @@ pub async fn run(
 
     // Drain and stop.
     eprintln!(
-        "bpi local-run: stopping ({stop_reason}): no more messages produced; workers get {} s to drain",
+        "bpi local-run: stopping ({stop_reason}): workers get {} s to finish what they hold",
         args.stop_grace_secs
     );
     fleet

@@ -12,19 +12,6 @@ use bpi_aws::{AwsClients, local_emulator_config};
 use bpi_core::config::UpdaterConfig;
 use bpi_core::policy::scaling_spec;
 
-/// The queue-processor binary next to `bpi` (built here if `cargo test -p bpi` did not build it).
-fn worker_bin() -> PathBuf {
-    let bin = Path::new(env!("CARGO_BIN_EXE_bpi")).with_file_name("queue-processor");
-    if !bin.exists() {
-        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["build", "-q", "-p", "queue-processor"])
-            .status()
-            .expect("cargo");
-        assert!(status.success(), "building queue-processor");
-    }
-    bin
-}
-
 /// Processes whose environment holds `needle` (the test's unique queue URL): workers left behind.
 fn processes_with(needle: &str) -> Vec<String> {
     let mut found = Vec::new();
@@ -92,7 +79,7 @@ fn local_run(s: &Setup, dir: &Path, duration_secs: u64) -> Command {
         .args(["--updater-every-secs", "6", "--status-every-secs", "10"])
         .args(["--stop-grace-secs", "20"])
         .arg("--worker-bin")
-        .arg(worker_bin())
+        .arg(bpi_testkit::workspace_binary("queue-processor"))
         .arg("--chart")
         .arg(dir.join("chart.svg"))
         .arg("--json")

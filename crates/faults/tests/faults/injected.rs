@@ -8,10 +8,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bpi_aws::autoscaling::register_scalable_target;
 use bpi_aws::fixtures::{create_queue_with_dlq, create_service};
-use bpi_aws::sqs::Queue;
-use bpi_core::config::{ProducerConfig, QueueRef, UpdaterConfig};
+use bpi_core::config::UpdaterConfig;
 use bpi_core::policy::scaling_spec;
-use message_producer::{ProduceRequest, Producer};
+use message_producer::ProduceRequest;
 use target_bpi_updater::Updater;
 
 use crate::support::*;
@@ -99,20 +98,7 @@ async fn injected_5xx_and_throttling_crash_nothing_lose_nothing_and_back_off() {
     let mut workers: Vec<WorkerProcess> = (0..2)
         .map(|_| WorkerProcess::start(&proxy.url, q.queue.url(), &settings))
         .collect();
-    let producer = Producer::new(
-        Queue::resolve(
-            proxied.sqs.clone(),
-            &QueueRef::Url(q.queue.url().to_string()),
-        )
-        .await
-        .expect("queue through the proxy"),
-        ProducerConfig::from_env(&[
-            ("QUEUE_URL", q.queue.url()),
-            ("MESSAGE_COUNT", "10"),
-            ("MESSAGE_DURATION_SECS", "0.2"),
-        ])
-        .expect("valid"),
-    );
+    let producer = producer(&proxied, q.queue.url()).await;
     let updater = Updater::new(proxied.clone(), updater_config);
     let (mut sent, mut refused, mut updates_ok, mut updates_failed) = (0u64, 0u64, 0u32, 0u32);
     let start = Instant::now();

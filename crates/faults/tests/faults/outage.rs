@@ -9,11 +9,10 @@ use std::time::{Duration, Instant, SystemTime};
 use bpi_aws::AwsClients;
 use bpi_aws::autoscaling::register_scalable_target;
 use bpi_aws::fixtures::{QueueWithDlq, create_queue_with_dlq, create_service};
-use bpi_aws::sqs::Queue;
-use bpi_core::config::{ProducerConfig, QueueRef, UpdaterConfig};
+use bpi_core::config::UpdaterConfig;
 use bpi_core::policy::scaling_spec;
 use bpi_testkit::PrivateEmulator;
-use message_producer::{ProduceRequest, Producer};
+use message_producer::ProduceRequest;
 use target_bpi_updater::Updater;
 
 use crate::support::*;
@@ -57,20 +56,7 @@ async fn workers_producer_and_updater_ride_out_an_emulator_restart() {
     let mut workers: Vec<WorkerProcess> = (0..2)
         .map(|_| WorkerProcess::start(&endpoint, q.queue.url(), &[("TASK_CONCURRENCY", "2")]))
         .collect();
-    let producer = Producer::new(
-        Queue::resolve(
-            clients.sqs.clone(),
-            &QueueRef::Url(q.queue.url().to_string()),
-        )
-        .await
-        .expect("queue"),
-        ProducerConfig::from_env(&[
-            ("QUEUE_URL", q.queue.url()),
-            ("MESSAGE_COUNT", "10"),
-            ("MESSAGE_DURATION_SECS", "0.2"),
-        ])
-        .expect("valid"),
-    );
+    let producer = producer(&clients, q.queue.url()).await;
     let updater = Updater::new(clients.clone(), config.clone());
     assert!(updater.run(SystemTime::now(), false).await.is_ok());
     wait_until(Duration::from_secs(60), "some processed", || {

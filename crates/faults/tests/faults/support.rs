@@ -10,7 +10,24 @@ use std::time::{Duration, Instant};
 
 use bpi_aws::sqs::{Outgoing, Queue};
 use bpi_aws::{AwsClients, local_emulator_config};
+use bpi_core::config::{ProducerConfig, QueueRef};
 use bpi_core::{Message, MessageId};
+use message_producer::Producer;
+
+/// The producer (the Lambda's own code) on `queue_url`: 10 messages of 0.2 s per invocation.
+pub async fn producer(clients: &AwsClients, queue_url: &str) -> Producer {
+    Producer::new(
+        Queue::resolve(clients.sqs.clone(), &QueueRef::Url(queue_url.to_string()))
+            .await
+            .expect("queue"),
+        ProducerConfig::from_env(&[
+            ("QUEUE_URL", queue_url),
+            ("MESSAGE_COUNT", "10"),
+            ("MESSAGE_DURATION_SECS", "0.2"),
+        ])
+        .expect("valid"),
+    )
+}
 
 pub async fn clients_for(endpoint: &str) -> AwsClients {
     AwsClients::new(&local_emulator_config(endpoint).await)
