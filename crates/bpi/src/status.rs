@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
 use bpi_aws::AwsClients;
-use bpi_aws::autoscaling::describe_target_tracking_policy;
+use bpi_aws::autoscaling::{describe_target_tracking_policy, policy_names};
 use bpi_aws::cloudwatch::read_duration_stats;
 use bpi_aws::ecs::{ServiceCounts, service_counts};
 use bpi_aws::sqs::Queue;
@@ -45,6 +45,9 @@ pub struct Status {
     pub target: Option<f64>,
     /// Whether the policy differs from core's canonical spec (None: no policy).
     pub drift: Option<bool>,
+    /// Companion policies the settings call for that the service lacks (utilization, idle, scale-from-zero):
+    /// `bpi scaling apply` creates them.
+    pub missing_policies: Vec<String>,
     /// MPD over the window, if enough samples.
     pub mpd_secs: Option<f64>,
     /// Samples in the window.
@@ -85,6 +88,21 @@ pub async fn gather(clients: &AwsClients, config: &UpdaterConfig) -> anyhow::Res
     let current =
         describe_target_tracking_policy(&clients.autoscaling, &s.resource_id(), &s.policy_name)
             .await?;
+    let present = policy_names(&clients.autoscaling, &s.resource_id()).await?;
+    let mut wanted = Vec::new();
+    if s.utilization.is_some() {
+        wanted.push(s.utilization_policy_name());
+    }
+    if s.idle_minutes > 0 {
+        wanted.push(s.idle_policy_name());
+    }
+    if s.min_capacity == 0 {
+        wanted.push(s.activation_policy_name());
+    }
+    let missing_policies: Vec<String> = wanted
+        .into_iter()
+        .filter(|name| !present.contains(name))
+        .collect();
     let window = Duration::from_secs(u64::from(config.mpd_window_secs));
     let periods = read_duration_stats(
         &clients.cloudwatch,
@@ -106,6 +124,7 @@ pub async fn gather(clients: &AwsClients, config: &UpdaterConfig) -> anyhow::Res
         drift: current
             .as_ref()
             .map(|p| !p.same_except_target(&target_tracking_config(s, p.target_value))),
+        missing_policies,
         mpd_secs: estimate.mpd_secs(),
         samples: estimate.samples(),
         window_secs: config.mpd_window_secs,
@@ -123,6 +142,14 @@ pub fn render(st: &Status) -> String {
         Some(false) => "matches the canonical spec",
         None => "missing (the updater creates it on its next run)",
     };
+    let companions = if st.missing_policies.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; MISSING {} (bpi scaling apply creates them)",
+            st.missing_policies.join(", ")
+        )
+    };
     let mpd = match st.mpd_secs {
         Some(m) => format!("{m:.2} s over {} samples", st.samples),
         None => format!("unknown ({} samples)", st.samples),
@@ -135,7 +162,7 @@ pub fn render(st: &Status) -> String {
         "queue      {}: {} visible, {} in flight; DLQ: {dlq}\n\
          service    {}: {} running, {} desired, {} pending\n\
          ecsBPI     {:.2} (target {target})\n\
-         policy     {drift}\n\
+         policy     {drift}{companions}\n\
          MPD        {mpd} in the last {} s -> target {}\n",
         st.queue,
         st.depth.visible,

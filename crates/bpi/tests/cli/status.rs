@@ -95,6 +95,14 @@ async fn status_shows_what_the_test_set_up() {
     assert_eq!(st["tasks"]["desired"], 3);
     assert_eq!(st["target"], 12.0);
     assert_eq!(st["drift"], true);
+    // Only the target tracking policy was put: the companions the default settings call for are named as missing.
+    assert_eq!(
+        st["missing_policies"],
+        serde_json::json!([
+            config.policy.utilization_policy_name(),
+            config.policy.idle_policy_name()
+        ])
+    );
     assert_eq!(
         (st["mpd_secs"].as_f64(), st["samples"].as_u64()),
         (Some(6.0), Some(30))
@@ -115,5 +123,6 @@ async fn status_shows_what_the_test_set_up() {
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("5 visible, 2 in flight"), "{text}");
     assert!(text.contains("DRIFTED"), "{text}");
+    assert!(text.contains("MISSING"), "{text}");
     assert!(text.contains("6.00 s over 30 samples"), "{text}");
 }
