@@ -34,7 +34,7 @@ mkdir -p "$(dirname "$table")"
 python3 - "$results" >"$table" <<'PY'
 import json, sys
 what = {
-    1: "20,000 zero-duration messages through 4 workers",
+    1: "zero-duration messages (20,000 by default) through 4 workers",
     2: "SIGTERM to workers mid-message at random moments (scale-in), replacements started",
     3: "SIGKILL to a worker mid-message",
     4: "emulator killed and restarted mid-run (workers, producer, updater)",
