@@ -75,9 +75,7 @@ pub async fn apply(clients: &AwsClients, config: &UpdaterConfig) -> anyhow::Resu
         s,
         &existing,
         &s.activation_policy_name(),
-        spec_if(s.min_capacity == 0, || {
-            activation_spec(s, policy.new_target)
-        }),
+        (s.min_capacity == 0).then(|| activation_spec(s, policy.new_target)),
         policy.updated,
     )
     .await?;
@@ -145,10 +143,6 @@ async fn apply_utilization(
         }
         (None, _) => "absent",
     })
-}
-
-fn spec_if<T>(wanted: bool, f: impl FnOnce() -> T) -> Option<T> {
-    wanted.then(f)
 }
 
 /// Creates, rewrites (when `rewrite` or a piece is missing) or removes one alarm-driven step policy.

@@ -58,28 +58,56 @@ pub struct Status {
     pub computed_target: u32,
 }
 
-/// Reads the state.
-pub async fn gather(clients: &AwsClients, config: &UpdaterConfig) -> anyhow::Result<Status> {
-    let s = &config.policy;
-    let queue = Queue::resolve(clients.sqs.clone(), &QueueRef::Name(s.queue_name.clone()))
-        .await
-        .context("queue")?;
-    let depth = queue.depth().await?;
-    let dlq = match queue.redrive_policy().await? {
-        Some(policy) => {
-            let arn = serde_json::from_str::<serde_json::Value>(&policy)
+/// The queue and its DLQ, resolved once: a `--watch` refresh (or the local run's view) then reads depths only.
+#[derive(Debug, Clone)]
+pub struct Watched {
+    queue: Queue,
+    dlq: Option<(String, Queue)>,
+}
+
+impl Watched {
+    /// Resolves the configured queue and the DLQ its redrive policy names.
+    pub async fn resolve(clients: &AwsClients, config: &UpdaterConfig) -> anyhow::Result<Self> {
+        let name = &config.policy.queue_name;
+        let queue = Queue::resolve(clients.sqs.clone(), &QueueRef::Name(name.clone()))
+            .await
+            .context("queue")?;
+        let dlq_name = queue.redrive_policy().await?.and_then(|policy| {
+            serde_json::from_str::<serde_json::Value>(&policy)
                 .ok()
-                .and_then(|v| v["deadLetterTargetArn"].as_str().map(str::to_string));
-            match arn.as_deref().and_then(|a| a.rsplit(':').next()) {
-                Some(name) => {
-                    let dlq =
-                        Queue::resolve(clients.sqs.clone(), &QueueRef::Name(name.to_string()))
-                            .await?;
-                    Some((name.to_string(), dlq.depth().await?.visible))
-                }
-                None => None,
+                .and_then(|v| v["deadLetterTargetArn"].as_str().map(str::to_string))
+                .and_then(|arn| arn.rsplit(':').next().map(str::to_string))
+        });
+        let dlq = match dlq_name {
+            Some(name) => {
+                let dlq =
+                    Queue::resolve(clients.sqs.clone(), &QueueRef::Name(name.clone())).await?;
+                Some((name, dlq))
             }
-        }
+            None => None,
+        };
+        Ok(Watched { queue, dlq })
+    }
+
+    /// Messages in the DLQ now (0 without one).
+    pub async fn dead_letters(&self) -> anyhow::Result<u64> {
+        Ok(match &self.dlq {
+            Some((_, dlq)) => dlq.depth().await?.visible,
+            None => 0,
+        })
+    }
+}
+
+/// Reads the state.
+pub async fn gather(
+    clients: &AwsClients,
+    config: &UpdaterConfig,
+    watched: &Watched,
+) -> anyhow::Result<Status> {
+    let s = &config.policy;
+    let depth = watched.queue.depth().await?;
+    let dlq = match &watched.dlq {
+        Some((name, dlq)) => Some((name.clone(), dlq.depth().await?.visible)),
         None => None,
     };
     let tasks = service_counts(&clients.ecs, &s.cluster_name, &s.service_name)
@@ -183,8 +211,9 @@ pub async fn run(
     clients: &AwsClients,
     config: &UpdaterConfig,
 ) -> anyhow::Result<()> {
+    let watched = Watched::resolve(clients, config).await?;
     loop {
-        let st = gather(clients, config).await?;
+        let st = gather(clients, config, &watched).await?;
         if args.json {
             println!("{}", serde_json::to_string(&st)?);
         } else {

@@ -78,6 +78,20 @@ pub fn decide(trackers: &[Tracker<'_>], desired: u32) -> Decision {
     }
 }
 
+/// The idle step policy's alarm: the newest `idle_minutes` backlog datapoints (visible + in flight, each the
+/// period's Maximum), given newest first, are all zero. Fewer datapoints, or 0 minutes (no such policy): false.
+pub fn idle_alarm(backlogs_newest_first: impl Iterator<Item = f64>, idle_minutes: u32) -> bool {
+    let n = idle_minutes as usize;
+    let mut empty = 0;
+    for backlog in backlogs_newest_first.take(n) {
+        if backlog != 0.0 {
+            return false;
+        }
+        empty += 1;
+    }
+    n > 0 && empty == n
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,5 +204,13 @@ mod tests {
             ),
             Decision::Out(10)
         );
+    }
+
+    #[test]
+    fn the_idle_alarm_needs_every_one_of_its_minutes_empty() {
+        assert!(idle_alarm([0.0, 0.0, 0.0, 5.0].into_iter(), 3));
+        assert!(!idle_alarm([0.0, 1.0, 0.0].into_iter(), 3));
+        assert!(!idle_alarm([0.0, 0.0].into_iter(), 3), "too few datapoints");
+        assert!(!idle_alarm([0.0; 5].into_iter(), 0), "no idle policy");
     }
 }

@@ -531,13 +531,12 @@ impl Sim<'_> {
                 return;
             }
             // Idle: nothing visible or in flight for `idle_minutes` datapoints sets the minimum at once.
-            let idle = settings.idle_minutes as usize;
-            let minutes = self.visible_minutes();
-            if idle > 0
-                && minutes.len() >= idle
-                && minutes[minutes.len() - idle..]
-                    .iter()
-                    .all(|m| m.visible_max + m.in_flight_max == 0.0)
+            let backlogs = self
+                .visible_minutes()
+                .iter()
+                .rev()
+                .map(|m| m.visible_max + m.in_flight_max);
+            if autoscaling::idle_alarm(backlogs, settings.idle_minutes)
                 && self.desired > settings.min_capacity
                 && self.cooled(self.last_scale_out_ms, out_cd)
             {

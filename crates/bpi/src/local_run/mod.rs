@@ -31,9 +31,10 @@ use bpi_sim::report::TimelinePoint;
 use message_producer::{ProduceRequest, Producer};
 use target_bpi_updater::Updater;
 
+use crate::status::Watched;
 use fleet::{Fleet, WorkerEvent};
 use record::Record;
-use scaler::{Action, Scaler};
+use scaler::Scaler;
 
 /// Options of `bpi local-run`.
 #[derive(clap::Args, Debug)]
@@ -109,6 +110,7 @@ pub async fn run(
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("producer settings")?;
     let producer = Producer::new(queue.clone(), producer_config);
+    let watched = Watched::resolve(clients, config).await?;
     let updater = Updater::new(clients.clone(), config.clone());
     let worker_bin = match &args.worker_bin {
         Some(p) => p.clone(),
@@ -177,18 +179,7 @@ pub async fn run(
         }
         let t = started.elapsed().as_secs();
         while let Ok(e) = events.try_recv() {
-            fleet.note(&e);
-            match e {
-                WorkerEvent::Started { waited_ms, .. } => {
-                    if let Some(ms) = waited_ms {
-                        record.waits_secs.push(ms as f64 / 1000.0);
-                    }
-                }
-                WorkerEvent::Processed { duration_secs, .. } => {
-                    record.processed += 1;
-                    scaler.processed(duration_secs);
-                }
-            }
+            absorb(e, &mut fleet, &mut scaler, &mut record);
         }
         while let Ok(line) = worker_logs.try_recv() {
             if line.contains("\"WARN\"") || line.contains("\"ERROR\"") {
@@ -229,13 +220,9 @@ pub async fn run(
                 target = p.target_value;
             }
             if let Some(action) = scaler.close_period(target) {
-                let what = match action {
-                    Action::Out => "scale-out",
-                    Action::In => "scale-in",
-                    Action::Activation => "activation",
-                    Action::Idle => "idle",
-                };
-                record.scaling_actions.push((t, what, scaler.desired));
+                record
+                    .scaling_actions
+                    .push((t, action.name(), scaler.desired));
             }
             record.timeline.push(TimelinePoint {
                 minute: record.timeline.len() as u64 + 1,
@@ -252,6 +239,7 @@ pub async fn run(
             show_status(
                 clients,
                 config,
+                &watched,
                 &fleet,
                 &scaler,
                 &record,
@@ -272,16 +260,7 @@ pub async fn run(
         .stop_all(Duration::from_secs(args.stop_grace_secs))
         .await;
     while let Ok(e) = events.try_recv() {
-        if let WorkerEvent::Processed { .. } = e {
-            record.processed += 1;
-        }
-        if let WorkerEvent::Started {
-            waited_ms: Some(ms),
-            ..
-        } = e
-        {
-            record.waits_secs.push(ms as f64 / 1000.0);
-        }
+        absorb(e, &mut fleet, &mut scaler, &mut record);
     }
     record.exits = fleet.exits.clone();
     record.workers_started = fleet.started;
@@ -289,8 +268,8 @@ pub async fn run(
         record.left_visible = d.visible;
         record.left_in_flight = d.in_flight;
     }
-    if let Ok(st) = crate::status::gather(clients, config).await {
-        record.dead_letters = st.dlq.map_or(0, |(_, n)| n);
+    if let Ok(n) = watched.dead_letters().await {
+        record.dead_letters = n;
     }
     let promise = config.target.latency_secs();
     print!(
@@ -350,10 +329,27 @@ async fn first_target(
     Ok(written.map_or(d.new_target, |p| p.target_value))
 }
 
+/// Takes in what a worker's log said: the messages it holds, the wait before a start, the busy time.
+fn absorb(e: WorkerEvent, fleet: &mut Fleet, scaler: &mut Scaler, record: &mut Record) {
+    fleet.note(&e);
+    match e {
+        WorkerEvent::Started { waited_ms, .. } => {
+            if let Some(ms) = waited_ms {
+                record.waits_secs.push(ms as f64 / 1000.0);
+            }
+        }
+        WorkerEvent::Processed { duration_secs, .. } => {
+            record.processed += 1;
+            scaler.processed(duration_secs);
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn show_status(
     clients: &AwsClients,
     config: &UpdaterConfig,
+    watched: &Watched,
     fleet: &Fleet,
     scaler: &Scaler,
     record: &Record,
@@ -366,7 +362,7 @@ async fn show_status(
         "bpi local-run: {t} s of {duration} s (Ctrl-C stops); produced {}, processed {}, workers {running} running / {} desired\n",
         record.produced, record.processed, scaler.desired
     );
-    let body = match crate::status::gather(clients, config).await {
+    let body = match crate::status::gather(clients, config, watched).await {
         Ok(mut st) => {
             // The service's tasks are the local workers.
             st.tasks = ServiceCounts {

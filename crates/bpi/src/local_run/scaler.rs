@@ -26,6 +26,18 @@ pub enum Action {
     Idle,
 }
 
+impl Action {
+    /// How the summary names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Out => "scale-out",
+            Action::In => "scale-in",
+            Action::Activation => "activation",
+            Action::Idle => "idle",
+        }
+    }
+}
+
 #[derive(Debug, Default, Clone, Copy)]
 struct Period {
     visible_max: u64,
@@ -115,12 +127,11 @@ impl Scaler {
             return Some(Action::Activation);
         }
         // Idle: nothing visible or in flight for the idle minutes sets the minimum.
-        let idle = s.idle_minutes as usize;
-        if idle > 0
-            && visible.len() >= idle
-            && visible[visible.len() - idle..]
-                .iter()
-                .all(|p| p.visible_max + p.in_flight_max == 0)
+        let backlogs = visible
+            .iter()
+            .rev()
+            .map(|p| (p.visible_max + p.in_flight_max) as f64);
+        if autoscaling::idle_alarm(backlogs, s.idle_minutes)
             && self.desired > s.min_capacity
             && cooled(self.last_out, s.scale_out_cooldown_secs)
         {
