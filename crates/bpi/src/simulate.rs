@@ -1,8 +1,13 @@
-//! `bpi simulate`: runs policies on the shipped scenarios and prints the comparison.
+//! `bpi simulate`: runs policies on the shipped scenarios (or a replayed trace) and prints the comparison; with
+//! `--robust`, over an ensemble of AWS behaviours, judged by the worst case against the oracle.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use bpi_sim::{PolicyKind, SimSettings, scenarios, simulate, table};
+use bpi_core::DurationDistribution;
+use bpi_sim::robust::{self, Ensemble};
+use bpi_sim::scenario::{Arrival, Arrivals, Durations};
+use bpi_sim::{AwsModel, PolicyKind, Scenario, SimSettings, scenarios, simulate_arrivals, table};
 
 /// Arguments of `bpi simulate`.
 #[derive(clap::Args, Debug)]
@@ -10,7 +15,26 @@ pub struct SimulateArgs {
     /// Scenario name, or `all` (blueprint, varying, burst, mpd-shift, diurnal, idle-then-burst).
     #[arg(long, default_value = "all")]
     scenario: String,
-    /// Policy name, or `all` (ours, blueprint, copilot, cdk, keda-like).
+    /// Replay your own traffic instead of a scenario: a CSV of `arrival_secs,duration_secs` per message.
+    #[arg(long, value_name = "CSV", conflicts_with = "scenario")]
+    trace: Option<PathBuf>,
+    /// With --trace: the latency promise, seconds.
+    #[arg(long, default_value_t = 60.0)]
+    latency: f64,
+    /// With --trace: messages a task processes at once.
+    #[arg(long, default_value_t = 1)]
+    concurrency: u32,
+    /// With --trace: fewest tasks.
+    #[arg(long, default_value_t = 1)]
+    min_tasks: u32,
+    /// With --trace: most tasks.
+    #[arg(long, default_value_t = 10)]
+    max_tasks: u32,
+    /// With --trace: the queue's visibility timeout, seconds.
+    #[arg(long, default_value_t = 30)]
+    visibility_timeout: u64,
+    /// Policy name, or `all` (ours, blueprint, copilot, cdk, keda, keda-tuned, oracle); also `keda:N` (queueLength
+    /// N) and `fixed:N` (a fixed fleet of N tasks). Comma-separated for several.
     #[arg(long, default_value = "all")]
     policy: String,
     /// Seed of the arrivals.
@@ -19,78 +43,209 @@ pub struct SimulateArgs {
     /// Simulated hours (default: each scenario's own).
     #[arg(long)]
     hours: Option<u64>,
+    /// The simulator's earlier model (six SQS readings a minute, a cooldown that blocks every scale-out, no launch
+    /// limit), to compare.
+    #[arg(long)]
+    legacy_model: bool,
+    /// Judge every policy over an ensemble of AWS behaviours and arrival seeds: worst case, median, and the
+    /// behaviour of the worst case, against the oracle.
+    #[arg(long)]
+    robust: bool,
+    /// With --robust: AWS behaviours in the ensemble (the default model first, then a seeded sample).
+    #[arg(long, default_value_t = Ensemble::default().behaviours)]
+    behaviours: usize,
+    /// With --robust: arrival seeds (1..=N).
+    #[arg(long, default_value_t = Ensemble::default().seeds.len() as u64)]
+    seeds: u64,
+    /// With --robust: threads (default: the machine's cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Print the model's parameters (default, range explored, source) as a Markdown table and exit.
+    #[arg(long)]
+    parameters: bool,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
     /// Also write the minute-by-minute timeline to this CSV file.
     #[arg(long)]
-    csv: Option<std::path::PathBuf>,
+    csv: Option<PathBuf>,
     /// Also write an SVG chart (one panel per run: backlog, tasks, desired, target) to this file.
     #[arg(long)]
-    svg: Option<std::path::PathBuf>,
+    svg: Option<PathBuf>,
+}
+
+/// A bad argument or an unreadable file, with what to fix.
+fn fail(message: String, code: u8) -> ExitCode {
+    eprintln!("bpi: {message}");
+    ExitCode::from(code)
+}
+
+fn threads(asked: Option<usize>) -> usize {
+    asked.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+}
+
+fn policies(spec: &str) -> Result<Vec<PolicyKind>, String> {
+    if spec == "all" {
+        return Ok(PolicyKind::ALL.to_vec());
+    }
+    spec.split(',')
+        .map(|name| {
+            PolicyKind::from_name(name.trim()).ok_or_else(|| {
+                format!(
+                    "unknown policy '{name}' (ours, blueprint, copilot, cdk, keda, keda:N, keda-tuned, fixed:N, oracle)"
+                )
+            })
+        })
+        .collect()
+}
+
+/// The scenario of a replayed trace: it lasts until the last arrival plus the promise and the longest message.
+fn trace_scenario(args: &SimulateArgs, path: &PathBuf) -> Result<(Scenario, Vec<Arrival>), String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let arrivals = bpi_sim::trace::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    if !(args.latency.is_finite() && args.latency > 0.0) {
+        return Err(format!("--latency {} must be above 0", args.latency));
+    }
+    if args.concurrency == 0 || args.max_tasks == 0 || args.min_tasks > args.max_tasks {
+        return Err("need --concurrency >= 1 and 1 <= --max-tasks >= --min-tasks".to_string());
+    }
+    let last_ms = arrivals.last().map_or(0, |a| a.at_ms);
+    let longest_ms = arrivals.iter().map(|a| a.work_ms).max().unwrap_or(0);
+    let duration_secs = (last_ms + longest_ms).div_ceil(1000) + args.latency.ceil() as u64 + 60;
+    let mean_secs =
+        arrivals.iter().map(|a| a.work_ms).sum::<u64>() as f64 / 1000.0 / arrivals.len() as f64;
+    let scenario = Scenario {
+        name: path
+            .file_stem()
+            .map_or("trace".to_string(), |s| s.to_string_lossy().into_owned()),
+        description: format!(
+            "{} messages replayed from {}",
+            arrivals.len(),
+            path.display()
+        ),
+        duration_secs: duration_secs.div_ceil(60) * 60,
+        arrivals: Arrivals::Replayed {
+            messages: arrivals.len(),
+        },
+        durations: Durations::fixed(DurationDistribution::Constant { secs: mean_secs }),
+        latency_secs: args.latency,
+        concurrency: args.concurrency,
+        min_tasks: args.min_tasks,
+        max_tasks: args.max_tasks,
+        visibility_timeout_secs: args.visibility_timeout,
+        declared_mpd_secs: mean_secs.max(0.001),
+    };
+    Ok((scenario, arrivals))
 }
 
 /// Runs the command.
 pub fn run(args: &SimulateArgs) -> ExitCode {
-    let chosen: Vec<_> = scenarios()
-        .into_iter()
-        .filter(|s| args.scenario == "all" || s.name == args.scenario)
-        .collect();
-    if chosen.is_empty() {
-        eprintln!("bpi: unknown scenario '{}'", args.scenario);
-        return ExitCode::from(2);
+    if args.parameters {
+        print!("{}", bpi_sim::model::parameters_table());
+        return ExitCode::SUCCESS;
     }
-    let policies: Vec<PolicyKind> = if args.policy == "all" {
-        PolicyKind::ALL.to_vec()
-    } else if let Some(p) = PolicyKind::from_name(&args.policy) {
-        vec![p]
-    } else {
-        eprintln!("bpi: unknown policy '{}'", args.policy);
-        return ExitCode::from(2);
+    let policies = match policies(&args.policy) {
+        Ok(p) => p,
+        Err(e) => return fail(e, 2),
     };
     let settings = SimSettings {
         seed: args.seed,
+        model: if args.legacy_model {
+            AwsModel::legacy()
+        } else {
+            AwsModel::default()
+        },
         ..SimSettings::default()
     };
-    let mut reports = Vec::new();
-    for scenario in chosen {
-        let scenario = match args.hours {
-            Some(h) => scenario.lasting(h * 3600),
-            None => scenario,
+    let runs: Vec<(Scenario, Option<Vec<Arrival>>)> = match &args.trace {
+        Some(path) => match trace_scenario(args, path) {
+            Ok((s, a)) => vec![(s, Some(a))],
+            Err(e) => return fail(e, 2),
+        },
+        None => {
+            let chosen: Vec<_> = scenarios()
+                .into_iter()
+                .filter(|s| args.scenario == "all" || s.name == args.scenario)
+                .map(|s| match args.hours {
+                    Some(h) => (s.lasting(h * 3600), None),
+                    None => (s, None),
+                })
+                .collect();
+            if chosen.is_empty() {
+                return fail(format!("unknown scenario '{}'", args.scenario), 2);
+            }
+            chosen
+        }
+    };
+    if args.robust {
+        if args.trace.is_some() {
+            return fail("--robust runs the shipped scenarios, not a trace".into(), 2);
+        }
+        let ensemble = Ensemble {
+            behaviours: args.behaviours.max(1),
+            seeds: (1..=args.seeds.max(1)).collect(),
+            ..Ensemble::default()
         };
+        let scenarios: Vec<Scenario> = runs.into_iter().map(|(s, _)| s).collect();
+        let rows = robust::run(
+            &scenarios,
+            &policies,
+            &ensemble,
+            &settings,
+            threads(args.threads),
+        );
+        if args.json {
+            return print_json(&rows);
+        }
+        print!("{}", robust::table(&rows));
+        return ExitCode::SUCCESS;
+    }
+    let mut reports = Vec::new();
+    for (scenario, arrivals) in &runs {
+        let arrivals = arrivals
+            .clone()
+            .unwrap_or_else(|| scenario.arrivals(settings.seed));
         for p in &policies {
-            reports.push(simulate(&scenario, *p, &settings));
+            reports.push(simulate_arrivals(scenario, &arrivals, *p, &settings));
         }
     }
     if let Some(path) = &args.csv {
         let mut csv = String::from("scenario,");
         csv.push_str(bpi_sim::report::CSV_HEADER);
         for r in &reports {
-            for line in r.timeline.to_csv(r.policy).lines() {
+            for line in r.timeline.to_csv(&r.policy).lines() {
                 csv.push_str(&format!("{},{line}\n", r.scenario));
             }
         }
         if let Err(e) = std::fs::write(path, csv) {
-            eprintln!("bpi: cannot write {}: {e}", path.display());
-            return ExitCode::from(1);
+            return fail(format!("cannot write {}: {e}", path.display()), 1);
         }
     }
-    if let Some(path) = &args.svg
-        && let Err(e) = std::fs::write(path, bpi_sim::chart::svg(&reports))
-    {
-        eprintln!("bpi: cannot write {}: {e}", path.display());
-        return ExitCode::from(1);
+    if let Some(path) = &args.svg {
+        // The oracle has no minute-by-minute timeline to draw.
+        let charted: Vec<_> = reports
+            .iter()
+            .filter(|r| r.policy != "oracle")
+            .cloned()
+            .collect();
+        if let Err(e) = std::fs::write(path, bpi_sim::chart::svg(&charted)) {
+            return fail(format!("cannot write {}: {e}", path.display()), 1);
+        }
     }
     if args.json {
-        match serde_json::to_string_pretty(&reports) {
-            Ok(j) => println!("{j}"),
-            Err(e) => {
-                eprintln!("bpi: {e}");
-                return ExitCode::from(1);
-            }
-        }
-    } else {
-        print!("{}", table(&reports));
+        return print_json(&reports);
     }
+    print!("{}", table(&reports));
     ExitCode::SUCCESS
+}
+
+fn print_json(value: &impl serde::Serialize) -> ExitCode {
+    match serde_json::to_string_pretty(value) {
+        Ok(j) => {
+            println!("{j}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e.to_string(), 1),
+    }
 }

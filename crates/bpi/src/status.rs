@@ -12,7 +12,8 @@ use bpi_aws::ecs::{ServiceCounts, service_counts};
 use bpi_aws::sqs::Queue;
 use bpi_core::config::{QueueRef, UpdaterConfig};
 use bpi_core::policy::target_tracking_config;
-use bpi_core::{QueueDepth, backlog_per_task, estimate_mpd, target_bpi};
+use bpi_core::update::{MpdStatus, UpdateInputs, WhenUnmeasured, plan_update};
+use bpi_core::{QueueDepth, backlog_per_task};
 use serde::Serialize;
 
 /// Arguments of `bpi status`.
@@ -54,8 +55,12 @@ pub struct Status {
     pub samples: u64,
     /// The window, seconds.
     pub window_secs: u32,
-    /// The target the updater would compute from that MPD.
+    /// The target the updater's next run would choose (core's `plan_update`, as the updater runs it).
     pub computed_target: u32,
+    /// How it would choose it: measured, kept (too few samples: the target in force stays) or fallback.
+    pub mpd_status: MpdStatus,
+    /// Whether that run would write the policy.
+    pub would_write: bool,
 }
 
 /// The queue and its DLQ, resolved once: a `--watch` refresh (or the local run's view) then reads depths only.
@@ -140,7 +145,18 @@ pub async fn gather(
         SystemTime::now(),
     )
     .await?;
-    let estimate = estimate_mpd(&periods, config.mpd_min_samples);
+    let plan = plan_update(
+        &periods,
+        current.as_ref(),
+        &UpdateInputs {
+            target: &config.target,
+            policy: s,
+            min_samples: config.mpd_min_samples,
+            hysteresis: config.hysteresis,
+            when_unmeasured: WhenUnmeasured::KeepTarget,
+        },
+    );
+    let estimate = plan.estimate;
     Ok(Status {
         queue: s.queue_name.clone(),
         depth,
@@ -156,7 +172,9 @@ pub async fn gather(
         mpd_secs: estimate.mpd_secs(),
         samples: estimate.samples(),
         window_secs: config.mpd_window_secs,
-        computed_target: target_bpi(&config.target, estimate.mpd_secs()).value,
+        computed_target: plan.target as u32,
+        mpd_status: plan.status,
+        would_write: plan.decision.write,
     })
 }
 
@@ -191,7 +209,7 @@ pub fn render(st: &Status) -> String {
          service    {}: {} running, {} desired, {} pending\n\
          ecsBPI     {:.2} (target {target})\n\
          policy     {drift}{companions}\n\
-         MPD        {mpd} in the last {} s -> target {}\n",
+         MPD        {mpd} in the last {} s -> {} target {}{}\n",
         st.queue,
         st.depth.visible,
         st.depth.in_flight,
@@ -201,7 +219,13 @@ pub fn render(st: &Status) -> String {
         st.tasks.pending,
         st.backlog_per_task,
         st.window_secs,
+        st.mpd_status.as_str(),
         st.computed_target,
+        if st.would_write {
+            " (the next update writes it)"
+        } else {
+            ""
+        },
     )
 }
 

@@ -435,11 +435,11 @@ impl ProducerConfig {
         let mut docs = QUEUE_DOCS.to_vec();
         docs.extend([
             VarDoc { name: "MESSAGE_COUNT", default: "50", meaning: "messages sent per invocation (0-100000)" },
-            VarDoc { name: "DURATION_DISTRIBUTION", default: "constant", meaning: "how each message's `duration` is drawn: constant, uniform or lognormal" },
+            VarDoc { name: "DURATION_DISTRIBUTION", default: "constant", meaning: "how each message's `duration` is drawn: constant, uniform, lognormal or exponential" },
             VarDoc { name: "MESSAGE_DURATION_SECS", default: "5", meaning: "constant: the `duration` of every message (0-900)" },
             VarDoc { name: "DURATION_MIN_SECS", default: "1", meaning: "uniform: lower bound (0-900)" },
             VarDoc { name: "DURATION_MAX_SECS", default: "9", meaning: "uniform: upper bound (0-900, at least the lower)" },
-            VarDoc { name: "DURATION_MEAN_SECS", default: "5", meaning: "lognormal: mean (0-900)" },
+            VarDoc { name: "DURATION_MEAN_SECS", default: "5", meaning: "lognormal and exponential: mean (0-900)" },
             VarDoc { name: "DURATION_SIGMA", default: "0.5", meaning: "lognormal: shape, the standard deviation of the log (0-3)" },
             VarDoc { name: "MESSAGE_GROUP_STRATEGY", default: "per-message", meaning: "FIFO queues: per-message (no ordering), single (one ordered group) or groups:N (round-robin over N)" },
             VarDoc { name: "PRODUCER_SEED", default: "random", meaning: "seed of the durations, for repeatable loads" },
@@ -468,11 +468,12 @@ impl ProducerConfig {
             }
             "uniform" => DurationDistribution::Uniform { min_secs, max_secs },
             "lognormal" => DurationDistribution::LogNormal { mean_secs, sigma },
+            "exponential" => DurationDistribution::Exponential { mean_secs },
             _ => {
                 return Err(config_error(
                     "DURATION_DISTRIBUTION",
                     Some(kind),
-                    "expected constant, uniform or lognormal",
+                    "expected constant, uniform, lognormal or exponential",
                 ));
             }
         };

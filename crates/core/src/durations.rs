@@ -1,5 +1,5 @@
-//! Processing durations for generated messages: constant (the blueprint's 5 s), uniform, or log-normal with a given
-//! mean, so that "each message processing duration varies" is actually true of the test load.
+//! Processing durations for generated messages: constant (the blueprint's 5 s), uniform, log-normal or exponential
+//! with a given mean, so that "each message processing duration varies" is actually true of the test load.
 //!
 //! Sampling takes uniform random numbers from the caller, so this module stays pure and a seeded generator gives
 //! the same durations every time.
@@ -32,6 +32,12 @@ pub enum DurationDistribution {
         mean_secs: f64,
         /// Shape (0 = constant; 0.5 a moderate tail; 1 a heavy one).
         sigma: f64,
+    },
+    /// Exponential with mean `mean_secs`: memoryless service times, as queueing theory's M/M/c assumes (the
+    /// simulator checks itself against Erlang C with it).
+    Exponential {
+        /// Mean, seconds.
+        mean_secs: f64,
     },
 }
 
@@ -72,6 +78,9 @@ impl DurationDistribution {
                     "need mean_secs within 0-900 and sigma within 0-3, got {mean_secs} and {sigma}"
                 ))
             }
+            DurationDistribution::Exponential { mean_secs } if !secs_ok(mean_secs) => {
+                bad(format!("mean_secs {mean_secs} is not within 0-900"))
+            }
             _ => Ok(()),
         }
     }
@@ -81,7 +90,8 @@ impl DurationDistribution {
         match *self {
             DurationDistribution::Constant { secs } => secs,
             DurationDistribution::Uniform { min_secs, max_secs } => (min_secs + max_secs) / 2.0,
-            DurationDistribution::LogNormal { mean_secs, .. } => mean_secs,
+            DurationDistribution::LogNormal { mean_secs, .. }
+            | DurationDistribution::Exponential { mean_secs } => mean_secs,
         }
     }
 
@@ -105,6 +115,8 @@ impl DurationDistribution {
                     (mu + sigma * z).exp()
                 }
             }
+            // Inverse transform (1 - u1 avoids ln(0)).
+            DurationDistribution::Exponential { mean_secs } => -mean_secs * (1.0 - u1).ln(),
         };
         let clamped = if raw.is_finite() {
             raw.clamp(0.0, DEFAULT_MAX_DURATION_SECS)
@@ -161,6 +173,18 @@ mod tests {
             mean_of(&l, 20_000)
         );
         assert_eq!(l.mean_secs(), 5.0);
+        let e = DurationDistribution::Exponential { mean_secs: 5.0 };
+        assert!(
+            (mean_of(&e, 40_000) - 5.0).abs() < 0.1,
+            "{}",
+            mean_of(&e, 40_000)
+        );
+        assert_eq!(e.mean_secs(), 5.0);
+        assert!(
+            DurationDistribution::Exponential { mean_secs: -1.0 }
+                .validate()
+                .is_err()
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! - [`target`]: ecsTargetBPI = concurrency × latency / MPD.
 //! - [`mpd`]: MPD estimated from CloudWatch statistic sets.
 //! - [`decision`]: whether the updater should write the policy.
+//! - [`update`]: the updater's whole rule, measure → target → decide (updater, simulator, `bpi status`).
 //! - [`policy`]: the canonical scaling policy spec.
 //! - [`durations`]: duration distributions of generated messages.
 //! - [`config`]: settings from environment variables, one struct per binary.
@@ -24,6 +25,7 @@ pub mod message;
 pub mod mpd;
 pub mod policy;
 pub mod target;
+pub mod update;
 
 pub use backlog::{BacklogCounting, QueueDepth, backlog_per_task};
 pub use decision::{UpdateDecision, UpdateReason, decide_update};

@@ -23,7 +23,7 @@ pub struct ProduceRequest {
 /// An invocation payload that is neither a scheduled event nor a valid override.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "invalid producer request (expected a scheduled event or {{\"count\": N, \"duration\": {{\"kind\": \"constant\"|\"uniform\"|\"lognormal\", ...}}, \"seed\": S}}): {0}"
+    "invalid producer request (expected a scheduled event or {{\"count\": N, \"duration\": {{\"kind\": \"constant\"|\"uniform\"|\"lognormal\"|\"exponential\", ...}}, \"seed\": S}}): {0}"
 )]
 pub struct RequestError(String);
 

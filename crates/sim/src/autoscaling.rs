@@ -4,12 +4,19 @@
 //! - Scale out when the last [`OUT_DATAPOINTS`] datapoints of a policy are above its target, to
 //!   ⌈max(desired, 1) × latest / target⌉ (from zero as if from one: Copilot #3376).
 //! - Scale in when the last [`IN_DATAPOINTS`] are below [`IN_RATIO`] × target, towards ⌈desired × latest / target⌉
-//!   but by at most 10% of the capacity (at least one task) per action (AWS: target tracking scales in gradually).
+//!   but by at most a step of the capacity (at least one task) per action (AWS: target tracking scales in
+//!   gradually; the step is the model's `scale_in_step_pct`, 10% by default).
 //! - Several policies (AWS, "Multiple scaling policies"): out when any asks, to the largest capacity asked; in only
 //!   when every policy is ready to, to the largest capacity any of them still needs.
-//! - A missing datapoint (no data) means that policy takes no action and does not agree to scale in.
+//! - Missing datapoints (TreatMissingData `missing`, target tracking's): an alarm evaluates the newest datapoints
+//!   that exist; CloudWatch "attempts to retrieve a higher number of data points than the number specified as
+//!   Evaluation Periods" (CloudWatch guide, "Configuring how CloudWatch alarms treat missing data"). How many more
+//!   is not documented: here twice as many periods ([`LOOKBACK_FACTOR`], a guess). Fewer datapoints than the
+//!   alarm's periods in that range: no action, and that policy does not agree to scale in.
 //!
-//! Cooldowns are the caller's: it knows the clock.
+//! [`Scaler`] keeps the scalable target's desired count and cooldown clocks, with the documented cooldown rules.
+
+use crate::model::CooldownRule;
 
 /// Datapoints above the target before a scale-out (the high alarm's evaluation periods).
 pub const OUT_DATAPOINTS: usize = 3;
@@ -38,20 +45,40 @@ pub enum Decision {
     Hold,
 }
 
+/// How far back, as a multiple of an alarm's evaluation periods, it looks for existing datapoints (a guess).
+pub const LOOKBACK_FACTOR: usize = 2;
+
+/// The periods a policy should pass to [`decide`]: enough for the scale-in alarm's look-back.
+pub const DATAPOINTS_NEEDED: usize = IN_DATAPOINTS * LOOKBACK_FACTOR;
+
+/// The newest `n` existing datapoints within the last `n × LOOKBACK_FACTOR` periods, oldest first; None when fewer
+/// exist.
 fn tail(values: &[Option<f64>], n: usize) -> Option<Vec<f64>> {
-    if values.len() < n {
+    let range = &values[values.len().saturating_sub(n * LOOKBACK_FACTOR)..];
+    let mut existing: Vec<f64> = range.iter().rev().flatten().copied().take(n).collect();
+    if existing.len() < n {
         return None;
     }
-    values[values.len() - n..].iter().copied().collect()
+    existing.reverse();
+    Some(existing)
 }
 
-/// The decision of the policies `trackers` for a service at `desired` tasks.
+/// The decision of the policies `trackers` for a service at `desired` tasks, scaling in by at most 10% per action.
 pub fn decide(trackers: &[Tracker<'_>], desired: u32) -> Decision {
+    decide_with(trackers, desired, 10)
+}
+
+/// [`decide`] with a scale-in step of `scale_in_step_pct` percent of the capacity (at least one task).
+pub fn decide_with(trackers: &[Tracker<'_>], desired: u32, scale_in_step_pct: u32) -> Decision {
     let mut out_to: Option<u32> = None;
     let mut all_in = !trackers.is_empty();
     let mut in_to = 0u32;
     for t in trackers {
-        let Some(latest) = t.datapoints.last().copied().flatten() else {
+        let lookback = &t.datapoints[t
+            .datapoints
+            .len()
+            .saturating_sub(OUT_DATAPOINTS * LOOKBACK_FACTOR)..];
+        let Some(latest) = lookback.iter().rev().flatten().next().copied() else {
             all_in = false;
             continue;
         };
@@ -71,7 +98,7 @@ pub fn decide(trackers: &[Tracker<'_>], desired: u32) -> Decision {
         Some(out) if out > desired => Decision::Out(out),
         Some(_) => Decision::Hold,
         None if all_in && in_to < desired => {
-            let step = (desired / 10).max(1);
+            let step = (desired * scale_in_step_pct / 100).max(1);
             Decision::In(in_to.max(desired.saturating_sub(step)))
         }
         None => Decision::Hold,
@@ -90,6 +117,142 @@ pub fn idle_alarm(backlogs_newest_first: impl Iterator<Item = f64>, idle_minutes
         empty += 1;
     }
     n > 0 && empty == n
+}
+
+/// The scalable target as Application Auto Scaling keeps it: the desired count within its bounds, and the
+/// cooldown clocks.
+///
+/// - A scale-out ends a scale-in cooldown; a scale-in waits for both cooldowns.
+/// - During a scale-out cooldown, with [`CooldownRule::LargerScaleOutPasses`] (documented), a scale-out asking for
+///   more than the current desired count goes through. Target tracking then computes from the capacity before the
+///   scale-out that started the cooldown ([`Scaler::basis`]): "the capacity added by the initiating scale-out is
+///   calculated as part of the desired capacity for the next" (ECS guide, cooldowns), so a metric that still
+///   reflects the old fleet does not compound.
+#[derive(Debug, Clone)]
+pub struct Scaler {
+    desired: u32,
+    min: u32,
+    max: u32,
+    rule: CooldownRule,
+    /// When the last scale-out happened and the capacity before the one that started its cooldown.
+    last_out: Option<(u64, u32)>,
+    last_in: Option<u64>,
+    actions: u32,
+}
+
+impl Scaler {
+    /// A scalable target at `desired`, bounded by `min..=max`.
+    pub fn new(desired: u32, min: u32, max: u32, rule: CooldownRule) -> Self {
+        Scaler {
+            desired,
+            min,
+            max,
+            rule,
+            last_out: None,
+            last_in: None,
+            actions: 0,
+        }
+    }
+
+    /// The desired count.
+    pub fn desired(&self) -> u32 {
+        self.desired
+    }
+
+    /// The bounds.
+    pub fn bounds(&self) -> (u32, u32) {
+        (self.min, self.max)
+    }
+
+    /// Changes of the desired count so far.
+    pub fn actions(&self) -> u32 {
+        self.actions
+    }
+
+    fn in_out_cooldown(&self, now_ms: u64, cooldown_secs: u64) -> bool {
+        self.last_out
+            .is_some_and(|(t, _)| now_ms < t + cooldown_secs * 1000)
+    }
+
+    /// Whether a scale-out cooldown of `cooldown_secs` has ended.
+    pub fn out_cooled(&self, now_ms: u64, cooldown_secs: u64) -> bool {
+        !self.in_out_cooldown(now_ms, cooldown_secs)
+    }
+
+    /// Whether a scale-in cooldown of `cooldown_secs` has ended.
+    pub fn in_cooled(&self, now_ms: u64, cooldown_secs: u64) -> bool {
+        self.last_in
+            .is_none_or(|t| now_ms >= t + cooldown_secs * 1000)
+    }
+
+    /// The capacity target tracking computes from: the desired count, or during a scale-out cooldown the capacity
+    /// before the scale-out that started it.
+    pub fn basis(&self, now_ms: u64, out_cooldown_secs: u64) -> u32 {
+        match self.last_out {
+            Some((_, before)) if self.in_out_cooldown(now_ms, out_cooldown_secs) => before,
+            _ => self.desired,
+        }
+    }
+
+    /// A scale-out to `n` by a policy with a scale-out cooldown of `cooldown_secs`; true if it changed anything.
+    pub fn scale_out(&mut self, now_ms: u64, n: u32, cooldown_secs: u64) -> bool {
+        let n = n.clamp(self.min, self.max);
+        if n <= self.desired {
+            return false;
+        }
+        let cooling = self.in_out_cooldown(now_ms, cooldown_secs);
+        if cooling && self.rule == CooldownRule::BlocksAll {
+            return false;
+        }
+        let before = match self.last_out {
+            Some((_, before)) if cooling => before,
+            _ => self.desired,
+        };
+        self.last_out = Some((now_ms, before));
+        self.last_in = None;
+        self.apply(n)
+    }
+
+    /// A scale-in to `n` by a policy with these cooldowns; true if it changed anything.
+    pub fn scale_in(
+        &mut self,
+        now_ms: u64,
+        n: u32,
+        in_cooldown_secs: u64,
+        out_cooldown_secs: u64,
+    ) -> bool {
+        let n = n.clamp(self.min, self.max);
+        if n >= self.desired
+            || !self.in_cooled(now_ms, in_cooldown_secs)
+            || self.in_out_cooldown(now_ms, out_cooldown_secs)
+        {
+            return false;
+        }
+        self.last_in = Some(now_ms);
+        self.apply(n)
+    }
+
+    /// Sets the desired count directly (a step policy's ExactCapacity, an HPA), recording the direction for the
+    /// cooldown clocks; true if it changed anything.
+    pub fn set(&mut self, now_ms: u64, n: u32) -> bool {
+        let n = n.clamp(self.min, self.max);
+        if n > self.desired {
+            self.last_out = Some((now_ms, self.desired));
+            self.last_in = None;
+        } else if n < self.desired {
+            self.last_in = Some(now_ms);
+        }
+        self.apply(n)
+    }
+
+    fn apply(&mut self, n: u32) -> bool {
+        if n == self.desired {
+            return false;
+        }
+        self.desired = n;
+        self.actions += 1;
+        true
+    }
 }
 
 #[cfg(test)]
@@ -170,17 +333,40 @@ mod tests {
             Decision::In(18)
         );
         assert_eq!(decide(&[bpi], 3), Decision::In(2));
-        let gap = [vec![None], vec![Some(1.0); 15]].concat();
+        let gappy: Vec<Option<f64>> = (0..30).map(|i| (i % 2 == 1).then_some(1.0)).collect();
         assert_eq!(
             decide(
                 &[Tracker {
-                    datapoints: &gap[..15],
+                    datapoints: &gappy[..29],
                     target: 12.0
                 }],
                 5
             ),
             Decision::Hold,
-            "missing data never scales in"
+            "14 datapoints in 29 periods: too few to scale in"
+        );
+        let one_gap = [vec![Some(1.0); 14], vec![None], vec![Some(1.0)]].concat();
+        assert_eq!(
+            decide(
+                &[Tracker {
+                    datapoints: &one_gap,
+                    target: 12.0
+                }],
+                5
+            ),
+            Decision::In(4),
+            "a missing period is looked past, as CloudWatch retrieves more periods than it evaluates"
+        );
+        assert_eq!(
+            decide(
+                &[Tracker {
+                    datapoints: &[Some(1.0), None, None, None, None, None, None],
+                    target: 12.0
+                }],
+                5
+            ),
+            Decision::Hold,
+            "nothing in the look-back: no data, no action"
         );
     }
 
@@ -204,6 +390,58 @@ mod tests {
             ),
             Decision::Out(10)
         );
+    }
+
+    #[test]
+    fn the_scale_in_step_is_a_parameter() {
+        let low = vec![Some(1.0); 15];
+        let bpi = Tracker {
+            datapoints: &low,
+            target: 12.0,
+        };
+        assert_eq!(decide_with(&[bpi], 20, 10), Decision::In(18));
+        assert_eq!(decide_with(&[bpi], 20, 50), Decision::In(10));
+        assert_eq!(
+            decide_with(&[bpi], 20, 100),
+            Decision::In(2),
+            "to the formula"
+        );
+    }
+
+    #[test]
+    fn a_larger_scale_out_passes_the_cooldown_and_computes_from_the_capacity_before_it() {
+        let mut s = Scaler::new(2, 1, 50, CooldownRule::LargerScaleOutPasses);
+        assert!(s.scale_out(0, 6, 60));
+        assert_eq!(
+            s.basis(30_000, 60),
+            2,
+            "in cooldown: from the capacity before"
+        );
+        assert!(!s.scale_out(30_000, 6, 60), "not larger");
+        assert!(s.scale_out(30_000, 9, 60), "larger: passes");
+        assert_eq!(
+            s.basis(60_000, 60),
+            2,
+            "still the initiating scale-out's base"
+        );
+        assert_eq!(s.basis(90_000, 60), 9, "cooled");
+        assert!(
+            !s.scale_in(60_000, 5, 120, 60),
+            "scale-in waits for the scale-out cooldown"
+        );
+        assert!(s.scale_in(90_000, 5, 120, 60));
+        assert!(!s.scale_in(100_000, 4, 120, 60), "scale-in cooldown");
+        assert!(
+            s.scale_out(100_000, 7, 60),
+            "a scale-out ends a scale-in cooldown"
+        );
+        let mut strict = Scaler::new(2, 1, 50, CooldownRule::BlocksAll);
+        assert!(strict.scale_out(0, 6, 60));
+        assert!(
+            !strict.scale_out(30_000, 9, 60),
+            "the old model blocks every scale-out"
+        );
+        assert_eq!(s.actions(), 4);
     }
 
     #[test]

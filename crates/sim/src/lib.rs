@@ -5,12 +5,13 @@
 //! the compared policies. Ours runs on core's own functions (backlog per task, target BPI, MPD estimate, update
 //! decision, canonical policy), so the simulated updater IS the real logic. Pure: no AWS, no I/O.
 //!
-//! - [`scenario`]: workloads and the shipped scenarios.
-//! - [`policy`]: the policies compared.
-//! - [`autoscaling`]: target tracking's decision, shared with the local run's scaler.
-//! - [`engine`]: the simulation.
-//! - [`report`]: latency, cost and activity figures, table and timeline.
-//! - [`chart`]: an SVG chart of runs.
+//! - [`model`]: what AWS leaves undocumented, as parameters with their sources.
+//! - [`scenario`]: workloads and the shipped scenarios; [`trace`]: a user's own traffic replayed.
+//! - [`queue`], [`fleet`], [`metrics`]: SQS, the ECS service's tasks, CloudWatch.
+//! - [`autoscaling`]: target tracking's decision and the scalable target's cooldowns, shared with the local run.
+//! - [`policies`]: the policies compared, one type each; [`oracle`]: the physical limit.
+//! - [`engine`]: the simulation; [`robust`]: the comparison over an ensemble of AWS behaviours.
+//! - [`report`]: latency, cost and activity figures, table and timeline; [`chart`]: an SVG chart of runs.
 
 // Tests compare floats exactly on purpose: the expected values are exact.
 #![cfg_attr(test, allow(clippy::float_cmp))]
@@ -18,11 +19,19 @@
 pub mod autoscaling;
 pub mod chart;
 pub mod engine;
-pub mod policy;
+pub mod fleet;
+pub mod metrics;
+pub mod model;
+pub mod oracle;
+pub mod policies;
+pub mod queue;
 pub mod report;
+pub mod robust;
 pub mod scenario;
+pub mod trace;
 
 pub use engine::{SimSettings, simulate, simulate_arrivals};
-pub use policy::PolicyKind;
+pub use model::AwsModel;
+pub use policies::PolicyKind;
 pub use report::{Report, table};
 pub use scenario::{Scenario, scenario, scenarios};

@@ -22,6 +22,16 @@ pub enum Arrivals {
         /// Relative swing, 0-1.
         amplitude: f64,
     },
+    /// A Poisson process of `per_min` messages a minute on average (exponential gaps).
+    Poisson {
+        /// Mean messages per minute.
+        per_min: f64,
+    },
+    /// A replayed trace (`bpi simulate --trace`): the arrivals come from the file, not from this description.
+    Replayed {
+        /// Messages in the trace.
+        messages: usize,
+    },
     /// Nothing, then `count` messages at once at `at_secs`.
     Burst {
         /// When, seconds.
@@ -80,8 +90,6 @@ pub struct Scenario {
     pub max_tasks: u32,
     /// The queue's visibility timeout, seconds.
     pub visibility_timeout_secs: u64,
-    /// Seconds from launching a task to its first receive (image pull, start).
-    pub task_start_secs: u64,
     /// The processing duration a user would declare up front (Copilot's `msg_processing_time`, the blueprint's 5 s).
     pub declared_mpd_secs: f64,
 }
@@ -129,6 +137,20 @@ impl Scenario {
                     push(&mut rng, at_secs * 1000);
                 }
             }
+            Arrivals::Poisson { per_min } => {
+                let per_ms = per_min / 60_000.0;
+                let end = (self.duration_secs * 1000) as f64;
+                let mut t = 0.0_f64;
+                loop {
+                    let u: f64 = rng.random();
+                    t += -(1.0 - u).ln() / per_ms;
+                    if t >= end {
+                        break;
+                    }
+                    push(&mut rng, t as u64);
+                }
+            }
+            Arrivals::Replayed { .. } => {}
             Arrivals::Diurnal {
                 mean_per_min,
                 amplitude,
@@ -179,7 +201,6 @@ fn base(name: &str, description: &str, arrivals: Arrivals, durations: Durations)
         min_tasks: 1,
         max_tasks: 10,
         visibility_timeout_secs: 30,
-        task_start_secs: 60,
         declared_mpd_secs: 5.0,
     }
 }

@@ -7,9 +7,11 @@ use aws_sdk_cloudwatch::types::StandardUnit;
 use bpi_aws::autoscaling::{describe_target_tracking_policy, put_target_tracking_policy};
 use bpi_aws::cloudwatch::{put_values, read_duration_stats};
 use bpi_aws::{AwsClients, AwsError};
+use bpi_core::MpdEstimate;
 use bpi_core::config::{QUEUE_DIMENSION, TYPE_DIMENSION, UpdaterConfig};
-use bpi_core::policy::{target_tracking_config, target_tracking_policy};
-use bpi_core::{MpdEstimate, MpdSource, decide_update, estimate_mpd, target_bpi};
+use bpi_core::policy::target_tracking_policy;
+pub use bpi_core::update::WhenUnmeasured;
+use bpi_core::update::{UpdateInputs, plan_update};
 use serde::Serialize;
 
 /// Name of the published metric carrying the MPD the target rests on.
@@ -39,16 +41,6 @@ pub struct DecisionRecord {
     pub warnings: Vec<String>,
     /// A dry run decides but writes and publishes nothing.
     pub dry_run: bool,
-}
-
-/// What to do when too few samples were measured and a policy is in force.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum WhenUnmeasured {
-    /// Keep the target in force (the scheduled updater: a pause in traffic must not move the target).
-    #[default]
-    KeepTarget,
-    /// Use the configured default MPD (a deploy: changed settings such as the latency must take effect now).
-    UseDefaultMpd,
 }
 
 /// The updater: clients and settings, built once per Lambda instance.
@@ -89,7 +81,6 @@ impl Updater {
             now,
         )
         .await?;
-        let estimate = estimate_mpd(&periods, c.mpd_min_samples);
         let resource_id = c.policy.resource_id();
         let current = describe_target_tracking_policy(
             &self.clients.autoscaling,
@@ -97,35 +88,21 @@ impl Updater {
             &c.policy.policy_name,
         )
         .await?;
+        let plan = plan_update(
+            &periods,
+            current.as_ref(),
+            &UpdateInputs {
+                target: &c.target,
+                policy: &c.policy,
+                min_samples: c.mpd_min_samples,
+                hysteresis: c.hysteresis,
+                when_unmeasured: self.when_unmeasured,
+            },
+        );
+        let estimate = plan.estimate;
         let old_target = current.as_ref().map(|p| p.target_value);
-
-        let (target, mpd_status, warnings) = match (estimate, &current) {
-            (MpdEstimate::Known { mpd_secs, .. }, _) => {
-                let t = target_bpi(&c.target, Some(mpd_secs));
-                // A measured MPD of 0 (zero-duration test work) cannot be divided by: core used the fallback.
-                let status = if t.mpd_source == MpdSource::Measured {
-                    "measured"
-                } else {
-                    "fallback"
-                };
-                (f64::from(t.value), status, t.warnings)
-            }
-            // Too few samples: keep the target in force (repairing drift around it if need be).
-            (MpdEstimate::Unknown { .. }, Some(p))
-                if self.when_unmeasured == WhenUnmeasured::KeepTarget
-                    && p.target_value.is_finite()
-                    && p.target_value >= 1.0 =>
-            {
-                (p.target_value, "kept", Vec::new())
-            }
-            (MpdEstimate::Unknown { .. }, _) => {
-                let t = target_bpi(&c.target, None);
-                (f64::from(t.value), "fallback", t.warnings)
-            }
-        };
-        let desired = target_tracking_config(&c.policy, target);
-        let decision = decide_update(current.as_ref(), &desired, c.hysteresis);
-        let mut reason = decision.reason.to_string();
+        let mpd_status = plan.status.as_str();
+        let mut reason = plan.decision.reason.to_string();
         if let MpdEstimate::Unknown {
             samples,
             min_samples,
@@ -135,19 +112,15 @@ impl Updater {
                 "too few samples ({samples} < {min_samples}), {mpd_status} target; {reason}"
             );
         }
-        let updated = decision.write && !dry_run;
+        let updated = plan.decision.write && !dry_run;
         if updated {
             put_target_tracking_policy(
                 &self.clients.autoscaling,
-                &target_tracking_policy(&c.policy, target),
+                &target_tracking_policy(&c.policy, plan.target),
             )
             .await?;
         }
-        let new_target = if decision.write {
-            target
-        } else {
-            old_target.unwrap_or(target)
-        };
+        let new_target = plan.target_in_force;
         if !dry_run {
             self.publish(new_target, estimate.mpd_secs(), now).await?;
         }
@@ -160,7 +133,7 @@ impl Updater {
             updated,
             reason,
             mpd_status,
-            warnings: warnings.iter().map(ToString::to_string).collect(),
+            warnings: plan.warnings.iter().map(ToString::to_string).collect(),
             dry_run,
         };
         for w in &record.warnings {

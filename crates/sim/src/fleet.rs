@@ -1,0 +1,212 @@
+//! The ECS service's tasks: launched at most `launches_per_minute` a minute, ready `task_start_secs` after launch,
+//! billed from launch to stop; stopped above the desired count (tasks still starting first, then idle ones, busy
+//! ones only where the workers are not protected from scale-in).
+
+/// One task.
+#[derive(Debug, Clone)]
+pub struct Task {
+    /// Launch (billing starts), ms.
+    pub launched_ms: u64,
+    /// Able to receive.
+    pub ready: bool,
+    /// Stopped, ms.
+    pub stopped_ms: Option<u64>,
+    /// (message, attempt) being processed.
+    pub running: Vec<(usize, u32)>,
+}
+
+impl Task {
+    /// Not stopped.
+    pub fn alive(&self) -> bool {
+        self.stopped_ms.is_none()
+    }
+}
+
+/// The tasks.
+#[derive(Debug, Clone, Default)]
+pub struct Fleet {
+    tasks: Vec<Task>,
+    /// Ids of the tasks alive, in launch order (the stopped ones are never looked at again).
+    alive_ids: Vec<usize>,
+    ready_count: u32,
+    busy: u32,
+    concurrency: usize,
+    next_launch_ms: u64,
+    launch_spacing_ms: u64,
+    start_ms: u64,
+}
+
+impl Fleet {
+    /// `initial` tasks already running at 0; slots per task; the model's start latency and launch rate.
+    pub fn new(
+        initial: u32,
+        concurrency: u32,
+        task_start_secs: u64,
+        launches_per_minute: u32,
+    ) -> Self {
+        let tasks = (0..initial)
+            .map(|_| Task {
+                launched_ms: 0,
+                ready: true,
+                stopped_ms: None,
+                running: Vec::new(),
+            })
+            .collect();
+        Fleet {
+            alive_ids: (0..initial as usize).collect(),
+            ready_count: initial,
+            busy: 0,
+            tasks,
+            concurrency: concurrency.max(1) as usize,
+            next_launch_ms: 0,
+            launch_spacing_ms: if launches_per_minute == 0 {
+                0
+            } else {
+                60_000 / u64::from(launches_per_minute)
+            },
+            start_ms: task_start_secs * 1000,
+        }
+    }
+
+    /// Every task ever launched.
+    pub fn tasks(&self) -> &[Task] {
+        &self.tasks
+    }
+
+    /// Tasks alive (starting or running).
+    pub fn alive(&self) -> u32 {
+        self.alive_ids.len() as u32
+    }
+
+    /// Tasks running (ready).
+    pub fn running(&self) -> u32 {
+        self.ready_count
+    }
+
+    /// Busy message slots.
+    pub fn busy_slots(&self) -> u32 {
+        self.busy
+    }
+
+    /// Launches tasks until `desired` are alive; returns (task, ready at ms) for each launched.
+    pub fn grow_to(&mut self, desired: u32, now_ms: u64) -> Vec<(usize, u64)> {
+        let mut launched = Vec::new();
+        while self.alive() < desired {
+            let at = now_ms.max(self.next_launch_ms);
+            self.next_launch_ms = at + self.launch_spacing_ms;
+            let task = self.tasks.len();
+            self.tasks.push(Task {
+                launched_ms: at,
+                ready: false,
+                stopped_ms: None,
+                running: Vec::new(),
+            });
+            self.alive_ids.push(task);
+            launched.push((task, at + self.start_ms));
+        }
+        launched
+    }
+
+    /// A task became ready.
+    pub fn ready(&mut self, task: usize) {
+        let t = &mut self.tasks[task];
+        if t.alive() && !t.ready {
+            t.ready = true;
+            self.ready_count += 1;
+        }
+    }
+
+    /// A task with a free slot, if any.
+    pub fn free_slot(&self) -> Option<usize> {
+        self.alive_ids.iter().copied().find(|&i| {
+            let t = &self.tasks[i];
+            t.ready && t.running.len() < self.concurrency
+        })
+    }
+
+    /// Starts `(msg, attempt)` on `task`.
+    pub fn start(&mut self, task: usize, msg: usize, attempt: u32) {
+        self.tasks[task].running.push((msg, attempt));
+        self.busy += 1;
+    }
+
+    /// A processing on `task` ended; false when the task was stopped meanwhile (the completion is lost).
+    pub fn finish(&mut self, task: usize, msg: usize, attempt: u32) -> bool {
+        let t = &mut self.tasks[task];
+        if !t.alive() {
+            return false;
+        }
+        let before = t.running.len();
+        t.running.retain(|&(m, a)| (m, a) != (msg, attempt));
+        self.busy -= (before - t.running.len()) as u32;
+        true
+    }
+
+    /// Stops tasks above `desired`: starting ones first, then idle ones; busy ones only when `graceful` is false.
+    /// Returns the (message, attempt) pairs cut short.
+    pub fn shrink_to(&mut self, desired: u32, now_ms: u64, graceful: bool) -> Vec<(usize, u32)> {
+        let mut lost = Vec::new();
+        while self.alive() > desired {
+            let tasks = &self.tasks;
+            let position = self
+                .alive_ids
+                .iter()
+                .rposition(|&i| !tasks[i].ready)
+                .or_else(|| {
+                    self.alive_ids
+                        .iter()
+                        .rposition(|&i| tasks[i].running.is_empty())
+                })
+                .or_else(|| {
+                    (!graceful && !self.alive_ids.is_empty()).then(|| self.alive_ids.len() - 1)
+                });
+            let Some(position) = position else { break };
+            let victim = self.alive_ids.remove(position);
+            let t = &mut self.tasks[victim];
+            // A task still waiting for its launch slot never launched: it bills nothing.
+            t.stopped_ms = Some(now_ms.max(t.launched_ms));
+            if t.ready {
+                self.ready_count -= 1;
+            }
+            self.busy -= t.running.len() as u32;
+            lost.append(&mut t.running);
+        }
+        lost
+    }
+
+    /// Task-milliseconds billed up to `end_ms`.
+    pub fn billed_ms(&self, end_ms: u64) -> u64 {
+        self.tasks
+            .iter()
+            .map(|t| t.stopped_ms.unwrap_or(end_ms).min(end_ms) - t.launched_ms.min(end_ms))
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn launches_are_spaced_by_the_launch_rate() {
+        // 20 a minute: one every 3 s. Five tasks asked at 0 are ready at 60, 63, ..., 72 s.
+        let mut f = Fleet::new(0, 1, 60, 20);
+        let ready: Vec<u64> = f.grow_to(5, 0).into_iter().map(|(_, at)| at).collect();
+        assert_eq!(ready, vec![60_000, 63_000, 66_000, 69_000, 72_000]);
+        let mut unlimited = Fleet::new(0, 1, 30, 0);
+        assert!(
+            unlimited
+                .grow_to(5, 1000)
+                .iter()
+                .all(|(_, at)| *at == 31_000)
+        );
+    }
+
+    #[test]
+    fn a_task_stopped_before_its_launch_slot_bills_nothing() {
+        let mut f = Fleet::new(0, 1, 60, 1);
+        f.grow_to(3, 0); // launches at 0, 60 s, 120 s
+        f.shrink_to(1, 10_000, true);
+        assert_eq!(f.billed_ms(600_000), 600_000, "only the first task ran");
+    }
+}

@@ -1,0 +1,126 @@
+//! KEDA's aws-sqs-queue scaler driving the Kubernetes HPA, at KEDA's and the HPA's defaults (keda.sh scaler docs;
+//! Kubernetes HPA documentation):
+//! - the metric: live GetQueueAttributes, visible + in flight (scaleOnInFlight true), per replica against
+//!   `queueLength` (default 5), fetched fresh on every HPA query (useCachedMetrics false);
+//! - activation: every pollingInterval (30 s) the operator checks the queue; a backlog above
+//!   activationQueueLength (0) takes 0 → 1 replica; a queue inactive for cooldownPeriod (300 s) goes back to 0;
+//! - the HPA every 15 s: desired = ceil(total / queueLength), nothing when the usage ratio is within the 10%
+//!   tolerance, scale-up at most max(+100%, +4 pods) per sync, scale-down to the highest recommendation of the last
+//!   300 s (the stabilisation window).
+//!
+//! Its workers are the user's (not ours): on scale-in a pod is stopped even mid-message and nothing extends
+//! visibility. Generous to it: a pod starts in the model's task start time, like a Fargate task.
+
+use std::collections::VecDeque;
+
+use super::{Controller, Ctx, PolicyKind};
+use crate::engine::{SimSettings, simulate_arrivals};
+use crate::scenario::{Arrival, Scenario};
+
+const POLLING_MS: u64 = 30_000;
+const HPA_SYNC_MS: u64 = 15_000;
+const TOLERANCE: f64 = 0.1;
+const STABILISATION_MS: u64 = 300_000;
+const COOLDOWN_MS: u64 = 300_000;
+
+/// KEDA with the HPA.
+#[derive(Debug)]
+pub struct Keda {
+    queue_length: u32,
+    /// (time, recommendation) over the stabilisation window.
+    recommendations: VecDeque<(u64, u32)>,
+    last_active_ms: u64,
+}
+
+impl Keda {
+    /// KEDA at `queue_length` messages per replica.
+    pub fn new(queue_length: u32) -> Self {
+        Keda {
+            queue_length: queue_length.max(1),
+            recommendations: VecDeque::new(),
+            last_active_ms: 0,
+        }
+    }
+
+    fn hpa(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now_ms;
+        let current = ctx.scaler.desired();
+        let (min, max) = ctx.scaler.bounds();
+        let total = ctx.live.backlog() as f64;
+        let ql = f64::from(self.queue_length);
+        let ratio = total / (ql * f64::from(current));
+        let recommendation = if (ratio - 1.0).abs() <= TOLERANCE {
+            current
+        } else {
+            (total / ql).ceil() as u32
+        }
+        .clamp(min.max(1), max);
+        self.recommendations.push_back((now, recommendation));
+        while self
+            .recommendations
+            .front()
+            .is_some_and(|(t, _)| *t + STABILISATION_MS <= now)
+        {
+            self.recommendations.pop_front();
+        }
+        let desired = if recommendation > current {
+            recommendation.min((current * 2).max(current + 4))
+        } else {
+            let highest = self
+                .recommendations
+                .iter()
+                .map(|(_, r)| *r)
+                .max()
+                .unwrap_or(recommendation);
+            highest.min(current)
+        };
+        ctx.scaler.set(now, desired);
+    }
+}
+
+impl Controller for Keda {
+    fn tick(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now_ms;
+        if now.is_multiple_of(POLLING_MS) {
+            let desired = ctx.scaler.desired();
+            let (min, _) = ctx.scaler.bounds();
+            if ctx.live.backlog() > 0 {
+                self.last_active_ms = now;
+                if desired == 0 {
+                    ctx.scaler.set(now, 1);
+                }
+            } else if desired > 0 && min == 0 && now >= self.last_active_ms + COOLDOWN_MS {
+                ctx.scaler.set(now, 0);
+                self.recommendations.clear();
+            }
+        }
+        if now.is_multiple_of(HPA_SYNC_MS) && ctx.scaler.desired() >= 1 {
+            self.hpa(ctx);
+        }
+    }
+}
+
+/// The queueLength values [`tune`] tries.
+pub const TUNING_GRID: [u32; 12] = [1, 2, 3, 5, 8, 12, 20, 30, 50, 80, 120, 200];
+
+/// KEDA's best queueLength for `scenario` under `settings`: of the values in [`TUNING_GRID`], the one with the
+/// fewest task-hours among those within 0.1 point of the best share within the promise.
+pub fn tune(scenario: &Scenario, arrivals: &[Arrival], settings: &SimSettings) -> u32 {
+    let runs: Vec<(u32, f64, f64)> = TUNING_GRID
+        .iter()
+        .map(|&queue_length| {
+            let r = simulate_arrivals(
+                scenario,
+                arrivals,
+                PolicyKind::Keda { queue_length },
+                settings,
+            );
+            (queue_length, r.within_promise, r.task_hours)
+        })
+        .collect();
+    let best_share = runs.iter().map(|r| r.1).fold(0.0, f64::max);
+    runs.iter()
+        .filter(|r| r.1 >= best_share - 0.001)
+        .min_by(|a, b| a.2.total_cmp(&b.2))
+        .map_or(super::KEDA_DEFAULT_QUEUE_LENGTH, |r| r.0)
+}

@@ -1,0 +1,211 @@
+//! The scaling policies compared, one type each behind [`Controller`]: how each reads the metrics it has and what
+//! it decides. The engine knows none of them; it gives each a [`Ctx`] every 5 seconds.
+//!
+//! Each models what its system documents (sources in each module); where the model is generous to a peer, the
+//! module says so.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::autoscaling::Scaler;
+use crate::metrics::{Live, MetricStore};
+use crate::model::AwsModel;
+use crate::scenario::Scenario;
+
+pub mod blueprint;
+pub mod cdk;
+pub mod copilot;
+pub mod keda;
+pub mod ours;
+
+/// What a controller sees and acts on at one tick.
+#[derive(Debug)]
+pub struct Ctx<'a> {
+    /// Virtual time, ms.
+    pub now_ms: u64,
+    /// The live state (what an API call would return now).
+    pub live: Live,
+    /// CloudWatch.
+    pub metrics: &'a MetricStore,
+    /// The scalable target.
+    pub scaler: &'a mut Scaler,
+    /// The workload and deployment.
+    pub scenario: &'a Scenario,
+    /// The AWS behaviours assumed.
+    pub model: &'a AwsModel,
+    /// The updater's cadence, ms.
+    pub updater_every_ms: u64,
+}
+
+impl Ctx<'_> {
+    /// Whether this tick starts a minute (alarms evaluate then).
+    pub fn minute_boundary(&self) -> bool {
+        self.now_ms > 0 && self.now_ms.is_multiple_of(crate::metrics::MINUTE_MS)
+    }
+}
+
+/// One policy's reading of the metrics and its decisions.
+pub trait Controller: std::fmt::Debug {
+    /// Called every 5 s of virtual time.
+    fn tick(&mut self, ctx: &mut Ctx<'_>);
+    /// The target in force (0 where the policy has none), for the timeline.
+    fn target(&self) -> f64 {
+        0.0
+    }
+    /// How often the policy changed its target.
+    fn target_changes(&self) -> u32 {
+        0
+    }
+}
+
+/// A controller that never scales: a fixed fleet.
+#[derive(Debug)]
+struct Fixed;
+
+impl Controller for Fixed {
+    fn tick(&mut self, _ctx: &mut Ctx<'_>) {}
+}
+
+/// KEDA's default queueLength.
+pub const KEDA_DEFAULT_QUEUE_LENGTH: u32 = 5;
+
+/// A policy to simulate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PolicyKind {
+    /// This project ([`ours`]).
+    Ours,
+    /// The AWS blueprint ([`blueprint`]).
+    Blueprint,
+    /// AWS Copilot Worker Service ([`copilot`]).
+    Copilot,
+    /// CDK QueueProcessingFargateService ([`cdk`]).
+    Cdk,
+    /// KEDA aws-sqs-queue with the HPA ([`keda`]), at a given queueLength (5 by default).
+    Keda {
+        /// Messages per replica.
+        queue_length: u32,
+    },
+    /// KEDA at the queueLength that serves the scenario best ([`keda::tune`]).
+    KedaTuned,
+    /// A fixed fleet: min = max = `tasks`, no scaling.
+    Fixed {
+        /// Tasks.
+        tasks: u32,
+    },
+    /// The physical limit: knows every arrival in advance ([`crate::oracle`]).
+    Oracle,
+}
+
+impl PolicyKind {
+    /// The policies the comparison shows, the oracle last.
+    pub const ALL: [PolicyKind; 7] = [
+        PolicyKind::Ours,
+        PolicyKind::Blueprint,
+        PolicyKind::Copilot,
+        PolicyKind::Cdk,
+        PolicyKind::Keda {
+            queue_length: KEDA_DEFAULT_QUEUE_LENGTH,
+        },
+        PolicyKind::KedaTuned,
+        PolicyKind::Oracle,
+    ];
+
+    /// The policy's name on the command line.
+    pub fn name(self) -> String {
+        match self {
+            PolicyKind::Ours => "ours".into(),
+            PolicyKind::Blueprint => "blueprint".into(),
+            PolicyKind::Copilot => "copilot".into(),
+            PolicyKind::Cdk => "cdk".into(),
+            PolicyKind::Keda {
+                queue_length: KEDA_DEFAULT_QUEUE_LENGTH,
+            } => "keda".into(),
+            PolicyKind::Keda { queue_length } => format!("keda:{queue_length}"),
+            PolicyKind::KedaTuned => "keda-tuned".into(),
+            PolicyKind::Fixed { tasks } => format!("fixed:{tasks}"),
+            PolicyKind::Oracle => "oracle".into(),
+        }
+    }
+
+    /// A policy by its name: `ours`, `blueprint`, `copilot`, `cdk`, `keda`, `keda:N` (queueLength N),
+    /// `keda-tuned`, `fixed:N` (N tasks), `oracle`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        let number = |rest: &str| rest.parse::<u32>().ok().filter(|n| *n > 0);
+        if let Some(rest) = name.strip_prefix("fixed:") {
+            return number(rest).map(|tasks| PolicyKind::Fixed { tasks });
+        }
+        if let Some(rest) = name.strip_prefix("keda:") {
+            return number(rest).map(|queue_length| PolicyKind::Keda { queue_length });
+        }
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// Workers drain on SIGTERM and are protected from scale-in while busy (only ours).
+    pub fn graceful_workers(self) -> bool {
+        self == PolicyKind::Ours
+    }
+
+    /// Workers extend a message's visibility while processing it (only ours).
+    pub fn heartbeat(self) -> bool {
+        self == PolicyKind::Ours
+    }
+
+    /// The fewest and most tasks the policy runs on `scenario`: the scenario's, except the blueprint's minimum of
+    /// 1 (its target tracking has no datapoint at zero tasks) and a fixed fleet's.
+    pub fn bounds(self, scenario: &Scenario) -> (u32, u32) {
+        match self {
+            PolicyKind::Blueprint => (scenario.min_tasks.max(1), scenario.max_tasks.max(1)),
+            PolicyKind::Fixed { tasks } => (tasks, tasks),
+            _ => (scenario.min_tasks, scenario.max_tasks),
+        }
+    }
+
+    /// The policy's controller for `scenario` (None for the oracle and an unresolved `keda-tuned`, which the
+    /// engine does not drive).
+    pub fn controller(self, scenario: &Scenario) -> Option<Box<dyn Controller>> {
+        Some(match self {
+            PolicyKind::Ours => Box::new(ours::Ours::new(scenario)),
+            PolicyKind::Blueprint => Box::new(blueprint::Blueprint::new()),
+            PolicyKind::Copilot => Box::new(copilot::Copilot::new(scenario)),
+            PolicyKind::Cdk => Box::new(cdk::Cdk),
+            PolicyKind::Keda { queue_length } => Box::new(keda::Keda::new(queue_length)),
+            PolicyKind::Fixed { .. } => Box::new(Fixed),
+            PolicyKind::KedaTuned | PolicyKind::Oracle => return None,
+        })
+    }
+}
+
+impl fmt::Display for PolicyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+impl Serialize for PolicyKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name())
+    }
+}
+
+/// The last `n` of the first `delivered` minutes, as a range of minute numbers.
+pub fn last_minutes(delivered: usize, n: usize) -> std::ops::Range<usize> {
+    delivered.saturating_sub(n)..delivered
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for p in PolicyKind::ALL.into_iter().chain([
+            PolicyKind::Fixed { tasks: 5 },
+            PolicyKind::Keda { queue_length: 12 },
+        ]) {
+            assert_eq!(PolicyKind::from_name(&p.name()), Some(p), "{p}");
+        }
+        assert_eq!(PolicyKind::from_name("fixed:0"), None);
+        assert_eq!(PolicyKind::from_name("keda-like"), None);
+    }
+}

@@ -1,0 +1,258 @@
+//! The robust comparison: every (scenario, policy) over an ensemble of AWS behaviours (the default model plus a
+//! seeded sample of the ranges in `model.rs`) and arrival seeds, each run beside the oracle of the same behaviour
+//! and arrivals. A policy is judged by its worst case, with the median beside it and the behaviour that produced
+//! the worst case, so a conclusion holds whatever AWS does where it says nothing.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+
+use crate::engine::{SimSettings, simulate_arrivals};
+use crate::model::{AwsModel, GaugePhase};
+use crate::policies::{PolicyKind, keda};
+use crate::scenario::Scenario;
+
+/// The ensemble: how many AWS behaviours (the default first), which arrival seeds, and the seed of the sample.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ensemble {
+    /// Behaviours, the default model included.
+    pub behaviours: usize,
+    /// Arrival seeds.
+    pub seeds: Vec<u64>,
+    /// Seed of the behaviour sample.
+    pub sample_seed: u64,
+}
+
+impl Default for Ensemble {
+    fn default() -> Self {
+        Ensemble {
+            behaviours: 12,
+            seeds: vec![1, 2],
+            sample_seed: 7,
+        }
+    }
+}
+
+/// The behaviours of `ensemble`: the default model, then a seeded sample over each parameter's explored values.
+pub fn behaviours(ensemble: &Ensemble) -> Vec<AwsModel> {
+    let mut rng = StdRng::seed_from_u64(ensemble.sample_seed);
+    let mut out = vec![AwsModel::default()];
+    while out.len() < ensemble.behaviours {
+        let phases = [0, 10, 20, 30, 40, 50, 60];
+        let phase = *phases.choose(&mut rng).unwrap_or(&30);
+        out.push(AwsModel {
+            gauge_phase: if phase == 60 {
+                GaugePhase::Random
+            } else {
+                GaugePhase::Fixed { secs: phase }
+            },
+            gauge_slip_share: *[0.0, 0.05, 0.1, 0.2].choose(&mut rng).unwrap_or(&0.05),
+            sqs_delay_secs: *[60, 120, 180].choose(&mut rng).unwrap_or(&60),
+            insights_delay_secs: *[60, 120].choose(&mut rng).unwrap_or(&60),
+            custom_delay_secs: *[60, 120].choose(&mut rng).unwrap_or(&60),
+            task_start_secs: *[30, 60, 90, 180].choose(&mut rng).unwrap_or(&60),
+            launches_per_minute: if rng.random_bool(0.5) { 20 } else { 0 },
+            scale_in_step_pct: *[10, 25, 50].choose(&mut rng).unwrap_or(&10),
+            ..AwsModel::default()
+        });
+    }
+    out
+}
+
+/// One (scenario, policy) over the ensemble.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RobustRow {
+    /// Scenario.
+    pub scenario: String,
+    /// Policy (`keda-tuned` with the queueLength it settled on).
+    pub policy: String,
+    /// The lowest share within the promise over the ensemble.
+    pub worst_share: f64,
+    /// The median share.
+    pub median_share: f64,
+    /// The lowest share minus the oracle's share under the same behaviour and arrivals (points as a fraction).
+    pub worst_vs_oracle: f64,
+    /// The highest task-hours over the oracle's.
+    pub worst_hours_vs_oracle: f64,
+    /// The median of that ratio.
+    pub median_hours_vs_oracle: f64,
+    /// The behaviour and seed of the worst share.
+    pub worst_under: String,
+}
+
+struct Outcome {
+    scenario: usize,
+    policy: usize,
+    share: f64,
+    vs_oracle: f64,
+    hours_vs_oracle: f64,
+    label: String,
+}
+
+/// Runs the comparison on `threads` threads (at least 1).
+pub fn run(
+    scenarios: &[Scenario],
+    policies: &[PolicyKind],
+    ensemble: &Ensemble,
+    base: &SimSettings,
+    threads: usize,
+) -> Vec<RobustRow> {
+    let models = behaviours(ensemble);
+    // KEDA is tuned once per scenario, on the default behaviour and the first seed, as a user would tune it.
+    let resolved: Vec<Vec<(PolicyKind, String)>> = scenarios
+        .iter()
+        .map(|s| {
+            policies
+                .iter()
+                .map(|p| match p {
+                    PolicyKind::KedaTuned => {
+                        let settings = SimSettings {
+                            seed: ensemble.seeds.first().copied().unwrap_or(1),
+                            model: AwsModel::default(),
+                            ..*base
+                        };
+                        let ql = keda::tune(s, &s.arrivals(settings.seed), &settings);
+                        (
+                            PolicyKind::Keda { queue_length: ql },
+                            format!("keda-tuned (queueLength {ql})"),
+                        )
+                    }
+                    p => (*p, p.name()),
+                })
+                .collect()
+        })
+        .collect();
+    let work: Vec<(usize, usize, u64)> = (0..scenarios.len())
+        .flat_map(|s| {
+            (0..models.len())
+                .flat_map(move |m| ensemble.seeds.iter().map(move |seed| (s, m, *seed)))
+        })
+        .collect();
+    let next = AtomicUsize::new(0);
+    let outcomes = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..threads.max(1) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&(s, m, seed)) = work.get(i) else {
+                        break;
+                    };
+                    let scenario = &scenarios[s];
+                    let settings = SimSettings {
+                        seed,
+                        model: models[m],
+                        ..*base
+                    };
+                    let arrivals = scenario.arrivals(seed);
+                    let oracle =
+                        simulate_arrivals(scenario, &arrivals, PolicyKind::Oracle, &settings);
+                    let label = format!("{} (seed {seed})", models[m].label());
+                    let mut local = Vec::new();
+                    for (p, (policy, _)) in resolved[s].iter().enumerate() {
+                        let r = if *policy == PolicyKind::Oracle {
+                            oracle.clone()
+                        } else {
+                            simulate_arrivals(scenario, &arrivals, *policy, &settings)
+                        };
+                        local.push(Outcome {
+                            scenario: s,
+                            policy: p,
+                            share: r.within_promise,
+                            vs_oracle: r.within_promise - oracle.within_promise,
+                            hours_vs_oracle: r.task_hours / oracle.task_hours,
+                            label: label.clone(),
+                        });
+                    }
+                    if let Ok(mut all) = outcomes.lock() {
+                        all.append(&mut local);
+                    }
+                }
+            });
+        }
+    });
+    let mut outcomes = outcomes.into_inner().unwrap_or_default();
+    // Deterministic order whatever the threads did.
+    outcomes
+        .sort_by(|a, b| (a.scenario, a.policy, &a.label).cmp(&(b.scenario, b.policy, &b.label)));
+    let mut rows = Vec::new();
+    for (s, scenario) in scenarios.iter().enumerate() {
+        for (p, (_, name)) in resolved[s].iter().enumerate() {
+            let of: Vec<&Outcome> = outcomes
+                .iter()
+                .filter(|o| o.scenario == s && o.policy == p)
+                .collect();
+            let Some(worst) = of.iter().min_by(|a, b| a.share.total_cmp(&b.share)) else {
+                continue;
+            };
+            rows.push(RobustRow {
+                scenario: scenario.name.clone(),
+                policy: name.clone(),
+                worst_share: worst.share,
+                median_share: median(of.iter().map(|o| o.share)),
+                worst_vs_oracle: of.iter().map(|o| o.vs_oracle).fold(f64::INFINITY, f64::min),
+                worst_hours_vs_oracle: of.iter().map(|o| o.hours_vs_oracle).fold(0.0, f64::max),
+                median_hours_vs_oracle: median(of.iter().map(|o| o.hours_vs_oracle)),
+                worst_under: worst.label.clone(),
+            });
+        }
+    }
+    rows
+}
+
+fn median(values: impl Iterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = values.collect();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+/// The rows as a Markdown table.
+pub fn table(rows: &[RobustRow]) -> String {
+    let mut out = String::from(
+        "| scenario | policy | worst within promise | median | worst − oracle (points) | task-hours ÷ oracle, worst | median | worst case under |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for r in rows {
+        out.push_str(&format!(
+            "| {} | {} | {:.2}% | {:.2}% | {:+.2} | {:.2} | {:.2} | {} |\n",
+            r.scenario,
+            r.policy,
+            r.worst_share * 100.0,
+            r.median_share * 100.0,
+            r.worst_vs_oracle * 100.0,
+            r.worst_hours_vs_oracle,
+            r.median_hours_vs_oracle,
+            r.worst_under
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ensemble_starts_with_the_default_and_is_seeded() {
+        let e = Ensemble::default();
+        let a = behaviours(&e);
+        assert_eq!(a.len(), e.behaviours);
+        assert_eq!(a[0], AwsModel::default());
+        assert_eq!(a, behaviours(&e));
+        assert!(a[1..].iter().any(|m| m.task_start_secs != 60));
+    }
+
+    #[test]
+    fn median_of_even_and_odd() {
+        assert_eq!(median([3.0, 1.0, 2.0].into_iter()), 2.0);
+        assert_eq!(median([4.0, 1.0, 2.0, 3.0].into_iter()), 2.5);
+    }
+}
