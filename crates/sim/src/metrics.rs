@@ -357,6 +357,21 @@ mod tests {
         assert_eq!(s.sqs_at(2, 239_999), None);
         assert!(s.sqs_at(2, 240_000).is_some());
         assert_eq!(s.delivered(240_000, 60), 3);
+        // A 180 s SQS delay holds it until 6:00; a 120 s custom-metric delay delivers its durations at 5:00.
+        let mut slow = MetricStore::new(
+            AwsModel {
+                sqs_delay_secs: 180,
+                custom_delay_secs: 120,
+                ..model(0)
+            },
+            1,
+        );
+        slow.record_duration(4.0);
+        feed(&mut slow, 400, |t| if t >= 120 { 600 } else { 0 });
+        assert_eq!(slow.sqs_at(2, 359_999), None);
+        assert!(slow.sqs_at(2, 360_000).is_some());
+        assert_eq!(slow.durations_at(0, 179_999), None);
+        assert_eq!(slow.durations_at(0, 180_000).map(|d| d.sum_secs), Some(4.0));
     }
 
     #[test]

@@ -3,5 +3,6 @@
 mod deploy;
 mod local_run;
 mod policy;
+mod simulate;
 mod status;
 mod template;

@@ -108,6 +108,11 @@ async fn status_shows_what_the_test_set_up() {
         (Some(6.0), Some(30))
     );
     assert_eq!(st["computed_target"], 10, "60 s / 6 s");
+    assert_eq!(st["mpd_status"], "measured", "the updater's own rule");
+    assert_eq!(
+        st["would_write"], true,
+        "12 -> 10 moves past the hysteresis"
+    );
     // moto runs no task: with 0 running the backlog itself is the ecsBPI (core's zero-task rule).
     let running = st["tasks"]["running"].as_f64().expect("running");
     let expected = if running > 0.0 { 7.0 / running } else { 7.0 };

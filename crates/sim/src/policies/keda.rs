@@ -124,3 +124,62 @@ pub fn tune(scenario: &Scenario, arrivals: &[Arrival], settings: &SimSettings) -
         .min_by(|a, b| a.2.total_cmp(&b.2))
         .map_or(super::KEDA_DEFAULT_QUEUE_LENGTH, |r| r.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::autoscaling::Scaler;
+    use crate::metrics::{Live, MetricStore};
+    use crate::model::{AwsModel, CooldownRule};
+
+    /// Desired counts after each 5 s tick while the queue holds `backlog(t)`.
+    fn run(backlog: impl Fn(u64) -> u64, until_secs: u64, min: u32) -> Vec<(u64, u32)> {
+        let scenario = crate::scenario("burst").expect("shipped");
+        let model = AwsModel::default();
+        let metrics = MetricStore::new(model, 1);
+        let mut scaler = Scaler::new(min, min, 100, CooldownRule::LargerScaleOutPasses);
+        let mut keda = Keda::new(5);
+        let mut out = Vec::new();
+        for t in (0..=until_secs).step_by(5) {
+            let mut ctx = Ctx {
+                now_ms: t * 1000,
+                live: Live {
+                    visible: backlog(t),
+                    ..Live::default()
+                },
+                metrics: &metrics,
+                scaler: &mut scaler,
+                scenario: &scenario,
+                model: &model,
+                updater_every_ms: 3_600_000,
+            };
+            keda.tick(&mut ctx);
+            out.push((t, scaler.desired()));
+        }
+        out
+    }
+
+    #[test]
+    fn activation_then_the_hpa_doubles_or_adds_four_every_fifteen_seconds() {
+        // 1,000 messages from 0 s: the 30 s poll activates 0 -> 1; the HPA asks ceil(1000 / 5) = 200 (100 at most)
+        // but may only go to max(2x, +4): 1 -> 5 -> 10 -> 20 -> 40 -> 80 -> 100, one step per 15 s sync.
+        let d = run(|_| 1000, 90, 0);
+        let at = |secs: u64| d.iter().find(|(t, _)| *t == secs).map(|(_, n)| *n);
+        assert_eq!(
+            [0, 15, 30, 45, 60, 75, 90].map(|t| at(t).unwrap_or(0)),
+            [5, 10, 20, 40, 80, 100, 100]
+        );
+    }
+
+    #[test]
+    fn scale_down_waits_out_the_stabilisation_window_and_zero_waits_the_cooldown() {
+        // 100 messages until 60 s (20 replicas), then none: the highest recommendation of the last 300 s (20, from
+        // 45 s) holds the HPA at 20; the last poll that saw messages was at 30 s, so the 300 s cooldown takes the
+        // service to 0 at the poll of 330 s, not before.
+        let d = run(|t| if t < 60 { 100 } else { 0 }, 400, 0);
+        let at = |secs: u64| d.iter().find(|(t, _)| *t == secs).map(|(_, n)| *n);
+        assert_eq!(at(300), Some(20));
+        assert_eq!(at(325), Some(20));
+        assert_eq!(at(330), Some(0), "{d:?}");
+    }
+}

@@ -1,0 +1,114 @@
+//! `bpi simulate` beyond the shipped scenarios: a replayed trace, a fixed fleet, the robust mode, the parameters.
+
+use std::process::Command;
+
+fn bpi(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_bpi"))
+        .args(args)
+        .env_clear()
+        .output()
+        .expect("run bpi")
+}
+
+fn json(out: &std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+#[test]
+fn a_trace_replays_on_a_fixed_fleet_with_the_mean_wait_worked_by_hand() {
+    // Ten 10 s messages at 120 s on two tasks: they wait 0, 0, 10, 10, ..., 40, 40 s; mean wait 20 s.
+    let dir = std::env::temp_dir().join(format!("bpi-trace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let trace = dir.join("ten.csv");
+    let mut csv = String::from("arrival_secs,duration_secs\n");
+    for _ in 0..10 {
+        csv.push_str("120,10\n");
+    }
+    std::fs::write(&trace, csv).expect("write trace");
+    let path = trace.to_string_lossy().into_owned();
+    let reports = json(&bpi(&[
+        "simulate",
+        "--trace",
+        &path,
+        "--latency",
+        "30",
+        "--policy",
+        "fixed:2,oracle",
+        "--json",
+    ]));
+    let fixed = &reports[0];
+    assert_eq!(fixed["policy"], "fixed:2");
+    assert_eq!(fixed["scenario"], "ten");
+    assert_eq!(fixed["messages"], 10);
+    assert_eq!(fixed["mean_wait_secs"], 20.0);
+    assert_eq!(fixed["max_secs"], 40.0);
+    assert_eq!(fixed["within_promise"], 0.8, "waits 0-30 s: 8 of 10");
+    assert_eq!(fixed["scaling_actions"], 0);
+    // The oracle launches enough tasks a start latency ahead: everything within the 30 s promise.
+    assert_eq!(reports[1]["policy"], "oracle");
+    assert_eq!(reports[1]["within_promise"], 1.0);
+
+    // A bad line is named, and nothing runs.
+    std::fs::write(&trace, "0,10\nten,1\n").expect("write trace");
+    let out = bpi(&["simulate", "--trace", &path]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 2"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn robust_mode_reports_worst_and_median_against_the_oracle() {
+    let rows = json(&bpi(&[
+        "simulate",
+        "--robust",
+        "--scenario",
+        "varying",
+        "--hours",
+        "1",
+        "--policy",
+        "ours,keda,oracle",
+        "--behaviours",
+        "3",
+        "--seeds",
+        "1",
+        "--json",
+    ]));
+    let rows = rows.as_array().expect("rows");
+    assert_eq!(rows.len(), 3);
+    for r in rows {
+        let worst = r["worst_share"].as_f64().expect("worst");
+        let median = r["median_share"].as_f64().expect("median");
+        assert!(worst <= median, "{r}");
+        assert!(!r["worst_under"].as_str().unwrap_or("").is_empty());
+    }
+    let oracle = &rows[2];
+    assert_eq!(oracle["policy"], "oracle");
+    assert_eq!(oracle["worst_vs_oracle"], 0.0);
+    assert_eq!(oracle["worst_hours_vs_oracle"], 1.0);
+}
+
+#[test]
+fn the_parameters_table_names_every_parameter_with_a_source() {
+    let out = bpi(&["simulate", "--parameters"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for name in [
+        "gauge_readings_per_minute",
+        "gauge_phase",
+        "gauge_slip_share",
+        "sqs_delay_secs",
+        "insights_delay_secs",
+        "task_start_secs",
+        "launches_per_minute",
+        "scale_in_step_pct",
+        "cooldown_rule",
+    ] {
+        assert!(text.contains(name), "{name} missing:\n{text}");
+    }
+}
