@@ -33,6 +33,8 @@ pub struct SimSettings {
     pub model: AwsModel,
     /// Updater cadence (ours and the blueprint), seconds.
     pub updater_every_secs: u64,
+    /// When the sampler stops publishing, seconds (None: it never does).
+    pub sampler_fails_at_secs: Option<u64>,
     /// vCPU of a task.
     pub task_vcpu: f64,
     /// Memory of a task, GB.
@@ -49,6 +51,7 @@ impl Default for SimSettings {
             seed: 1,
             model: AwsModel::default(),
             updater_every_secs: 3600,
+            sampler_fails_at_secs: None,
             task_vcpu: 0.25,
             task_gb: 0.5,
             vcpu_hour_usd: 0.032_38,
@@ -107,8 +110,21 @@ pub fn simulate_arrivals(
     policy: PolicyKind,
     settings: &SimSettings,
 ) -> Report {
-    let controller = match policy {
-        PolicyKind::Oracle => return crate::oracle::run(scenario, arrivals, settings),
+    match policy.controller(scenario) {
+        Some(c) => simulate_controller(scenario, arrivals, policy, c, settings),
+        None => simulate_offline(scenario, arrivals, policy, settings),
+    }
+}
+
+/// The oracle, or KEDA tuned for the scenario first.
+fn simulate_offline(
+    scenario: &Scenario,
+    arrivals: &[Arrival],
+    policy: PolicyKind,
+    settings: &SimSettings,
+) -> Report {
+    match policy {
+        PolicyKind::Oracle => crate::oracle::run(scenario, arrivals, settings),
         PolicyKind::KedaTuned => {
             let queue_length = keda::tune(scenario, arrivals, settings);
             let mut r = simulate_arrivals(
@@ -118,12 +134,20 @@ pub fn simulate_arrivals(
                 settings,
             );
             r.policy = format!("keda-tuned (queueLength {queue_length})");
-            return r;
+            r
         }
-        _ => policy
-            .controller(scenario)
-            .unwrap_or_else(|| unreachable!("every other policy has a controller")),
-    };
+        _ => unreachable!("every other policy has a controller"),
+    }
+}
+
+/// Runs `controller` on `scenario`; `policy` gives the workers' traits, the bounds and the name.
+pub fn simulate_controller(
+    scenario: &Scenario,
+    arrivals: &[Arrival],
+    policy: PolicyKind,
+    controller: Box<dyn Controller>,
+    settings: &SimSettings,
+) -> Report {
     let (min, max) = policy.bounds(scenario);
     let model = settings.model;
     let mut sim = Sim {
@@ -252,6 +276,7 @@ impl Sim<'_> {
             scenario: self.scenario,
             model: &self.settings.model,
             updater_every_ms: self.settings.updater_every_secs * 1000,
+            sampler_fails_at_ms: self.settings.sampler_fails_at_secs.map(|s| s * 1000),
         };
         self.controller.tick(&mut ctx);
         self.reconcile();

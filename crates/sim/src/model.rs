@@ -57,6 +57,8 @@ pub struct AwsModel {
     pub insights_delay_secs: u64,
     /// Seconds after a minute ends before a custom metric published by the workers or a Lambda can be seen.
     pub custom_delay_secs: u64,
+    /// Seconds after a high-resolution custom datapoint is put before a 10-second alarm can see it.
+    pub highres_delay_secs: u64,
     /// Seconds from launching a task to its first receive (image pull, start).
     pub task_start_secs: u64,
     /// Tasks the service can launch per minute (0: no limit).
@@ -78,6 +80,7 @@ impl Default for AwsModel {
             sqs_wake_delay_secs: 900,
             insights_delay_secs: 60,
             custom_delay_secs: 60,
+            highres_delay_secs: 10,
             task_start_secs: 60,
             launches_per_minute: 20,
             scale_in_step_pct: 10,
@@ -124,6 +127,9 @@ impl AwsModel {
         }
         if self.custom_delay_secs != d.custom_delay_secs {
             parts.push(format!("custom delay {} s", self.custom_delay_secs));
+        }
+        if self.highres_delay_secs != d.highres_delay_secs {
+            parts.push(format!("high-res delay {} s", self.highres_delay_secs));
         }
         if self.task_start_secs != d.task_start_secs {
             parts.push(format!("start {} s", self.task_start_secs));
@@ -209,6 +215,12 @@ pub const PARAMETERS: &[Parameter] = &[
         default: "60",
         explored: "60, 120",
         source: "guess: a worker or Lambda publishes once a minute at its own moment",
+    },
+    Parameter {
+        name: "highres_delay_secs",
+        default: "10",
+        explored: "10, 20",
+        source: "guess: CloudWatch evaluates a 10-second alarm every 10 s (CloudWatch guide, high-resolution alarms); ingestion time is undocumented",
     },
     Parameter {
         name: "task_start_secs",

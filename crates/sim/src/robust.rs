@@ -54,6 +54,7 @@ pub fn behaviours(ensemble: &Ensemble) -> Vec<AwsModel> {
             sqs_delay_secs: *[60, 120, 180].choose(&mut rng).unwrap_or(&60),
             insights_delay_secs: *[60, 120].choose(&mut rng).unwrap_or(&60),
             custom_delay_secs: *[60, 120].choose(&mut rng).unwrap_or(&60),
+            highres_delay_secs: *[10, 20].choose(&mut rng).unwrap_or(&10),
             task_start_secs: *[30, 60, 90, 180].choose(&mut rng).unwrap_or(&60),
             launches_per_minute: if rng.random_bool(0.5) { 20 } else { 0 },
             scale_in_step_pct: *[10, 25, 50].choose(&mut rng).unwrap_or(&10),

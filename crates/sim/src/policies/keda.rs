@@ -152,6 +152,7 @@ mod tests {
                 scenario: &scenario,
                 model: &model,
                 updater_every_ms: 3_600_000,
+                sampler_fails_at_ms: None,
             };
             keda.tick(&mut ctx);
             out.push((t, scaler.desired()));

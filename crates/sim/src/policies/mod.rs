@@ -18,6 +18,7 @@ pub mod cdk;
 pub mod copilot;
 pub mod keda;
 pub mod ours;
+pub mod sampler;
 
 /// What a controller sees and acts on at one tick.
 #[derive(Debug)]
@@ -36,6 +37,8 @@ pub struct Ctx<'a> {
     pub model: &'a AwsModel,
     /// The updater's cadence, ms.
     pub updater_every_ms: u64,
+    /// When the sampler stops publishing, ms (None: it never does).
+    pub sampler_fails_at_ms: Option<u64>,
 }
 
 impl Ctx<'_> {
@@ -75,6 +78,8 @@ pub const KEDA_DEFAULT_QUEUE_LENGTH: u32 = 5;
 pub enum PolicyKind {
     /// This project ([`ours`]).
     Ours,
+    /// The sampler design ([`sampler`]), issue 12's candidate.
+    Sampler,
     /// The AWS blueprint ([`blueprint`]).
     Blueprint,
     /// AWS Copilot Worker Service ([`copilot`]).
@@ -115,6 +120,7 @@ impl PolicyKind {
     pub fn name(self) -> String {
         match self {
             PolicyKind::Ours => "ours".into(),
+            PolicyKind::Sampler => "sampler".into(),
             PolicyKind::Blueprint => "blueprint".into(),
             PolicyKind::Copilot => "copilot".into(),
             PolicyKind::Cdk => "cdk".into(),
@@ -138,17 +144,20 @@ impl PolicyKind {
         if let Some(rest) = name.strip_prefix("keda:") {
             return number(rest).map(|queue_length| PolicyKind::Keda { queue_length });
         }
-        Self::ALL.into_iter().find(|p| p.name() == name)
+        Self::ALL
+            .into_iter()
+            .chain([PolicyKind::Sampler])
+            .find(|p| p.name() == name)
     }
 
     /// Workers drain on SIGTERM and are protected from scale-in while busy (only ours).
     pub fn graceful_workers(self) -> bool {
-        self == PolicyKind::Ours
+        matches!(self, PolicyKind::Ours | PolicyKind::Sampler)
     }
 
     /// Workers extend a message's visibility while processing it (only ours).
     pub fn heartbeat(self) -> bool {
-        self == PolicyKind::Ours
+        matches!(self, PolicyKind::Ours | PolicyKind::Sampler)
     }
 
     /// The fewest and most tasks the policy runs on `scenario`: the scenario's, except the blueprint's minimum of
@@ -166,6 +175,10 @@ impl PolicyKind {
     pub fn controller(self, scenario: &Scenario) -> Option<Box<dyn Controller>> {
         Some(match self {
             PolicyKind::Ours => Box::new(ours::Ours::new(scenario)),
+            PolicyKind::Sampler => Box::new(sampler::Sampler::new(
+                scenario,
+                sampler::SamplerDesign::default(),
+            )),
             PolicyKind::Blueprint => Box::new(blueprint::Blueprint::new()),
             PolicyKind::Copilot => Box::new(copilot::Copilot::new(scenario)),
             PolicyKind::Cdk => Box::new(cdk::Cdk),

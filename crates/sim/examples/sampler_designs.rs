@@ -1,0 +1,98 @@
+//! Measures variants of the sampler design over the robust ensemble, beside the oracle:
+//! `cargo run --release -p bpi-sim --example sampler_designs`.
+
+use bpi_sim::engine::simulate_controller;
+use bpi_sim::policies::sampler::{Sampler, SamplerDesign};
+use bpi_sim::robust::{Ensemble, behaviours};
+use bpi_sim::{PolicyKind, SimSettings, scenarios, simulate_arrivals};
+
+fn main() {
+    let ensemble = Ensemble::default();
+    let models = behaviours(&ensemble);
+    let base = SamplerDesign::default();
+    let updater: u64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(3600);
+    let designs = [
+        (
+            "fast 0.5 util 80",
+            SamplerDesign {
+                fast_headroom: 0.5,
+                utilization_pct: 80,
+                ..base
+            },
+        ),
+        (
+            "fast 0.7 util 80",
+            SamplerDesign {
+                fast_headroom: 0.7,
+                utilization_pct: 80,
+                ..base
+            },
+        ),
+        (
+            "start 60 util 80",
+            SamplerDesign {
+                planned_start_secs: 60,
+                utilization_pct: 80,
+                ..base
+            },
+        ),
+        (
+            "start 60 fast 0.8 util 80",
+            SamplerDesign {
+                planned_start_secs: 60,
+                fast_headroom: 0.8,
+                utilization_pct: 80,
+                ..base
+            },
+        ),
+        (
+            "start 30 fast 0.7 util 80",
+            SamplerDesign {
+                planned_start_secs: 30,
+                fast_headroom: 0.7,
+                utilization_pct: 80,
+                ..base
+            },
+        ),
+    ];
+    println!("updater every {updater} s");
+    for (label, design) in designs {
+        println!("== {label}: {design:?}");
+        for scenario in scenarios() {
+            let (mut worst, mut worst_gap, mut worst_hours) = (1.0_f64, 1.0_f64, 0.0_f64);
+            for model in &models {
+                for seed in &ensemble.seeds {
+                    let settings = SimSettings {
+                        seed: *seed,
+                        model: *model,
+                        updater_every_secs: updater,
+                        ..SimSettings::default()
+                    };
+                    let arrivals = scenario.arrivals(*seed);
+                    let oracle =
+                        simulate_arrivals(&scenario, &arrivals, PolicyKind::Oracle, &settings);
+                    let r = simulate_controller(
+                        &scenario,
+                        &arrivals,
+                        PolicyKind::Sampler,
+                        Box::new(Sampler::new(&scenario, design)),
+                        &settings,
+                    );
+                    worst = worst.min(r.within_promise);
+                    worst_gap = worst_gap.min(r.within_promise - oracle.within_promise);
+                    worst_hours = worst_hours.max(r.task_hours / oracle.task_hours);
+                }
+            }
+            println!(
+                "{:16} worst {:6.2}%  vs oracle {:+6.2}  hours/oracle worst {:.2}",
+                scenario.name,
+                worst * 100.0,
+                worst_gap * 100.0,
+                worst_hours
+            );
+        }
+    }
+}

@@ -1,0 +1,331 @@
+//! The sampler design (issue 12's candidate, not yet shipped): the project reads the queue and the service itself
+//! every 10 s (a Lambda on a one-minute schedule that reads six times during its run) and publishes ecsBPI and its
+//! parts as high-resolution custom metrics, seen by alarms `highres_delay_secs` later. On those readings:
+//! - a **fast path**: a high-resolution alarm (10 s period, 1 datapoint) on the task deficit
+//!   `ceil(backlog / target) - desired` drives a step policy that adds the deficit (ChangeInCapacity); from zero
+//!   tasks ecsBPI is the backlog itself, so scaling from zero needs no FILL;
+//! - **target tracking** on the minute's Average of the sampler's ecsBPI, towards `headroom × target` (the updater's
+//!   target, core's `plan_update`), for steady state and gradual scale-in;
+//! - **utilization** target tracking on Sum(MsgProcessingDuration) / (60 × concurrency × the sampler's running
+//!   count): no Container Insights;
+//! - **idle**: a high-resolution alarm (10 s periods, `idle_minutes` × 6 of them, Maximum) on the sampler's
+//!   backlog: every reading of the last `idle_minutes` minutes, up to the newest, of an empty queue sets the minimum;
+//!   a missing reading counts as not idle (so a burst seen by the fast path is never undone by the idle policy);
+//! - **backstop** when the sampler stops (`sampler_fails_at_secs`): no reading means no fast path, no scale-in and
+//!   no idle; an alarm on SQS's own visible count while the sampler is silent doubles the desired count (at least +1)
+//!   every `BACKSTOP_COOLDOWN_SECS`.
+
+use bpi_core::policy::{PolicySettings, target_tracking_config};
+use bpi_core::update::{UpdateInputs, WhenUnmeasured, plan_update};
+use bpi_core::{StatisticSet, TargetSettings, target_bpi};
+
+use super::{Controller, Ctx, last_minutes};
+use crate::autoscaling::{self, DATAPOINTS_NEEDED, Decision, Tracker};
+use crate::metrics::{MINUTE_MS, SAMPLE_MS};
+use crate::scenario::Scenario;
+
+const BACKSTOP_COOLDOWN_SECS: u64 = 120;
+
+/// The design's tunable choices, measured in the simulator.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SamplerDesign {
+    /// Target tracking aims at this share of the updater's target.
+    pub headroom: f64,
+    /// The utilization policy's target, percent (0: no utilization policy).
+    pub utilization_pct: u32,
+    /// The fast path's step cooldown, seconds.
+    pub fast_cooldown_secs: u64,
+    /// Minutes of an empty queue before the idle policy sets the minimum (0: none).
+    pub idle_minutes: u32,
+    /// The fast path adds tasks when the deficit is at least this many.
+    pub fast_min_deficit: u32,
+    /// The fast path sizes the fleet for this share of the target per task (below 1: capacity is asked for
+    /// before the backlog per task reaches the promise, to cover the task start latency).
+    pub fast_headroom: f64,
+    /// The task start latency the fast path plans for, seconds (0: it sizes for the backlog alone). Tasks it
+    /// launches serve only the part of the promise left after they start, so it asks for more of them.
+    pub planned_start_secs: u64,
+}
+
+impl Default for SamplerDesign {
+    fn default() -> Self {
+        SamplerDesign {
+            headroom: 1.0,
+            utilization_pct: 90,
+            fast_cooldown_secs: 30,
+            idle_minutes: 3,
+            fast_min_deficit: 1,
+            fast_headroom: 1.0,
+            planned_start_secs: 0,
+        }
+    }
+}
+
+/// One reading of the sampler.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Reading {
+    at_ms: u64,
+    backlog: f64,
+    running: u32,
+    desired: u32,
+}
+
+/// The sampler design.
+#[derive(Debug)]
+pub struct Sampler {
+    design: SamplerDesign,
+    policy: PolicySettings,
+    target_settings: TargetSettings,
+    target: f64,
+    changes: u32,
+    readings: Vec<Reading>,
+    last_backstop_ms: Option<u64>,
+}
+
+impl Sampler {
+    /// The design on `scenario`.
+    pub fn new(scenario: &Scenario, design: SamplerDesign) -> Self {
+        let target_settings = TargetSettings::new(
+            scenario.latency_secs,
+            scenario.concurrency,
+            scenario.declared_mpd_secs,
+            10_000,
+        )
+        .unwrap_or_else(|_| unreachable!("scenario settings are valid"));
+        Sampler {
+            design,
+            policy: super::ours::policy_settings(scenario),
+            target: f64::from(target_bpi(&target_settings, None).value),
+            target_settings,
+            changes: 0,
+            readings: Vec::new(),
+            last_backstop_ms: None,
+        }
+    }
+
+    fn update_target(&mut self, ctx: &Ctx<'_>) {
+        let delivered = ctx
+            .metrics
+            .delivered(ctx.now_ms, ctx.model.custom_delay_secs);
+        let window = (ctx.updater_every_ms / 60_000).max(1) as usize;
+        let periods: Vec<StatisticSet> = last_minutes(delivered, window)
+            .filter_map(|m| ctx.metrics.durations_at(m, ctx.now_ms))
+            .collect();
+        let current = target_tracking_config(&self.policy, self.target);
+        let plan = plan_update(
+            &periods,
+            Some(&current),
+            &UpdateInputs {
+                target: &self.target_settings,
+                policy: &self.policy,
+                min_samples: bpi_core::mpd::DEFAULT_MIN_SAMPLES,
+                hysteresis: bpi_core::decision::DEFAULT_HYSTERESIS,
+                when_unmeasured: WhenUnmeasured::KeepTarget,
+            },
+        );
+        if (plan.target_in_force - self.target).abs() >= 0.5 {
+            self.target = plan.target_in_force;
+            self.changes += 1;
+        }
+    }
+
+    /// Readings an alarm can see now.
+    fn delivered<'a>(&'a self, ctx: &Ctx<'_>) -> impl DoubleEndedIterator<Item = &'a Reading> + 'a {
+        let horizon = ctx
+            .now_ms
+            .saturating_sub(ctx.model.highres_delay_secs * 1000);
+        self.readings.iter().filter(move |r| r.at_ms <= horizon)
+    }
+
+    fn fast_path(&mut self, ctx: &mut Ctx<'_>) {
+        let Some(r) = self.delivered(ctx).next_back().copied() else {
+            return;
+        };
+        let (_, max) = ctx.scaler.bounds();
+        let per_task = (self.target * self.design.fast_headroom).max(1.0);
+        let needed = if self.design.planned_start_secs == 0 {
+            (r.backlog / per_task).ceil() as u32
+        } else {
+            // The running tasks serve `per_task` each within the promise; a new one only what is left of it
+            // after it starts (at least a quarter).
+            let latency = ctx.scenario.latency_secs;
+            let left = ((latency - self.design.planned_start_secs as f64) / latency).max(0.25);
+            let beyond = (r.backlog - f64::from(r.running) * per_task).max(0.0);
+            r.running + (beyond / (per_task * left)).ceil() as u32
+        }
+        .min(max);
+        let deficit = needed.saturating_sub(r.desired);
+        if deficit >= self.design.fast_min_deficit.max(1) {
+            ctx.scaler.scale_out(
+                ctx.now_ms,
+                r.desired + deficit,
+                self.design.fast_cooldown_secs,
+            );
+        }
+    }
+
+    /// The minute datapoints of the sampler's metrics: (ecsBPI Average, running Average, backlog Maximum) per
+    /// minute, None where the minute has no reading.
+    fn minutes(&self, ctx: &Ctx<'_>) -> Vec<Option<(f64, f64, f64)>> {
+        let horizon = ctx
+            .now_ms
+            .saturating_sub(ctx.model.highres_delay_secs * 1000);
+        let complete = (horizon / MINUTE_MS) as usize;
+        let first = complete.saturating_sub(DATAPOINTS_NEEDED);
+        let mut acc: Vec<(f64, f64, f64, u32)> = vec![(0.0, 0.0, 0.0, 0); complete - first];
+        for r in self.readings.iter().rev() {
+            let m = (r.at_ms / MINUTE_MS) as usize;
+            if m < first {
+                break;
+            }
+            if m >= complete {
+                continue;
+            }
+            let bpi = if r.running > 0 {
+                r.backlog / f64::from(r.running)
+            } else {
+                r.backlog
+            };
+            let a = &mut acc[m - first];
+            a.0 += bpi;
+            a.1 += f64::from(r.running);
+            a.2 = a.2.max(r.backlog);
+            a.3 += 1;
+        }
+        acc.into_iter()
+            .map(|(bpi, running, backlog_max, n)| {
+                (n > 0).then(|| {
+                    let n = f64::from(n);
+                    (bpi / n, running / n, backlog_max)
+                })
+            })
+            .collect()
+    }
+
+    fn per_minute(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now_ms;
+        let minutes = self.minutes(ctx);
+        let (min, _) = ctx.scaler.bounds();
+        // Idle: the last idle_minutes × 6 ten-second periods, up to the newest delivered, each with an empty
+        // reading.
+        let periods = self.design.idle_minutes as usize * 6;
+        let horizon = now.saturating_sub(ctx.model.highres_delay_secs * 1000);
+        let recent: Vec<&Reading> = self
+            .readings
+            .iter()
+            .rev()
+            .skip_while(|r| r.at_ms > horizon)
+            .take_while(|r| r.at_ms + (periods as u64) * SAMPLE_MS > horizon)
+            .collect();
+        let idle =
+            periods > 0 && recent.len() >= periods && recent.iter().all(|r| r.backlog == 0.0);
+        if idle && ctx.scaler.desired() > min {
+            ctx.scaler.set(now, min);
+            return;
+        }
+        let bpi: Vec<Option<f64>> = minutes.iter().map(|m| m.map(|(b, _, _)| b)).collect();
+        let mut trackers = vec![Tracker {
+            datapoints: &bpi,
+            target: self.target * self.design.headroom,
+        }];
+        let utilization: Vec<Option<f64>>;
+        if self.design.utilization_pct > 0 {
+            let complete = ctx
+                .now_ms
+                .saturating_sub(ctx.model.highres_delay_secs * 1000)
+                / MINUTE_MS;
+            let first = (complete as usize).saturating_sub(minutes.len());
+            let slots = 60.0 * f64::from(ctx.scenario.concurrency.max(1));
+            utilization = minutes
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    let (_, running, _) = (*m)?;
+                    let sum = ctx
+                        .metrics
+                        .durations_at(first + i, now)
+                        .map_or(0.0, |s| s.sum_secs);
+                    Some(if running > 0.0 {
+                        sum / (slots * running)
+                    } else {
+                        0.0
+                    })
+                })
+                .collect();
+            trackers.push(Tracker {
+                datapoints: &utilization,
+                target: f64::from(self.design.utilization_pct) / 100.0,
+            });
+        }
+        let out_cd = u64::from(self.policy.scale_out_cooldown_secs);
+        let in_cd = u64::from(self.policy.scale_in_cooldown_secs);
+        let basis = ctx.scaler.basis(now, out_cd);
+        match autoscaling::decide_with(&trackers, basis, ctx.model.scale_in_step_pct) {
+            Decision::Out(n) => {
+                ctx.scaler.scale_out(now, n, out_cd);
+            }
+            Decision::In(n) => {
+                ctx.scaler.scale_in(now, n, in_cd, out_cd);
+            }
+            Decision::Hold => {}
+        }
+    }
+
+    /// With the sampler silent for a whole minute, SQS's own visible count above zero doubles the fleet.
+    fn backstop(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now_ms;
+        let silent = self
+            .readings
+            .last()
+            .is_none_or(|r| r.at_ms + MINUTE_MS + ctx.model.highres_delay_secs * 1000 < now);
+        if !silent {
+            return;
+        }
+        let delivered = ctx.metrics.delivered(now, ctx.model.sqs_delay_secs);
+        let Some(m) = delivered.checked_sub(1) else {
+            return;
+        };
+        let visible = ctx.metrics.sqs_at(m, now).map_or(0.0, |d| d.visible.max);
+        let cooled = self
+            .last_backstop_ms
+            .is_none_or(|t| now >= t + BACKSTOP_COOLDOWN_SECS * 1000);
+        if visible > 0.0 && cooled {
+            self.last_backstop_ms = Some(now);
+            let desired = ctx.scaler.desired();
+            ctx.scaler.set(now, (desired * 2).max(desired + 1));
+        }
+    }
+}
+
+impl Controller for Sampler {
+    fn tick(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now_ms;
+        if now.is_multiple_of(SAMPLE_MS) {
+            let failed = ctx.sampler_fails_at_ms.is_some_and(|at| now >= at);
+            if !failed {
+                self.readings.push(Reading {
+                    at_ms: now,
+                    backlog: ctx.live.backlog() as f64,
+                    running: ctx.live.running,
+                    desired: ctx.scaler.desired(),
+                });
+            }
+            self.fast_path(ctx);
+        }
+        if ctx.minute_boundary() {
+            if now.is_multiple_of(ctx.updater_every_ms) {
+                self.update_target(ctx);
+            }
+            self.backstop(ctx);
+            self.per_minute(ctx);
+        }
+    }
+
+    fn target(&self) -> f64 {
+        self.target
+    }
+
+    fn target_changes(&self) -> u32 {
+        self.changes
+    }
+}
