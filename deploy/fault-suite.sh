@@ -23,12 +23,14 @@ export BPI_EMULATOR_ENDPOINT=$endpoint
 results=$(mktemp)
 export BPI_FAULT_RESULTS=$results
 trap 'rm -f "$results"' EXIT
-run() { echo "== fault-suite: $*" >&2; cargo test -q --manifest-path "$root/Cargo.toml" "$@"; }
+# --workspace on every run: cargo then resolves features as `cargo test --workspace` does and reuses its build
+# (a `-p` run resolves them for one package and recompiled the SDK crates, minutes each on a cold machine).
+run() { echo "== fault-suite: $*" >&2; cargo test -q --workspace --manifest-path "$root/Cargo.toml" "$@"; }
 
-run -p bpi-faults --test faults -- --ignored --test-threads=1
-run -p queue-processor --test worker -- poison_ends_in_the_dlq bad_settings_exit_2
-run -p message-producer --test producer -- bad_settings_exit_2
-run -p target-bpi-updater --test updater -- bad_settings_exit_2 no_data_keeps a_deleted_policy latency_below_mpd
+run --test faults -- --ignored --test-threads=1
+run --test worker -- poison_ends_in_the_dlq bad_settings_exit_2
+run --test producer -- bad_settings_exit_2
+run --test updater -- bad_settings_exit_2 no_data_keeps a_deleted_policy latency_below_mpd
 
 mkdir -p "$(dirname "$table")"
 python3 - "$results" >"$table" <<'PY'

@@ -17,6 +17,8 @@ Options (environment variable in brackets, default after =):
   --latency SECS      [BPI_LATENCY_SECS=20] the latency promise
   --min N / --max N   [BPI_MIN_CAPACITY=1 / BPI_MAX_CAPACITY=8] worker bounds
   --keep-emulator     leave the emulator running at the end (default: stop it if this script started it)
+  --profile P         [BPI_LOCAL_PROFILE=release] cargo profile of the binaries: release, or dev (reuses the
+                      test build: CI runs it so, after `cargo test --workspace`)
   -h, --help          this help
 
 The load is the producer's own settings: MESSAGE_COUNT (default here 15 per invocation), DURATION_DISTRIBUTION,
@@ -30,6 +32,7 @@ stack=${BPI_LOCAL_STACK:-bpi-local}
 latency=${BPI_LATENCY_SECS:-20}
 min=${BPI_MIN_CAPACITY:-1}
 max=${BPI_MAX_CAPACITY:-8}
+profile=${BPI_LOCAL_PROFILE:-release}
 keep_emulator=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -38,12 +41,17 @@ while [ $# -gt 0 ]; do
     --latency) latency=$2; shift 2 ;;
     --min) min=$2; shift 2 ;;
     --max) max=$2; shift 2 ;;
+    --profile) profile=$2; shift 2 ;;
     --keep-emulator) keep_emulator=1; shift ;;
     -h|--help) usage; exit 0 ;;
     --) shift; break ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
 done
+case "$profile" in
+  dev|release) ;;
+  *) die "--profile must be release or dev, not '$profile'" ;;
+esac
 if ! [[ $duration =~ ^[0-9]+$ ]] || [ "$duration" -lt 1 ]; then
   die "--duration must be a whole number of seconds, at least 1"
 fi
@@ -70,13 +78,17 @@ export AWS_DEFAULT_REGION=$AWS_REGION AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-loc
 # 2. Builds: bpi, the worker, and the two Lambdas. The emulator stores Lambda zips but never runs them, so they are
 #    zipped from host builds here (deploy.sh builds the real arm64 ones with cargo-lambda when it targets AWS).
 target=${CARGO_TARGET_DIR:-$root/target}
-say "building bpi, queue-processor and the Lambdas (release)"
-cargo build --release --quiet --manifest-path "$root/Cargo.toml" \
-  -p bpi -p queue-processor -p message-producer -p target-bpi-updater || die "build failed"
+case "$profile" in
+  # The whole workspace, as `cargo test --workspace` resolves it, so a dev build reuses the test build's artifacts.
+  dev) bin=$target/debug; build=(cargo build --workspace --bins) ;;
+  release) bin=$target/release; build=(cargo build --release -p bpi -p queue-processor -p message-producer -p target-bpi-updater) ;;
+esac
+say "building bpi, queue-processor and the Lambdas ($profile)"
+"${build[@]}" --quiet --manifest-path "$root/Cargo.toml" || die "build failed"
 zips=$target/local-lambda-zips
 for f in message-producer target-bpi-updater; do
   mkdir -p "$zips/arm64/$f"
-  python3 - "$target/release/$f" "$zips/arm64/$f/bootstrap.zip" <<'PY'
+  python3 - "$bin/$f" "$zips/arm64/$f/bootstrap.zip" <<'PY'
 import sys, zipfile
 with zipfile.ZipFile(sys.argv[2], "w", zipfile.ZIP_DEFLATED) as z:
     info = zipfile.ZipInfo("bootstrap", date_time=(1980, 1, 1, 0, 0, 0))
@@ -88,7 +100,7 @@ done
 
 # 3. Deploy, exactly as to AWS (the image is never pulled: the emulator runs no container).
 say "deploying stack $stack to the emulator at $endpoint"
-RUST_LOG=warn LAMBDA_OUT=$zips BPI_BIN=$target/release/bpi "$root/deploy/deploy.sh" --stack-name "$stack" \
+RUST_LOG=warn LAMBDA_OUT=$zips BPI_BIN=$bin/bpi "$root/deploy/deploy.sh" --stack-name "$stack" \
   --image "local/queue-processor:dev" --latency "$latency" --min "$min" --max "$max" --updater-rate 2 >/dev/null
 
 # 4. Run.
@@ -98,6 +110,6 @@ export DESIRED_LATENCY_SECS=$latency MIN_CAPACITY=$min MAX_CAPACITY=$max
 export MESSAGE_COUNT=${MESSAGE_COUNT:-15} MESSAGE_DURATION_SECS=${MESSAGE_DURATION_SECS:-1}
 export LOG_FORMAT=${LOG_FORMAT:-text} RUST_LOG=${RUST_LOG:-warn}
 status=0
-"$target/release/bpi" local-run --queue-url "$queue_url" --duration-secs "$duration" \
-  --worker-bin "$target/release/queue-processor" "$@" || status=$?
+"$bin/bpi" local-run --queue-url "$queue_url" --duration-secs "$duration" \
+  --worker-bin "$bin/queue-processor" "$@" || status=$?
 exit "$status"
