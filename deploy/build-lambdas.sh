@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# Builds the two Lambda functions (message-producer, target-bpi-updater) as zips with cargo-lambda, for Lambda's
+# Builds the Lambda functions (message-producer, target-bpi-updater, sampler) as zips with cargo-lambda, for Lambda's
 # provided.al2023 runtime. Each architecture gets its own output directory: cargo-lambda writes
 # NAME/bootstrap.zip under --lambda-dir, so two architectures in one directory would overwrite each other.
 #
 #   deploy/build-lambdas.sh [arm64|x86_64|all]      (default: arm64)
 #
-# Output: ${LAMBDA_OUT:-<repo>/target/lambda-zips}/ARCH/{message-producer,target-bpi-updater}/bootstrap.zip
+# Output: ${LAMBDA_OUT:-<repo>/target/lambda-zips}/ARCH/{message-producer,target-bpi-updater,sampler}/bootstrap.zip
 # Installs cargo-lambda into the project venv (BPI_VENV, default <repo>/.venv) and the Rust target if missing.
 set -euo pipefail
 # shellcheck source=deploy/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 out=${LAMBDA_OUT:-$root/target/lambda-zips}
 arch=${1:-arm64}
-functions=(message-producer target-bpi-updater)
+functions=(message-producer target-bpi-updater sampler)
 
 
 case "$arch" in

@@ -86,10 +86,10 @@ fi
 [ -n "${AWS_DEFAULT_REGION:-}" ] || die "no region: set AWS_REGION or AWS_DEFAULT_REGION"
 
 # 1. Build what is missing.
-for f in message-producer target-bpi-updater; do
+for f in message-producer target-bpi-updater sampler; do
   if [ ! -f "$lambda_dir/arm64/$f/bootstrap.zip" ]; then
     say "building the Lambda zips (cargo-lambda, arm64)"
-    LAMBDA_OUT=$lambda_dir "$root/deploy/build-lambdas.sh" arm64
+    LAMBDA_OUT=$lambda_dir "$root/deploy/build-lambdas.sh" arm64 >&2
     break
   fi
 done
@@ -105,7 +105,7 @@ if [ -z "$bucket" ] || [ -z "$repository" ]; then die "stack $stack-base is miss
 
 # 3. Artifacts: content-addressed keys, so an unchanged zip is neither uploaded nor redeployed.
 declare -A zip_key
-for f in message-producer target-bpi-updater; do
+for f in message-producer target-bpi-updater sampler; do
   zip=$lambda_dir/arm64/$f/bootstrap.zip
   key="lambda/$f-$(sha256sum "$zip" | cut -c1-16).zip"
   if ! awscli s3api head-object --bucket "$bucket" --key "$key" >/dev/null 2>&1; then
@@ -143,7 +143,7 @@ awscli cloudformation deploy --stack-name "$stack" --template-file "$root/deploy
   --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
   --parameter-overrides \
     "WorkerImage=$image" "ArtifactsBucket=$bucket" \
-    "ProducerZipKey=${zip_key[message-producer]}" "UpdaterZipKey=${zip_key[target-bpi-updater]}" \
+    "ProducerZipKey=${zip_key[message-producer]}" "UpdaterZipKey=${zip_key[target-bpi-updater]}" "SamplerZipKey=${zip_key[sampler]}" \
     "DesiredLatencySecs=$latency" "TaskConcurrency=$concurrency" "MinCapacity=$min" "MaxCapacity=$max" \
     "UpdaterRateMinutes=$updater_rate" "QueueVisibilityTimeoutSecs=$visibility" "MaxReceiveCount=$max_receive" \
     "LogRetentionDays=$log_retention" "ExistingClusterName=$cluster" "SubnetIds=$subnets" \

@@ -81,12 +81,12 @@ target=${CARGO_TARGET_DIR:-$root/target}
 case "$profile" in
   # The whole workspace, as `cargo test --workspace` resolves it, so a dev build reuses the test build's artifacts.
   dev) bin=$target/debug; build=(cargo build --workspace --bins) ;;
-  release) bin=$target/release; build=(cargo build --release -p bpi -p queue-processor -p message-producer -p target-bpi-updater) ;;
+  release) bin=$target/release; build=(cargo build --release -p bpi -p queue-processor -p message-producer -p target-bpi-updater -p sampler) ;;
 esac
 say "building bpi, queue-processor and the Lambdas ($profile)"
 "${build[@]}" --quiet --manifest-path "$root/Cargo.toml" || die "build failed"
 zips=$target/local-lambda-zips
-for f in message-producer target-bpi-updater; do
+for f in message-producer target-bpi-updater sampler; do
   mkdir -p "$zips/arm64/$f"
   python3 - "$bin/$f" "$zips/arm64/$f/bootstrap.zip" <<'PY'
 import sys, zipfile

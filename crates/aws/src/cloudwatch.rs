@@ -111,13 +111,33 @@ pub async fn put_duration_stats(
     Ok(())
 }
 
-/// Publishes plain values (e.g. ecsTargetBPI and the MPD used) in one PutMetricData call.
+/// How finely CloudWatch stores a published value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    /// One-minute storage (StorageResolution 60, the default).
+    Standard,
+    /// One-second storage (StorageResolution 1): what a 10-second alarm needs (CloudWatch user guide,
+    /// "High-resolution metrics").
+    High,
+}
+
+impl Resolution {
+    fn storage_resolution(self) -> i32 {
+        match self {
+            Resolution::Standard => 60,
+            Resolution::High => 1,
+        }
+    }
+}
+
+/// Publishes plain values (e.g. ecsTargetBPI and the MPD used, or a sampler reading) in one PutMetricData call.
 pub async fn put_values(
     client: &aws_sdk_cloudwatch::Client,
     namespace: &str,
     dimensions: &[(&str, &str)],
     values: &[(&str, f64, StandardUnit)],
     timestamp: SystemTime,
+    resolution: Resolution,
 ) -> Result<(), AwsError> {
     let dims: Vec<Dimension> = dimensions
         .iter()
@@ -132,6 +152,7 @@ pub async fn put_values(
                 .value(*value)
                 .unit(unit.clone())
                 .timestamp(DateTime::from(timestamp))
+                .storage_resolution(resolution.storage_resolution())
                 .build()
         })
         .collect();

@@ -506,6 +506,62 @@ impl ProducerConfig {
     }
 }
 
+/// Settings of the sampler Lambda: the scaling settings it shares with the updater (queue, cluster, service, the
+/// policy whose target it reads, counting rule, maximum capacity, fallback target) and how often it reads.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SamplerConfig {
+    /// The shared scaling settings (the updater's variables).
+    pub scaling: UpdaterConfig,
+    /// Readings per invocation (the schedule invokes it once a minute).
+    pub readings_per_run: u32,
+    /// Seconds between readings.
+    pub reading_interval_secs: u32,
+}
+
+/// Lambda's longest run, less a margin for the last publication: readings × interval must fit in it.
+const SAMPLER_MAX_RUN_SECS: u32 = 840;
+
+impl SamplerConfig {
+    /// The variables the sampler reads beyond the updater's.
+    pub fn variables() -> Vec<VarDoc> {
+        vec![
+            VarDoc {
+                name: "SAMPLER_READINGS",
+                default: "6",
+                meaning: "readings per invocation; the schedule invokes the sampler every minute (1-60)",
+            },
+            VarDoc {
+                name: "SAMPLER_INTERVAL_SECS",
+                default: "10",
+                meaning: "seconds between readings; readings × interval must stay within 840 (1-60)",
+            },
+        ]
+    }
+
+    /// Reads the sampler's settings.
+    pub fn from_env(env: &(impl EnvSource + ?Sized)) -> Result<Self, ConfigError> {
+        let scaling = UpdaterConfig::from_env(env)?;
+        let r = Reader { env };
+        let readings_per_run: u32 = r.number("SAMPLER_READINGS", 6, 1, 60)?;
+        let reading_interval_secs: u32 = r.number("SAMPLER_INTERVAL_SECS", 10, 1, 60)?;
+        if readings_per_run * reading_interval_secs > SAMPLER_MAX_RUN_SECS {
+            return Err(config_error(
+                "SAMPLER_INTERVAL_SECS",
+                Some(reading_interval_secs.to_string()),
+                format!(
+                    "SAMPLER_READINGS ({readings_per_run}) × SAMPLER_INTERVAL_SECS must stay within \
+                     {SAMPLER_MAX_RUN_SECS} s (Lambda's 900 s limit)"
+                ),
+            ));
+        }
+        Ok(SamplerConfig {
+            scaling,
+            readings_per_run,
+            reading_interval_secs,
+        })
+    }
+}
+
 /// Settings of the target-bpi-updater Lambda, and of anything else that builds the canonical policy.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UpdaterConfig {
@@ -890,12 +946,46 @@ mod tests {
     }
 
     #[test]
+    fn sampler_settings_name_the_variable_at_fault() {
+        let base = [
+            ("CLUSTER_NAME", "c"),
+            ("SERVICE_NAME", "s"),
+            (QUEUE_NAME, "q"),
+        ];
+        let c = SamplerConfig::from_env(&base).expect("valid");
+        assert_eq!((c.readings_per_run, c.reading_interval_secs), (6, 10));
+        assert_eq!(c.scaling.policy.queue_name, "q");
+        for (var, bad) in [
+            ("SAMPLER_READINGS", "0"),
+            ("SAMPLER_READINGS", "six"),
+            ("SAMPLER_INTERVAL_SECS", "61"),
+            ("DESIRED_LATENCY_SECS", "0"),
+        ] {
+            let mut env: HashMap<String, String> = base
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect();
+            env.insert(var.to_string(), bad.to_string());
+            assert_eq!(SamplerConfig::from_env(&env).expect_err(var).variable, var);
+        }
+        let mut env: HashMap<String, String> = base
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect();
+        env.insert("SAMPLER_READINGS".into(), "60".into());
+        env.insert("SAMPLER_INTERVAL_SECS".into(), "15".into());
+        let err = SamplerConfig::from_env(&env).expect_err("a run past Lambda's limit");
+        assert_eq!(err.variable, "SAMPLER_INTERVAL_SECS");
+    }
+
+    #[test]
     fn the_readme_documents_every_variable_exactly() {
         let readme = include_str!("../../../README.md");
         for (binary, docs) in [
             ("queue-processor", ProcessorConfig::variables()),
             ("message-producer", ProducerConfig::variables()),
             ("target-bpi-updater", UpdaterConfig::variables()),
+            ("sampler", SamplerConfig::variables()),
         ] {
             let table = markdown_table(&docs);
             assert!(

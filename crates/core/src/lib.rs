@@ -11,6 +11,7 @@
 //! - [`decision`]: whether the updater should write the policy.
 //! - [`update`]: the updater's whole rule, measure → target → decide (updater, simulator, `bpi status`).
 //! - [`policy`]: the canonical scaling policy spec.
+//! - [`sampler`]: the sampler's values from one live reading (ecsBPI, the fast path's capacity).
 //! - [`durations`]: duration distributions of generated messages.
 //! - [`config`]: settings from environment variables, one struct per binary.
 
@@ -24,6 +25,7 @@ pub mod durations;
 pub mod message;
 pub mod mpd;
 pub mod policy;
+pub mod sampler;
 pub mod target;
 pub mod update;
 

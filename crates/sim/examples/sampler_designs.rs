@@ -15,45 +15,39 @@ fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(3600);
     let designs = [
+        ("shipped", base),
         (
-            "fast 0.5 util 80",
+            "fast path at the whole target",
             SamplerDesign {
-                fast_headroom: 0.5,
-                utilization_pct: 80,
+                fast_headroom: 1.0,
                 ..base
             },
         ),
         (
-            "fast 0.7 util 80",
+            "fast path at 0.7 of the target",
             SamplerDesign {
                 fast_headroom: 0.7,
-                utilization_pct: 80,
                 ..base
             },
         ),
         (
-            "start 60 util 80",
+            "utilization 90%",
             SamplerDesign {
-                planned_start_secs: 60,
-                utilization_pct: 80,
+                utilization_pct: 90,
                 ..base
             },
         ),
         (
-            "start 60 fast 0.8 util 80",
+            "no utilization policy",
             SamplerDesign {
-                planned_start_secs: 60,
-                fast_headroom: 0.8,
-                utilization_pct: 80,
+                utilization_pct: 0,
                 ..base
             },
         ),
         (
-            "start 30 fast 0.7 util 80",
+            "tracking at 0.8 of the target",
             SamplerDesign {
-                planned_start_secs: 30,
-                fast_headroom: 0.7,
-                utilization_pct: 80,
+                headroom: 0.8,
                 ..base
             },
         ),

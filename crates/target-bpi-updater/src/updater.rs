@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use aws_sdk_cloudwatch::types::StandardUnit;
 use bpi_aws::autoscaling::{describe_target_tracking_policy, put_target_tracking_policy};
-use bpi_aws::cloudwatch::{put_values, read_duration_stats};
+use bpi_aws::cloudwatch::{Resolution, put_values, read_duration_stats};
 use bpi_aws::{AwsClients, AwsError};
 use bpi_core::MpdEstimate;
 use bpi_core::config::{QUEUE_DIMENSION, TYPE_DIMENSION, UpdaterConfig};
@@ -165,6 +165,7 @@ impl Updater {
             &dims,
             &values,
             now,
+            Resolution::Standard,
         )
         .await
     }

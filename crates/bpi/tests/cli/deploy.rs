@@ -22,7 +22,7 @@ use serde_json::Value;
 fn zips_dir() -> PathBuf {
     // moto stores the functions but never runs them: a zip holding a tiny `bootstrap` stands in for the real ones.
     let dir = std::env::temp_dir().join(format!("bpi-deploy-zips-{}", std::process::id()));
-    for f in ["message-producer", "target-bpi-updater"] {
+    for f in ["message-producer", "target-bpi-updater", "sampler"] {
         let d = dir.join("arm64").join(f);
         std::fs::create_dir_all(&d).expect("mkdir");
         let zip = d.join("bootstrap.zip");

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use bpi_core::config::{ProcessorConfig, ProducerConfig, UpdaterConfig};
+use bpi_core::config::{ProcessorConfig, ProducerConfig, SamplerConfig, UpdaterConfig};
 use bpi_core::policy::bpi_expression;
 use serde_yaml::Value;
 
@@ -265,6 +265,11 @@ fn the_lambdas_are_arm64_al2023_and_read_only_variables_they_know() {
         .map(|d| d.name)
         .chain(["LOG_FORMAT"])
         .collect();
+    let sampler: BTreeSet<&str> = SamplerConfig::variables()
+        .iter()
+        .map(|d| d.name)
+        .chain(updater.iter().copied())
+        .collect();
     for (name, f) in of_type(&t, "AWS::Lambda::Function") {
         let p = &f["Properties"];
         assert_eq!(p["Runtime"], "provided.al2023", "{name}");
@@ -275,6 +280,8 @@ fn the_lambdas_are_arm64_al2023_and_read_only_variables_they_know() {
         );
         let known = if name.contains("Producer") {
             &producer
+        } else if name.contains("Sampler") {
+            &sampler
         } else {
             &updater
         };
@@ -452,5 +459,45 @@ fn dockerfile_is_scratch_non_root_and_exec_form() {
     assert!(
         entrypoint.starts_with('['),
         "exec form, so SIGTERM reaches the worker: {entrypoint}"
+    );
+}
+
+#[test]
+fn the_sampler_runs_every_minute_with_only_what_it_reads_and_an_alarm_when_it_stops() {
+    let t = template("stack.yaml");
+    let f = &t["Resources"]["SamplerFunction"]["Properties"];
+    // Six readings ten seconds apart, then the last publication, within the timeout.
+    assert!(f["Timeout"].as_u64() >= Some(60 + 20), "{:?}", f["Timeout"]);
+    let rule = &t["Resources"]["SamplerSchedule"]["Properties"];
+    assert_eq!(rule["ScheduleExpression"], "rate(1 minute)");
+    assert_eq!(rule["State"], "ENABLED");
+    let statements =
+        &t["Resources"]["SamplerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"];
+    let actions: BTreeSet<String> = statements
+        .as_sequence()
+        .expect("statements")
+        .iter()
+        .flat_map(|s| strings(&s["Action"]))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "application-autoscaling:DescribeScalingPolicies",
+            "cloudwatch:PutMetricData",
+            "ecs:DescribeServices",
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+            "sqs:GetQueueAttributes",
+            "sqs:GetQueueUrl",
+        ]
+        .into_iter()
+        .map(str::to_string)
+        .collect::<BTreeSet<_>>()
+    );
+    let alarm = &t["Resources"]["SamplerStoppedAlarm"]["Properties"];
+    assert_eq!(alarm["MetricName"], bpi_core::sampler::BPI_METRIC);
+    assert_eq!(
+        alarm["TreatMissingData"], "breaching",
+        "silence is the failure"
     );
 }

@@ -1,9 +1,10 @@
 //! The sampler design (issue 12's candidate, not yet shipped): the project reads the queue and the service itself
 //! every 10 s (a Lambda on a one-minute schedule that reads six times during its run) and publishes ecsBPI and its
 //! parts as high-resolution custom metrics, seen by alarms `highres_delay_secs` later. On those readings:
-//! - a **fast path**: a high-resolution alarm (10 s period, 1 datapoint) on the task deficit
-//!   `ceil(backlog / target) - desired` drives a step policy that adds the deficit (ChangeInCapacity); from zero
-//!   tasks ecsBPI is the backlog itself, so scaling from zero needs no FILL;
+//! - a **fast path**: a high-resolution alarm (10 s period, 1 datapoint) on the capacity the backlog needs at
+//!   `fast_headroom × target` messages a task when the service has fewer desired (core's `fast_path_capacity`)
+//!   drives a step policy to that capacity; from zero tasks any backlog asks for a task, so scaling from zero needs
+//!   no FILL;
 //! - **target tracking** on the minute's Average of the sampler's ecsBPI, towards `headroom × target` (the updater's
 //!   target, core's `plan_update`), for steady state and gradual scale-in;
 //! - **utilization** target tracking on Sum(MsgProcessingDuration) / (60 × concurrency × the sampler's running
@@ -37,26 +38,19 @@ pub struct SamplerDesign {
     pub fast_cooldown_secs: u64,
     /// Minutes of an empty queue before the idle policy sets the minimum (0: none).
     pub idle_minutes: u32,
-    /// The fast path adds tasks when the deficit is at least this many.
-    pub fast_min_deficit: u32,
-    /// The fast path sizes the fleet for this share of the target per task (below 1: capacity is asked for
-    /// before the backlog per task reaches the promise, to cover the task start latency).
+    /// The fast path sizes the fleet for this share of the target per task (core's `FAST_PATH_HEADROOM` by
+    /// default).
     pub fast_headroom: f64,
-    /// The task start latency the fast path plans for, seconds (0: it sizes for the backlog alone). Tasks it
-    /// launches serve only the part of the promise left after they start, so it asks for more of them.
-    pub planned_start_secs: u64,
 }
 
 impl Default for SamplerDesign {
     fn default() -> Self {
         SamplerDesign {
             headroom: 1.0,
-            utilization_pct: 90,
+            utilization_pct: 80,
             fast_cooldown_secs: 30,
             idle_minutes: 3,
-            fast_min_deficit: 1,
-            fast_headroom: 1.0,
-            planned_start_secs: 0,
+            fast_headroom: bpi_core::sampler::FAST_PATH_HEADROOM,
         }
     }
 }
@@ -142,25 +136,16 @@ impl Sampler {
             return;
         };
         let (_, max) = ctx.scaler.bounds();
-        let per_task = (self.target * self.design.fast_headroom).max(1.0);
-        let needed = if self.design.planned_start_secs == 0 {
-            (r.backlog / per_task).ceil() as u32
-        } else {
-            // The running tasks serve `per_task` each within the promise; a new one only what is left of it
-            // after it starts (at least a quarter).
-            let latency = ctx.scenario.latency_secs;
-            let left = ((latency - self.design.planned_start_secs as f64) / latency).max(0.25);
-            let beyond = (r.backlog - f64::from(r.running) * per_task).max(0.0);
-            r.running + (beyond / (per_task * left)).ceil() as u32
-        }
-        .min(max);
-        let deficit = needed.saturating_sub(r.desired);
-        if deficit >= self.design.fast_min_deficit.max(1) {
-            ctx.scaler.scale_out(
-                ctx.now_ms,
-                r.desired + deficit,
-                self.design.fast_cooldown_secs,
-            );
+        // Core's rule, as the sampler Lambda publishes it.
+        let capacity = bpi_core::sampler::fast_path_capacity(
+            r.backlog as u64,
+            r.desired,
+            self.target * self.design.fast_headroom,
+            max,
+        );
+        if capacity > 0 {
+            ctx.scaler
+                .scale_out(ctx.now_ms, capacity, self.design.fast_cooldown_secs);
         }
     }
 

@@ -1,0 +1,165 @@
+//! One sampler run: resolve the queue, read the target in force once, then take the readings, each published at
+//! once, and say what was done in one record.
+
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_cloudwatch::types::StandardUnit;
+use bpi_aws::autoscaling::describe_target_tracking_policy;
+use bpi_aws::cloudwatch::{Resolution, put_values};
+use bpi_aws::ecs::service_counts;
+use bpi_aws::sqs::Queue;
+use bpi_aws::{AwsClients, AwsError};
+use bpi_core::config::{QUEUE_DIMENSION, QueueRef, SamplerConfig, TYPE_DIMENSION};
+use bpi_core::sampler::{
+    BACKLOG_METRIC, BPI_METRIC, DESIRED_METRIC, FAST_PATH_METRIC, RUNNING_METRIC, Reading,
+    SampledValues, sampled_values,
+};
+use bpi_core::target_bpi;
+use serde::Serialize;
+use tokio::time::Instant;
+
+use crate::SampleRequest;
+
+/// What a run did: returned by the handler and logged as one JSON line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunRecord {
+    /// Readings attempted.
+    pub readings: u32,
+    /// Readings published.
+    pub published: u32,
+    /// Readings that failed (read or publish), each logged.
+    pub failed: u32,
+    /// The ecsTargetBPI the fast path's capacity was computed against.
+    pub target: f64,
+    /// Whether that target is the policy's (false: no policy yet, the target of the default MPD).
+    pub target_from_policy: bool,
+    /// The last published values.
+    pub last: Option<SampledValues>,
+}
+
+/// The sampler: clients and settings, built once per Lambda instance.
+#[derive(Debug, Clone)]
+pub struct Sampler {
+    clients: AwsClients,
+    config: SamplerConfig,
+}
+
+impl Sampler {
+    /// A sampler with `clients` and `config`.
+    pub fn new(clients: AwsClients, config: SamplerConfig) -> Self {
+        Sampler { clients, config }
+    }
+
+    /// The target in force: the policy's, or the default MPD's while there is none.
+    async fn target(&self) -> Result<(f64, bool), AwsError> {
+        let s = &self.config.scaling;
+        let policy = describe_target_tracking_policy(
+            &self.clients.autoscaling,
+            &s.policy.resource_id(),
+            &s.policy.policy_name,
+        )
+        .await?;
+        Ok(match policy {
+            Some(p) if p.target_value.is_finite() && p.target_value >= 1.0 => {
+                (p.target_value, true)
+            }
+            _ => (f64::from(target_bpi(&s.target, None).value), false),
+        })
+    }
+
+    /// Reads the queue and the service at once.
+    async fn read(&self, queue: &Queue) -> Result<Reading, AwsError> {
+        let s = &self.config.scaling.policy;
+        let (depth, counts) = tokio::join!(
+            queue.depth(),
+            service_counts(&self.clients.ecs, &s.cluster_name, &s.service_name)
+        );
+        let counts = counts?;
+        Ok(Reading {
+            depth: depth?,
+            running: counts.running,
+            desired: counts.desired,
+        })
+    }
+
+    /// Publishes one reading's values, high resolution, stamped with the time of the reading.
+    async fn publish(&self, values: &SampledValues, at: SystemTime) -> Result<(), AwsError> {
+        let s = &self.config.scaling;
+        let dims = [
+            (TYPE_DIMENSION, s.metrics.metric_type.as_str()),
+            (QUEUE_DIMENSION, s.policy.queue_name.as_str()),
+        ];
+        let count = StandardUnit::Count;
+        put_values(
+            &self.clients.cloudwatch,
+            &s.metrics.namespace,
+            &dims,
+            &[
+                (BPI_METRIC, values.bpi, count.clone()),
+                (BACKLOG_METRIC, values.backlog as f64, count.clone()),
+                (RUNNING_METRIC, f64::from(values.running), count.clone()),
+                (DESIRED_METRIC, f64::from(values.desired), count.clone()),
+                (
+                    FAST_PATH_METRIC,
+                    f64::from(values.fast_path_capacity),
+                    count,
+                ),
+            ],
+            at,
+            Resolution::High,
+        )
+        .await
+    }
+
+    /// One run. Fails only when the queue or the target cannot be found at its start; a failed reading is
+    /// counted and logged, and the run goes on.
+    pub async fn run(&self, request: SampleRequest) -> Result<RunRecord, AwsError> {
+        let s = &self.config.scaling;
+        let readings = request.readings.unwrap_or(self.config.readings_per_run);
+        let interval = Duration::from_secs(u64::from(
+            request
+                .interval_secs
+                .unwrap_or(self.config.reading_interval_secs),
+        ));
+        let queue = Queue::resolve(
+            self.clients.sqs.clone(),
+            &QueueRef::Name(s.policy.queue_name.clone()),
+        )
+        .await?;
+        let (target, target_from_policy) = self.target().await?;
+        let mut record = RunRecord {
+            readings,
+            published: 0,
+            failed: 0,
+            target,
+            target_from_policy,
+            last: None,
+        };
+        let started = Instant::now();
+        for i in 0..readings {
+            // Readings keep their slots even when one is slow: i × interval after the start.
+            tokio::time::sleep_until(started + interval * i).await;
+            let at = SystemTime::now();
+            let result = match self.read(&queue).await {
+                Ok(reading) => {
+                    let values =
+                        sampled_values(reading, s.policy.counting, target, s.policy.max_capacity);
+                    self.publish(&values, at).await.map(|()| values)
+                }
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(values) => {
+                    record.published += 1;
+                    record.last = Some(values);
+                }
+                Err(e) => {
+                    record.failed += 1;
+                    tracing::warn!(reading = i, error = %e, "sampler reading failed; the next one is tried");
+                }
+            }
+        }
+        tracing::info!(run = %serde_json::to_string(&record).unwrap_or_default(), "sampler run");
+        Ok(record)
+    }
+}
