@@ -1,5 +1,5 @@
-//! Measures variants of the sampler design over the robust ensemble, beside the oracle:
-//! `cargo run --release -p bpi-sim --example sampler_designs`.
+//! Measures variants of the sampler design over the robust ensemble, beside the oracle (the worst case of each
+//! scenario): `cargo run --release -p bpi-sim --example sampler_designs`.
 
 use bpi_sim::engine::simulate_controller;
 use bpi_sim::policies::sampler::{Sampler, SamplerDesign};
@@ -10,10 +10,6 @@ fn main() {
     let ensemble = Ensemble::default();
     let models = behaviours(&ensemble);
     let base = SamplerDesign::default();
-    let updater: u64 = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(3600);
     let designs = [
         ("shipped", base),
         (
@@ -51,8 +47,14 @@ fn main() {
                 ..base
             },
         ),
+        (
+            "updater every 5 minutes",
+            SamplerDesign {
+                updater_every_secs: 300,
+                ..base
+            },
+        ),
     ];
-    println!("updater every {updater} s");
     for (label, design) in designs {
         println!("== {label}: {design:?}");
         for scenario in scenarios() {
@@ -62,7 +64,6 @@ fn main() {
                     let settings = SimSettings {
                         seed: *seed,
                         model: *model,
-                        updater_every_secs: updater,
                         ..SimSettings::default()
                     };
                     let arrivals = scenario.arrivals(*seed);

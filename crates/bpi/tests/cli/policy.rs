@@ -112,7 +112,7 @@ fn simulate_prints_reports_as_json_and_refuses_unknown_names() {
     let table = bpi(&["simulate", "--scenario", "burst", "--hours", "1"]);
     assert_eq!(
         String::from_utf8_lossy(&table.stdout).lines().count(),
-        2 + 7,
+        2 + 8,
         "header + one row per policy, the oracle's included"
     );
     assert_eq!(

@@ -104,8 +104,9 @@ pub enum PolicyKind {
 
 impl PolicyKind {
     /// The policies the comparison shows, the oracle last.
-    pub const ALL: [PolicyKind; 7] = [
+    pub const ALL: [PolicyKind; 8] = [
         PolicyKind::Ours,
+        PolicyKind::Sampler,
         PolicyKind::Blueprint,
         PolicyKind::Copilot,
         PolicyKind::Cdk,
@@ -144,10 +145,7 @@ impl PolicyKind {
         if let Some(rest) = name.strip_prefix("keda:") {
             return number(rest).map(|queue_length| PolicyKind::Keda { queue_length });
         }
-        Self::ALL
-            .into_iter()
-            .chain([PolicyKind::Sampler])
-            .find(|p| p.name() == name)
+        Self::ALL.into_iter().find(|p| p.name() == name)
     }
 
     /// Workers drain on SIGTERM and are protected from scale-in while busy (only ours).
