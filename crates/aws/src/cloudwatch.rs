@@ -253,6 +253,60 @@ pub async fn delete_alarms(
     Ok(())
 }
 
+/// The newest value of a metric published within `lookback` before `now` (its Maximum over 10-second periods, the
+/// finest a high-resolution metric keeps), with its timestamp; None when nothing was published.
+pub async fn latest_value(
+    client: &aws_sdk_cloudwatch::Client,
+    namespace: &str,
+    metric_name: &str,
+    dimensions: &[(&str, &str)],
+    lookback: Duration,
+    now: SystemTime,
+) -> Result<Option<(SystemTime, f64)>, AwsError> {
+    let metric = Metric::builder()
+        .namespace(namespace)
+        .metric_name(metric_name)
+        .set_dimensions(Some(
+            dimensions
+                .iter()
+                .map(|(n, v)| Dimension::builder().name(*n).value(*v).build())
+                .collect(),
+        ))
+        .build();
+    let out = client
+        .get_metric_data()
+        .metric_data_queries(
+            MetricDataQuery::builder()
+                .id("latest")
+                .metric_stat(
+                    MetricStat::builder()
+                        .metric(metric)
+                        .period(10)
+                        .stat("Maximum")
+                        .build(),
+                )
+                .return_data(true)
+                .build(),
+        )
+        .start_time(DateTime::from(
+            now.checked_sub(lookback).unwrap_or(SystemTime::UNIX_EPOCH),
+        ))
+        .end_time(DateTime::from(now + Duration::from_secs(10)))
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("cloudwatch:GetMetricData", e))?;
+    let newest = out
+        .metric_data_results()
+        .iter()
+        .flat_map(|r| r.timestamps().iter().zip(r.values()))
+        .filter_map(|(t, v)| {
+            let secs = u64::try_from(t.secs()).ok()?;
+            Some((SystemTime::UNIX_EPOCH + Duration::from_secs(secs), *v))
+        })
+        .max_by_key(|(t, _)| *t);
+    Ok(newest)
+}
+
 /// Reads per-minute Sum and SampleCount of the processing-duration metric over `window` ending at `end`, following
 /// NextToken, and pairs them by timestamp into statistic sets (oldest first).
 pub async fn read_duration_stats(

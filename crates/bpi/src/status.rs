@@ -7,11 +7,12 @@ use std::time::{Duration, SystemTime};
 use anyhow::Context;
 use bpi_aws::AwsClients;
 use bpi_aws::autoscaling::{describe_target_tracking_policy, policy_names};
-use bpi_aws::cloudwatch::read_duration_stats;
+use bpi_aws::cloudwatch::{latest_value, read_duration_stats};
 use bpi_aws::ecs::{ServiceCounts, service_counts};
 use bpi_aws::sqs::Queue;
-use bpi_core::config::{QueueRef, UpdaterConfig};
+use bpi_core::config::{QUEUE_DIMENSION, QueueRef, TYPE_DIMENSION, UpdaterConfig};
 use bpi_core::policy::target_tracking_config;
+use bpi_core::sampler::{BPI_METRIC, FAST_PATH_METRIC};
 use bpi_core::update::{MpdStatus, UpdateInputs, WhenUnmeasured, plan_update};
 use bpi_core::{QueueDepth, backlog_per_task};
 use serde::Serialize;
@@ -61,6 +62,54 @@ pub struct Status {
     pub mpd_status: MpdStatus,
     /// Whether that run would write the policy.
     pub would_write: bool,
+    /// The sampler's newest reading (None: nothing in the last 10 minutes: stopped, or not deployed).
+    pub sampler: Option<SamplerHealth>,
+}
+
+/// The sampler's newest published reading.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SamplerHealth {
+    /// Seconds since it was taken.
+    pub age_secs: u64,
+    /// Its ecsBPI.
+    pub bpi: f64,
+    /// The capacity its fast path asked for (0: none), if published.
+    pub fast_path_capacity: Option<f64>,
+}
+
+/// How far back `bpi status` looks for a sampler reading.
+const SAMPLER_LOOKBACK: Duration = Duration::from_secs(600);
+
+/// The sampler's newest reading of `config`'s queue.
+async fn sampler_health(
+    clients: &AwsClients,
+    config: &UpdaterConfig,
+    now: SystemTime,
+) -> anyhow::Result<Option<SamplerHealth>> {
+    let m = &config.metrics;
+    let dims = [
+        (TYPE_DIMENSION, m.metric_type.as_str()),
+        (QUEUE_DIMENSION, config.policy.queue_name.as_str()),
+    ];
+    let read = |name: &'static str| {
+        latest_value(
+            &clients.cloudwatch,
+            &m.namespace,
+            name,
+            &dims,
+            SAMPLER_LOOKBACK,
+            now,
+        )
+    };
+    let Some((at, bpi)) = read(BPI_METRIC).await? else {
+        return Ok(None);
+    };
+    let fast_path = read(FAST_PATH_METRIC).await?;
+    Ok(Some(SamplerHealth {
+        age_secs: now.duration_since(at).map_or(0, |d| d.as_secs()),
+        bpi,
+        fast_path_capacity: fast_path.map(|(_, v)| v),
+    }))
 }
 
 /// The queue and its DLQ, resolved once: a `--watch` refresh (or the local run's view) then reads depths only.
@@ -157,6 +206,7 @@ pub async fn gather(
         },
     );
     let estimate = plan.estimate;
+    let sampler = sampler_health(clients, config, SystemTime::now()).await?;
     Ok(Status {
         queue: s.queue_name.clone(),
         depth,
@@ -175,6 +225,7 @@ pub async fn gather(
         computed_target: plan.target as u32,
         mpd_status: plan.status,
         would_write: plan.decision.write,
+        sampler,
     })
 }
 
@@ -200,6 +251,16 @@ pub fn render(st: &Status) -> String {
         Some(m) => format!("{m:.2} s over {} samples", st.samples),
         None => format!("unknown ({} samples)", st.samples),
     };
+    let sampler = match &st.sampler {
+        Some(h) => format!(
+            "last reading {} s ago: ecsBPI {:.2}, fast path asks {}",
+            h.age_secs,
+            h.bpi,
+            h.fast_path_capacity
+                .map_or_else(|| "nothing published".to_string(), |c| format!("{c}"))
+        ),
+        None => "NO READING in the last 10 minutes (stopped, or not deployed)".to_string(),
+    };
     let dlq = st.dlq.as_ref().map_or_else(
         || "none (no redrive policy!)".to_string(),
         |(n, v)| format!("{v} in {n}"),
@@ -209,7 +270,8 @@ pub fn render(st: &Status) -> String {
          service    {}: {} running, {} desired, {} pending\n\
          ecsBPI     {:.2} (target {target})\n\
          policy     {drift}{companions}\n\
-         MPD        {mpd} in the last {} s -> {} target {}{}\n",
+         MPD        {mpd} in the last {} s -> {} target {}{}\n\
+         sampler    {sampler}\n",
         st.queue,
         st.depth.visible,
         st.depth.in_flight,

@@ -3,12 +3,14 @@
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
+use aws_sdk_cloudwatch::types::StandardUnit;
 use bpi_aws::autoscaling::{put_target_tracking_policy, register_scalable_target};
-use bpi_aws::cloudwatch::{DurationStats, put_duration_stats};
+use bpi_aws::cloudwatch::{DurationStats, Resolution, put_duration_stats, put_values};
 use bpi_aws::fixtures::{create_queue_with_dlq, create_service};
 use bpi_aws::{AwsClients, local_emulator_config};
 use bpi_core::config::UpdaterConfig;
 use bpi_core::policy::{PolicySettings, scaling_spec, target_tracking_policy};
+use bpi_core::sampler::{BPI_METRIC, FAST_PATH_METRIC};
 use bpi_core::{Message, MessageId};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -130,4 +132,37 @@ async fn status_shows_what_the_test_set_up() {
     assert!(text.contains("DRIFTED"), "{text}");
     assert!(text.contains("MISSING"), "{text}");
     assert!(text.contains("6.00 s over 30 samples"), "{text}");
+    assert!(
+        text.contains("sampler    NO READING"),
+        "no sampler ran: {text}"
+    );
+    assert_eq!(st["sampler"], serde_json::Value::Null);
+
+    // A sampler reading taken 20 s ago: its age and values are shown.
+    put_values(
+        &clients.cloudwatch,
+        "ECS-SQS-BPI",
+        &[("Type", "Single-Queue"), ("QueueName", queue_name.as_str())],
+        &[
+            (BPI_METRIC, 2.5, StandardUnit::Count),
+            (FAST_PATH_METRIC, 4.0, StandardUnit::Count),
+        ],
+        SystemTime::now() - Duration::from_secs(20),
+        Resolution::High,
+    )
+    .await
+    .expect("put a reading");
+    let out = Command::new(env!("CARGO_BIN_EXE_bpi"))
+        .args(["status", "--json"])
+        .env_clear()
+        .envs(bpi_testkit::emulator().child_env())
+        .envs(env)
+        .output()
+        .expect("run");
+    let st: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let sampler = &st["sampler"];
+    assert_eq!(sampler["bpi"], 2.5, "{st}");
+    assert_eq!(sampler["fast_path_capacity"], 4.0);
+    let age = sampler["age_secs"].as_u64().expect("age");
+    assert!((20..=60).contains(&age), "age {age}");
 }
