@@ -6,7 +6,7 @@
 //! at its best.
 
 use super::{Controller, Ctx, last_minutes};
-use crate::autoscaling::{self, DATAPOINTS_NEEDED, Decision, Tracker};
+use crate::autoscaling::{DATAPOINTS_NEEDED, Tracker};
 
 const COOLDOWN_SECS: u64 = 240;
 
@@ -77,16 +77,7 @@ impl Controller for Blueprint {
             datapoints: &datapoints,
             target: self.target,
         };
-        let basis = ctx.scaler.basis(now, COOLDOWN_SECS);
-        match autoscaling::decide_with(&[tracker], basis, ctx.model.scale_in_step_pct) {
-            Decision::Out(n) => {
-                ctx.scaler.scale_out(now, n, COOLDOWN_SECS);
-            }
-            Decision::In(n) => {
-                ctx.scaler.scale_in(now, n, COOLDOWN_SECS, COOLDOWN_SECS);
-            }
-            Decision::Hold => {}
-        }
+        ctx.target_tracking(&[tracker], COOLDOWN_SECS, COOLDOWN_SECS);
     }
 
     fn target(&self) -> f64 {

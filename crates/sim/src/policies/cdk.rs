@@ -6,7 +6,7 @@
 //! I/O-bound work (the blueprint's sleep) its CPU policy would see nearly nothing.
 
 use super::{Controller, Ctx, last_minutes};
-use crate::autoscaling::{self, DATAPOINTS_NEEDED, Decision, Tracker};
+use crate::autoscaling::{DATAPOINTS_NEEDED, Tracker};
 
 const STEP_COOLDOWN_SECS: u64 = 300;
 const CPU_COOLDOWN_SECS: u64 = 300;
@@ -52,16 +52,6 @@ impl Controller for Cdk {
             datapoints: &cpu,
             target: CPU_TARGET_PCT,
         };
-        let basis = ctx.scaler.basis(now, CPU_COOLDOWN_SECS);
-        match autoscaling::decide_with(&[tracker], basis, ctx.model.scale_in_step_pct) {
-            Decision::Out(n) => {
-                ctx.scaler.scale_out(now, n, CPU_COOLDOWN_SECS);
-            }
-            Decision::In(n) => {
-                ctx.scaler
-                    .scale_in(now, n, CPU_COOLDOWN_SECS, CPU_COOLDOWN_SECS);
-            }
-            Decision::Hold => {}
-        }
+        ctx.target_tracking(&[tracker], CPU_COOLDOWN_SECS, CPU_COOLDOWN_SECS);
     }
 }

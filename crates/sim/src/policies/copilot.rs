@@ -8,7 +8,7 @@
 //! batch at its peak.
 
 use super::{Controller, Ctx, last_minutes};
-use crate::autoscaling::{self, DATAPOINTS_NEEDED, Decision, Tracker};
+use crate::autoscaling::{DATAPOINTS_NEEDED, Tracker};
 use crate::metrics::MINUTE_MS;
 use crate::scenario::Scenario;
 
@@ -57,17 +57,7 @@ impl Controller for Copilot {
             datapoints: &datapoints,
             target: self.target,
         };
-        let basis = ctx.scaler.basis(now, OUT_COOLDOWN_SECS);
-        match autoscaling::decide_with(&[tracker], basis, ctx.model.scale_in_step_pct) {
-            Decision::Out(n) => {
-                ctx.scaler.scale_out(now, n, OUT_COOLDOWN_SECS);
-            }
-            Decision::In(n) => {
-                ctx.scaler
-                    .scale_in(now, n, IN_COOLDOWN_SECS, OUT_COOLDOWN_SECS);
-            }
-            Decision::Hold => {}
-        }
+        ctx.target_tracking(&[tracker], OUT_COOLDOWN_SECS, IN_COOLDOWN_SECS);
     }
 
     fn target(&self) -> f64 {

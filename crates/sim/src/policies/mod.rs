@@ -8,7 +8,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::autoscaling::Scaler;
+use crate::autoscaling::{self, Decision, Scaler, Tracker};
 use crate::metrics::{Live, MetricStore};
 use crate::model::AwsModel;
 use crate::scenario::Scenario;
@@ -19,6 +19,7 @@ pub mod copilot;
 pub mod keda;
 pub mod ours;
 pub mod sampler;
+pub mod updater;
 
 /// What a controller sees and acts on at one tick.
 #[derive(Debug)]
@@ -45,6 +46,28 @@ impl Ctx<'_> {
     /// Whether this tick starts a minute (alarms evaluate then).
     pub fn minute_boundary(&self) -> bool {
         self.now_ms > 0 && self.now_ms.is_multiple_of(crate::metrics::MINUTE_MS)
+    }
+
+    /// Target tracking now: the decision of `trackers` (from the capacity the cooldown rule says), applied with
+    /// the policies' cooldowns.
+    pub fn target_tracking(
+        &mut self,
+        trackers: &[Tracker<'_>],
+        out_cooldown_secs: u64,
+        in_cooldown_secs: u64,
+    ) {
+        let now = self.now_ms;
+        let basis = self.scaler.basis(now, out_cooldown_secs);
+        match autoscaling::decide_with(trackers, basis, self.model.scale_in_step_pct) {
+            Decision::Out(n) => {
+                self.scaler.scale_out(now, n, out_cooldown_secs);
+            }
+            Decision::In(n) => {
+                self.scaler
+                    .scale_in(now, n, in_cooldown_secs, out_cooldown_secs);
+            }
+            Decision::Hold => {}
+        }
     }
 }
 

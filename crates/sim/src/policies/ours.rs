@@ -7,75 +7,29 @@
 //! (CloudWatch guide, FILL), so a late RunningTaskCount reads as zero tasks.
 
 use bpi_core::policy::{
-    DEFAULT_ACTIVATION_COOLDOWN_SECS, DEFAULT_IDLE_MINUTES, DEFAULT_SCALE_IN_COOLDOWN_SECS,
-    DEFAULT_SCALE_OUT_COOLDOWN_SECS, DEFAULT_TARGET_UTILIZATION_PCT, Metric, PolicySettings,
-    QUEUE_DEPTH_STAT, UtilizationSettings, activation_capacity, target_tracking_config,
+    DEFAULT_ACTIVATION_COOLDOWN_SECS, DEFAULT_SCALE_OUT_COOLDOWN_SECS, QUEUE_DEPTH_STAT,
+    activation_capacity,
 };
-use bpi_core::update::{UpdateInputs, WhenUnmeasured, plan_update};
-use bpi_core::{BacklogCounting, StatisticSet, TargetSettings, target_bpi};
 
+use super::updater::SimulatedUpdater;
 use super::{Controller, Ctx, last_minutes};
-use crate::autoscaling::{self, DATAPOINTS_NEEDED, Decision, Tracker};
+use crate::autoscaling::{self, DATAPOINTS_NEEDED, Tracker};
 use crate::metrics::SqsDatapoint;
 use crate::scenario::Scenario;
-
-/// Fewest samples for a measured MPD (core's default).
-const MIN_SAMPLES: u64 = bpi_core::mpd::DEFAULT_MIN_SAMPLES;
 
 /// Ours.
 #[derive(Debug)]
 pub struct Ours {
-    policy: PolicySettings,
-    target_settings: TargetSettings,
-    target: f64,
-    changes: u32,
+    updater: SimulatedUpdater,
     last_activation_ms: Option<u64>,
 }
 
 impl Ours {
     /// Ours on `scenario`, starting from the target of its declared MPD (what a deploy writes).
     pub fn new(scenario: &Scenario) -> Self {
-        let target_settings = TargetSettings::new(
-            scenario.latency_secs,
-            scenario.concurrency,
-            scenario.declared_mpd_secs,
-            10_000,
-        )
-        .unwrap_or_else(|_| unreachable!("scenario settings are valid"));
-        let target = f64::from(target_bpi(&target_settings, None).value);
         Ours {
-            policy: policy_settings(scenario),
-            target_settings,
-            target,
-            changes: 0,
+            updater: SimulatedUpdater::new(scenario),
             last_activation_ms: None,
-        }
-    }
-
-    /// Core's update rule over the last window of the workers' statistic sets.
-    fn update_target(&mut self, ctx: &Ctx<'_>) {
-        let delivered = ctx
-            .metrics
-            .delivered(ctx.now_ms, ctx.model.custom_delay_secs);
-        let window = (ctx.updater_every_ms / 60_000).max(1) as usize;
-        let periods: Vec<StatisticSet> = last_minutes(delivered, window)
-            .filter_map(|m| ctx.metrics.durations_at(m, ctx.now_ms))
-            .collect();
-        let current = target_tracking_config(&self.policy, self.target);
-        let plan = plan_update(
-            &periods,
-            Some(&current),
-            &UpdateInputs {
-                target: &self.target_settings,
-                policy: &self.policy,
-                min_samples: MIN_SAMPLES,
-                hysteresis: bpi_core::decision::DEFAULT_HYSTERESIS,
-                when_unmeasured: WhenUnmeasured::KeepTarget,
-            },
-        );
-        if (plan.target_in_force - self.target).abs() >= 0.5 {
-            self.target = plan.target_in_force;
-            self.changes += 1;
         }
     }
 
@@ -90,7 +44,7 @@ impl Ours {
 
     /// The scale-from-zero alarm on the newest delivered minute; true if it acted.
     fn activation(&mut self, ctx: &mut Ctx<'_>) -> bool {
-        if self.policy.min_capacity != 0 {
+        if self.updater.policy().min_capacity != 0 {
             return false;
         }
         let delivered = ctx.metrics.delivered(ctx.now_ms, ctx.model.sqs_delay_secs);
@@ -107,7 +61,7 @@ impl Ours {
             .is_none_or(|t| ctx.now_ms >= t + u64::from(DEFAULT_ACTIVATION_COOLDOWN_SECS) * 1000);
         if running == 0.0 && backlog > 0.0 && cooled {
             self.last_activation_ms = Some(ctx.now_ms);
-            let tasks = activation_capacity(&self.policy, self.target, backlog);
+            let tasks = activation_capacity(self.updater.policy(), self.updater.target(), backlog);
             return ctx.scaler.set(ctx.now_ms, tasks);
         }
         false
@@ -119,11 +73,11 @@ impl Ours {
         let now = ctx.now_ms;
         let metrics = ctx.metrics;
         // A missing datapoint is FILL(m, 1): not empty.
-        let backlogs = last_minutes(delivered, self.policy.idle_minutes as usize)
+        let backlogs = last_minutes(delivered, self.updater.policy().idle_minutes as usize)
             .rev()
             .map(|m| metrics.sqs_at(m, now).map_or(2.0, |d| Self::backlog(&d)));
         let (min, _) = ctx.scaler.bounds();
-        if autoscaling::idle_alarm(backlogs, self.policy.idle_minutes)
+        if autoscaling::idle_alarm(backlogs, self.updater.policy().idle_minutes)
             && ctx.scaler.desired() > min
             && ctx
                 .scaler
@@ -153,10 +107,10 @@ impl Ours {
             .collect();
         let mut trackers = vec![Tracker {
             datapoints: &bpi,
-            target: self.target,
+            target: self.updater.target(),
         }];
         let utilization: Vec<Option<f64>>;
-        if let Some(u) = &self.policy.utilization {
+        if let Some(u) = &self.updater.policy().utilization {
             let delivered = m
                 .delivered(now, ctx.model.insights_delay_secs)
                 .max(m.delivered(now, ctx.model.custom_delay_secs));
@@ -177,18 +131,9 @@ impl Ours {
                 target: f64::from(u.target_pct) / 100.0,
             });
         }
-        let out_cd = u64::from(self.policy.scale_out_cooldown_secs);
-        let in_cd = u64::from(self.policy.scale_in_cooldown_secs);
-        let basis = ctx.scaler.basis(now, out_cd);
-        match autoscaling::decide_with(&trackers, basis, ctx.model.scale_in_step_pct) {
-            Decision::Out(n) => {
-                ctx.scaler.scale_out(now, n, out_cd);
-            }
-            Decision::In(n) => {
-                ctx.scaler.scale_in(now, n, in_cd, out_cd);
-            }
-            Decision::Hold => {}
-        }
+        let out_cd = u64::from(self.updater.policy().scale_out_cooldown_secs);
+        let in_cd = u64::from(self.updater.policy().scale_in_cooldown_secs);
+        ctx.target_tracking(&trackers, out_cd, in_cd);
     }
 }
 
@@ -198,7 +143,8 @@ impl Controller for Ours {
             return;
         }
         if ctx.now_ms.is_multiple_of(ctx.updater_every_ms) {
-            self.update_target(ctx);
+            self.updater
+                .run(ctx, (ctx.updater_every_ms / 60_000) as usize);
         }
         if self.activation(ctx) || self.idle(ctx) {
             return;
@@ -207,35 +153,10 @@ impl Controller for Ours {
     }
 
     fn target(&self) -> f64 {
-        self.target
+        self.updater.target()
     }
 
     fn target_changes(&self) -> u32 {
-        self.changes
-    }
-}
-
-/// Core's policy settings for `scenario` (names are placeholders: the simulator has no AWS).
-pub fn policy_settings(scenario: &Scenario) -> PolicySettings {
-    PolicySettings {
-        cluster_name: "sim".into(),
-        service_name: "sim".into(),
-        queue_name: "sim".into(),
-        policy_name: "sim".into(),
-        counting: BacklogCounting::VisibleAndInFlight,
-        scale_out_cooldown_secs: DEFAULT_SCALE_OUT_COOLDOWN_SECS,
-        scale_in_cooldown_secs: DEFAULT_SCALE_IN_COOLDOWN_SECS,
-        min_capacity: scenario.min_tasks,
-        max_capacity: scenario.max_tasks,
-        utilization: Some(UtilizationSettings {
-            duration_metric: Metric {
-                namespace: "sim".into(),
-                metric_name: "sim".into(),
-                dimensions: Vec::new(),
-            },
-            concurrency: scenario.concurrency,
-            target_pct: DEFAULT_TARGET_UTILIZATION_PCT,
-        }),
-        idle_minutes: DEFAULT_IDLE_MINUTES,
+        self.updater.changes()
     }
 }

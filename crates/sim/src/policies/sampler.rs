@@ -16,12 +16,9 @@
 //!   no idle; an alarm on SQS's own visible count while the sampler is silent doubles the desired count (at least +1)
 //!   every `BACKSTOP_COOLDOWN_SECS`.
 
-use bpi_core::policy::{PolicySettings, target_tracking_config};
-use bpi_core::update::{UpdateInputs, WhenUnmeasured, plan_update};
-use bpi_core::{StatisticSet, TargetSettings, target_bpi};
-
-use super::{Controller, Ctx, last_minutes};
-use crate::autoscaling::{self, DATAPOINTS_NEEDED, Decision, Tracker};
+use super::updater::SimulatedUpdater;
+use super::{Controller, Ctx};
+use crate::autoscaling::{DATAPOINTS_NEEDED, Tracker};
 use crate::metrics::{MINUTE_MS, SAMPLE_MS};
 use crate::scenario::Scenario;
 
@@ -72,10 +69,7 @@ struct Reading {
 #[derive(Debug)]
 pub struct Sampler {
     design: SamplerDesign,
-    policy: PolicySettings,
-    target_settings: TargetSettings,
-    target: f64,
-    changes: u32,
+    updater: SimulatedUpdater,
     readings: Vec<Reading>,
     last_backstop_ms: Option<u64>,
 }
@@ -83,47 +77,11 @@ pub struct Sampler {
 impl Sampler {
     /// The design on `scenario`.
     pub fn new(scenario: &Scenario, design: SamplerDesign) -> Self {
-        let target_settings = TargetSettings::new(
-            scenario.latency_secs,
-            scenario.concurrency,
-            scenario.declared_mpd_secs,
-            10_000,
-        )
-        .unwrap_or_else(|_| unreachable!("scenario settings are valid"));
         Sampler {
             design,
-            policy: super::ours::policy_settings(scenario),
-            target: f64::from(target_bpi(&target_settings, None).value),
-            target_settings,
-            changes: 0,
+            updater: SimulatedUpdater::new(scenario),
             readings: Vec::new(),
             last_backstop_ms: None,
-        }
-    }
-
-    fn update_target(&mut self, ctx: &Ctx<'_>) {
-        let delivered = ctx
-            .metrics
-            .delivered(ctx.now_ms, ctx.model.custom_delay_secs);
-        let window = (self.design.updater_every_secs / 60).max(1) as usize;
-        let periods: Vec<StatisticSet> = last_minutes(delivered, window)
-            .filter_map(|m| ctx.metrics.durations_at(m, ctx.now_ms))
-            .collect();
-        let current = target_tracking_config(&self.policy, self.target);
-        let plan = plan_update(
-            &periods,
-            Some(&current),
-            &UpdateInputs {
-                target: &self.target_settings,
-                policy: &self.policy,
-                min_samples: bpi_core::mpd::DEFAULT_MIN_SAMPLES,
-                hysteresis: bpi_core::decision::DEFAULT_HYSTERESIS,
-                when_unmeasured: WhenUnmeasured::KeepTarget,
-            },
-        );
-        if (plan.target_in_force - self.target).abs() >= 0.5 {
-            self.target = plan.target_in_force;
-            self.changes += 1;
         }
     }
 
@@ -144,7 +102,7 @@ impl Sampler {
         let capacity = bpi_core::sampler::fast_path_capacity(
             r.backlog as u64,
             r.desired,
-            self.target * self.design.fast_headroom,
+            self.updater.target() * self.design.fast_headroom,
             max,
         );
         if capacity > 0 {
@@ -215,7 +173,7 @@ impl Sampler {
         let bpi: Vec<Option<f64>> = minutes.iter().map(|m| m.map(|(b, _, _)| b)).collect();
         let mut trackers = vec![Tracker {
             datapoints: &bpi,
-            target: self.target * self.design.headroom,
+            target: self.updater.target() * self.design.headroom,
         }];
         let utilization: Vec<Option<f64>>;
         if self.design.utilization_pct > 0 {
@@ -246,18 +204,9 @@ impl Sampler {
                 target: f64::from(self.design.utilization_pct) / 100.0,
             });
         }
-        let out_cd = u64::from(self.policy.scale_out_cooldown_secs);
-        let in_cd = u64::from(self.policy.scale_in_cooldown_secs);
-        let basis = ctx.scaler.basis(now, out_cd);
-        match autoscaling::decide_with(&trackers, basis, ctx.model.scale_in_step_pct) {
-            Decision::Out(n) => {
-                ctx.scaler.scale_out(now, n, out_cd);
-            }
-            Decision::In(n) => {
-                ctx.scaler.scale_in(now, n, in_cd, out_cd);
-            }
-            Decision::Hold => {}
-        }
+        let out_cd = u64::from(self.updater.policy().scale_out_cooldown_secs);
+        let in_cd = u64::from(self.updater.policy().scale_in_cooldown_secs);
+        ctx.target_tracking(&trackers, out_cd, in_cd);
     }
 
     /// With the sampler silent for a whole minute, SQS's own visible count above zero doubles the fleet.
@@ -303,7 +252,8 @@ impl Controller for Sampler {
         }
         if ctx.minute_boundary() {
             if now.is_multiple_of(self.design.updater_every_secs * 1000) {
-                self.update_target(ctx);
+                self.updater
+                    .run(ctx, (self.design.updater_every_secs / 60) as usize);
             }
             self.backstop(ctx);
             self.per_minute(ctx);
@@ -311,10 +261,10 @@ impl Controller for Sampler {
     }
 
     fn target(&self) -> f64 {
-        self.target
+        self.updater.target()
     }
 
     fn target_changes(&self) -> u32 {
-        self.changes
+        self.updater.changes()
     }
 }
