@@ -1,5 +1,6 @@
 //! The `bpi` binary and the deploy scripts, run for real against the local emulator (moto server).
 
+mod aws_models;
 mod deploy;
 mod local_run;
 mod policy;

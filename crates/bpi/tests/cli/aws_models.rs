@@ -1,0 +1,179 @@
+//! Every request the scaling set-up sends, checked against AWS's own request models (botocore's, in the project's
+//! virtualenv) and against the limits AWS documents but the models cannot say. moto accepts what AWS refuses (it
+//! ignores periods, alarm math and step intervals), so these checks are what stands between a green test run and a
+//! PutMetricAlarm that AWS rejects on the first deploy.
+
+use bpi_core::backlog::BacklogCounting;
+use bpi_core::policy::{
+    AlarmSpec, Metric, PolicySettings, ScalingSpec, StepPolicy, UtilizationSettings, scaling_spec,
+};
+use bpi_testkit::service_model::ServiceModel;
+use serde_json::{Value, json};
+
+fn settings(
+    min_capacity: u32,
+    max_capacity: u32,
+    utilization: bool,
+    idle_minutes: u32,
+) -> PolicySettings {
+    PolicySettings {
+        cluster_name: "cluster".into(),
+        service_name: "service".into(),
+        queue_name: "queue".into(),
+        policy_name: "ecs-sqs-bpi-target-tracking".into(),
+        counting: BacklogCounting::VisibleAndInFlight,
+        scale_out_cooldown_secs: 60,
+        scale_in_cooldown_secs: 120,
+        min_capacity,
+        max_capacity,
+        utilization: utilization.then(|| UtilizationSettings {
+            duration_metric: Metric {
+                namespace: "ECS-SQS-BPI".into(),
+                metric_name: "MsgProcessingDuration".into(),
+                dimensions: Vec::new(),
+            },
+            concurrency: 4,
+            target_pct: 90,
+        }),
+        idle_minutes,
+    }
+}
+
+/// Every shape of set-up the settings can produce.
+fn specs() -> Vec<ScalingSpec> {
+    let mut out = Vec::new();
+    for (min, max) in [(0, 10), (1, 10), (0, 100), (2, 500)] {
+        for utilization in [false, true] {
+            for idle in [0, 3, 60] {
+                for target in [1.0, 12.0, 10_000.0] {
+                    out.push(scaling_spec(&settings(min, max, utilization, idle), target));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn json_of(value: &impl serde::Serialize) -> Value {
+    serde_json::to_value(value).expect("serialises")
+}
+
+/// The PutMetricAlarm request `bpi scaling apply` sends: the spec plus the policy ARN as its action.
+fn alarm_request(alarm: &AlarmSpec) -> Value {
+    let mut request = json_of(alarm);
+    request["AlarmActions"] = json!([
+        "arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:00000000-0000-0000-0000-000000000000:resource/ecs/service/cluster/service:policyName/p"
+    ]);
+    request
+}
+
+fn step_policies(spec: &ScalingSpec) -> Vec<(&StepPolicy, &AlarmSpec)> {
+    spec.activation
+        .iter()
+        .chain(spec.idle.iter())
+        .map(|a| (&a.policy, &a.alarm))
+        .collect()
+}
+
+#[test]
+fn every_scaling_request_fits_the_aws_request_models() {
+    let scaling = ServiceModel::load("application-autoscaling");
+    let cloudwatch = ServiceModel::load("cloudwatch");
+    let mut errors = Vec::new();
+    for spec in specs() {
+        errors.extend(scaling.check("RegisterScalableTarget", &json_of(&spec.scalable_target)));
+        errors.extend(scaling.check("PutScalingPolicy", &json_of(&spec.target_tracking)));
+        if let Some(u) = &spec.utilization {
+            errors.extend(scaling.check("PutScalingPolicy", &json_of(u)));
+        }
+        for (policy, alarm) in step_policies(&spec) {
+            errors.extend(scaling.check("PutScalingPolicy", &json_of(policy)));
+            errors.extend(cloudwatch.check("PutMetricAlarm", &alarm_request(alarm)));
+        }
+    }
+    errors.sort();
+    errors.dedup();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+}
+
+#[test]
+fn the_models_catch_what_they_should() {
+    // The checker itself: each of these is refused by AWS and must be named.
+    let scaling = ServiceModel::load("application-autoscaling");
+    let cloudwatch = ServiceModel::load("cloudwatch");
+    let spec = scaling_spec(&settings(0, 10, true, 3), 12.0);
+    let mut bad = json_of(&spec.target_tracking);
+    bad["TargetTrackingScalingPolicyConfiguration"]["CustomizedMetricSpecification"]["Metrics"]
+        [0]["MetricStat"]["Period"] = json!(60);
+    assert!(
+        scaling
+            .check("PutScalingPolicy", &bad)
+            .iter()
+            .any(|e| e.contains("no member Period")),
+        "target tracking takes no Period"
+    );
+    let activation = spec.activation.as_ref().expect("min 0");
+    let mut bad = json_of(&activation.policy);
+    bad["StepScalingPolicyConfiguration"]["AdjustmentType"] = json!("Exact");
+    assert!(!scaling.check("PutScalingPolicy", &bad).is_empty());
+    let mut bad = alarm_request(&activation.alarm);
+    bad["EvaluationPeriods"] = json!(0);
+    bad["ComparisonOperator"] = json!("GreaterThan");
+    assert_eq!(cloudwatch.check("PutMetricAlarm", &bad).len(), 2);
+}
+
+#[test]
+fn alarms_and_steps_keep_the_limits_aws_documents() {
+    for spec in specs() {
+        for (policy, alarm) in step_policies(&spec) {
+            let name = &alarm.alarm_name;
+            // PutMetricAlarm: one query returns data; at most 10 metrics and 10 expressions (MetricDataQuery doc).
+            let returning = alarm.metrics.iter().filter(|q| q.return_data).count();
+            assert_eq!(returning, 1, "{name}: exactly one query returns data");
+            let stats = alarm
+                .metrics
+                .iter()
+                .filter(|q| q.metric_stat.is_some())
+                .count();
+            assert!(stats <= 10 && alarm.metrics.len() - stats <= 10, "{name}");
+            // Periods: 10, 30 or a multiple of 60 (PutMetricAlarm, Period); evaluation at most one day.
+            for q in &alarm.metrics {
+                if let Some(period) = q.metric_stat.as_ref().and_then(|s| s.period) {
+                    assert!(
+                        period == 10 || period == 30 || period % 60 == 0,
+                        "{name}: period {period}"
+                    );
+                    assert!(period * alarm.evaluation_periods <= 86_400, "{name}");
+                } else {
+                    assert!(
+                        q.expression.is_some(),
+                        "{name}: a metric query needs its period"
+                    );
+                }
+            }
+            assert!(
+                alarm.datapoints_to_alarm <= alarm.evaluation_periods,
+                "{name}"
+            );
+            // Step scaling: at most 20 adjustments (Application Auto Scaling quotas), contiguous, not overlapping.
+            let steps = &policy.step_scaling_policy_configuration.step_adjustments;
+            assert!(
+                !steps.is_empty() && steps.len() <= 20,
+                "{name}: {} steps",
+                steps.len()
+            );
+            for pair in steps.windows(2) {
+                assert_eq!(
+                    pair[0].metric_interval_upper_bound,
+                    Some(pair[1].metric_interval_lower_bound),
+                    "{name}: steps must meet"
+                );
+            }
+            assert_eq!(
+                steps.last().and_then(|s| s.metric_interval_upper_bound),
+                None,
+                "{name}: the last step is open"
+            );
+        }
+    }
+}
