@@ -2,7 +2,7 @@
 //! project's virtualenv beside moto): a request the project builds is checked against the operation's input shape
 //! (members, required members, types, enums, lengths and ranges), because moto accepts much that AWS refuses.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
@@ -53,7 +53,7 @@ impl ServiceModel {
         errors
     }
 
-    fn check_shape(&self, name: &str, value: &Value, path: &PathBuf, errors: &mut Vec<String>) {
+    fn check_shape(&self, name: &str, value: &Value, path: &Path, errors: &mut Vec<String>) {
         let shape = &self.model["shapes"][name];
         let at = path.display();
         let range = |n: f64, errors: &mut Vec<String>, what: &str| {
@@ -118,10 +118,8 @@ impl ServiceModel {
                 Some(n) => range(n, errors, "value"),
                 None => errors.push(format!("{at}: expected a number ({name}), got {value}")),
             },
-            Some("boolean") => {
-                if !value.is_boolean() {
-                    errors.push(format!("{at}: expected a boolean ({name}), got {value}"));
-                }
+            Some("boolean") if !value.is_boolean() => {
+                errors.push(format!("{at}: expected a boolean ({name}), got {value}"));
             }
             _ => {}
         }
