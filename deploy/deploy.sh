@@ -127,13 +127,13 @@ if [ -z "$image" ]; then
   fi
 fi
 
-# 5. An existing cluster must have Container Insights on: the policy's task count comes from it.
+# 5. An existing cluster's Container Insights setting is reported: ECS's task metrics need it, scaling does not.
 if [ -n "$cluster" ]; then
   insights=$(awscli ecs describe-clusters --clusters "$cluster" --include SETTINGS \
     --query "clusters[0].settings[?name=='containerInsights'].value | [0]" --output text 2>/dev/null || true)
   case "$insights" in
     enabled|enhanced) ;;
-    *) say "WARNING: cluster $cluster has Container Insights '$insights': RunningTaskCount will have no data and scaling will not work; enable it with: aws ecs update-cluster-settings --cluster $cluster --settings name=containerInsights,value=enabled" ;;
+    *) say "WARNING: cluster $cluster has Container Insights '$insights': scaling does not need it (the sampler reads the service), but ECS's task metrics in CloudWatch do; enable it with: aws ecs update-cluster-settings --cluster $cluster --settings name=containerInsights,value=enabled" ;;
   esac
 fi
 

@@ -204,7 +204,7 @@ pub async fn put_target_tracking_policy(
     Ok(out.policy_arn().to_string())
 }
 
-/// Writes the scale-from-zero step policy; returns its ARN (for the alarm's action).
+/// Writes a step policy (the fast path, idle, the backstop); returns its ARN (for the alarm's action).
 pub async fn put_step_policy(
     client: &aws_sdk_applicationautoscaling::Client,
     policy: &StepPolicy,
@@ -232,6 +232,7 @@ pub async fn put_step_policy(
         .step_scaling_policy_configuration(
             StepScalingPolicyConfiguration::builder()
                 .adjustment_type(AdjustmentType::from(c.adjustment_type.as_str()))
+                .set_min_adjustment_magnitude(c.min_adjustment_magnitude)
                 .set_step_adjustments(Some(steps))
                 .cooldown(secs_i32(c.cooldown))
                 .metric_aggregation_type(MetricAggregationType::from(
@@ -351,6 +352,7 @@ mod tests {
             max_capacity: 10,
             utilization: None,
             idle_minutes: 0,
+            signal: bpi_core::policy::SignalMetrics::for_queue("ECS-SQS-BPI", "Single-Queue", "q"),
         };
         let spec = target_tracking_config(&settings, 12.0);
         let back = from_sdk(&to_sdk(&spec).expect("valid"));

@@ -236,6 +236,24 @@ pub async fn existing_alarms(
         .collect())
 }
 
+/// The description of the alarm `name`, if it exists (Some("") when it has none).
+pub async fn alarm_description(
+    client: &aws_sdk_cloudwatch::Client,
+    name: &str,
+) -> Result<Option<String>, AwsError> {
+    let out = client
+        .describe_alarms()
+        .alarm_names(name)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("cloudwatch:DescribeAlarms", e))?;
+    Ok(out
+        .metric_alarms()
+        .iter()
+        .find(|a| a.alarm_name() == Some(name))
+        .map(|a| a.alarm_description().unwrap_or_default().to_string()))
+}
+
 /// Deletes alarms by name (missing ones are ignored).
 pub async fn delete_alarms(
     client: &aws_sdk_cloudwatch::Client,

@@ -3,9 +3,10 @@
 //!
 //! `apply` registers the scalable target, then runs the updater's own decision (`target_bpi_updater::Updater`), so
 //! a first deploy creates the canonical policy, a changed setting (latency, cooldowns, counting) moves or repairs
-//! it, and a repeated deploy changes nothing. Beside it: the target tracking policy on task utilization, the idle
-//! scale-in step policy and its alarm and, with a minimum of 0, the scale-from-zero step policy and its alarm; each
-//! is created, repaired or removed as the settings say. `remove` undoes all of it.
+//! it, and a repeated deploy changes nothing. Beside it: the target tracking policy on task utilization, and the
+//! step policies with their alarms: the fast path, the idle scale-in and the backstop; each is created, repaired
+//! (when its alarm's description, which names its settings, differs) or removed as the settings say, and the
+//! round-1 scale-from-zero policy is removed where it is found. `remove` undoes all of it.
 
 use std::time::SystemTime;
 
@@ -15,10 +16,11 @@ use bpi_aws::autoscaling::{
     delete_policy, deregister_scalable_target, describe_target_tracking_policy, policy_names,
     put_step_policy, put_target_tracking_policy, register_scalable_target, scalable_target_bounds,
 };
-use bpi_aws::cloudwatch::{delete_alarms, existing_alarms, put_alarm};
+use bpi_aws::cloudwatch::{alarm_description, delete_alarms, existing_alarms, put_alarm};
 use bpi_core::config::UpdaterConfig;
 use bpi_core::policy::{
-    ActivationSpec, PolicySettings, activation_spec, idle_spec, scaling_spec, utilization_policy,
+    PolicySettings, StepPolicySpec, backstop_spec, fast_path_spec, idle_spec, scaling_spec,
+    utilization_policy,
 };
 use serde::Serialize;
 use target_bpi_updater::{DecisionRecord, Updater, WhenUnmeasured};
@@ -34,7 +36,11 @@ pub struct ApplyReport {
     pub bounds: (u32, u32),
     /// The updater's decision on the target tracking policy.
     pub policy: DecisionRecord,
-    /// The scale-from-zero policy: `absent`, `created`, `updated`, `unchanged` or `removed`.
+    /// The fast path: `absent`, `created`, `updated`, `unchanged` or `removed`.
+    pub fast_path: &'static str,
+    /// The backstop (same words).
+    pub backstop: &'static str,
+    /// The round-1 scale-from-zero policy: `absent`, or `removed` when an earlier deploy left one.
     pub activation: &'static str,
     /// The target tracking policy on task utilization (same words).
     pub utilization: &'static str,
@@ -69,29 +75,18 @@ pub async fn apply(clients: &AwsClients, config: &UpdaterConfig) -> anyhow::Resu
         .context("applying the target tracking policy")?;
 
     let existing = policy_names(&clients.autoscaling, &resource_id).await?;
-    // The activation steps are sized by the target: rewritten when the target moved.
-    let activation = apply_step_policy(
-        clients,
-        s,
-        &existing,
-        &s.activation_policy_name(),
-        (s.min_capacity == 0).then(|| activation_spec(s, policy.new_target)),
-        policy.updated,
-    )
-    .await?;
-    let idle = apply_step_policy(
-        clients,
-        s,
-        &existing,
-        &s.idle_policy_name(),
-        idle_spec(s),
-        false,
-    )
-    .await?;
+    let step = |name: String, wanted: Option<StepPolicySpec>| {
+        let existing = &existing;
+        async move { apply_step_policy(clients, s, existing, &name, wanted).await }
+    };
+    let fast_path = step(s.fast_path_policy_name(), Some(fast_path_spec(s))).await?;
+    let idle = step(s.idle_policy_name(), idle_spec(s)).await?;
+    let backstop = step(s.backstop_policy_name(), Some(backstop_spec(s))).await?;
+    let activation = step(s.activation_policy_name(), None).await?;
     let utilization = apply_utilization(clients, &resource_id, &existing, s).await?;
     let changed = old_bounds != Some(bounds_i32)
         || policy.updated
-        || [activation, idle, utilization]
+        || [fast_path, idle, backstop, activation, utilization]
             .iter()
             .any(|a| matches!(*a, "created" | "updated" | "removed"));
     Ok(ApplyReport {
@@ -99,6 +94,8 @@ pub async fn apply(clients: &AwsClients, config: &UpdaterConfig) -> anyhow::Resu
         old_bounds,
         bounds,
         policy,
+        fast_path,
+        backstop,
         activation,
         utilization,
         idle,
@@ -145,22 +142,26 @@ async fn apply_utilization(
     })
 }
 
-/// Creates, rewrites (when `rewrite` or a piece is missing) or removes one alarm-driven step policy.
+/// Creates, rewrites (when a piece is missing or its alarm's description differs from the spec's) or removes one
+/// alarm-driven step policy.
 async fn apply_step_policy(
     clients: &AwsClients,
     s: &PolicySettings,
     existing: &[String],
     name: &str,
-    wanted: Option<ActivationSpec>,
-    rewrite: bool,
+    wanted: Option<StepPolicySpec>,
 ) -> anyhow::Result<&'static str> {
     let has_policy = existing.iter().any(|p| p == name);
     let alarm = s.alarm_name(name);
-    let has_alarm = !existing_alarms(&clients.cloudwatch, std::slice::from_ref(&alarm))
-        .await?
-        .is_empty();
+    let description = alarm_description(&clients.cloudwatch, &alarm).await?;
+    let has_alarm = description.is_some();
     Ok(match wanted {
-        Some(_) if has_policy && has_alarm && !rewrite => "unchanged",
+        Some(spec)
+            if has_policy
+                && description.as_deref() == Some(spec.alarm.alarm_description.as_str()) =>
+        {
+            "unchanged"
+        }
         Some(spec) => {
             let arn = put_step_policy(&clients.autoscaling, &spec.policy)
                 .await
@@ -192,7 +193,7 @@ pub struct RemoveReport {
     pub scalable_target: bool,
 }
 
-/// Removes the scaling set-up: the activation and idle alarms, every policy on the service, the scalable target.
+/// Removes the scaling set-up: its alarms, every policy on the service, the scalable target.
 pub async fn remove(clients: &AwsClients, config: &UpdaterConfig) -> anyhow::Result<RemoveReport> {
     let s = &config.policy;
     let resource_id = s.resource_id();

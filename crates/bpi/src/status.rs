@@ -47,7 +47,7 @@ pub struct Status {
     pub target: Option<f64>,
     /// Whether the policy differs from core's canonical spec (None: no policy).
     pub drift: Option<bool>,
-    /// Companion policies the settings call for that the service lacks (utilization, idle, scale-from-zero):
+    /// Companion policies the settings call for that the service lacks (fast path, backstop, utilization, idle):
     /// `bpi scaling apply` creates them.
     pub missing_policies: Vec<String>,
     /// MPD over the window, if enough samples.
@@ -171,15 +171,12 @@ pub async fn gather(
         describe_target_tracking_policy(&clients.autoscaling, &s.resource_id(), &s.policy_name)
             .await?;
     let present = policy_names(&clients.autoscaling, &s.resource_id()).await?;
-    let mut wanted = Vec::new();
+    let mut wanted = vec![s.fast_path_policy_name(), s.backstop_policy_name()];
     if s.utilization.is_some() {
         wanted.push(s.utilization_policy_name());
     }
     if s.idle_minutes > 0 {
         wanted.push(s.idle_policy_name());
-    }
-    if s.min_capacity == 0 {
-        wanted.push(s.activation_policy_name());
     }
     let missing_policies: Vec<String> = wanted
         .into_iter()

@@ -17,7 +17,8 @@ use crate::message::{DEFAULT_MAX_DURATION_SECS, MessageLimits};
 use crate::mpd::DEFAULT_MIN_SAMPLES;
 use crate::policy::{
     DEFAULT_IDLE_MINUTES, DEFAULT_SCALE_IN_COOLDOWN_SECS, DEFAULT_SCALE_OUT_COOLDOWN_SECS,
-    DEFAULT_TARGET_UTILIZATION_PCT, Dimension, Metric, PolicySettings, UtilizationSettings,
+    DEFAULT_TARGET_UTILIZATION_PCT, Dimension, Metric, PolicySettings, SignalMetrics,
+    UtilizationSettings,
 };
 use crate::target::{DEFAULT_MAX_TARGET_BPI, TargetSettings};
 
@@ -658,7 +659,7 @@ impl UpdaterConfig {
             VarDoc {
                 name: "MIN_CAPACITY",
                 default: "1",
-                meaning: "fewest tasks; 0 adds the scale-from-zero activation policy (0-10000)",
+                meaning: "fewest tasks; at 0 the fast path starts the first tasks for any backlog (0-10000)",
             },
             VarDoc {
                 name: "MAX_CAPACITY",
@@ -667,7 +668,7 @@ impl UpdaterConfig {
             },
             VarDoc {
                 name: "TARGET_UTILIZATION_PCT",
-                default: "90",
+                default: "80",
                 meaning: "second target tracking policy: keep this share of the task slots busy (from the processing-duration metric); it stops scale-in below the work (0 = no such policy, 1-100)",
             },
             VarDoc {
@@ -726,6 +727,7 @@ impl UpdaterConfig {
             max_capacity,
             utilization: None,
             idle_minutes: r.number("IDLE_SCALE_IN_MINUTES", DEFAULT_IDLE_MINUTES, 0, 60)?,
+            signal: SignalMetrics::for_queue("", "", ""),
         };
         // Ranges are checked by the reads, so TargetSettings::new cannot fail; map its error anyway.
         let latency = r.number("DESIRED_LATENCY_SECS", 60.0, 0.001, 86_400.0)?;
@@ -742,6 +744,8 @@ impl UpdaterConfig {
             100,
         )?;
         let mut policy = policy;
+        policy.signal =
+            SignalMetrics::for_queue(&metrics.namespace, &metrics.metric_type, &policy.queue_name);
         policy.utilization = (target_pct > 0).then(|| UtilizationSettings {
             duration_metric: Metric {
                 namespace: metrics.namespace.clone(),
@@ -889,8 +893,11 @@ mod tests {
         assert!((c.hysteresis - 0.10).abs() < 1e-12);
         assert_eq!(c.bpi_metric_name, "ecsTargetBPI");
         let u = c.policy.utilization.as_ref().expect("on by default");
-        assert_eq!((u.target_pct, u.concurrency), (90, 1));
+        assert_eq!((u.target_pct, u.concurrency), (80, 1));
         assert_eq!(u.duration_metric.metric_name, "MsgProcessingDuration");
+        // The sampler's metrics: the same namespace and dimensions as the workers' metric.
+        assert_eq!(c.policy.signal.namespace, "ECS-SQS-BPI");
+        assert_eq!(c.policy.signal.dimensions, u.duration_metric.dimensions);
         assert_eq!(c.policy.idle_minutes, 3);
         let off = UpdaterConfig::from_env(&[
             ("CLUSTER_NAME", "c"),

@@ -110,10 +110,10 @@ mod tests {
     use crate::backlog::BacklogCounting;
     use crate::policy::{PolicySettings, target_tracking_config};
 
-    fn settings(service: &str) -> PolicySettings {
+    fn settings(queue: &str) -> PolicySettings {
         PolicySettings {
             cluster_name: "c".into(),
-            service_name: service.into(),
+            service_name: "s".into(),
             queue_name: "q".into(),
             policy_name: "p".into(),
             counting: BacklogCounting::default(),
@@ -123,11 +123,12 @@ mod tests {
             max_capacity: 10,
             utilization: None,
             idle_minutes: 0,
+            signal: crate::policy::SignalMetrics::for_queue("ECS-SQS-BPI", "Single-Queue", queue),
         }
     }
 
     fn config(target: f64) -> TargetTrackingConfig {
-        target_tracking_config(&settings("s"), target)
+        target_tracking_config(&settings("q"), target)
     }
 
     #[test]
@@ -144,6 +145,7 @@ mod tests {
 
     #[test]
     fn drift_is_repaired_even_at_the_same_target() {
+        // The blueprint's bug 1, in this set-up's terms: a policy reading another queue's metrics.
         let wrong = target_tracking_config(&settings("ecsdemo-queue-proc3"), 12.0);
         let d = decide_update(Some(&wrong), &config(12.0), DEFAULT_HYSTERESIS);
         assert_eq!(d.reason, UpdateReason::Drift);

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::backlog::BacklogCounting;
+use crate::sampler;
 
 /// Application Auto Scaling namespace of an ECS service.
 pub const SERVICE_NAMESPACE: &str = "ecs";
@@ -17,8 +18,8 @@ pub const SCALABLE_DIMENSION: &str = "ecs:service:DesiredCount";
 pub const DEFAULT_SCALE_OUT_COOLDOWN_SECS: u32 = 60;
 /// Default scale-in cooldown, seconds.
 pub const DEFAULT_SCALE_IN_COOLDOWN_SECS: u32 = 120;
-/// Default cooldown of the scale-from-zero activation policy, seconds: long enough for a task to start and for
-/// RunningTaskCount to report it, so a single backlog does not start several tasks.
+/// Cooldown of the round-1 scale-from-zero activation policy, seconds (the simulator's `ours-v1` and the local
+/// run's stand-in keep it for comparison).
 pub const DEFAULT_ACTIVATION_COOLDOWN_SECS: u32 = 300;
 /// Id of the expression that returns ecsBPI.
 pub const BPI_EXPRESSION_ID: &str = "e1";
@@ -49,6 +50,46 @@ pub struct PolicySettings {
     /// Minutes the queue must stay empty (nothing visible, nothing in flight) before the fleet is set to its minimum
     /// at once; 0 leaves the idle policy out.
     pub idle_minutes: u32,
+    /// Where the sampler publishes its readings (namespace and dimensions of `ecsBPI` and its parts).
+    pub signal: SignalMetrics,
+}
+
+/// Where the sampler Lambda publishes (core's [`crate::sampler`] metric names, under this namespace and these
+/// dimensions): every scaling decision reads these, not SQS's once-a-minute gauges nor Container Insights.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignalMetrics {
+    /// Namespace (the project's, `ECS-SQS-BPI` by default).
+    pub namespace: String,
+    /// Dimensions (`Type`, `QueueName`).
+    pub dimensions: Vec<Dimension>,
+}
+
+impl SignalMetrics {
+    /// The sampler's metrics of `queue_name` under `namespace`, `Type` = `metric_type` (as the sampler publishes).
+    pub fn for_queue(namespace: &str, metric_type: &str, queue_name: &str) -> Self {
+        SignalMetrics {
+            namespace: namespace.to_string(),
+            dimensions: vec![
+                Dimension {
+                    name: "Type".to_string(),
+                    value: metric_type.to_string(),
+                },
+                Dimension {
+                    name: "QueueName".to_string(),
+                    value: queue_name.to_string(),
+                },
+            ],
+        }
+    }
+
+    /// The sampler's metric `metric_name`.
+    pub fn metric(&self, metric_name: &str) -> Metric {
+        Metric {
+            namespace: self.namespace.clone(),
+            metric_name: metric_name.to_string(),
+            dimensions: self.dimensions.clone(),
+        }
+    }
 }
 
 /// What the utilization policy reads: the workers' processing-duration metric (its per-minute Sum is the busy
@@ -64,7 +105,9 @@ pub struct UtilizationSettings {
 }
 
 /// Default target of the utilization policy, percent of the task slots busy.
-pub const DEFAULT_TARGET_UTILIZATION_PCT: u32 = 90;
+/// (80: measured with the sampler's design, `cargo run --release -p bpi-sim --example sampler_designs`: at 90% the
+/// worst cases of `mpd-shift` and `diurnal` were 5.0 and 1.0 points below the oracle, at 80% 2.6 and 0.5.)
+pub const DEFAULT_TARGET_UTILIZATION_PCT: u32 = 80;
 /// Default minutes of empty queue before the idle policy sets the minimum.
 pub const DEFAULT_IDLE_MINUTES: u32 = 3;
 /// Cooldown of the idle policy, seconds.
@@ -76,9 +119,20 @@ impl PolicySettings {
         format!("service/{}/{}", self.cluster_name, self.service_name)
     }
 
-    /// Name of the scale-from-zero step policy (and its alarm).
+    /// Name of the round-1 scale-from-zero step policy (and its alarm): no longer part of the set-up (the fast path
+    /// scales from zero); `bpi scaling apply` removes one it finds.
     pub fn activation_policy_name(&self) -> String {
         format!("{}-activation", self.policy_name)
+    }
+
+    /// Name of the fast-path step policy (and its alarm).
+    pub fn fast_path_policy_name(&self) -> String {
+        format!("{}-fast-path", self.policy_name)
+    }
+
+    /// Name of the backstop step policy (and its alarm).
+    pub fn backstop_policy_name(&self) -> String {
+        format!("{}-backstop", self.policy_name)
     }
 
     /// Name of the target tracking policy on task utilization.
@@ -98,11 +152,13 @@ impl PolicySettings {
         format!("StepScaling-{}-{policy_name}", self.resource_id())
     }
 
-    /// Names of every alarm the set-up owns (present or not).
+    /// Names of every alarm the set-up owns or once owned (present or not).
     pub fn alarm_names(&self) -> Vec<String> {
         vec![
-            self.alarm_name(&self.activation_policy_name()),
+            self.alarm_name(&self.fast_path_policy_name()),
             self.alarm_name(&self.idle_policy_name()),
+            self.alarm_name(&self.backstop_policy_name()),
+            self.alarm_name(&self.activation_policy_name()),
         ]
     }
 }
@@ -247,17 +303,17 @@ pub struct StepAdjustment {
     pub scaling_adjustment: i32,
 }
 
-/// Most steps in the activation policy (Application Auto Scaling allows 20 step adjustments per policy).
-pub const MAX_ACTIVATION_STEPS: u32 = 20;
-
 /// `StepScalingPolicyConfiguration` of PutScalingPolicy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct StepScalingConfig {
-    /// Always `ChangeInCapacity`.
+    /// `ExactCapacity` (the fast path, idle) or `PercentChangeInCapacity` (the backstop).
     pub adjustment_type: String,
     /// The steps.
     pub step_adjustments: Vec<StepAdjustment>,
+    /// With `PercentChangeInCapacity`: the fewest tasks an action changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_adjustment_magnitude: Option<i32>,
     /// Seconds before the policy acts again.
     pub cooldown: u32,
     /// How alarm datapoints are aggregated.
@@ -305,11 +361,10 @@ pub struct AlarmSpec {
     pub treat_missing_data: String,
 }
 
-/// A step policy and the alarm that triggers it: the scale-from-zero activation (present when the minimum capacity
-/// is 0: target tracking cannot act at zero tasks, its metric divides by the task count) and the idle scale-in.
+/// A step policy and the alarm that triggers it: the fast path, the idle scale-in and the backstop.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ActivationSpec {
-    /// The +1 task step policy.
+pub struct StepPolicySpec {
+    /// The step policy.
     pub policy: StepPolicy,
     /// The alarm that triggers it.
     pub alarm: AlarmSpec,
@@ -336,50 +391,41 @@ pub struct ScalableTargetSpec {
 pub struct ScalingSpec {
     /// The scalable target.
     pub scalable_target: ScalableTargetSpec,
-    /// The target tracking policy on ecsBPI.
+    /// The target tracking policy on the sampler's ecsBPI.
     pub target_tracking: TargetTrackingPolicy,
-    /// The scale-from-zero policy and alarm, when the minimum capacity is 0.
-    pub activation: Option<ActivationSpec>,
     /// The target tracking policy on task utilization, when configured.
     pub utilization: Option<TargetTrackingPolicy>,
+    /// The fast path: the capacity the sampler asks for, within seconds (also from zero tasks).
+    pub fast_path: StepPolicySpec,
     /// The idle scale-in policy and alarm, when configured.
-    pub idle: Option<ActivationSpec>,
+    pub idle: Option<StepPolicySpec>,
+    /// The backstop while the sampler is silent: SQS's own metrics double the fleet.
+    pub backstop: StepPolicySpec,
 }
 
-/// Statistic of the queue-depth inputs (m1, m2): the peak of the minute. A latency promise is about the message that
-/// waits longest, and arrivals come in bursts (a producer's batch, a schedule): the minute's Average of a backlog
-/// that fills at once and drains over the minute is about half its peak, so target tracking on it reads a fleet
-/// that just keeps the promise as oversized and scales it in. (Measured in the simulator, `blueprint` scenario:
-/// within the promise 75% with Average, 98% with Maximum, at 2.0× and 1.27× the lower-bound cost.)
-pub const QUEUE_DEPTH_STAT: &str = "Maximum";
-/// Statistic of the task count (m3).
+/// Statistic of the sampler's ecsBPI that target tracking reads: the Average of the minute's six readings.
+pub const BPI_STAT: &str = "Average";
+/// Statistic of the running-task count the utilization policy divides by.
 pub const TASK_COUNT_STAT: &str = "Average";
+/// Period of the fast path's and the idle policy's alarms, seconds: a high-resolution alarm on the sampler's
+/// high-resolution metrics (CloudWatch user guide, "High-resolution alarms": periods of 10 or 30 seconds).
+pub const HIGH_RESOLUTION_PERIOD_SECS: u32 = 10;
+/// Cooldown of the fast path, seconds: one more action can follow a reading that still shows the old desired count.
+pub const FAST_PATH_COOLDOWN_SECS: u32 = 30;
+/// Most steps in a step policy (Application Auto Scaling allows 20 step adjustments per policy).
+pub const MAX_STEPS: u32 = 20;
+/// Cooldown of the backstop, seconds: a doubling every 2 minutes while the sampler is silent and messages wait.
+pub const BACKSTOP_COOLDOWN_SECS: u32 = 120;
 
-fn metric_query(
-    id: &str,
-    namespace: &str,
-    name: &str,
-    stat: &str,
-    dims: &[(&str, &str)],
-) -> MetricQuery {
+fn metric_query(id: &str, metric: Metric, stat: &str, period: Option<u32>) -> MetricQuery {
     MetricQuery {
         id: id.to_string(),
         expression: None,
         label: None,
         metric_stat: Some(MetricStat {
-            metric: Metric {
-                namespace: namespace.to_string(),
-                metric_name: name.to_string(),
-                dimensions: dims
-                    .iter()
-                    .map(|(n, v)| Dimension {
-                        name: (*n).to_string(),
-                        value: (*v).to_string(),
-                    })
-                    .collect(),
-            },
+            metric,
             stat: stat.to_string(),
-            period: None,
+            period,
             unit: None,
         }),
         return_data: false,
@@ -396,56 +442,18 @@ fn expression(id: &str, expr: String, label: &str, return_data: bool) -> MetricQ
     }
 }
 
-/// The input metrics: m1 visible, m2 in flight (when counted), m3 running tasks; and the backlog expression.
-fn input_metrics(s: &PolicySettings) -> (Vec<MetricQuery>, &'static str) {
-    let queue = [("QueueName", s.queue_name.as_str())];
-    let mut metrics = vec![metric_query(
-        "m1",
-        "AWS/SQS",
-        "ApproximateNumberOfMessagesVisible",
-        QUEUE_DEPTH_STAT,
-        &queue,
-    )];
-    let backlog = if s.counting.counts_in_flight() {
-        metrics.push(metric_query(
-            "m2",
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesNotVisible",
-            QUEUE_DEPTH_STAT,
-            &queue,
-        ));
-        "m1 + m2"
-    } else {
-        "m1"
-    };
-    metrics.push(metric_query(
-        "m3",
-        "ECS/ContainerInsights",
-        "RunningTaskCount",
-        TASK_COUNT_STAT,
-        &[
-            ("ClusterName", s.cluster_name.as_str()),
-            ("ServiceName", s.service_name.as_str()),
-        ],
-    ));
-    (metrics, backlog)
-}
-
-/// The ecsBPI metric-math expression for a backlog term: zero (or missing) running tasks reports the backlog itself
-/// instead of dividing by zero, so any backlog still reads above any target (see [`crate::backlog_per_task`]).
-pub fn bpi_expression(backlog: &str) -> String {
-    format!("IF(FILL(m3, 0) > 0, ({backlog}) / FILL(m3, 0), {backlog})")
-}
-
-/// The canonical target tracking configuration for `target_value`.
+/// The canonical target tracking configuration for `target_value`: the sampler's ecsBPI (`e1 = m1`, so that a
+/// minute with no reading is missing data, which never scales in; no FILL).
 pub fn target_tracking_config(s: &PolicySettings, target_value: f64) -> TargetTrackingConfig {
-    let (mut metrics, backlog) = input_metrics(s);
-    metrics.push(expression(
-        BPI_EXPRESSION_ID,
-        bpi_expression(backlog),
-        "ecsBPI (backlog per task)",
-        true,
-    ));
+    let metrics = vec![
+        metric_query("m1", s.signal.metric(sampler::BPI_METRIC), BPI_STAT, None),
+        expression(
+            BPI_EXPRESSION_ID,
+            "m1".to_string(),
+            "ecsBPI (backlog per task, read every 10 s)",
+            true,
+        ),
+    ];
     TargetTrackingConfig {
         target_value,
         customized_metric_specification: CustomizedMetricSpecification { metrics },
@@ -455,78 +463,29 @@ pub fn target_tracking_config(s: &PolicySettings, target_value: f64) -> TargetTr
     }
 }
 
-/// The canonical target tracking PutScalingPolicy request for `target_value`.
-pub fn target_tracking_policy(s: &PolicySettings, target_value: f64) -> TargetTrackingPolicy {
+/// A target tracking PutScalingPolicy request named `name` with `config`.
+fn target_tracking_request(
+    s: &PolicySettings,
+    name: String,
+    config: TargetTrackingConfig,
+) -> TargetTrackingPolicy {
     TargetTrackingPolicy {
-        policy_name: s.policy_name.clone(),
+        policy_name: name,
         service_namespace: SERVICE_NAMESPACE.to_string(),
         resource_id: s.resource_id(),
         scalable_dimension: SCALABLE_DIMENSION.to_string(),
         policy_type: "TargetTrackingScaling".to_string(),
-        target_tracking_scaling_policy_configuration: target_tracking_config(s, target_value),
+        target_tracking_scaling_policy_configuration: config,
     }
 }
 
-/// The scale-from-zero step policy and its alarm, sized for `target_value`.
-///
-/// The alarm's metric is the backlog while no task runs (0 otherwise); its steps set the capacity at once to
-/// ⌈backlog / target⌉ tasks (`ExactCapacity`, at most the maximum), so a burst after idle starts the fleet it needs in
-/// one action instead of one task followed by target tracking's three datapoints. The alarm only fires while no
-/// task runs, so setting an exact capacity never shrinks a working fleet.
-pub fn activation_spec(s: &PolicySettings, target_value: f64) -> ActivationSpec {
-    let name = s.activation_policy_name();
-    let (mut metrics, backlog) = input_metrics(s);
-    for q in &mut metrics {
-        if let Some(stat) = &mut q.metric_stat {
-            stat.period = Some(60);
-        }
-    }
-    metrics.push(expression(
-        "e1",
-        format!("IF(FILL(m3, 0) == 0, {backlog}, 0)"),
-        "backlog waiting with no running task",
-        true,
-    ));
-    let target = if target_value.is_finite() && target_value >= 1.0 {
-        target_value
-    } else {
-        1.0
-    };
-    let steps = s.max_capacity.clamp(1, MAX_ACTIVATION_STEPS);
-    // Breach = backlog (threshold 0): [0, T) → 1 task, [T, 2T) → 2, ..., [(K-1)T, ∞) → K.
-    let step_adjustments = (1..=steps)
-        .map(|k| StepAdjustment {
-            metric_interval_lower_bound: f64::from(k - 1) * target,
-            metric_interval_upper_bound: (k < steps).then(|| f64::from(k) * target),
-            scaling_adjustment: i32::try_from(if k == steps { s.max_capacity } else { k })
-                .unwrap_or(i32::MAX),
-        })
-        .collect();
-    ActivationSpec {
-        policy: step_policy(
-            s,
-            &name,
-            StepScalingConfig {
-                adjustment_type: "ExactCapacity".to_string(),
-                step_adjustments,
-                cooldown: DEFAULT_ACTIVATION_COOLDOWN_SECS,
-                metric_aggregation_type: "Maximum".to_string(),
-            },
-        ),
-        alarm: AlarmSpec {
-            alarm_name: s.alarm_name(&name),
-            alarm_description: format!(
-                "Backlog on {} while {} runs no task: start the tasks it needs (scale from zero).",
-                s.queue_name, s.service_name
-            ),
-            metrics,
-            comparison_operator: "GreaterThanThreshold".to_string(),
-            threshold: 0.0,
-            evaluation_periods: 1,
-            datapoints_to_alarm: 1,
-            treat_missing_data: "notBreaching".to_string(),
-        },
-    }
+/// The canonical target tracking PutScalingPolicy request for `target_value`.
+pub fn target_tracking_policy(s: &PolicySettings, target_value: f64) -> TargetTrackingPolicy {
+    target_tracking_request(
+        s,
+        s.policy_name.clone(),
+        target_tracking_config(s, target_value),
+    )
 }
 
 /// A step scaling PutScalingPolicy request named `name` on the service of `s`.
@@ -541,15 +500,145 @@ fn step_policy(s: &PolicySettings, name: &str, config: StepScalingConfig) -> Ste
     }
 }
 
-/// The tasks the activation policy starts for `backlog` (what its steps encode): ⌈backlog / target⌉, at least one
-/// (a backlog at an exact multiple gets one more), at most the maximum.
+/// The steps that set the capacity to the breach (an alarm on a task count with threshold 0): a breach of c tasks
+/// sets c, rounded up to the step width when the maximum exceeds [`MAX_STEPS`] (width ⌈max / 20⌉), at most the
+/// maximum.
+fn capacity_steps(max_capacity: u32) -> Vec<StepAdjustment> {
+    let max = max_capacity.max(1);
+    let width = max.div_ceil(MAX_STEPS);
+    let steps = max.div_ceil(width);
+    (1..=steps)
+        .map(|k| StepAdjustment {
+            // Breaches are whole task counts: step k takes ((k - 1) w, k w].
+            metric_interval_lower_bound: if k == 1 {
+                0.0
+            } else {
+                f64::from((k - 1) * width) + 0.5
+            },
+            metric_interval_upper_bound: (k < steps).then(|| f64::from(k * width) + 0.5),
+            scaling_adjustment: i32::try_from((k * width).min(max)).unwrap_or(i32::MAX),
+        })
+        .collect()
+}
+
+/// The fast path: a high-resolution alarm (10 s, one datapoint) on the sampler's `ecsFastPathCapacity` (the tasks
+/// the backlog needs when the service has fewer desired, else 0) sets that capacity (`ExactCapacity`).
+///
+/// Why: target tracking's own alarms need 3 one-minute datapoints, and SQS's metrics arrive a minute late, so a
+/// backlog rise waited 3-5 minutes for capacity. The sampler reads every 10 s, so the desired count changes within
+/// about 30 s. At zero tasks any backlog asks for at least one task: this is also the scale-from-zero path, with no
+/// FILL and no Container Insights. A missing reading is not a breach (the backstop covers a silent sampler).
+pub fn fast_path_spec(s: &PolicySettings) -> StepPolicySpec {
+    let name = s.fast_path_policy_name();
+    StepPolicySpec {
+        policy: step_policy(
+            s,
+            &name,
+            StepScalingConfig {
+                adjustment_type: "ExactCapacity".to_string(),
+                step_adjustments: capacity_steps(s.max_capacity),
+                min_adjustment_magnitude: None,
+                cooldown: FAST_PATH_COOLDOWN_SECS,
+                metric_aggregation_type: "Maximum".to_string(),
+            },
+        ),
+        alarm: AlarmSpec {
+            alarm_name: s.alarm_name(&name),
+            alarm_description: format!(
+                "The backlog of {} needs more tasks than {} has: set them within seconds (fast path, at most {} \
+                 tasks).",
+                s.queue_name, s.service_name, s.max_capacity
+            ),
+            metrics: vec![MetricQuery {
+                return_data: true,
+                ..metric_query(
+                    "m1",
+                    s.signal.metric(sampler::FAST_PATH_METRIC),
+                    "Maximum",
+                    Some(HIGH_RESOLUTION_PERIOD_SECS),
+                )
+            }],
+            comparison_operator: "GreaterThanThreshold".to_string(),
+            threshold: 0.0,
+            evaluation_periods: 1,
+            datapoints_to_alarm: 1,
+            treat_missing_data: "notBreaching".to_string(),
+        },
+    }
+}
+
+/// The backstop: while the sampler publishes nothing (its ecsBPI's SampleCount is missing, FILL 0) and SQS's own
+/// metric shows visible messages for 2 minutes, double the desired count (at least one task) every 2 minutes.
+///
+/// Why: every other policy reads the sampler, and missing data never scales them; a sampler that stopped must not
+/// leave a growing backlog unserved. SQS's metric arrives a minute late and once a minute, which is good enough for
+/// a backstop. The sampler's datapoints arrive within seconds, long before SQS's for the same minute, so FILL here
+/// reads a really silent sampler, not a late one.
+pub fn backstop_spec(s: &PolicySettings) -> StepPolicySpec {
+    let name = s.backstop_policy_name();
+    let queue = Metric {
+        namespace: "AWS/SQS".to_string(),
+        metric_name: "ApproximateNumberOfMessagesVisible".to_string(),
+        dimensions: vec![Dimension {
+            name: "QueueName".to_string(),
+            value: s.queue_name.clone(),
+        }],
+    };
+    StepPolicySpec {
+        policy: step_policy(
+            s,
+            &name,
+            StepScalingConfig {
+                adjustment_type: "PercentChangeInCapacity".to_string(),
+                step_adjustments: vec![StepAdjustment {
+                    metric_interval_lower_bound: 0.0,
+                    metric_interval_upper_bound: None,
+                    scaling_adjustment: 100,
+                }],
+                min_adjustment_magnitude: Some(1),
+                cooldown: BACKSTOP_COOLDOWN_SECS,
+                metric_aggregation_type: "Maximum".to_string(),
+            },
+        ),
+        alarm: AlarmSpec {
+            alarm_name: s.alarm_name(&name),
+            alarm_description: format!(
+                "The sampler has published nothing for {} while its queue {} holds messages: double the tasks.",
+                s.service_name, s.queue_name
+            ),
+            metrics: vec![
+                metric_query(
+                    "s",
+                    s.signal.metric(sampler::BPI_METRIC),
+                    "SampleCount",
+                    Some(60),
+                ),
+                metric_query("m1", queue, "Maximum", Some(60)),
+                expression(
+                    "e1",
+                    "IF(FILL(s, 0) == 0, m1, 0)".to_string(),
+                    "visible messages while the sampler is silent",
+                    true,
+                ),
+            ],
+            comparison_operator: "GreaterThanThreshold".to_string(),
+            threshold: 0.0,
+            evaluation_periods: 2,
+            datapoints_to_alarm: 2,
+            treat_missing_data: "notBreaching".to_string(),
+        },
+    }
+}
+
+/// The round-1 scale-from-zero rule, kept for the simulator's comparison with the earlier policy (`ours-v1`):
+/// ⌈backlog / target⌉ tasks, at least one (a backlog at an exact multiple gets one more), at most the maximum.
 pub fn activation_capacity(s: &PolicySettings, target_value: f64, backlog: f64) -> u32 {
     let target = if target_value.is_finite() && target_value >= 1.0 {
         target_value
     } else {
         1.0
     };
-    let steps = s.max_capacity.clamp(1, MAX_ACTIVATION_STEPS);
+    let steps = s.max_capacity.clamp(1, MAX_STEPS);
     let k = (backlog.max(0.0) / target).floor().min(f64::from(steps)) as u32 + 1;
     // The last step is open-ended and sets the maximum.
     if k >= steps { s.max_capacity.max(1) } else { k }
@@ -566,9 +655,10 @@ pub fn scaling_spec(s: &PolicySettings, target_value: f64) -> ScalingSpec {
             max_capacity: s.max_capacity,
         },
         target_tracking: target_tracking_policy(s, target_value),
-        activation: (s.min_capacity == 0).then(|| activation_spec(s, target_value)),
         utilization: utilization_policy(s),
+        fast_path: fast_path_spec(s),
         idle: idle_spec(s),
+        backstop: backstop_spec(s),
     }
 }
 
@@ -581,7 +671,8 @@ pub fn utilization_expression(concurrency: u32) -> String {
     format!("IF(FILL(m3, 0) > 0, FILL(m4, 0) / (60 * {concurrency} * FILL(m3, 0)), 0)")
 }
 
-/// The second target tracking policy: busy share of the task slots, kept at `target_pct`.
+/// The second target tracking policy: busy share of the task slots, kept at `target_pct`; the running count is the
+/// sampler's, so no Container Insights is needed.
 ///
 /// Why: backlog per task says nothing while the queue is empty. Under steady arrivals the queue stays empty as long
 /// as the fleet keeps up, so ecsBPI reads near 0 and target tracking scales in, until the fleet no longer keeps up
@@ -592,82 +683,49 @@ pub fn utilization_expression(concurrency: u32) -> String {
 /// waiting backlog.
 pub fn utilization_policy(s: &PolicySettings) -> Option<TargetTrackingPolicy> {
     let u = s.utilization.as_ref()?;
-    let (inputs, _) = input_metrics(s);
-    let mut metrics: Vec<MetricQuery> = inputs.into_iter().filter(|q| q.id == "m3").collect();
-    metrics.push(MetricQuery {
-        id: "m4".to_string(),
-        expression: None,
-        label: None,
-        metric_stat: Some(MetricStat {
-            metric: u.duration_metric.clone(),
-            stat: "Sum".to_string(),
-            period: None,
-            unit: None,
-        }),
-        return_data: false,
-    });
-    metrics.push(expression(
-        UTILIZATION_EXPRESSION_ID,
-        utilization_expression(u.concurrency.max(1)),
-        "ecsUtilization (busy share of task slots)",
-        true,
-    ));
-    Some(TargetTrackingPolicy {
-        policy_name: s.utilization_policy_name(),
-        service_namespace: SERVICE_NAMESPACE.to_string(),
-        resource_id: s.resource_id(),
-        scalable_dimension: SCALABLE_DIMENSION.to_string(),
-        policy_type: "TargetTrackingScaling".to_string(),
-        target_tracking_scaling_policy_configuration: TargetTrackingConfig {
+    let metrics = vec![
+        metric_query(
+            "m3",
+            s.signal.metric(sampler::RUNNING_METRIC),
+            TASK_COUNT_STAT,
+            None,
+        ),
+        metric_query("m4", u.duration_metric.clone(), "Sum", None),
+        expression(
+            UTILIZATION_EXPRESSION_ID,
+            utilization_expression(u.concurrency.max(1)),
+            "ecsUtilization (busy share of task slots)",
+            true,
+        ),
+    ];
+    Some(target_tracking_request(
+        s,
+        s.utilization_policy_name(),
+        TargetTrackingConfig {
             target_value: f64::from(u.target_pct.clamp(1, 100)) / 100.0,
             customized_metric_specification: CustomizedMetricSpecification { metrics },
             scale_out_cooldown: s.scale_out_cooldown_secs,
             scale_in_cooldown: s.scale_in_cooldown_secs,
             disable_scale_in: false,
         },
-    })
+    ))
 }
 
-/// The idle policy: once the queue has held nothing (visible or in flight) for `idle_minutes`, set the fleet to its
-/// minimum in one action.
+/// The idle policy: once every sampler reading of the last `idle_minutes` (10-second periods) saw nothing visible
+/// or in flight, set the fleet to its minimum in one action.
 ///
 /// Why: target tracking scales in gradually, so after a burst a large fleet idles for a long time (simulator,
-/// `burst`: 11× the lower-bound cost). With nothing in flight no task holds a message, so nothing is cut short;
-/// missing queue metrics count as not empty, so a gap in the data never scales in.
-pub fn idle_spec(s: &PolicySettings) -> Option<ActivationSpec> {
+/// `burst`: 11× the lower-bound cost). It reads the sampler's 10-second readings, not SQS's one reading a minute:
+/// a load that arrives at :00 and is done by :30 was read as an empty queue minute after minute, and the fleet set to
+/// its minimum while busy (simulator, `blueprint`: 98% → 45% within the promise). With nothing in flight no task
+/// holds a message, so nothing is cut short; a missing reading counts as not empty, so a gap never scales in.
+pub fn idle_spec(s: &PolicySettings) -> Option<StepPolicySpec> {
     if s.idle_minutes == 0 {
         return None;
     }
     let name = s.idle_policy_name();
-    let queue = [("QueueName", s.queue_name.as_str())];
-    let mut metrics = vec![
-        metric_query(
-            "m1",
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            QUEUE_DEPTH_STAT,
-            &queue,
-        ),
-        metric_query(
-            "m2",
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesNotVisible",
-            QUEUE_DEPTH_STAT,
-            &queue,
-        ),
-    ];
-    for q in &mut metrics {
-        if let Some(stat) = &mut q.metric_stat {
-            stat.period = Some(60);
-        }
-    }
-    metrics.push(expression(
-        "e1",
-        "IF(FILL(m1, 1) + FILL(m2, 1) == 0, 1, 0)".to_string(),
-        "1 while the queue holds nothing",
-        true,
-    ));
-    Some(ActivationSpec {
+    let periods = s.idle_minutes * (60 / HIGH_RESOLUTION_PERIOD_SECS);
+    Some(StepPolicySpec {
         policy: step_policy(
             s,
             &name,
@@ -678,6 +736,7 @@ pub fn idle_spec(s: &PolicySettings) -> Option<ActivationSpec> {
                     metric_interval_upper_bound: None,
                     scaling_adjustment: i32::try_from(s.min_capacity).unwrap_or(i32::MAX),
                 }],
+                min_adjustment_magnitude: None,
                 cooldown: IDLE_COOLDOWN_SECS,
                 metric_aggregation_type: "Maximum".to_string(),
             },
@@ -685,14 +744,27 @@ pub fn idle_spec(s: &PolicySettings) -> Option<ActivationSpec> {
         alarm: AlarmSpec {
             alarm_name: s.alarm_name(&name),
             alarm_description: format!(
-                "{} has held no message for {} minutes: set {} to its minimum ({} tasks).",
+                "Every 10-second reading of {} for {} minutes was empty: set {} to its minimum ({} tasks).",
                 s.queue_name, s.idle_minutes, s.service_name, s.min_capacity
             ),
-            metrics,
+            metrics: vec![
+                metric_query(
+                    "m1",
+                    s.signal.metric(sampler::BACKLOG_METRIC),
+                    "Maximum",
+                    Some(HIGH_RESOLUTION_PERIOD_SECS),
+                ),
+                expression(
+                    "e1",
+                    "IF(FILL(m1, 1) == 0, 1, 0)".to_string(),
+                    "1 while the queue holds nothing",
+                    true,
+                ),
+            ],
             comparison_operator: "GreaterThanThreshold".to_string(),
             threshold: 0.0,
-            evaluation_periods: s.idle_minutes,
-            datapoints_to_alarm: s.idle_minutes,
+            evaluation_periods: periods,
+            datapoints_to_alarm: periods,
             treat_missing_data: "notBreaching".to_string(),
         },
     })
@@ -715,12 +787,12 @@ mod tests {
             max_capacity: 10,
             utilization: None,
             idle_minutes: 0,
+            signal: SignalMetrics::for_queue("ECS-SQS-BPI", "Single-Queue", "my-queue"),
         }
     }
 
-    fn metric_names(c: &TargetTrackingConfig) -> Vec<(String, String)> {
-        c.customized_metric_specification
-            .metrics
+    fn metric_names(queries: &[MetricQuery]) -> Vec<(String, String)> {
+        queries
             .iter()
             .map(|q| {
                 (
@@ -736,23 +808,20 @@ mod tests {
     }
 
     #[test]
-    fn canonical_spec_counts_in_flight_and_handles_zero_tasks() {
+    fn target_tracking_reads_the_samplers_bpi_with_no_fill() {
         let c = target_tracking_config(&settings(), 12.0);
+        let metrics = &c.customized_metric_specification.metrics;
         assert_eq!(
-            metric_names(&c),
+            metric_names(metrics),
             vec![
-                ("m1".into(), "ApproximateNumberOfMessagesVisible".into()),
-                ("m2".into(), "ApproximateNumberOfMessagesNotVisible".into()),
-                ("m3".into(), "RunningTaskCount".into()),
-                (
-                    "e1".into(),
-                    "IF(FILL(m3, 0) > 0, (m1 + m2) / FILL(m3, 0), m1 + m2)".into()
-                ),
+                ("m1".into(), sampler::BPI_METRIC.into()),
+                ("e1".into(), "m1".into())
             ]
         );
-        let returning: Vec<_> = c
-            .customized_metric_specification
-            .metrics
+        let m1 = metrics[0].metric_stat.as_ref().expect("stat");
+        assert_eq!(m1.metric.namespace, "ECS-SQS-BPI");
+        assert_eq!((m1.stat.as_str(), m1.period), ("Average", None));
+        let returning: Vec<_> = metrics
             .iter()
             .filter(|q| q.return_data)
             .map(|q| q.id.as_str())
@@ -771,31 +840,8 @@ mod tests {
             json.contains(r#"{"Name":"QueueName","Value":"my-queue"}"#),
             "{json}"
         );
-        assert!(json.contains(r#"{"Name":"ClusterName","Value":"my-cluster"}"#));
-        assert!(json.contains(r#"{"Name":"ServiceName","Value":"my-service"}"#));
+        assert!(!json.contains("ContainerInsights"), "no Container Insights");
         assert_eq!(settings().resource_id(), "service/my-cluster/my-service");
-    }
-
-    #[test]
-    fn visible_only_drops_m2() {
-        let s = PolicySettings {
-            counting: BacklogCounting::VisibleOnly,
-            ..settings()
-        };
-        let c = target_tracking_config(&s, 12.0);
-        let ids: Vec<_> = c
-            .customized_metric_specification
-            .metrics
-            .iter()
-            .map(|q| q.id.as_str())
-            .collect();
-        assert_eq!(ids, ["m1", "m3", "e1"]);
-        assert_eq!(
-            c.customized_metric_specification.metrics[2]
-                .expression
-                .as_deref(),
-            Some("IF(FILL(m3, 0) > 0, (m1) / FILL(m3, 0), m1)")
-        );
     }
 
     #[test]
@@ -809,11 +855,11 @@ mod tests {
         assert_eq!(cfg["TargetValue"], 12.0);
         assert_eq!(cfg["ScaleOutCooldown"], 60);
         let m1 = &cfg["CustomizedMetricSpecification"]["Metrics"][0];
-        assert_eq!(m1["MetricStat"]["Metric"]["Namespace"], "AWS/SQS");
-        assert_eq!(m1["MetricStat"]["Stat"], "Maximum");
-        let m3 = &cfg["CustomizedMetricSpecification"]["Metrics"][2];
-        assert_eq!(m3["MetricStat"]["Stat"], "Average");
-        assert!(m1["MetricStat"].get("Period").is_none());
+        assert_eq!(m1["MetricStat"]["Metric"]["MetricName"], "ecsBPI");
+        assert!(
+            m1["MetricStat"].get("Period").is_none(),
+            "target tracking takes no period"
+        );
         assert_eq!(m1["ReturnData"], false);
         let back: TargetTrackingPolicy = serde_json::from_value(v).expect("round trip");
         assert_eq!(back, p);
@@ -824,115 +870,86 @@ mod tests {
         let a = target_tracking_config(&settings(), 12.0);
         let mut b = a.with_target(8.0);
         assert!(a.same_except_target(&b));
-        if let Some(stat) = &mut b.customized_metric_specification.metrics[2].metric_stat {
+        if let Some(stat) = &mut b.customized_metric_specification.metrics[0].metric_stat {
             stat.metric.dimensions.reverse();
         }
         assert!(a.same_except_target(&b));
-
-        let wrong_service = PolicySettings {
-            service_name: "ecsdemo-queue-proc3".into(),
-            ..settings()
-        };
-        assert!(!a.same_except_target(&target_tracking_config(&wrong_service, 12.0)));
+        let mut other_queue = settings();
+        other_queue.signal.dimensions[1].value = "ecsdemo-queue".into();
+        assert!(!a.same_except_target(&target_tracking_config(&other_queue, 12.0)));
         let mut cooldown = a.clone();
         cooldown.scale_in_cooldown = 240;
         assert!(!a.same_except_target(&cooldown));
-        let visible_only = PolicySettings {
-            counting: BacklogCounting::VisibleOnly,
-            ..settings()
-        };
-        assert!(!a.same_except_target(&target_tracking_config(&visible_only, 12.0)));
     }
 
     #[test]
-    fn activation_policy_only_when_min_is_zero() {
-        assert!(scaling_spec(&settings(), 12.0).activation.is_none());
-        let s = PolicySettings {
-            min_capacity: 0,
-            ..settings()
+    fn the_fast_path_sets_the_capacity_the_sampler_asks_for_within_seconds() {
+        let s = settings();
+        let f = fast_path_spec(&s);
+        assert_eq!(f.policy.policy_name, "bpi-fast-path");
+        let c = &f.policy.step_scaling_policy_configuration;
+        assert_eq!(c.adjustment_type, "ExactCapacity");
+        assert_eq!(c.cooldown, FAST_PATH_COOLDOWN_SECS);
+        // Max 10: a breach of c tasks sets c.
+        assert_eq!(c.step_adjustments.len(), 10);
+        let set = |breach: f64| {
+            c.step_adjustments
+                .iter()
+                .find(|st| {
+                    breach >= st.metric_interval_lower_bound
+                        && st.metric_interval_upper_bound.is_none_or(|u| breach < u)
+                })
+                .map(|st| st.scaling_adjustment)
         };
-        let spec = scaling_spec(&s, 12.0);
-        assert_eq!(spec.scalable_target.min_capacity, 0);
-        let act = spec.activation.expect("activation at min 0");
-        assert_eq!(act.policy.policy_name, "bpi-activation");
-        assert_eq!(act.policy.policy_type, "StepScaling");
-        let step = &act.policy.step_scaling_policy_configuration;
-        assert_eq!(step.adjustment_type, "ExactCapacity");
-        // Target 12, max 10: [0,12) → 1, [12,24) → 2, ..., [108, ∞) → 10.
-        assert_eq!(step.step_adjustments.len(), 10);
-        let first = &step.step_adjustments[0];
         assert_eq!(
-            (
-                first.metric_interval_lower_bound,
-                first.metric_interval_upper_bound
-            ),
-            (0.0, Some(12.0))
+            (set(1.0), set(2.0), set(7.0), set(10.0)),
+            (Some(1), Some(2), Some(7), Some(10))
         );
-        assert_eq!(first.scaling_adjustment, 1);
-        let last = &step.step_adjustments[9];
-        assert_eq!(
-            (
-                last.metric_interval_lower_bound,
-                last.metric_interval_upper_bound
-            ),
-            (108.0, None)
-        );
-        assert_eq!(last.scaling_adjustment, 10);
-        for pair in step.step_adjustments.windows(2) {
-            assert_eq!(
-                pair[0].metric_interval_upper_bound,
-                Some(pair[1].metric_interval_lower_bound),
-                "contiguous"
-            );
-        }
-        assert_eq!(
-            (
-                activation_capacity(&s, 12.0, 1.0),
-                activation_capacity(&s, 12.0, 30.0)
-            ),
-            (1, 3)
-        );
-        assert_eq!(
-            activation_capacity(&s, 12.0, 600.0),
-            10,
-            "at most the maximum"
-        );
+        // Max 100: 20 steps of 5, rounded up.
         let big = PolicySettings {
             max_capacity: 100,
-            utilization: None,
-            idle_minutes: 0,
             ..s.clone()
         };
+        let steps = capacity_steps(big.max_capacity);
+        assert_eq!(steps.len(), 20);
+        assert_eq!(steps[0].scaling_adjustment, 5);
+        assert_eq!(steps[19].scaling_adjustment, 100);
+        assert_eq!(steps[19].metric_interval_upper_bound, None);
+        assert_eq!(capacity_steps(1).len(), 1);
         assert_eq!(
-            activation_spec(&big, 12.0)
-                .policy
-                .step_scaling_policy_configuration
-                .step_adjustments
-                .len(),
-            20
+            capacity_steps(37).last().map(|st| st.scaling_adjustment),
+            Some(37)
         );
+        let a = &f.alarm;
+        assert_eq!(a.metrics.len(), 1);
+        let m1 = a.metrics[0].metric_stat.as_ref().expect("stat");
+        assert_eq!(m1.metric.metric_name, sampler::FAST_PATH_METRIC);
         assert_eq!(
-            activation_capacity(&big, 12.0, 228.0),
-            100,
-            "the open-ended 20th step sets the maximum"
+            m1.period,
+            Some(HIGH_RESOLUTION_PERIOD_SECS),
+            "a 10-second alarm"
         );
-        assert_eq!(activation_capacity(&big, 12.0, 227.0), 19);
-        assert_eq!(act.alarm.threshold, 0.0);
-        assert_eq!(act.alarm.comparison_operator, "GreaterThanThreshold");
-        assert!(
-            act.alarm
-                .metrics
-                .iter()
-                .filter_map(|q| q.metric_stat.as_ref())
-                .all(|m| m.period == Some(60))
-        );
+        assert!(a.metrics[0].return_data);
+        assert_eq!((a.evaluation_periods, a.datapoints_to_alarm), (1, 1));
+        assert_eq!(a.treat_missing_data, "notBreaching");
+    }
+
+    #[test]
+    fn the_backstop_doubles_the_fleet_only_while_the_sampler_is_silent() {
+        let b = backstop_spec(&settings());
+        let c = &b.policy.step_scaling_policy_configuration;
+        assert_eq!(c.adjustment_type, "PercentChangeInCapacity");
+        assert_eq!(c.step_adjustments[0].scaling_adjustment, 100);
+        assert_eq!(c.min_adjustment_magnitude, Some(1), "from zero tasks: one");
         assert_eq!(
-            act.alarm
-                .metrics
-                .last()
-                .and_then(|q| q.expression.as_deref()),
-            Some("IF(FILL(m3, 0) == 0, m1 + m2, 0)")
+            metric_names(&b.alarm.metrics),
+            vec![
+                ("s".into(), sampler::BPI_METRIC.into()),
+                ("m1".into(), "ApproximateNumberOfMessagesVisible".into()),
+                ("e1".into(), "IF(FILL(s, 0) == 0, m1, 0)".into()),
+            ]
         );
+        assert_eq!(b.alarm.evaluation_periods, 2);
     }
 
     fn with_extras(mut s: PolicySettings) -> PolicySettings {
@@ -940,19 +957,10 @@ mod tests {
             duration_metric: Metric {
                 namespace: "ECS-SQS-BPI".into(),
                 metric_name: "MsgProcessingDuration".into(),
-                dimensions: vec![
-                    Dimension {
-                        name: "Type".into(),
-                        value: "Single-Queue".into(),
-                    },
-                    Dimension {
-                        name: "QueueName".into(),
-                        value: "my-queue".into(),
-                    },
-                ],
+                dimensions: s.signal.dimensions.clone(),
             },
             concurrency: 4,
-            target_pct: 90,
+            target_pct: 80,
         });
         s.idle_minutes = 3;
         s
@@ -965,7 +973,7 @@ mod tests {
         assert_eq!(p.policy_name, "bpi-utilization");
         assert_eq!(p.resource_id, "service/my-cluster/my-service");
         let c = &p.target_tracking_scaling_policy_configuration;
-        assert_eq!(c.target_value, 0.9);
+        assert_eq!(c.target_value, 0.8);
         assert!(!c.disable_scale_in, "it must be able to agree to scale in");
         let metrics = &c.customized_metric_specification.metrics;
         let m4 = metrics.iter().find(|q| q.id == "m4").expect("m4");
@@ -978,7 +986,8 @@ mod tests {
         let m3 = metrics.iter().find(|q| q.id == "m3").expect("m3");
         assert_eq!(
             m3.metric_stat.as_ref().expect("stat").metric.metric_name,
-            "RunningTaskCount"
+            sampler::RUNNING_METRIC,
+            "the sampler's count, not Container Insights"
         );
         let returned: Vec<_> = metrics.iter().filter(|q| q.return_data).collect();
         assert_eq!(returned.len(), 1);
@@ -993,7 +1002,7 @@ mod tests {
     }
 
     #[test]
-    fn the_idle_policy_sets_the_minimum_after_the_configured_empty_minutes() {
+    fn the_idle_policy_reads_every_ten_second_reading_of_its_minutes() {
         let mut s = with_extras(settings());
         s.min_capacity = 2;
         let idle = idle_spec(&s).expect("configured");
@@ -1001,19 +1010,21 @@ mod tests {
         assert_eq!(c.adjustment_type, "ExactCapacity");
         assert_eq!(c.step_adjustments.len(), 1);
         assert_eq!(c.step_adjustments[0].scaling_adjustment, 2);
-        assert_eq!(c.step_adjustments[0].metric_interval_lower_bound, 0.0);
-        assert_eq!(c.step_adjustments[0].metric_interval_upper_bound, None);
         let a = &idle.alarm;
-        assert_eq!((a.evaluation_periods, a.datapoints_to_alarm), (3, 3));
-        assert_eq!(a.comparison_operator, "GreaterThanThreshold");
-        assert_eq!(a.threshold, 0.0);
-        assert_eq!(a.treat_missing_data, "notBreaching");
-        let e1 = a.metrics.iter().find(|q| q.return_data).expect("e1");
-        // Missing queue metrics read as not empty: a gap in the data never scales in.
         assert_eq!(
-            e1.expression.as_deref(),
-            Some("IF(FILL(m1, 1) + FILL(m2, 1) == 0, 1, 0)")
+            (a.evaluation_periods, a.datapoints_to_alarm),
+            (18, 18),
+            "3 minutes of 10 s"
         );
+        assert_eq!(a.treat_missing_data, "notBreaching");
+        let m1 = a.metrics[0].metric_stat.as_ref().expect("stat");
+        assert_eq!(
+            (m1.metric.metric_name.as_str(), m1.period),
+            (sampler::BACKLOG_METRIC, Some(10))
+        );
+        let e1 = a.metrics.iter().find(|q| q.return_data).expect("e1");
+        // A missing reading reads as not empty: a gap in the data never scales in.
+        assert_eq!(e1.expression.as_deref(), Some("IF(FILL(m1, 1) == 0, 1, 0)"));
         s.idle_minutes = 0;
         assert!(idle_spec(&s).is_none());
         let spec = scaling_spec(&with_extras(settings()), 12.0);
@@ -1034,14 +1045,31 @@ mod tests {
         );
         assert_ne!(ia, ib);
         assert_eq!(ia, "StepScaling-service/my-cluster/my-service-bpi-idle");
-        let z = PolicySettings {
+        assert_eq!(
+            fast_path_spec(&a).alarm.alarm_name,
+            a.alarm_name(&a.fast_path_policy_name())
+        );
+        // The round-1 activation alarm is still named, so that apply and remove clean it up.
+        assert!(
+            a.alarm_names()
+                .contains(&a.alarm_name(&a.activation_policy_name()))
+        );
+        assert_eq!(a.alarm_names().len(), 4);
+    }
+
+    #[test]
+    fn the_round_one_activation_rule_is_kept_for_the_comparison() {
+        let s = PolicySettings {
             min_capacity: 0,
-            ..a.clone()
+            ..settings()
         };
         assert_eq!(
-            activation_spec(&z, 12.0).alarm.alarm_name,
-            z.alarm_name(&z.activation_policy_name())
+            (
+                activation_capacity(&s, 12.0, 1.0),
+                activation_capacity(&s, 12.0, 30.0),
+                activation_capacity(&s, 12.0, 600.0)
+            ),
+            (1, 3, 10)
         );
-        assert_eq!(a.alarm_names().len(), 2);
     }
 }

@@ -147,6 +147,7 @@ mod tests {
             max_capacity: 10,
             utilization: None,
             idle_minutes: 3,
+            signal: crate::policy::SignalMetrics::for_queue("ECS-SQS-BPI", "Single-Queue", "q"),
         }
     }
 

@@ -72,7 +72,7 @@ fn main() {
                     let r = simulate_controller(
                         &scenario,
                         &arrivals,
-                        PolicyKind::Sampler,
+                        PolicyKind::Ours,
                         Box::new(Sampler::new(&scenario, design)),
                         &settings,
                     );

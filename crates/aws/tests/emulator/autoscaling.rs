@@ -20,6 +20,7 @@ fn settings(cluster: &str, service: &str, min_capacity: u32) -> PolicySettings {
         max_capacity: 10,
         utilization: None,
         idle_minutes: 0,
+        signal: bpi_core::policy::SignalMetrics::for_queue("ECS-SQS-BPI", "Single-Queue", "q"),
     }
 }
 
@@ -75,7 +76,7 @@ async fn the_canonical_policy_is_written_and_described_back_unchanged() {
 }
 
 #[tokio::test]
-async fn min_zero_adds_the_activation_step_policy() {
+async fn the_fast_path_and_backstop_step_policies_are_written() {
     let clients = clients().await;
     let (cluster, service) = create_service(&clients, 0).await;
     let s = settings(&cluster, &service, 0);
@@ -89,11 +90,15 @@ async fn min_zero_adds_the_activation_step_policy() {
             .expect("describe"),
         Some((0, 10))
     );
-    let activation = spec.activation.expect("activation at min 0");
-    let arn = put_step_policy(&clients.autoscaling, &activation.policy)
+    let fast_path = spec.fast_path;
+    let arn = put_step_policy(&clients.autoscaling, &fast_path.policy)
         .await
         .expect("put step policy");
-    assert!(arn.contains(&activation.policy.policy_name), "{arn}");
+    assert!(arn.contains(&fast_path.policy.policy_name), "{arn}");
+    let backstop = put_step_policy(&clients.autoscaling, &spec.backstop.policy)
+        .await
+        .expect("put the backstop (PercentChangeInCapacity with a minimum magnitude)");
+    assert!(backstop.contains("backstop"), "{backstop}");
 
     let policies = clients
         .autoscaling
@@ -106,7 +111,7 @@ async fn min_zero_adds_the_activation_step_policy() {
     let step = policies
         .scaling_policies()
         .iter()
-        .find(|p| p.policy_name() == activation.policy.policy_name)
+        .find(|p| p.policy_name() == fast_path.policy.policy_name)
         .and_then(|p| p.step_scaling_policy_configuration())
         .expect("step policy");
     assert_eq!(step.step_adjustments()[0].scaling_adjustment(), 1);

@@ -204,7 +204,11 @@ pub async fn run(
         match queue.depth().await {
             Ok(depth) => {
                 last_depth = depth;
-                scaler.sample(depth, fleet.running());
+                if let Some(action) = scaler.sample(depth, fleet.running(), target) {
+                    record
+                        .scaling_actions
+                        .push((t, action.name(), scaler.desired));
+                }
             }
             Err(e) => tracing::warn!(target: "local_run", error = %e, "reading the queue failed"),
         }

@@ -1,17 +1,16 @@
-//! The local stand-in for Application Auto Scaling and CloudWatch: datapoints built from live queue counts and the
-//! workers' logs on an accelerated period, the written policies' targets, and the same decisions as the simulator
-//! (`bpi_sim::autoscaling::decide` for target tracking, core's activation steps, the idle rule).
+//! The local stand-in for Application Auto Scaling and CloudWatch: the sampler's readings (live queue counts, taken
+//! as often as the local run samples), datapoints built from them and the workers' logs on an accelerated period,
+//! the written policies' targets, and the same decisions as the simulator (core's fast-path rule on every reading,
+//! `bpi_sim::autoscaling::decide` for target tracking, the idle rule).
 //!
 //! One period here stands for one CloudWatch minute: datapoint counts (3 high, 15 low, the idle minutes) and
-//! cooldowns (in minutes) are kept, so only the clock is faster. Datapoints become visible one period late, as SQS
-//! metrics do.
+//! cooldowns (in minutes) are kept, so only the clock is faster. The sampler's datapoints are seen as soon as their
+//! period closes (it publishes within seconds).
 
 use bpi_core::QueueDepth;
-use bpi_core::policy::{DEFAULT_ACTIVATION_COOLDOWN_SECS, PolicySettings, activation_capacity};
+use bpi_core::policy::{FAST_PATH_COOLDOWN_SECS, PolicySettings};
+use bpi_core::sampler::{FAST_PATH_HEADROOM, fast_path_capacity};
 use bpi_sim::autoscaling::{self, Decision, Tracker};
-
-/// Periods a datapoint takes to become visible (SQS publishes with about a minute's delay).
-const DELAY_PERIODS: usize = 1;
 
 /// Why the desired count changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,8 +19,8 @@ pub enum Action {
     Out,
     /// Target tracking scaled in (every policy agreed).
     In,
-    /// The scale-from-zero step policy.
-    Activation,
+    /// The fast path (a reading asked for more tasks than desired).
+    FastPath,
     /// The idle step policy.
     Idle,
 }
@@ -32,7 +31,7 @@ impl Action {
         match self {
             Action::Out => "scale-out",
             Action::In => "scale-in",
-            Action::Activation => "activation",
+            Action::FastPath => "fast-path",
             Action::Idle => "idle",
         }
     }
@@ -56,6 +55,8 @@ pub struct Scaler {
     closed: Vec<Period>,
     last_out: Option<usize>,
     last_in: Option<usize>,
+    /// The period of the fast path's last action.
+    last_fast: Option<usize>,
     /// The desired count.
     pub desired: u32,
 }
@@ -70,17 +71,40 @@ impl Scaler {
             closed: Vec::new(),
             last_out: None,
             last_in: None,
+            last_fast: None,
             desired,
         }
     }
 
-    /// Records a sample of the queue and the running workers.
-    pub fn sample(&mut self, depth: QueueDepth, running: u32) {
+    /// Records a reading of the queue and the running workers (what the sampler publishes), and applies the fast
+    /// path to it with the BPI policy's target in force: when the backlog needs more tasks than desired, the desired
+    /// count becomes that at once (core's rule, as the sampler's `ecsFastPathCapacity` and its step policy do).
+    pub fn sample(&mut self, depth: QueueDepth, running: u32, bpi_target: f64) -> Option<Action> {
         let p = &mut self.current;
         p.visible_max = p.visible_max.max(depth.visible);
         p.in_flight_max = p.in_flight_max.max(depth.in_flight);
         p.running_sum += f64::from(running);
         p.samples += 1;
+        let s = &self.settings;
+        let now = self.closed.len();
+        // The cooldown in periods (a period stands for a minute): the action after the next period at the earliest.
+        let cooled = self
+            .last_fast
+            .is_none_or(|t| now >= t + (FAST_PATH_COOLDOWN_SECS as usize).div_ceil(60));
+        let capacity = fast_path_capacity(
+            s.counting.backlog(depth),
+            self.desired,
+            bpi_target * FAST_PATH_HEADROOM,
+            s.max_capacity,
+        );
+        if capacity > 0 && cooled {
+            self.desired = capacity.max(s.min_capacity);
+            self.last_fast = Some(now);
+            self.last_out = Some(now);
+            self.last_in = None;
+            return Some(Action::FastPath);
+        }
+        None
     }
 
     /// Records a processed message (the Sum of MsgProcessingDuration).
@@ -108,24 +132,11 @@ impl Scaler {
     pub fn close_period(&mut self, bpi_target: f64) -> Option<Action> {
         self.closed.push(std::mem::take(&mut self.current));
         let now = self.closed.len();
-        let visible = &self.closed[..now.saturating_sub(DELAY_PERIODS)];
-        let latest = visible.last()?;
+        let visible = &self.closed[..];
         let s = &self.settings;
         let cooled = |last: Option<usize>, cooldown_secs: u32| {
             last.is_none_or(|t| now >= t + (cooldown_secs as usize).div_ceil(60))
         };
-        // Scale from zero: backlog while no worker runs sets ⌈backlog / target⌉ at once.
-        let backlog = (latest.visible_max + latest.in_flight_max) as f64;
-        if s.min_capacity == 0
-            && self.desired == 0
-            && Self::running(latest) == 0.0
-            && backlog > 0.0
-            && cooled(self.last_out, DEFAULT_ACTIVATION_COOLDOWN_SECS)
-        {
-            self.desired = activation_capacity(s, bpi_target, backlog);
-            self.last_out = Some(now);
-            return Some(Action::Activation);
-        }
         // Idle: nothing visible or in flight for the idle minutes sets the minimum.
         let backlogs = visible
             .iter()
@@ -217,42 +228,47 @@ mod tests {
             max_capacity: 10,
             utilization: None,
             idle_minutes: 3,
+            signal: bpi_core::policy::SignalMetrics::for_queue("ECS-SQS-BPI", "Single-Queue", "q"),
         }
     }
 
+    /// One reading, then the period's close: (the fast path's action, target tracking's or idle's).
     fn period(
         s: &mut Scaler,
         visible: u64,
         in_flight: u64,
         running: u32,
         target: f64,
-    ) -> Option<Action> {
-        s.sample(QueueDepth { visible, in_flight }, running);
-        s.close_period(target)
+    ) -> (Option<Action>, Option<Action>) {
+        let fast = s.sample(QueueDepth { visible, in_flight }, running, target);
+        (fast, s.close_period(target))
     }
 
     #[test]
-    fn backlog_above_target_scales_out_after_three_visible_datapoints() {
-        let mut s = Scaler::new(settings(1), 10.0, 1);
-        // 36 per task against 12: three datapoints, visible one period late.
-        let actions: Vec<_> = (0..4).map(|_| period(&mut s, 35, 1, 1, 12.0)).collect();
-        assert_eq!(actions, vec![None, None, None, Some(Action::Out)]);
-        assert_eq!(s.desired, 3);
-    }
-
-    #[test]
-    fn from_zero_the_activation_starts_what_the_backlog_needs() {
+    fn the_fast_path_sets_what_the_backlog_needs_on_the_reading_itself() {
+        // Target 12, half of it a task: 36 messages need 6 tasks; from zero too, on the first reading.
         let mut s = Scaler::new(settings(0), 10.0, 0);
-        assert_eq!(period(&mut s, 30, 0, 0, 12.0), None, "not visible yet");
-        assert_eq!(period(&mut s, 30, 0, 0, 12.0), Some(Action::Activation));
-        assert_eq!(s.desired, 3);
+        assert_eq!(period(&mut s, 30, 6, 0, 12.0).0, Some(Action::FastPath));
+        assert_eq!(s.desired, 6);
+        // The same backlog again: the service has it, nothing to add.
+        assert_eq!(period(&mut s, 30, 6, 6, 12.0).0, None);
+    }
+
+    #[test]
+    fn backlog_above_target_scales_out_after_three_datapoints() {
+        // 36 messages on one running task of 6 desired (the fast path asks for 6: satisfied): ecsBPI 36 against 12,
+        // so after 3 datapoints target tracking wants 6 × 36 / 12 = 18, at most the maximum.
+        let mut s = Scaler::new(settings(1), 10.0, 6);
+        let actions: Vec<_> = (0..3).map(|_| period(&mut s, 35, 1, 1, 12.0).1).collect();
+        assert_eq!(actions, vec![None, None, Some(Action::Out)]);
+        assert_eq!(s.desired, 10, "at most the maximum");
     }
 
     #[test]
     fn an_empty_queue_for_the_idle_minutes_sets_the_minimum() {
         let mut s = Scaler::new(settings(0), 10.0, 5);
-        let actions: Vec<_> = (0..4).map(|_| period(&mut s, 0, 0, 5, 12.0)).collect();
-        assert_eq!(actions, vec![None, None, None, Some(Action::Idle)]);
+        let actions: Vec<_> = (0..3).map(|_| period(&mut s, 0, 0, 5, 12.0).1).collect();
+        assert_eq!(actions, vec![None, None, Some(Action::Idle)]);
         assert_eq!(s.desired, 0);
     }
 }

@@ -36,6 +36,7 @@ fn settings(
             target_pct: 90,
         }),
         idle_minutes,
+        signal: bpi_core::policy::SignalMetrics::for_queue("ECS-SQS-BPI", "Single-Queue", "q"),
     }
 }
 
@@ -62,15 +63,15 @@ fn json_of(value: &impl serde::Serialize) -> Value {
 fn alarm_request(alarm: &AlarmSpec) -> Value {
     let mut request = json_of(alarm);
     request["AlarmActions"] = json!([
-        "arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:00000000-0000-0000-0000-000000000000:resource/ecs/service/cluster/service:policyName/p"
+        "arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:5a3b1c2d-aaaa-4bbb-8ccc-dddddddddddd:resource/ecs/service/cluster/service:policyName/p"
     ]);
     request
 }
 
 fn step_policies(spec: &ScalingSpec) -> Vec<(&StepPolicy, &AlarmSpec)> {
-    spec.activation
-        .iter()
+    std::iter::once(&spec.fast_path)
         .chain(spec.idle.iter())
+        .chain(std::iter::once(&spec.backstop))
         .map(|a| (&a.policy, &a.alarm))
         .collect()
 }
@@ -112,7 +113,7 @@ fn the_models_catch_what_they_should() {
             .any(|e| e.contains("no member Period")),
         "target tracking takes no Period"
     );
-    let activation = spec.activation.as_ref().expect("min 0");
+    let activation = &spec.fast_path;
     let mut bad = json_of(&activation.policy);
     bad["StepScalingPolicyConfiguration"]["AdjustmentType"] = json!("Exact");
     assert!(!scaling.check("PutScalingPolicy", &bad).is_empty());

@@ -423,7 +423,8 @@ async fn deploy_redeploy_change_load_and_destroy() {
     assert_eq!(stack_resource(&stack, "Queue"), queue_url);
     assert_eq!(stack_resource(&stack, "Service"), service_arn);
 
-    // A changed latency moves the target; min 0 adds scale-from-zero.
+    // A changed latency moves the target; min 0 rewrites the idle policy (it sets the minimum) and needs nothing
+    // more: the fast path starts tasks from zero, and no round-1 activation policy is made.
     let third = ok(&script(
         "deploy.sh",
         &[&base[..], &["--latency", "120", "--min", "0", "--max", "7"]].concat(),
@@ -431,9 +432,16 @@ async fn deploy_redeploy_change_load_and_destroy() {
     assert_eq!(
         (
             third["policy"]["new_target"].as_f64(),
+            third["fast_path"].as_str(),
+            third["idle"].as_str(),
             third["activation"].as_str()
         ),
-        (Some(24.0), Some("created"))
+        (
+            Some(24.0),
+            Some("unchanged"),
+            Some("updated"),
+            Some("absent")
+        )
     );
     let policy = describe_target_tracking_policy(
         &clients.autoscaling,
@@ -449,12 +457,12 @@ async fn deploy_redeploy_change_load_and_destroy() {
             .expect("describe"),
         Some((0, 7))
     );
-    assert!(
-        policy_names(&clients.autoscaling, &resource_id)
-            .await
-            .expect("names")
-            .contains(&config.policy.activation_policy_name())
-    );
+    let names = policy_names(&clients.autoscaling, &resource_id)
+        .await
+        .expect("names");
+    assert!(names.contains(&config.policy.fast_path_policy_name()));
+    assert!(names.contains(&config.policy.backstop_policy_name()));
+    assert!(!names.contains(&config.policy.activation_policy_name()));
     let updater = aws(&[
         "lambda",
         "get-function-configuration",

@@ -35,7 +35,8 @@ fn policy_prints_core_s_spec_as_the_api_json() {
         json["target_tracking"]["PolicyType"],
         "TargetTrackingScaling"
     );
-    assert_eq!(json["activation"]["policy"]["PolicyType"], "StepScaling");
+    assert_eq!(json["fast_path"]["policy"]["PolicyType"], "StepScaling");
+    assert_eq!(json["backstop"]["policy"]["PolicyType"], "StepScaling");
 }
 
 #[test]

@@ -50,8 +50,9 @@ async fn status_shows_what_the_test_set_up() {
         .collect();
     q.queue.send_batch(&bodies).await.expect("send");
     assert_eq!(q.queue.receive(2, 0).await.expect("receive").len(), 2);
+    // A policy reading another queue's ecsBPI (the blueprint's wrong-name bug, in this set-up's terms).
     let other = PolicySettings {
-        service_name: "other".into(),
+        signal: bpi_core::policy::SignalMetrics::for_queue("ECS-SQS-BPI", "Single-Queue", "other"),
         ..config.policy.clone()
     };
     let mut drifted = target_tracking_policy(&other, 12.0);
@@ -101,6 +102,8 @@ async fn status_shows_what_the_test_set_up() {
     assert_eq!(
         st["missing_policies"],
         serde_json::json!([
+            config.policy.fast_path_policy_name(),
+            config.policy.backstop_policy_name(),
             config.policy.utilization_policy_name(),
             config.policy.idle_policy_name()
         ])

@@ -4,7 +4,6 @@
 use std::collections::BTreeSet;
 
 use bpi_core::config::{ProcessorConfig, ProducerConfig, SamplerConfig, UpdaterConfig};
-use bpi_core::policy::bpi_expression;
 use serde_yaml::Value;
 
 fn template(name: &str) -> Value {
@@ -344,8 +343,10 @@ fn schedules_alarms_and_dashboard() {
         "ApproximateNumberOfMessagesNotVisible",
         "${DlqName}",
         "ApproximateAgeOfOldestMessage",
-        "RunningTaskCount",
-        "DesiredTaskCount",
+        "ecsRunningTasks",
+        "ecsDesiredTasks",
+        "ecsFastPathCapacity",
+        "ecsBPI",
         "ecsTargetBPI",
         "MsgProcessingDuration",
         "ecsMPD",
@@ -353,8 +354,8 @@ fn schedules_alarms_and_dashboard() {
         assert!(body.contains(metric), "dashboard lacks {metric}");
     }
     assert!(
-        body.contains(&bpi_expression("m1 + m2")),
-        "the dashboard's ecsBPI is the policy's expression"
+        !body.contains("ContainerInsights"),
+        "the dashboard shows what scaling reads: the sampler's readings"
     );
 }
 

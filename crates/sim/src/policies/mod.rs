@@ -17,7 +17,7 @@ pub mod blueprint;
 pub mod cdk;
 pub mod copilot;
 pub mod keda;
-pub mod ours;
+pub mod ours_v1;
 pub mod sampler;
 pub mod updater;
 
@@ -99,10 +99,10 @@ pub const KEDA_DEFAULT_QUEUE_LENGTH: u32 = 5;
 /// A policy to simulate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PolicyKind {
-    /// This project ([`ours`]).
+    /// This project: the sampler's 10-second readings, the fast path ([`sampler`]).
     Ours,
-    /// The sampler design ([`sampler`]), issue 12's candidate.
-    Sampler,
+    /// This project's round-1 policy on CloudWatch's SQS metrics ([`ours_v1`]), for comparison.
+    OursV1,
     /// The AWS blueprint ([`blueprint`]).
     Blueprint,
     /// AWS Copilot Worker Service ([`copilot`]).
@@ -129,7 +129,7 @@ impl PolicyKind {
     /// The policies the comparison shows, the oracle last.
     pub const ALL: [PolicyKind; 8] = [
         PolicyKind::Ours,
-        PolicyKind::Sampler,
+        PolicyKind::OursV1,
         PolicyKind::Blueprint,
         PolicyKind::Copilot,
         PolicyKind::Cdk,
@@ -144,7 +144,7 @@ impl PolicyKind {
     pub fn name(self) -> String {
         match self {
             PolicyKind::Ours => "ours".into(),
-            PolicyKind::Sampler => "sampler".into(),
+            PolicyKind::OursV1 => "ours-v1".into(),
             PolicyKind::Blueprint => "blueprint".into(),
             PolicyKind::Copilot => "copilot".into(),
             PolicyKind::Cdk => "cdk".into(),
@@ -173,12 +173,12 @@ impl PolicyKind {
 
     /// Workers drain on SIGTERM and are protected from scale-in while busy (only ours).
     pub fn graceful_workers(self) -> bool {
-        matches!(self, PolicyKind::Ours | PolicyKind::Sampler)
+        matches!(self, PolicyKind::Ours | PolicyKind::OursV1)
     }
 
     /// Workers extend a message's visibility while processing it (only ours).
     pub fn heartbeat(self) -> bool {
-        matches!(self, PolicyKind::Ours | PolicyKind::Sampler)
+        matches!(self, PolicyKind::Ours | PolicyKind::OursV1)
     }
 
     /// The fewest and most tasks the policy runs on `scenario`: the scenario's, except the blueprint's minimum of
@@ -195,11 +195,11 @@ impl PolicyKind {
     /// engine does not drive).
     pub fn controller(self, scenario: &Scenario) -> Option<Box<dyn Controller>> {
         Some(match self {
-            PolicyKind::Ours => Box::new(ours::Ours::new(scenario)),
-            PolicyKind::Sampler => Box::new(sampler::Sampler::new(
+            PolicyKind::Ours => Box::new(sampler::Sampler::new(
                 scenario,
                 sampler::SamplerDesign::default(),
             )),
+            PolicyKind::OursV1 => Box::new(ours_v1::OursV1::new(scenario)),
             PolicyKind::Blueprint => Box::new(blueprint::Blueprint::new()),
             PolicyKind::Copilot => Box::new(copilot::Copilot::new(scenario)),
             PolicyKind::Cdk => Box::new(cdk::Cdk),

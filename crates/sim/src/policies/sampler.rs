@@ -1,4 +1,4 @@
-//! The sampler design (issue 12's candidate, not yet shipped): the project reads the queue and the service itself
+//! This project's policy (`ours`): the sampler reads the queue and the service itself
 //! every 10 s (a Lambda on a one-minute schedule that reads six times during its run) and publishes ecsBPI and its
 //! parts as high-resolution custom metrics, seen by alarms `highres_delay_secs` later. On those readings:
 //! - a **fast path**: a high-resolution alarm (10 s period, 1 datapoint) on the capacity the backlog needs at
@@ -47,9 +47,9 @@ impl Default for SamplerDesign {
     fn default() -> Self {
         SamplerDesign {
             headroom: 1.0,
-            utilization_pct: 80,
-            fast_cooldown_secs: 30,
-            idle_minutes: 3,
+            utilization_pct: bpi_core::policy::DEFAULT_TARGET_UTILIZATION_PCT,
+            fast_cooldown_secs: u64::from(bpi_core::policy::FAST_PATH_COOLDOWN_SECS),
+            idle_minutes: bpi_core::policy::DEFAULT_IDLE_MINUTES,
             fast_headroom: bpi_core::sampler::FAST_PATH_HEADROOM,
             updater_every_secs: 3600,
         }

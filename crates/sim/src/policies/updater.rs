@@ -105,5 +105,6 @@ pub fn policy_settings(scenario: &Scenario) -> PolicySettings {
             target_pct: DEFAULT_TARGET_UTILIZATION_PCT,
         }),
         idle_minutes: DEFAULT_IDLE_MINUTES,
+        signal: bpi_core::policy::SignalMetrics::for_queue("ECS-SQS-BPI", "Single-Queue", "q"),
     }
 }

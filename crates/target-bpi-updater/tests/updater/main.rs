@@ -14,7 +14,6 @@ use bpi_aws::autoscaling::{
 use bpi_aws::cloudwatch::{DurationStats, put_duration_stats};
 use bpi_aws::fixtures::create_service;
 use bpi_aws::{AwsClients, local_emulator_config};
-use bpi_core::BacklogCounting;
 use bpi_core::config::UpdaterConfig;
 use bpi_core::policy::{
     PolicySettings, scaling_spec, target_tracking_config, target_tracking_policy,
@@ -272,10 +271,16 @@ async fn a_deleted_policy_is_recreated_even_without_data() {
 async fn a_policy_edited_by_hand_is_repaired() {
     let s = Setup::new(&[]).await;
     let c = s.config();
-    // The blueprint's bug: the same policy name, but a metric on the wrong service and visible messages only.
+    // The blueprint's bug, in this set-up's terms: the same policy name, but the metric of another queue and the
+    // blueprint's cooldowns.
     let edited = PolicySettings {
-        service_name: "ecsdemo-queue-proc3".into(),
-        counting: BacklogCounting::VisibleOnly,
+        signal: bpi_core::policy::SignalMetrics::for_queue(
+            "ECS-SQS-BPI",
+            "Single-Queue",
+            "ecsdemo-queue",
+        ),
+        scale_in_cooldown_secs: 240,
+        scale_out_cooldown_secs: 240,
         ..c.policy.clone()
     };
     let mut wrong = target_tracking_policy(&edited, 12.0);

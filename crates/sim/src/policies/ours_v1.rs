@@ -1,4 +1,4 @@
-//! This project's shipped policy, on core's own functions: target tracking on ecsBPI
+//! This project's round-1 policy (`ours-v1`), kept to show what the sampler changed: target tracking on ecsBPI
 //! `IF(FILL(m3, 0) > 0, (m1 + m2) / FILL(m3, 0), m1 + m2)` (m1, m2 the SQS gauges by core's statistic, m3
 //! RunningTaskCount) towards the updater's target (core's `plan_update`, hourly); a second target tracking policy on
 //! utilization; the idle step policy (`IF(FILL(m1, 1) + FILL(m2, 1) == 0, 1, 0)` for `idle_minutes`: the minimum at
@@ -7,8 +7,7 @@
 //! (CloudWatch guide, FILL), so a late RunningTaskCount reads as zero tasks.
 
 use bpi_core::policy::{
-    DEFAULT_ACTIVATION_COOLDOWN_SECS, DEFAULT_SCALE_OUT_COOLDOWN_SECS, QUEUE_DEPTH_STAT,
-    activation_capacity,
+    DEFAULT_ACTIVATION_COOLDOWN_SECS, DEFAULT_SCALE_OUT_COOLDOWN_SECS, activation_capacity,
 };
 
 use super::updater::SimulatedUpdater;
@@ -17,29 +16,28 @@ use crate::autoscaling::{self, DATAPOINTS_NEEDED, Tracker};
 use crate::metrics::SqsDatapoint;
 use crate::scenario::Scenario;
 
-/// Ours.
+/// The utilization target round 1 shipped (the sampler's design lowered it to 80%).
+const ROUND_ONE_UTILIZATION_PCT: u32 = 90;
+
+/// The round-1 policy.
 #[derive(Debug)]
-pub struct Ours {
+pub struct OursV1 {
     updater: SimulatedUpdater,
     last_activation_ms: Option<u64>,
 }
 
-impl Ours {
-    /// Ours on `scenario`, starting from the target of its declared MPD (what a deploy writes).
+impl OursV1 {
+    /// The round-1 policy on `scenario`, starting from the target of its declared MPD (what a deploy writes).
     pub fn new(scenario: &Scenario) -> Self {
-        Ours {
+        OursV1 {
             updater: SimulatedUpdater::new(scenario),
             last_activation_ms: None,
         }
     }
 
     fn backlog(d: &SqsDatapoint) -> f64 {
-        // The statistic core's canonical spec asks of CloudWatch.
-        if QUEUE_DEPTH_STAT == "Maximum" {
-            d.visible.max + d.in_flight.max
-        } else {
-            d.visible.mean + d.in_flight.mean
-        }
+        // Round 1 read the Maximum of the minute.
+        d.visible.max + d.in_flight.max
     }
 
     /// The scale-from-zero alarm on the newest delivered minute; true if it acted.
@@ -128,7 +126,7 @@ impl Ours {
                 .collect();
             trackers.push(Tracker {
                 datapoints: &utilization,
-                target: f64::from(u.target_pct) / 100.0,
+                target: f64::from(ROUND_ONE_UTILIZATION_PCT) / 100.0,
             });
         }
         let out_cd = u64::from(self.updater.policy().scale_out_cooldown_secs);
@@ -137,7 +135,7 @@ impl Ours {
     }
 }
 
-impl Controller for Ours {
+impl Controller for OursV1 {
     fn tick(&mut self, ctx: &mut Ctx<'_>) {
         if !ctx.minute_boundary() {
             return;
