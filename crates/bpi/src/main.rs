@@ -29,8 +29,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Print the canonical scaling spec (scalable target, target tracking policy, activation policy and alarm) as
-    /// the JSON the AWS APIs take.
+    /// Print the canonical scaling spec (scalable target, target tracking policies, the fast path, idle and backstop
+    /// step policies and their alarms) as the JSON the AWS APIs take.
     Policy {
         /// Target value; default: computed from the settings with DEFAULT_MSG_PROC_DURATION_SECS.
         #[arg(long)]
@@ -56,7 +56,7 @@ enum Command {
 enum ScalingAction {
     /// Register the scalable target and bring the policies to the canonical spec (idempotent).
     Apply,
-    /// Remove the activation alarm, the service's scaling policies and the scalable target.
+    /// Remove the set-up's alarms, the service's scaling policies and the scalable target.
     Remove,
 }
 
