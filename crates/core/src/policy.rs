@@ -245,12 +245,22 @@ pub struct TargetTrackingConfig {
 }
 
 impl TargetTrackingConfig {
-    /// The same configuration with another target value.
+    /// The same configuration with another target value (and the canonical expression's hold value with it).
     pub fn with_target(&self, target_value: f64) -> Self {
-        TargetTrackingConfig {
+        let mut c = TargetTrackingConfig {
             target_value,
             ..self.clone()
+        };
+        for q in &mut c.customized_metric_specification.metrics {
+            if q.id == BPI_EXPRESSION_ID
+                && q.expression
+                    .as_deref()
+                    .is_some_and(|e| e.starts_with(HOLD_PREFIX))
+            {
+                q.expression = Some(bpi_expression(target_value));
+            }
         }
+        c
     }
 
     /// Whether everything but the target value matches `other` (dimension order ignored). A difference is drift.
@@ -442,15 +452,34 @@ fn expression(id: &str, expr: String, label: &str, return_data: bool) -> MetricQ
     }
 }
 
-/// The canonical target tracking configuration for `target_value`: the sampler's ecsBPI (`e1 = m1`, so that a
-/// minute with no reading is missing data, which never scales in; no FILL).
+const HOLD_PREFIX: &str = "IF(FILL(n, 0) > 0, m1, ";
+
+/// The canonical ecsBPI expression for `target_value`: the sampler's ecsBPI (m1, the minute's Average) while it
+/// publishes (n, its SampleCount); while it is silent, the target itself, so target tracking holds.
+///
+/// Why not m1 alone: a minute without data is missing, but a target tracking alarm evaluates the newest datapoints
+/// that exist in its look-back (CloudWatch guide, "Configuring how CloudWatch alarms treat missing data"), so a
+/// quiet queue's stale low readings could keep its 15-datapoint low alarm in ALARM, and scale in again and again,
+/// for minutes after the sampler stopped (measured in the simulator). At exactly the target neither alarm breaches.
+pub fn bpi_expression(target_value: f64) -> String {
+    format!("{HOLD_PREFIX}{target_value})")
+}
+
+/// The canonical target tracking configuration for `target_value`: the sampler's ecsBPI, held at the target while
+/// the sampler is silent ([`bpi_expression`]).
 pub fn target_tracking_config(s: &PolicySettings, target_value: f64) -> TargetTrackingConfig {
     let metrics = vec![
         metric_query("m1", s.signal.metric(sampler::BPI_METRIC), BPI_STAT, None),
+        metric_query(
+            "n",
+            s.signal.metric(sampler::BPI_METRIC),
+            "SampleCount",
+            None,
+        ),
         expression(
             BPI_EXPRESSION_ID,
-            "m1".to_string(),
-            "ecsBPI (backlog per task, read every 10 s)",
+            bpi_expression(target_value),
+            "ecsBPI (backlog per task, read every 10 s; the target while the sampler is silent)",
             true,
         ),
     ];
@@ -815,7 +844,8 @@ mod tests {
             metric_names(metrics),
             vec![
                 ("m1".into(), sampler::BPI_METRIC.into()),
-                ("e1".into(), "m1".into())
+                ("n".into(), sampler::BPI_METRIC.into()),
+                ("e1".into(), "IF(FILL(n, 0) > 0, m1, 12)".into())
             ]
         );
         let m1 = metrics[0].metric_stat.as_ref().expect("stat");
@@ -869,6 +899,11 @@ mod tests {
     fn drift_ignores_target_and_dimension_order_but_nothing_else() {
         let a = target_tracking_config(&settings(), 12.0);
         let mut b = a.with_target(8.0);
+        assert_eq!(
+            b,
+            target_tracking_config(&settings(), 8.0),
+            "the hold value moves too"
+        );
         assert!(a.same_except_target(&b));
         if let Some(stat) = &mut b.customized_metric_specification.metrics[0].metric_stat {
             stat.metric.dimensions.reverse();

@@ -138,6 +138,8 @@ pub struct Scaler {
     last_out: Option<(u64, u32)>,
     last_in: Option<u64>,
     actions: u32,
+    /// (time ms, new desired count) of every change.
+    changes: Vec<(u64, u32)>,
 }
 
 impl Scaler {
@@ -151,7 +153,13 @@ impl Scaler {
             last_out: None,
             last_in: None,
             actions: 0,
+            changes: Vec::new(),
         }
+    }
+
+    /// Every change of the desired count: (time ms, the new count).
+    pub fn changes(&self) -> &[(u64, u32)] {
+        &self.changes
     }
 
     /// The desired count.
@@ -210,7 +218,7 @@ impl Scaler {
         };
         self.last_out = Some((now_ms, before));
         self.last_in = None;
-        self.apply(n)
+        self.apply(now_ms, n)
     }
 
     /// A scale-in to `n` by a policy with these cooldowns; true if it changed anything.
@@ -229,7 +237,7 @@ impl Scaler {
             return false;
         }
         self.last_in = Some(now_ms);
-        self.apply(n)
+        self.apply(now_ms, n)
     }
 
     /// Sets the desired count directly (a step policy's ExactCapacity, an HPA), recording the direction for the
@@ -242,15 +250,16 @@ impl Scaler {
         } else if n < self.desired {
             self.last_in = Some(now_ms);
         }
-        self.apply(n)
+        self.apply(now_ms, n)
     }
 
-    fn apply(&mut self, n: u32) -> bool {
+    fn apply(&mut self, now_ms: u64, n: u32) -> bool {
         if n == self.desired {
             return false;
         }
         self.desired = n;
         self.actions += 1;
+        self.changes.push((now_ms, n));
         true
     }
 }

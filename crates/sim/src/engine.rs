@@ -319,7 +319,7 @@ impl Sim<'_> {
             .map(|m| (m.first_start_ms.unwrap_or(end).saturating_sub(m.arrival_ms)) as f64 / 1000.0)
             .collect();
         waits.sort_by(f64::total_cmp);
-        Report::new(
+        let mut report = Report::new(
             self.scenario,
             self.policy,
             &self.settings,
@@ -337,6 +337,13 @@ impl Sim<'_> {
                 events: self.events_handled,
             },
             Timeline(self.timeline.clone()),
-        )
+        );
+        report.desired_changes = self
+            .scaler
+            .changes()
+            .iter()
+            .map(|(t, n)| (*t as f64 / 1000.0, *n))
+            .collect();
+        report
     }
 }

@@ -86,6 +86,9 @@ pub struct Report {
     /// Minute by minute.
     #[serde(skip)]
     pub timeline: Timeline,
+    /// Every change of the desired count: (seconds since the start, the new count); empty for the oracle.
+    #[serde(skip)]
+    pub desired_changes: Vec<(f64, u32)>,
 }
 
 /// The `p`th percentile (nearest rank) of `sorted`; 0 when empty.
@@ -167,6 +170,7 @@ impl Report {
             duplicates: figures.duplicates,
             events: figures.events,
             timeline,
+            desired_changes: Vec::new(),
         }
     }
 }

@@ -315,3 +315,68 @@ fn the_oracle_bounds_every_policy() {
         }
     }
 }
+
+#[test]
+fn the_fast_path_changes_the_desired_count_within_thirty_seconds_of_a_burst() {
+    // 600 messages at 2:00:00 on an empty service. Ours reads every 10 s and its alarm sees a reading 10 s later
+    // (the default model): the desired count changes within 30 s. The round-1 policy waited for SQS's minute to
+    // end and be published, and for Container Insights: minutes.
+    let s = bpi_sim::scenario("idle-then-burst").expect("shipped");
+    let reaction = |policy: PolicyKind| {
+        let r = simulate(&s, policy, &SimSettings::default());
+        r.desired_changes
+            .iter()
+            .find(|(t, _)| *t >= 7200.0)
+            .map(|(t, n)| (t - 7200.0, *n))
+            .expect("it scaled out")
+    };
+    let (ours_secs, ours_tasks) = reaction(PolicyKind::Ours);
+    assert!(ours_secs <= 30.0, "ours: {ours_secs} s");
+    assert_eq!(
+        ours_tasks, 10,
+        "600 messages at 30 a task: the maximum at once"
+    );
+    let (v1_secs, _) = reaction(PolicyKind::OursV1);
+    assert!(v1_secs >= 120.0, "round 1: {v1_secs} s");
+}
+
+#[test]
+fn a_stopped_sampler_never_scales_in_and_the_backstop_still_scales_out() {
+    // The sampler stops at 1:00 of `varying`: from then on no reading reaches the fast path, target tracking
+    // or the idle policy, so nothing scales in; SQS's own metric still shows the backlog growing, and the backstop
+    // doubles the fleet.
+    let s = bpi_sim::scenario("varying")
+        .expect("shipped")
+        .lasting(3 * 3600);
+    let failed = SimSettings {
+        sampler_fails_at_secs: Some(3600),
+        ..SimSettings::default()
+    };
+    let r = simulate(&s, PolicyKind::Ours, &failed);
+    let mut last = None;
+    for &(t, n) in &r.desired_changes {
+        if t > 3600.0 + 120.0
+            && let Some(before) = last
+        {
+            assert!(
+                n >= before,
+                "scaled in at {t} s to {n} while the sampler was silent"
+            );
+        }
+        last = Some(n);
+    }
+    // The backstop: SQS's own metric shows the minute's batch visible while the sampler is silent, so the fleet
+    // doubles (7 -> 14, at most the 10 of the scenario) and stays.
+    let after: Vec<u32> = r
+        .desired_changes
+        .iter()
+        .filter(|(t, _)| *t > 3600.0 + 120.0)
+        .map(|(_, n)| *n)
+        .collect();
+    assert_eq!(after, vec![10], "{:?}", r.desired_changes);
+    assert!(
+        r.within_promise > 0.9,
+        "the fleet the sampler left, and the backstop, still serve: {}",
+        r.within_promise
+    );
+}

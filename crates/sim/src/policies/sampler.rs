@@ -170,10 +170,15 @@ impl Sampler {
             ctx.scaler.set(now, min);
             return;
         }
-        let bpi: Vec<Option<f64>> = minutes.iter().map(|m| m.map(|(b, _, _)| b)).collect();
+        // Core's expression: the sampler's ecsBPI, or the target itself while no reading arrives.
+        let target = self.updater.target() * self.design.headroom;
+        let bpi: Vec<Option<f64>> = minutes
+            .iter()
+            .map(|m| Some(m.map_or(target, |(b, _, _)| b)))
+            .collect();
         let mut trackers = vec![Tracker {
             datapoints: &bpi,
-            target: self.updater.target() * self.design.headroom,
+            target,
         }];
         let utilization: Vec<Option<f64>>;
         if self.design.utilization_pct > 0 {
@@ -187,7 +192,8 @@ impl Sampler {
                 .iter()
                 .enumerate()
                 .map(|(i, m)| {
-                    let (_, running, _) = (*m)?;
+                    // FILL(m3, 0): no reading reads as no running task, so utilization 0.
+                    let running = m.map_or(0.0, |(_, running, _)| running);
                     let sum = ctx
                         .metrics
                         .durations_at(first + i, now)
