@@ -271,41 +271,47 @@ pub async fn delete_alarms(
     Ok(())
 }
 
-/// The newest value of a metric published within `lookback` before `now` (its Maximum over 10-second periods, the
-/// finest a high-resolution metric keeps), with its timestamp; None when nothing was published.
-pub async fn latest_value(
+/// The newest value of each of `metric_names` (same namespace and dimensions) published within `lookback` before
+/// `now`, with its timestamp, in one GetMetricData call: its Maximum over 10-second periods, the finest a
+/// high-resolution metric keeps. None for a metric with nothing published.
+pub async fn latest_values(
     client: &aws_sdk_cloudwatch::Client,
     namespace: &str,
-    metric_name: &str,
+    metric_names: &[&str],
     dimensions: &[(&str, &str)],
     lookback: Duration,
     now: SystemTime,
-) -> Result<Option<(SystemTime, f64)>, AwsError> {
-    let metric = Metric::builder()
-        .namespace(namespace)
-        .metric_name(metric_name)
-        .set_dimensions(Some(
-            dimensions
-                .iter()
-                .map(|(n, v)| Dimension::builder().name(*n).value(*v).build())
-                .collect(),
-        ))
-        .build();
-    let out = client
-        .get_metric_data()
-        .metric_data_queries(
+) -> Result<Vec<Option<(SystemTime, f64)>>, AwsError> {
+    let dims: Vec<Dimension> = dimensions
+        .iter()
+        .map(|(n, v)| Dimension::builder().name(*n).value(*v).build())
+        .collect();
+    let queries: Vec<MetricDataQuery> = metric_names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
             MetricDataQuery::builder()
-                .id("latest")
+                .id(format!("q{i}"))
                 .metric_stat(
                     MetricStat::builder()
-                        .metric(metric)
+                        .metric(
+                            Metric::builder()
+                                .namespace(namespace)
+                                .metric_name(*name)
+                                .set_dimensions(Some(dims.clone()))
+                                .build(),
+                        )
                         .period(10)
                         .stat("Maximum")
                         .build(),
                 )
                 .return_data(true)
-                .build(),
-        )
+                .build()
+        })
+        .collect();
+    let out = client
+        .get_metric_data()
+        .set_metric_data_queries(Some(queries))
         .start_time(DateTime::from(
             now.checked_sub(lookback).unwrap_or(SystemTime::UNIX_EPOCH),
         ))
@@ -313,16 +319,20 @@ pub async fn latest_value(
         .send()
         .await
         .map_err(|e| AwsError::from_sdk("cloudwatch:GetMetricData", e))?;
-    let newest = out
-        .metric_data_results()
-        .iter()
-        .flat_map(|r| r.timestamps().iter().zip(r.values()))
-        .filter_map(|(t, v)| {
-            let secs = u64::try_from(t.secs()).ok()?;
-            Some((SystemTime::UNIX_EPOCH + Duration::from_secs(secs), *v))
+    Ok((0..metric_names.len())
+        .map(|i| {
+            let id = format!("q{i}");
+            out.metric_data_results()
+                .iter()
+                .filter(|r| r.id() == Some(id.as_str()))
+                .flat_map(|r| r.timestamps().iter().zip(r.values()))
+                .filter_map(|(t, v)| {
+                    let secs = u64::try_from(t.secs()).ok()?;
+                    Some((SystemTime::UNIX_EPOCH + Duration::from_secs(secs), *v))
+                })
+                .max_by_key(|(t, _)| *t)
         })
-        .max_by_key(|(t, _)| *t);
-    Ok(newest)
+        .collect())
 }
 
 /// Reads per-minute Sum and SampleCount of the processing-duration metric over `window` ending at `end`, following

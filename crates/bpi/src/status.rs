@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::Context;
 use bpi_aws::AwsClients;
 use bpi_aws::autoscaling::{describe_target_tracking_policy, policy_names};
-use bpi_aws::cloudwatch::{latest_value, read_duration_stats};
+use bpi_aws::cloudwatch::{latest_values, read_duration_stats};
 use bpi_aws::ecs::{ServiceCounts, service_counts};
 use bpi_aws::sqs::Queue;
 use bpi_core::config::{QUEUE_DIMENSION, QueueRef, TYPE_DIMENSION, UpdaterConfig};
@@ -91,20 +91,19 @@ async fn sampler_health(
         (TYPE_DIMENSION, m.metric_type.as_str()),
         (QUEUE_DIMENSION, config.policy.queue_name.as_str()),
     ];
-    let read = |name: &'static str| {
-        latest_value(
-            &clients.cloudwatch,
-            &m.namespace,
-            name,
-            &dims,
-            SAMPLER_LOOKBACK,
-            now,
-        )
-    };
-    let Some((at, bpi)) = read(BPI_METRIC).await? else {
+    let newest = latest_values(
+        &clients.cloudwatch,
+        &m.namespace,
+        &[BPI_METRIC, FAST_PATH_METRIC],
+        &dims,
+        SAMPLER_LOOKBACK,
+        now,
+    )
+    .await?;
+    let Some((at, bpi)) = newest.first().copied().flatten() else {
         return Ok(None);
     };
-    let fast_path = read(FAST_PATH_METRIC).await?;
+    let fast_path = newest.get(1).copied().flatten();
     Ok(Some(SamplerHealth {
         age_secs: now.duration_since(at).map_or(0, |d| d.as_secs()),
         bpi,

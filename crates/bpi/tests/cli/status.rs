@@ -13,6 +13,23 @@ use bpi_core::policy::{PolicySettings, scaling_spec, target_tracking_policy};
 use bpi_core::sampler::{BPI_METRIC, FAST_PATH_METRIC};
 use bpi_core::{Message, MessageId};
 
+/// `bpi status --json` with `env`, against the emulator.
+fn status_json(env: &[(&str, &str)]) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_bpi"))
+        .args(["status", "--json"])
+        .env_clear()
+        .envs(bpi_testkit::emulator().child_env())
+        .envs(env.iter().copied())
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn status_shows_what_the_test_set_up() {
     let clients = AwsClients::new(&local_emulator_config(&bpi_testkit::emulator().endpoint).await);
@@ -74,19 +91,7 @@ async fn status_shows_what_the_test_set_up() {
     .await
     .expect("stats");
 
-    let out = Command::new(env!("CARGO_BIN_EXE_bpi"))
-        .args(["status", "--json"])
-        .env_clear()
-        .envs(bpi_testkit::emulator().child_env())
-        .envs(env)
-        .output()
-        .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let st: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let st = status_json(&env);
     assert_eq!(
         (
             st["depth"]["visible"].as_u64(),
@@ -155,14 +160,7 @@ async fn status_shows_what_the_test_set_up() {
     )
     .await
     .expect("put a reading");
-    let out = Command::new(env!("CARGO_BIN_EXE_bpi"))
-        .args(["status", "--json"])
-        .env_clear()
-        .envs(bpi_testkit::emulator().child_env())
-        .envs(env)
-        .output()
-        .expect("run");
-    let st: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let st = status_json(&env);
     let sampler = &st["sampler"];
     assert_eq!(sampler["bpi"], 2.5, "{st}");
     assert_eq!(sampler["fast_path_capacity"], 4.0);
