@@ -5,15 +5,16 @@
 #   deploy/fault-suite.sh [--table FILE]
 #
 # Cases 1-5 (crates/faults) run real worker processes under load, scale-in SIGTERMs, SIGKILL, an emulator restart
-# and injected 5xx/throttling; cases 6-8 are the tests that live beside the code they exercise (poison bodies, bad
-# settings of each binary, the updater's edge cases). Each records its figures; a failing case fails the suite.
+# and injected 5xx/throttling; cases 9-10 (crates/faults) stop and throttle the sampler; cases 6-8 are the tests that
+# live beside the code they exercise (poison bodies, bad settings of each binary, the updater's edge cases). Each
+# records its figures; a failing case fails the suite.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 table=${CARGO_TARGET_DIR:-$root/target}/fault-suite.md
 while [ $# -gt 0 ]; do
   case "$1" in
     --table) table=$2; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "fault-suite.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
@@ -44,6 +45,8 @@ what = {
     6: "poison corpus mixed with valid messages",
     7: "bad settings of each binary",
     8: "updater edge cases",
+    9: "sampler stopped after 3 minutes with a backlog: the shipped alarms and policies evaluated (metric math)",
+    10: "sampler through the fault proxy, 50% of requests throttled or failed: gaps and the alarms over them",
 }
 rows = {}
 for line in open(sys.argv[1]):

@@ -25,10 +25,46 @@ pub const FAST_PATH_METRIC: &str = "ecsFastPathCapacity";
 /// The share of the target per task the fast path sizes the fleet for. Below 1, capacity is asked for before the
 /// backlog per task reaches the promise, so that tasks which take 30-180 s to start arrive in time. Measured in the
 /// simulator's robust mode (`cargo run --release -p bpi-sim --example sampler_designs`: 24 AWS behaviours,
-/// utilization target 80%): at 1.0 the worst cases were 1.7 points below the oracle in
-/// `diurnal` and 5.9 in `mpd-shift`; at 0.5, 0.5 and 2.6 points. The price is task-hours in minute-aligned bursts:
+/// utilization target 80%, the recent MPD on): at 1.0 the worst cases were 1.7 points below the oracle
+/// in `diurnal` and 3.4 in `mpd-shift`; at 0.5, 0.5 and 2.4 points. The price is task-hours in minute-aligned bursts:
 /// `blueprint` 1.73× the oracle's instead of 1.24×.
 pub const FAST_PATH_HEADROOM: f64 = 0.5;
+
+/// Minutes of the workers' newest processing durations the fast path looks at (see [`fast_path_target`]).
+pub const RECENT_MPD_MINUTES: u32 = 3;
+
+/// The recent MPD's target replaces the target in force only at or below this share of it (twice the updater's
+/// 10% hysteresis): log-normal durations make three minutes' mean wander, and a lower target costs tasks. Measured
+/// (`sampler_designs`): at 1.0 `varying` cost 1.98× the oracle's task-hours instead of 1.82×; 0.8 and 0.6 give the
+/// same worst cases, 0.5 loses 0.1 point in `mpd-shift`.
+pub const RECENT_MPD_TRIGGER: f64 = 0.8;
+
+/// The ecsTargetBPI the fast path sizes the fleet against: the target in force (the updater's, re-measured hourly),
+/// or, when the workers' newest `recent` minutes of MsgProcessingDuration say messages now take longer, the lower
+/// target of that recent MPD (when at least 20% lower, [`RECENT_MPD_TRIGGER`]). Only ever lowers the target: when the work gets longer, the hourly updater would leave
+/// the fast path asking for a quarter of the tasks a fourfold longer message needs for up to an hour (the simulator's
+/// `mpd-shift`); when it gets shorter, the fast path keeps the larger fleet until the updater moves the target.
+/// Fewer than [`crate::mpd::DEFAULT_MIN_SAMPLES`] recent samples, or a broken statistic, leave the target in force.
+pub fn fast_path_target(
+    target_in_force: f64,
+    recent: &[crate::StatisticSet],
+    settings: &crate::TargetSettings,
+) -> f64 {
+    let estimate = crate::mpd::estimate_mpd(recent, crate::mpd::DEFAULT_MIN_SAMPLES);
+    match estimate.mpd_secs() {
+        Some(mpd) => {
+            let recent_target = f64::from(crate::target_bpi(settings, Some(mpd)).value);
+            // A broken target in force (not finite) gives way to the measured one.
+            if !target_in_force.is_finite() || recent_target <= target_in_force * RECENT_MPD_TRIGGER
+            {
+                recent_target
+            } else {
+                target_in_force
+            }
+        }
+        None => target_in_force,
+    }
+}
 
 /// One live reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -104,6 +140,27 @@ mod tests {
         }
     }
 
+    fn durations(mpd_secs: f64, samples: u32) -> Vec<crate::StatisticSet> {
+        vec![crate::StatisticSet {
+            sum_secs: mpd_secs * f64::from(samples),
+            sample_count: f64::from(samples),
+        }]
+    }
+
+    #[test]
+    fn longer_recent_messages_lower_the_fast_paths_target_and_nothing_else_moves_it() {
+        // Promise 60 s, concurrency 1: the target of a 5 s MPD is 12.
+        let settings = crate::TargetSettings::new(60.0, 1, 5.0, 10_000).expect("valid");
+        // Messages now take 20 s: 3 instead of 12.
+        assert_eq!(fast_path_target(12.0, &durations(20.0, 50), &settings), 3.0);
+        // Shorter messages never raise it (the updater does, hourly).
+        assert_eq!(fast_path_target(12.0, &durations(2.0, 50), &settings), 12.0);
+        // Within 20% of the target in force (6 s: 10 ≥ 0.8 × 12): noise, kept.
+        assert_eq!(fast_path_target(12.0, &durations(6.0, 50), &settings), 12.0);
+        // Too few samples, or none: the target in force.
+        assert_eq!(fast_path_target(12.0, &durations(20.0, 5), &settings), 12.0);
+        assert_eq!(fast_path_target(12.0, &[], &settings), 12.0);
+    }
     #[test]
     fn a_backlog_with_no_task_asks_for_the_tasks_it_needs() {
         // Target 12, headroom 0.5: 6 messages a task. 40 messages, nothing running: 7 tasks; ecsBPI is the

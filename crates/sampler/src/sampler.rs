@@ -1,20 +1,20 @@
-//! One sampler run: resolve the queue, read the target in force once, then take the readings, each published at
-//! once, and say what was done in one record.
+//! One sampler run: resolve the queue, read the target in force and the workers' newest processing durations once,
+//! then take the readings, each published at once, and say what was done in one record.
 
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_cloudwatch::types::StandardUnit;
 use bpi_aws::autoscaling::describe_target_tracking_policy;
-use bpi_aws::cloudwatch::{Resolution, put_values};
+use bpi_aws::cloudwatch::{Resolution, put_values, read_duration_stats};
 use bpi_aws::ecs::service_counts;
 use bpi_aws::sqs::Queue;
 use bpi_aws::{AwsClients, AwsError};
 use bpi_core::config::{QUEUE_DIMENSION, QueueRef, SamplerConfig, TYPE_DIMENSION};
 use bpi_core::sampler::{
-    BACKLOG_METRIC, BPI_METRIC, DESIRED_METRIC, FAST_PATH_METRIC, RUNNING_METRIC, Reading,
-    SampledValues, sampled_values,
+    BACKLOG_METRIC, BPI_METRIC, DESIRED_METRIC, FAST_PATH_METRIC, RECENT_MPD_MINUTES,
+    RUNNING_METRIC, Reading, SampledValues, fast_path_target, sampled_values,
 };
-use bpi_core::target_bpi;
+use bpi_core::{estimate_mpd, target_bpi};
 use serde::Serialize;
 use tokio::time::Instant;
 
@@ -29,10 +29,15 @@ pub struct RunRecord {
     pub published: u32,
     /// Readings that failed (read or publish), each logged.
     pub failed: u32,
-    /// The ecsTargetBPI the fast path's capacity was computed against.
+    /// Their positions in the run (0-based): the 10-second periods the alarms see no datapoint in.
+    pub failed_at: Vec<u32>,
+    /// The ecsTargetBPI the fast path's capacity was computed against: the policy's, lowered by the recent MPD
+    /// when messages got longer (core's `fast_path_target`).
     pub target: f64,
-    /// Whether that target is the policy's (false: no policy yet, the target of the default MPD).
+    /// Whether the policy's target is in force (false: no policy yet, the target of the default MPD).
     pub target_from_policy: bool,
+    /// The workers' MPD over the newest minutes, when measured (None: too few samples, or the read failed).
+    pub recent_mpd_secs: Option<f64>,
     /// The last published values.
     pub last: Option<SampledValues>,
 }
@@ -65,6 +70,28 @@ impl Sampler {
             }
             _ => (f64::from(target_bpi(&s.target, None).value), false),
         })
+    }
+
+    /// The workers' statistic sets of the newest minutes. A failed read is logged and reads as none: the fast
+    /// path then keeps the policy's target, as it did before this refinement.
+    async fn recent_durations(&self) -> Vec<bpi_core::StatisticSet> {
+        let s = &self.config.scaling;
+        let window = Duration::from_secs(u64::from(RECENT_MPD_MINUTES) * 60);
+        match read_duration_stats(
+            &self.clients.cloudwatch,
+            &s.metrics,
+            &s.policy.queue_name,
+            window,
+            SystemTime::now(),
+        )
+        .await
+        {
+            Ok(periods) => periods,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the recent processing durations failed; the fast path uses the policy's target");
+                Vec::new()
+            }
+        }
     }
 
     /// Reads the queue and the service at once.
@@ -126,13 +153,17 @@ impl Sampler {
             &QueueRef::Name(s.policy.queue_name.clone()),
         )
         .await?;
-        let (target, target_from_policy) = self.target().await?;
+        let (policy_target, target_from_policy) = self.target().await?;
+        let recent = self.recent_durations().await;
+        let target = fast_path_target(policy_target, &recent, &s.target);
         let mut record = RunRecord {
             readings,
             published: 0,
             failed: 0,
+            failed_at: Vec::new(),
             target,
             target_from_policy,
+            recent_mpd_secs: estimate_mpd(&recent, bpi_core::mpd::DEFAULT_MIN_SAMPLES).mpd_secs(),
             last: None,
         };
         let started = Instant::now();
@@ -155,6 +186,7 @@ impl Sampler {
                 }
                 Err(e) => {
                     record.failed += 1;
+                    record.failed_at.push(i);
                     tracing::warn!(reading = i, error = %e, "sampler reading failed; the next one is tried");
                 }
             }

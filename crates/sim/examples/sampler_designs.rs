@@ -48,6 +48,13 @@ fn main() {
             },
         ),
         (
+            "fast path without the recent MPD",
+            SamplerDesign {
+                recent_mpd: false,
+                ..base
+            },
+        ),
+        (
             "updater every 5 minutes",
             SamplerDesign {
                 updater_every_secs: 300,

@@ -9,6 +9,7 @@
 //! way keeps running after the tests; `deploy/emulator.sh stop` stops it.
 
 pub mod lambda;
+pub mod metric_math;
 pub mod service_model;
 
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};

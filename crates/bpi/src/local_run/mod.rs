@@ -134,6 +134,7 @@ pub async fn run(
     );
     let mut scaler = Scaler::new(
         config.policy.clone(),
+        config.target,
         period as f64,
         config.policy.min_capacity,
     );

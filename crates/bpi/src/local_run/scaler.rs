@@ -7,9 +7,11 @@
 //! cooldowns (in minutes) are kept, so only the clock is faster. The sampler's datapoints are seen as soon as their
 //! period closes (it publishes within seconds).
 
-use bpi_core::QueueDepth;
 use bpi_core::policy::{FAST_PATH_COOLDOWN_SECS, PolicySettings};
-use bpi_core::sampler::{FAST_PATH_HEADROOM, fast_path_capacity};
+use bpi_core::sampler::{
+    FAST_PATH_HEADROOM, RECENT_MPD_MINUTES, fast_path_capacity, fast_path_target,
+};
+use bpi_core::{QueueDepth, StatisticSet, TargetSettings};
 use bpi_sim::autoscaling::{self, Decision, Tracker};
 
 /// Why the desired count changed.
@@ -44,12 +46,14 @@ struct Period {
     running_sum: f64,
     samples: u32,
     busy_secs: f64,
+    processed: u64,
 }
 
 /// The scaling state of the local run.
 #[derive(Debug)]
 pub struct Scaler {
     settings: PolicySettings,
+    target_settings: TargetSettings,
     period_secs: f64,
     current: Period,
     closed: Vec<Period>,
@@ -62,10 +66,17 @@ pub struct Scaler {
 }
 
 impl Scaler {
-    /// A scaler for `settings` starting at `desired` tasks, one datapoint per `period_secs`.
-    pub fn new(settings: PolicySettings, period_secs: f64, desired: u32) -> Self {
+    /// A scaler for `settings` (and `target_settings`, for the fast path's recent MPD) starting at `desired` tasks,
+    /// one datapoint per `period_secs`.
+    pub fn new(
+        settings: PolicySettings,
+        target_settings: TargetSettings,
+        period_secs: f64,
+        desired: u32,
+    ) -> Self {
         Scaler {
             settings,
+            target_settings,
             period_secs,
             current: Period::default(),
             closed: Vec::new(),
@@ -77,8 +88,9 @@ impl Scaler {
     }
 
     /// Records a reading of the queue and the running workers (what the sampler publishes), and applies the fast
-    /// path to it with the BPI policy's target in force: when the backlog needs more tasks than desired, the desired
-    /// count becomes that at once (core's rule, as the sampler's `ecsFastPathCapacity` and its step policy do).
+    /// path to it with the BPI policy's target in force, lowered by the newest periods' MPD when messages got longer:
+    /// when the backlog needs more tasks than desired, the desired count becomes that at once (core's rules, as the
+    /// sampler's `ecsFastPathCapacity` and its step policy do).
     pub fn sample(&mut self, depth: QueueDepth, running: u32, bpi_target: f64) -> Option<Action> {
         let p = &mut self.current;
         p.visible_max = p.visible_max.max(depth.visible);
@@ -91,10 +103,21 @@ impl Scaler {
         let cooled = self
             .last_fast
             .is_none_or(|t| now >= t + (FAST_PATH_COOLDOWN_SECS as usize).div_ceil(60));
+        let recent: Vec<StatisticSet> = self
+            .closed
+            .iter()
+            .rev()
+            .take(RECENT_MPD_MINUTES as usize)
+            .map(|p| StatisticSet {
+                sum_secs: p.busy_secs,
+                sample_count: p.processed as f64,
+            })
+            .collect();
+        let target = fast_path_target(bpi_target, &recent, &self.target_settings);
         let capacity = fast_path_capacity(
             s.counting.backlog(depth),
             self.desired,
-            bpi_target * FAST_PATH_HEADROOM,
+            target * FAST_PATH_HEADROOM,
             s.max_capacity,
         );
         if capacity > 0 && cooled {
@@ -110,6 +133,7 @@ impl Scaler {
     /// Records a processed message (the Sum of MsgProcessingDuration).
     pub fn processed(&mut self, duration_secs: f64) {
         self.current.busy_secs += duration_secs;
+        self.current.processed += 1;
     }
 
     fn running(p: &Period) -> f64 {
@@ -232,6 +256,30 @@ mod tests {
         }
     }
 
+    fn target_settings() -> TargetSettings {
+        TargetSettings::new(60.0, 1, 5.0, 10_000).expect("valid")
+    }
+
+    #[test]
+    fn the_fast_path_sizes_for_longer_messages_as_soon_as_the_workers_report_them() {
+        // Target 12 (60 s / 5 s); the workers now report 20 s messages: the fast path sizes against 3, so 1.5
+        // messages a task: 12 messages ask for 8 tasks where the policy's target alone would ask for 2.
+        let mut s = Scaler::new(settings(1), target_settings(), 10.0, 1);
+        for _ in 0..30 {
+            s.processed(20.0);
+        }
+        s.close_period(12.0);
+        let action = s.sample(
+            QueueDepth {
+                visible: 12,
+                in_flight: 0,
+            },
+            1,
+            12.0,
+        );
+        assert_eq!((action, s.desired), (Some(Action::FastPath), 8));
+    }
+
     /// One reading, then the period's close: (the fast path's action, target tracking's or idle's).
     fn period(
         s: &mut Scaler,
@@ -247,7 +295,7 @@ mod tests {
     #[test]
     fn the_fast_path_sets_what_the_backlog_needs_on_the_reading_itself() {
         // Target 12, half of it a task: 36 messages need 6 tasks; from zero too, on the first reading.
-        let mut s = Scaler::new(settings(0), 10.0, 0);
+        let mut s = Scaler::new(settings(0), target_settings(), 10.0, 0);
         assert_eq!(period(&mut s, 30, 6, 0, 12.0).0, Some(Action::FastPath));
         assert_eq!(s.desired, 6);
         // The same backlog again: the service has it, nothing to add.
@@ -258,7 +306,7 @@ mod tests {
     fn backlog_above_target_scales_out_after_three_datapoints() {
         // 36 messages on one running task of 6 desired (the fast path asks for 6: satisfied): ecsBPI 36 against 12,
         // so after 3 datapoints target tracking wants 6 × 36 / 12 = 18, at most the maximum.
-        let mut s = Scaler::new(settings(1), 10.0, 6);
+        let mut s = Scaler::new(settings(1), target_settings(), 10.0, 6);
         let actions: Vec<_> = (0..3).map(|_| period(&mut s, 35, 1, 1, 12.0).1).collect();
         assert_eq!(actions, vec![None, None, Some(Action::Out)]);
         assert_eq!(s.desired, 10, "at most the maximum");
@@ -266,7 +314,7 @@ mod tests {
 
     #[test]
     fn an_empty_queue_for_the_idle_minutes_sets_the_minimum() {
-        let mut s = Scaler::new(settings(0), 10.0, 5);
+        let mut s = Scaler::new(settings(0), target_settings(), 10.0, 5);
         let actions: Vec<_> = (0..3).map(|_| period(&mut s, 0, 0, 5, 12.0).1).collect();
         assert_eq!(actions, vec![None, None, Some(Action::Idle)]);
         assert_eq!(s.desired, 0);

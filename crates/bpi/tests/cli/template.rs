@@ -484,6 +484,7 @@ fn the_sampler_runs_every_minute_with_only_what_it_reads_and_an_alarm_when_it_st
         actions,
         [
             "application-autoscaling:DescribeScalingPolicies",
+            "cloudwatch:GetMetricData",
             "cloudwatch:PutMetricData",
             "ecs:DescribeServices",
             "logs:CreateLogStream",

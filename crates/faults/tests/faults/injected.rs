@@ -2,8 +2,6 @@
 //! emulator (`deploy/fault-proxy.py`): workers, producer and updater all talk through it. No crash, no busy loop,
 //! none lost, and the SDK's backoff is visible in the workers' logs.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use bpi_aws::autoscaling::register_scalable_target;
@@ -17,48 +15,6 @@ use crate::support::*;
 
 const PRESENT: u64 = 200;
 const WINDOW_SECS: u64 = 60;
-
-struct Proxy {
-    child: std::process::Child,
-    url: String,
-    stats: std::path::PathBuf,
-}
-
-impl Proxy {
-    fn start(upstream: &str, rate: f64, window_secs: u64) -> Self {
-        let stats =
-            std::env::temp_dir().join(format!("{}.json", bpi_testkit::unique_name("proxy")));
-        let mut child = Command::new("python3")
-            .arg(bpi_testkit::workspace_root().join("deploy/fault-proxy.py"))
-            .args(["--upstream", upstream, "--rate", &rate.to_string()])
-            .args(["--for-secs", &window_secs.to_string()])
-            .arg("--stats")
-            .arg(&stats)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 deploy/fault-proxy.py");
-        let mut port = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut port)
-            .expect("port");
-        Proxy {
-            child,
-            url: format!("http://127.0.0.1:{}", port.trim()),
-            stats,
-        }
-    }
-
-    fn stats(&self) -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(&self.stats).expect("stats")).expect("json")
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "fault suite: deploy/fault-suite.sh"]

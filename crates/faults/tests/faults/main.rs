@@ -7,5 +7,6 @@ mod crash;
 mod injected;
 mod load;
 mod outage;
+mod sampler;
 mod scale_in;
 mod support;

@@ -178,3 +178,34 @@ async fn the_built_function_answers_a_scheduled_event_and_bad_settings_exit_2() 
         "{outcome:?}"
     );
 }
+
+#[tokio::test]
+async fn messages_that_got_longer_lower_the_fast_paths_target_at_once() {
+    // The workers report 30 s messages over the last minutes while no policy exists (target of the default MPD 5 s:
+    // 12). The recent MPD's target, 60 / 30 = 2, is far below it, so the fast path sizes 1 message a task.
+    let (clients, env) = setup(7, 0).await;
+    let config = SamplerConfig::from_env(&env).expect("valid settings");
+    let mut stats = bpi_aws::cloudwatch::DurationStats::default();
+    for _ in 0..30 {
+        stats.record(30.0);
+    }
+    bpi_aws::cloudwatch::put_duration_stats(
+        &clients.cloudwatch,
+        &config.scaling.metrics,
+        &env["QUEUE_NAME"],
+        &stats,
+        SystemTime::now() - Duration::from_secs(60),
+    )
+    .await
+    .expect("publish durations");
+    let record = Sampler::new(clients, config)
+        .run(SampleRequest {
+            readings: Some(1),
+            interval_secs: Some(1),
+        })
+        .await
+        .expect("run");
+    assert_eq!(record.recent_mpd_secs, Some(30.0));
+    assert_eq!(record.target, 2.0);
+    assert_eq!(record.last.expect("values").fast_path_capacity, 7);
+}

@@ -17,7 +17,7 @@
 //!   every `BACKSTOP_COOLDOWN_SECS`.
 
 use super::updater::SimulatedUpdater;
-use super::{Controller, Ctx};
+use super::{Controller, Ctx, last_minutes};
 use crate::autoscaling::{DATAPOINTS_NEEDED, Tracker};
 use crate::metrics::{MINUTE_MS, SAMPLE_MS};
 use crate::scenario::Scenario;
@@ -41,6 +41,9 @@ pub struct SamplerDesign {
     /// The updater's cadence (and MPD window), seconds. Measured: every 5 minutes instead of hourly changes the
     /// worst cases by under 0.1 point (the utilization policy follows a change of duration meanwhile).
     pub updater_every_secs: u64,
+    /// The fast path sizes against the target of the workers' newest minutes of MPD when that is lower than the
+    /// updater's (core's `fast_path_target`).
+    pub recent_mpd: bool,
 }
 
 impl Default for SamplerDesign {
@@ -52,6 +55,7 @@ impl Default for SamplerDesign {
             idle_minutes: bpi_core::policy::DEFAULT_IDLE_MINUTES,
             fast_headroom: bpi_core::sampler::FAST_PATH_HEADROOM,
             updater_every_secs: 3600,
+            recent_mpd: true,
         }
     }
 }
@@ -98,11 +102,27 @@ impl Sampler {
             return;
         };
         let (_, max) = ctx.scaler.bounds();
-        // Core's rule, as the sampler Lambda publishes it.
+        // Core's rules, as the sampler Lambda publishes them: the target, lowered by the newest minutes of MPD.
+        let target = if self.design.recent_mpd {
+            let delivered = ctx
+                .metrics
+                .delivered(ctx.now_ms, ctx.model.custom_delay_secs);
+            let recent: Vec<bpi_core::StatisticSet> =
+                last_minutes(delivered, bpi_core::sampler::RECENT_MPD_MINUTES as usize)
+                    .filter_map(|m| ctx.metrics.durations_at(m, ctx.now_ms))
+                    .collect();
+            bpi_core::sampler::fast_path_target(
+                self.updater.target(),
+                &recent,
+                self.updater.target_settings(),
+            )
+        } else {
+            self.updater.target()
+        };
         let capacity = bpi_core::sampler::fast_path_capacity(
             r.backlog as u64,
             r.desired,
-            self.updater.target() * self.design.fast_headroom,
+            target * self.design.fast_headroom,
             max,
         );
         if capacity > 0 {

@@ -50,6 +50,11 @@ impl SimulatedUpdater {
         self.target
     }
 
+    /// The target's settings (latency, concurrency, fallback MPD).
+    pub fn target_settings(&self) -> &TargetSettings {
+        &self.target_settings
+    }
+
     /// Times the target changed.
     pub fn changes(&self) -> u32 {
         self.changes
