@@ -4,6 +4,7 @@ mod aws_models;
 mod deploy;
 mod local_run;
 mod policy;
+mod scaling;
 mod simulate;
 mod status;
 mod template;

@@ -1,0 +1,125 @@
+//! `bpi scaling apply` against the emulator on a service set up by round 1: the round-1 scale-from-zero
+//! (activation) policy and its alarm are removed, the sampler's companions created, a second run changes nothing,
+//! and a companion edited by hand is repaired. moto stores the policies and alarms without evaluating them; what
+//! they do is checked by core's spec tests, the AWS model checks (`aws_models.rs`) and fault cases 9-10.
+
+use std::process::Command;
+
+use bpi_aws::autoscaling::{policy_names, put_step_policy, register_scalable_target};
+use bpi_aws::cloudwatch::{alarm_description, put_alarm};
+use bpi_aws::fixtures::{create_queue_with_dlq, create_service};
+use bpi_aws::{AwsClients, local_emulator_config};
+use bpi_core::config::UpdaterConfig;
+use bpi_core::policy::{fast_path_spec, scaling_spec};
+
+/// `bpi scaling apply` with `env`: its JSON report.
+fn apply(env: &[(&str, &str)]) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_bpi"))
+        .args(["scaling", "apply"])
+        .env_clear()
+        .envs(bpi_testkit::emulator().child_env())
+        .envs(env.iter().copied())
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+/// The report's per-policy outcomes: (fast path, idle, backstop, utilization, activation).
+fn outcomes(r: &serde_json::Value) -> [String; 5] {
+    ["fast_path", "idle", "backstop", "utilization", "activation"]
+        .map(|k| r[k].as_str().unwrap_or("?").to_string())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_replaces_round_one_scaling_keeps_what_is_right_and_repairs_edits() {
+    let clients = AwsClients::new(&local_emulator_config(&bpi_testkit::emulator().endpoint).await);
+    let queue = bpi_testkit::unique_name("scaling");
+    let (cluster, service) = (
+        bpi_testkit::unique_name("cluster"),
+        bpi_testkit::unique_name("service"),
+    );
+    create_queue_with_dlq(&clients.sqs, &queue, 30, 3).await;
+    create_service(&clients, &cluster, &service, 1).await;
+    let env = [
+        ("CLUSTER_NAME", cluster.as_str()),
+        ("SERVICE_NAME", service.as_str()),
+        ("QUEUE_NAME", queue.as_str()),
+        ("MIN_CAPACITY", "0"),
+    ];
+    let config = UpdaterConfig::from_env(&env).expect("valid");
+    let s = &config.policy;
+    register_scalable_target(&clients.autoscaling, &scaling_spec(s, 12.0).scalable_target)
+        .await
+        .expect("register");
+    // What a round-1 deploy left: the activation step policy and its alarm (shaped here like the fast path; only
+    // the names matter to apply).
+    let activation = s.activation_policy_name();
+    let mut round_one = fast_path_spec(s);
+    round_one.policy.policy_name.clone_from(&activation);
+    round_one.alarm.alarm_name = s.alarm_name(&activation);
+    round_one.alarm.alarm_description = "round 1: scale from zero".into();
+    let arn = put_step_policy(&clients.autoscaling, &round_one.policy)
+        .await
+        .expect("put the round-1 policy");
+    put_alarm(&clients.cloudwatch, &round_one.alarm, &arn)
+        .await
+        .expect("put the round-1 alarm");
+
+    let first = apply(&env);
+    assert_eq!(
+        outcomes(&first),
+        ["created", "created", "created", "created", "removed"].map(String::from),
+        "{first}"
+    );
+    assert_eq!(first["changed"], true);
+    let resource_id = s.resource_id();
+    let names = policy_names(&clients.autoscaling, &resource_id)
+        .await
+        .expect("names");
+    assert!(!names.contains(&activation), "{names:?}");
+    for wanted in [
+        s.fast_path_policy_name(),
+        s.idle_policy_name(),
+        s.backstop_policy_name(),
+        s.utilization_policy_name(),
+        s.policy_name.clone(),
+    ] {
+        assert!(names.contains(&wanted), "{wanted} in {names:?}");
+    }
+    assert_eq!(
+        alarm_description(&clients.cloudwatch, &s.alarm_name(&activation))
+            .await
+            .expect("describe"),
+        None,
+        "the round-1 alarm is gone"
+    );
+
+    // Nothing to do the second time.
+    let second = apply(&env);
+    assert_eq!(
+        outcomes(&second),
+        ["unchanged", "unchanged", "unchanged", "unchanged", "absent"].map(String::from),
+        "{second}"
+    );
+    assert_eq!(second["changed"], false);
+
+    // A fast-path alarm edited by hand (here: its description) is rewritten.
+    let mut edited = fast_path_spec(s);
+    edited.alarm.alarm_description = "edited in the console".into();
+    put_alarm(&clients.cloudwatch, &edited.alarm, &arn)
+        .await
+        .expect("edit");
+    let third = apply(&env);
+    assert_eq!(third["fast_path"], "updated", "{third}");
+    assert_eq!(
+        alarm_description(&clients.cloudwatch, &edited.alarm.alarm_name)
+            .await
+            .expect("describe"),
+        Some(fast_path_spec(s).alarm.alarm_description)
+    );
+}
