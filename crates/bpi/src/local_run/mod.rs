@@ -34,7 +34,7 @@ use target_bpi_updater::Updater;
 use crate::status::Watched;
 use fleet::{Fleet, WorkerEvent};
 use record::Record;
-use scaler::Scaler;
+use scaler::{Action, Scaler};
 
 /// Options of `bpi local-run`.
 #[derive(clap::Args, Debug)]
@@ -153,6 +153,7 @@ pub async fn run(
     let stop_reason;
     let mut producing = true;
     let mut drain_until = deadline;
+    let mut unmet_ask_since: Option<f64> = None;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -205,7 +206,20 @@ pub async fn run(
         match queue.depth().await {
             Ok(depth) => {
                 last_depth = depth;
+                // Reaction: from the first reading that asks for more tasks to the change of the desired count.
+                if scaler.fast_path_ask(depth, target) == 0 {
+                    unmet_ask_since = None;
+                } else {
+                    unmet_ask_since.get_or_insert(started.elapsed().as_secs_f64());
+                }
                 if let Some(action) = scaler.sample(depth, fleet.running(), target) {
+                    if action == Action::FastPath
+                        && let Some(since) = unmet_ask_since.take()
+                    {
+                        record
+                            .reactions_secs
+                            .push(started.elapsed().as_secs_f64() - since);
+                    }
                     record
                         .scaling_actions
                         .push((t, action.name(), scaler.desired));

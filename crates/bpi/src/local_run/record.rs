@@ -26,6 +26,9 @@ pub struct Record {
     pub target_changes: Vec<(u64, Option<f64>, f64)>,
     /// Scaling actions: (seconds since start, what, desired after).
     pub scaling_actions: Vec<(u64, &'static str, u32)>,
+    /// Seconds from a reading whose backlog asked for more tasks than desired to the fast path's change of the
+    /// desired count, one per fast-path action.
+    pub reactions_secs: Vec<f64>,
     /// Workers started.
     pub workers_started: u32,
     /// Worker exits.
@@ -104,6 +107,13 @@ impl Record {
             self.scaling_actions.len(),
             self.exits.len()
         );
+        if let Some(slowest) = self.reactions_secs.iter().copied().reduce(f64::max) {
+            let _ = writeln!(
+                out,
+                "reaction   {} fast-path actions, slowest {slowest:.1} s from the reading that asked to the desired count (on AWS the sampler's 10 s reading and alarm delay add at most 30 s)",
+                self.reactions_secs.len()
+            );
+        }
         if self.target_changes.is_empty() {
             let _ = writeln!(out, "target     no change written");
         }

@@ -97,12 +97,26 @@ impl Scaler {
         p.in_flight_max = p.in_flight_max.max(depth.in_flight);
         p.running_sum += f64::from(running);
         p.samples += 1;
-        let s = &self.settings;
         let now = self.closed.len();
         // The cooldown in periods (a period stands for a minute): the action after the next period at the earliest.
         let cooled = self
             .last_fast
             .is_none_or(|t| now >= t + (FAST_PATH_COOLDOWN_SECS as usize).div_ceil(60));
+        let capacity = self.fast_path_ask(depth, bpi_target);
+        if capacity > 0 && cooled {
+            self.desired = capacity.max(self.settings.min_capacity);
+            self.last_fast = Some(now);
+            self.last_out = Some(now);
+            self.last_in = None;
+            return Some(Action::FastPath);
+        }
+        None
+    }
+
+    /// The capacity the fast path asks for on this reading (0: the desired count suffices), as the sampler's
+    /// `ecsFastPathCapacity` would read; changes nothing.
+    pub fn fast_path_ask(&self, depth: QueueDepth, bpi_target: f64) -> u32 {
+        let s = &self.settings;
         let recent: Vec<StatisticSet> = self
             .closed
             .iter()
@@ -114,20 +128,12 @@ impl Scaler {
             })
             .collect();
         let target = fast_path_target(bpi_target, &recent, &self.target_settings);
-        let capacity = fast_path_capacity(
+        fast_path_capacity(
             s.counting.backlog(depth),
             self.desired,
             target * FAST_PATH_HEADROOM,
             s.max_capacity,
-        );
-        if capacity > 0 && cooled {
-            self.desired = capacity.max(s.min_capacity);
-            self.last_fast = Some(now);
-            self.last_out = Some(now);
-            self.last_in = None;
-            return Some(Action::FastPath);
-        }
-        None
+        )
     }
 
     /// Records a processed message (the Sum of MsgProcessingDuration).

@@ -136,6 +136,19 @@ async fn a_local_run_processes_everything_and_stops_every_worker_cleanly() {
             .all(|e| e["code"] == 0 && e["stop_secs"].is_u64()),
         "every worker stopped by SIGTERM and exited 0: {r}"
     );
+    // The first burst asks for more tasks than the one running (5 messages at 1 a task): the fast path changes
+    // the desired count on the reading itself, well within the 30 s goal.
+    let reactions: Vec<f64> = r["reactions_secs"]
+        .as_array()
+        .expect("reactions")
+        .iter()
+        .filter_map(serde_json::Value::as_f64)
+        .collect();
+    assert!(
+        !reactions.is_empty() && reactions.iter().all(|s| *s <= 30.0),
+        "{r}"
+    );
+    assert!(stdout.contains("reaction   "), "{stdout}");
     assert!(stdout.contains("within the 10 s promise"), "{stdout}");
     assert!(
         stdout.contains("queue      "),
