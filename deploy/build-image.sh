@@ -53,6 +53,13 @@ cp "$ca" "$context/ca-certificates.crt"
 
 engine=$(command -v podman || command -v docker || true)
 [ -n "$engine" ] || die "--tag/--push need podman or docker"
+# Log in before building: docker buildx pushes as part of the multi-architecture build.
+if $push; then
+  registry=${image%%/*}
+  region=${AWS_REGION:-${AWS_DEFAULT_REGION:-$(aws configure get region 2>/dev/null || true)}}
+  [ -n "$region" ] || die "--push needs a region (AWS_REGION, or the profile's) to log in to $registry"
+  aws ecr get-login-password --region "$region" | "$engine" login --username AWS --password-stdin "$registry"
+fi
 platforms=$(printf 'linux/%s,' "${archs[@]}"); platforms=${platforms%,}
 if [ "${#archs[@]}" -gt 1 ] && [ "$(basename "$engine")" = docker ]; then
   args=(buildx build --platform "$platforms" -t "$image")
@@ -66,9 +73,5 @@ else
   "$engine" build --platform "$platforms" -t "$image" -f "$root/Dockerfile" "$context"
 fi
 if $push; then
-  registry=${image%%/*}
-  region=${AWS_REGION:-${AWS_DEFAULT_REGION:-}}
-  [ -n "$region" ] || die "--push needs AWS_REGION to log in to $registry"
-  aws ecr get-login-password --region "$region" | "$engine" login --username AWS --password-stdin "$registry"
   if [ "${#archs[@]}" -gt 1 ]; then "$engine" manifest push --all "$image" "docker://$image"; else "$engine" push "$image"; fi
 fi

@@ -31,7 +31,8 @@ Options (environment variable in brackets, default after =):
                              current commit, built and pushed with deploy/build-image.sh if missing
   -h, --help                 this help
 
-Also: LAMBDA_OUT (where deploy/build-lambdas.sh writes the zips), BPI_BIN (a prebuilt bpi binary).
+Also: LAMBDA_OUT (where deploy/build-lambdas.sh writes the zips), LAMBDA_ZIPS (a folder of FUNCTION/bootstrap.zip
+to deploy instead of LAMBDA_OUT/arm64; on AWS each must be an arm64 binary), BPI_BIN (a prebuilt bpi binary).
 USAGE
 }
 
@@ -49,6 +50,7 @@ subnets=${BPI_SUBNET_IDS:-}
 security_group=${BPI_SECURITY_GROUP_ID:-}
 image=${BPI_WORKER_IMAGE:-}
 lambda_dir=${LAMBDA_OUT:-$root/target/lambda-zips}
+zips_dir=${LAMBDA_ZIPS:-$lambda_dir/arm64}
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -78,21 +80,36 @@ done
 [ "$latency" -ge 1 ] || die "--latency must be at least 1"
 if [ "$max" -lt 1 ] || [ "$max" -lt "$min" ]; then die "--max must be at least 1 and at least --min ($min)"; fi
 [ "$concurrency" -ge 1 ] || die "--concurrency must be at least 1"
-[ "$updater_rate" -ge 2 ] || die "--updater-rate must be at least 2 minutes (EventBridge says 'rate(1 minute)' in the singular)"
+[ "$updater_rate" -ge 1 ] || die "--updater-rate must be at least 1 minute"
 [[ $stack =~ ^[a-z][a-z0-9-]{0,30}$ ]] || die "--stack-name must be a lowercase letter then up to 30 lowercase letters, digits or - (it names the image repository)"
 if [ -n "$subnets" ] && [ -z "$security_group" ]; then
   die "--subnets needs --security-group (a group in the subnets' VPC)"
 fi
-[ -n "${AWS_DEFAULT_REGION:-}" ] || die "no region: set AWS_REGION or AWS_DEFAULT_REGION"
+# The region: the variables, else the profile's (as the CLI and the SDK read it).
+if [ -z "${AWS_DEFAULT_REGION:-}" ]; then
+  profile_region=$(awscli configure get region 2>/dev/null || true)
+  [ -n "$profile_region" ] || die "no region: set AWS_REGION, or a region in the AWS profile (aws configure set region ...)"
+  export AWS_DEFAULT_REGION=$profile_region AWS_REGION=$profile_region
+fi
 
 # 1. Build what is missing.
 for f in message-producer target-bpi-updater sampler; do
-  if [ ! -f "$lambda_dir/arm64/$f/bootstrap.zip" ]; then
+  if [ ! -f "$zips_dir/$f/bootstrap.zip" ]; then
+    [ -z "${LAMBDA_ZIPS:-}" ] || die "LAMBDA_ZIPS=$zips_dir has no $f/bootstrap.zip"
     say "building the Lambda zips (cargo-lambda, arm64)"
     LAMBDA_OUT=$lambda_dir "$root/deploy/build-lambdas.sh" arm64 >&2
     break
   fi
 done
+# The functions run on arm64: a zip of another architecture fails at its first invocation on AWS. Only the local
+# emulator (a loopback endpoint, which stores Lambdas but never runs them) takes host builds.
+if ! arch_problem=$(python3 "$root/deploy/check-lambda-zips.py" "$zips_dir" arm64 2>&1); then
+  if [[ ${AWS_ENDPOINT_URL:-} =~ ^https?://(127\.0\.0\.1|localhost|\[::1\])(:|/|$) ]]; then
+    say "the emulator runs no Lambda: deploying the host-architecture zips of $zips_dir"
+  else
+    die "refusing to upload Lambda zips that are not arm64: $arch_problem"
+  fi
+fi
 bpi=$(bpi_binary)
 
 # 2. Base stack: image repository and artifacts bucket.
@@ -106,7 +123,7 @@ if [ -z "$bucket" ] || [ -z "$repository" ]; then die "stack $stack-base is miss
 # 3. Artifacts: content-addressed keys, so an unchanged zip is neither uploaded nor redeployed.
 declare -A zip_key
 for f in message-producer target-bpi-updater sampler; do
-  zip=$lambda_dir/arm64/$f/bootstrap.zip
+  zip=$zips_dir/$f/bootstrap.zip
   key="lambda/$f-$(sha256sum "$zip" | cut -c1-16).zip"
   if ! awscli s3api head-object --bucket "$bucket" --key "$key" >/dev/null 2>&1; then
     say "uploading $zip to s3://$bucket/$key"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Removes everything deploy.sh created: the scaling set-up first (policies, alarms, scalable target), then the main
-# stack, then the artifacts and the base stack. Says what it removed.
+# Removes everything deploy.sh and pipeline.sh created: the pipeline stack (its artifacts bucket emptied first), the
+# scaling set-up (policies, alarms, scalable target), the main stack, then the artifacts and the base stack. Says
+# what it removed.
 set -euo pipefail
 # shellcheck source=deploy/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -13,6 +14,23 @@ while [ $# -gt 0 ]; do
     *) die "unknown option '$1' (see --help)" ;;
   esac
 done
+
+# Emptied first: CloudFormation cannot delete a bucket that holds objects (BucketNotEmpty).
+empty_bucket() {
+  local bucket=$1 count
+  count=$(awscli s3api list-objects-v2 --bucket "$bucket" --query "length(Contents || \`[]\`)" --output text 2>/dev/null || echo 0)
+  awscli s3 rm "s3://$bucket" --recursive --only-show-errors
+  say "emptied s3://$bucket ($count objects)"
+}
+
+# The pipeline deploys to the service: it goes first.
+if stack_exists "$stack-pipeline"; then
+  bucket=$(stack_resource "$stack-pipeline" ArtifactsBucket)
+  [ -z "$bucket" ] || empty_bucket "$bucket"
+  awscli cloudformation delete-stack --stack-name "$stack-pipeline"
+  wait_deleted "$stack-pipeline"
+  say "removed stack $stack-pipeline (pipeline, build project, notifications, topic and its key, artifacts bucket)"
+fi
 
 if stack_exists "$stack"; then
   if scaling_env "$stack"; then
@@ -30,11 +48,7 @@ fi
 
 if stack_exists "$stack-base"; then
   bucket=$(stack_resource "$stack-base" ArtifactsBucket)
-  if [ -n "$bucket" ]; then
-    count=$(awscli s3api list-objects-v2 --bucket "$bucket" --query "length(Contents || \`[]\`)" --output text 2>/dev/null || echo 0)
-    awscli s3 rm "s3://$bucket" --recursive --only-show-errors
-    say "emptied s3://$bucket ($count objects)"
-  fi
+  [ -z "$bucket" ] || empty_bucket "$bucket"
   awscli cloudformation delete-stack --stack-name "$stack-base"
   wait_deleted "$stack-base"
   say "removed stack $stack-base (image repository and its images, artifacts bucket)"

@@ -85,10 +85,11 @@ case "$profile" in
 esac
 say "building bpi, queue-processor and the Lambdas ($profile)"
 "${build[@]}" --quiet --manifest-path "$root/Cargo.toml" || die "build failed"
-zips=$target/local-lambda-zips
+# Named for what they hold: host binaries, never to be deployed to AWS (deploy.sh refuses non-arm64 zips there).
+zips=$target/local-lambda-zips/host-$(uname -m)
 for f in message-producer target-bpi-updater sampler; do
-  mkdir -p "$zips/arm64/$f"
-  python3 - "$bin/$f" "$zips/arm64/$f/bootstrap.zip" <<'PY'
+  mkdir -p "$zips/$f"
+  python3 - "$bin/$f" "$zips/$f/bootstrap.zip" <<'PY'
 import sys, zipfile
 with zipfile.ZipFile(sys.argv[2], "w", zipfile.ZIP_DEFLATED) as z:
     info = zipfile.ZipInfo("bootstrap", date_time=(1980, 1, 1, 0, 0, 0))
@@ -100,7 +101,7 @@ done
 
 # 3. Deploy, exactly as to AWS (the image is never pulled: the emulator runs no container).
 say "deploying stack $stack to the emulator at $endpoint"
-RUST_LOG=warn LAMBDA_OUT=$zips BPI_BIN=$bin/bpi "$root/deploy/deploy.sh" --stack-name "$stack" \
+RUST_LOG=warn LAMBDA_ZIPS=$zips BPI_BIN=$bin/bpi "$root/deploy/deploy.sh" --stack-name "$stack" \
   --image "local/queue-processor:dev" --latency "$latency" --min "$min" --max "$max" --updater-rate 2 >/dev/null
 
 # 4. Run.

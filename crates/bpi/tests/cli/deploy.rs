@@ -601,8 +601,8 @@ fn bad_settings_are_refused_before_anything_is_deployed() {
         ),
         (vec!["--stack-name", "Bad_Name"], "--stack-name must be"),
         (
-            vec!["--updater-rate", "1"],
-            "--updater-rate must be at least 2",
+            vec!["--updater-rate", "0"],
+            "--updater-rate must be at least 1 minute",
         ),
         (vec!["--frobnicate"], "unknown option '--frobnicate'"),
     ] {

@@ -503,3 +503,183 @@ fn the_sampler_runs_every_minute_with_only_what_it_reads_and_an_alarm_when_it_st
         "silence is the failure"
     );
 }
+
+/// The statements of every inline policy of `role` in `t`.
+fn role_statements<'a>(t: &'a Value, role: &str) -> Vec<&'a Value> {
+    t["Resources"][role]["Properties"]["Policies"]
+        .as_sequence()
+        .expect("policies")
+        .iter()
+        .flat_map(|p| {
+            p["PolicyDocument"]["Statement"]
+                .as_sequence()
+                .expect("statements")
+        })
+        .collect()
+}
+
+#[test]
+fn the_pipeline_can_use_connections_of_both_prefixes() {
+    // Connections made in the console since July 2024 are arn:aws:codeconnections:...; the action's prefix must
+    // match the ARN's (Developer Tools console guide, "Connections rename - Summary of changes").
+    let t = template("pipeline.yaml");
+    let grants: BTreeSet<String> = role_statements(&t, "PipelineRole")
+        .into_iter()
+        .filter(|s| strings(&s["Resource"]).iter().any(|r| r == "ConnectionArn"))
+        .flat_map(|s| strings(&s["Action"]))
+        .collect();
+    assert_eq!(
+        grants,
+        BTreeSet::from([
+            "codeconnections:UseConnection".to_string(),
+            "codestar-connections:UseConnection".to_string()
+        ])
+    );
+    let pattern = t["Parameters"]["ConnectionArn"]["AllowedPattern"]
+        .as_str()
+        .expect("a pattern");
+    assert!(pattern.contains("codeconnections") && pattern.contains("codestar-connections"));
+}
+
+#[test]
+fn notifications_can_reach_their_topic() {
+    // A topic under the AWS managed key (alias/aws/sns) drops what AWS services publish: the key policy cannot
+    // grant them the key (SNS developer guide, "Key management", compatibility with AWS services).
+    let t = template("pipeline.yaml");
+    let topic = &t["Resources"]["Topic"]["Properties"];
+    let key = &topic["KmsMasterKeyId"];
+    assert!(
+        !strings(key).iter().any(|k| k.starts_with("alias/aws/")),
+        "{key:?}"
+    );
+    let key_name = strings(key).join("");
+    let key_policy = &t["Resources"][key_name.as_str()]["Properties"]["KeyPolicy"];
+    let for_notifications = key_policy["Statement"]
+        .as_sequence()
+        .expect("key statements")
+        .iter()
+        .find(|s| s["Principal"]["Service"] == "codestar-notifications.amazonaws.com")
+        .expect("the notification service may use the key");
+    let actions = strings(&for_notifications["Action"]);
+    assert!(
+        actions.contains(&"kms:GenerateDataKey*".to_string())
+            && actions.contains(&"kms:Decrypt".to_string())
+    );
+    // Every service principal that may publish is bound to this account.
+    for s in t["Resources"]["TopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        .as_sequence()
+        .expect("statements")
+    {
+        if !s["Principal"]["Service"].is_null() {
+            assert!(
+                !s["Condition"]["StringEquals"]["aws:SourceAccount"].is_null(),
+                "{s:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_pipeline_rerun_does_not_push_an_existing_tag_to_the_immutable_repository() {
+    let base = template("base.yaml");
+    let repo = of_type(&base, "AWS::ECR::Repository");
+    assert_eq!(repo[0].1["Properties"]["ImageTagMutability"], "IMMUTABLE");
+    let spec: Value = serde_yaml::from_str(
+        &std::fs::read_to_string(bpi_testkit::workspace_root().join("buildspec.yml"))
+            .expect("buildspec"),
+    )
+    .expect("yaml");
+    let build = strings(&spec["phases"]["build"]["commands"]).join("\n");
+    let check = build
+        .find("ecr describe-images")
+        .expect("the tag is looked up");
+    let push = build.find("build-image.sh").expect("the image is built");
+    assert!(check < push, "{build}");
+    // The build role may look it up.
+    let pipeline = template("pipeline.yaml");
+    assert!(
+        role_statements(&pipeline, "BuildRole")
+            .iter()
+            .any(|s| strings(&s["Action"]).contains(&"ecr:DescribeImages".to_string()))
+    );
+    // And no Docker layer cache on an ARM build host: CodeBuild documents it for LINUX_CONTAINER only.
+    let project = &pipeline["Resources"]["BuildProject"]["Properties"];
+    if project["Environment"]["Type"] != "LINUX_CONTAINER" {
+        assert!(
+            !strings(&project["Cache"]["Modes"]).contains(&"LOCAL_DOCKER_LAYER_CACHE".to_string())
+        );
+    }
+}
+
+/// Fargate's task sizes (ECS developer guide, "Amazon ECS task definition parameters for Fargate"): memory MiB per
+/// CPU units.
+fn fargate_memory(cpu: u32) -> Vec<u32> {
+    match cpu {
+        256 => vec![512, 1024, 2048],
+        512 => (1..=4).map(|g| g * 1024).collect(),
+        1024 => (2..=8).map(|g| g * 1024).collect(),
+        2048 => (4..=16).map(|g| g * 1024).collect(),
+        4096 => (8..=30).map(|g| g * 1024).collect(),
+        _ => vec![],
+    }
+}
+
+#[test]
+fn the_stack_refuses_a_task_size_fargate_would_refuse() {
+    let t = template("stack.yaml");
+    let cpus: Vec<u32> = strings(&t["Parameters"]["TaskCpu"]["AllowedValues"])
+        .iter()
+        .map(|c| c.parse().expect("a number"))
+        .collect();
+    let rules = t["Rules"].as_mapping().expect("a Rules section");
+    for cpu in cpus {
+        let rule = rules
+            .values()
+            .find(|r| strings(&r["RuleCondition"]).contains(&cpu.to_string()))
+            .unwrap_or_else(|| panic!("no rule for TaskCpu {cpu}"));
+        let allowed: Vec<u32> = match &rule["Assertions"][0]["Assert"] {
+            Value::Tagged(c) if c.tag == "!Contains" => strings(&c.value[0])
+                .iter()
+                .map(|m| m.parse().expect("a number"))
+                .collect(),
+            other => panic!("expected !Contains: {other:?}"),
+        };
+        assert_eq!(allowed, fargate_memory(cpu), "TaskCpu {cpu}");
+    }
+    let default = (
+        t["Parameters"]["TaskCpu"]["Default"].as_str().expect("cpu"),
+        t["Parameters"]["TaskMemory"]["Default"]
+            .as_str()
+            .expect("memory"),
+    );
+    assert!(fargate_memory(default.0.parse().expect("n")).contains(&default.1.parse().expect("n")));
+}
+
+#[test]
+fn the_updater_schedule_is_valid_at_every_allowed_rate() {
+    // EventBridge: rate(1 minute), rate(N minutes) for N > 1.
+    let t = template("stack.yaml");
+    assert_eq!(
+        t["Parameters"]["UpdaterRateMinutes"]["MinValue"].as_u64(),
+        Some(1)
+    );
+    let expr = &t["Resources"]["UpdaterSchedule"]["Properties"]["ScheduleExpression"];
+    let Value::Tagged(tagged_if) = expr else {
+        panic!("expected !If: {expr:?}")
+    };
+    assert_eq!(tagged_if.tag, "!If");
+    let condition = tagged_if.value[0].as_str().expect("a condition name");
+    assert_eq!(tagged_if.value[1], "rate(1 minute)");
+    assert_eq!(
+        strings(&tagged_if.value[2]),
+        vec!["rate(${UpdaterRateMinutes} minutes)".to_string()]
+    );
+    let c = strings(&t["Conditions"][condition]);
+    assert_eq!(
+        c,
+        vec!["UpdaterRateMinutes".to_string()],
+        "{:?}",
+        t["Conditions"][condition]
+    );
+    assert!(format!("{:?}", t["Conditions"][condition]).contains("Number(1)"));
+}
