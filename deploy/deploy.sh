@@ -144,6 +144,14 @@ if [ -z "$image" ]; then
   fi
 fi
 
+# The repository the tasks pull from, for the execution role: only that one (none for an image outside ECR).
+repository_arn=""
+if [[ $image =~ ^([0-9]{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/([^:@]+)[:@] ]]; then
+  partition=aws
+  [ -z "${BASH_REMATCH[3]}" ] || partition=aws-cn
+  repository_arn="arn:$partition:ecr:${BASH_REMATCH[2]}:${BASH_REMATCH[1]}:repository/${BASH_REMATCH[4]}"
+fi
+
 # 5. An existing cluster's Container Insights setting is reported: ECS's task metrics need it, scaling does not.
 if [ -n "$cluster" ]; then
   insights=$(awscli ecs describe-clusters --clusters "$cluster" --include SETTINGS \
@@ -159,7 +167,7 @@ say "deploying stack $stack"
 awscli cloudformation deploy --stack-name "$stack" --template-file "$root/deploy/stack.yaml" \
   --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
   --parameter-overrides \
-    "WorkerImage=$image" "ArtifactsBucket=$bucket" \
+    "WorkerImage=$image" "WorkerRepositoryArn=$repository_arn" "ArtifactsBucket=$bucket" \
     "ProducerZipKey=${zip_key[message-producer]}" "UpdaterZipKey=${zip_key[target-bpi-updater]}" "SamplerZipKey=${zip_key[sampler]}" \
     "DesiredLatencySecs=$latency" "TaskConcurrency=$concurrency" "MinCapacity=$min" "MaxCapacity=$max" \
     "UpdaterRateMinutes=$updater_rate" "QueueVisibilityTimeoutSecs=$visibility" "MaxReceiveCount=$max_receive" \

@@ -18,6 +18,11 @@ use tokio::time::{sleep, timeout};
 use crate::backoff::Backoff;
 use crate::counters::Counters;
 
+/// The IAM action the agent performs with the task role's credentials on a PUT to the endpoint (ECS developer
+/// guide, "Amazon ECS task scale-in protection endpoint"; the worker never GETs, so it needs no
+/// `ecs:GetTaskProtection`). Read by the IAM coverage test as this component's AWS operation.
+pub const IAM_ACTION: &str = "ecs:UpdateTaskProtection";
+
 /// Idle time before protection is cleared.
 pub const IDLE_DEBOUNCE: Duration = Duration::from_secs(5);
 

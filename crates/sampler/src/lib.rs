@@ -15,7 +15,7 @@ pub mod sampler;
 use serde::Deserialize;
 use serde_json::Value;
 
-pub use sampler::{RunRecord, Sampler};
+pub use sampler::{RunRecord, Sampler, publish};
 
 /// A hand invocation's options.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

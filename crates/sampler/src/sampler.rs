@@ -9,7 +9,7 @@ use bpi_aws::cloudwatch::{Resolution, put_values, read_duration_stats};
 use bpi_aws::ecs::service_counts;
 use bpi_aws::sqs::Queue;
 use bpi_aws::{AwsClients, AwsError};
-use bpi_core::config::{QUEUE_DIMENSION, QueueRef, SamplerConfig, TYPE_DIMENSION};
+use bpi_core::config::{QUEUE_DIMENSION, QueueRef, SamplerConfig, TYPE_DIMENSION, UpdaterConfig};
 use bpi_core::sampler::{
     BACKLOG_METRIC, BPI_METRIC, DESIRED_METRIC, FAST_PATH_METRIC, RECENT_MPD_MINUTES,
     RUNNING_METRIC, Reading, SampledValues, fast_path_target, sampled_values,
@@ -40,6 +40,40 @@ pub struct RunRecord {
     pub recent_mpd_secs: Option<f64>,
     /// The last published values.
     pub last: Option<SampledValues>,
+}
+
+/// Publishes one reading's values as the sampler's high-resolution metrics, stamped with the time of the reading.
+/// The local run publishes its own readings through this too, so `bpi status` and the dashboard read them there.
+pub async fn publish(
+    clients: &AwsClients,
+    scaling: &UpdaterConfig,
+    values: &SampledValues,
+    at: SystemTime,
+) -> Result<(), AwsError> {
+    let dims = [
+        (TYPE_DIMENSION, scaling.metrics.metric_type.as_str()),
+        (QUEUE_DIMENSION, scaling.policy.queue_name.as_str()),
+    ];
+    let count = StandardUnit::Count;
+    put_values(
+        &clients.cloudwatch,
+        &scaling.metrics.namespace,
+        &dims,
+        &[
+            (BPI_METRIC, values.bpi, count.clone()),
+            (BACKLOG_METRIC, values.backlog as f64, count.clone()),
+            (RUNNING_METRIC, f64::from(values.running), count.clone()),
+            (DESIRED_METRIC, f64::from(values.desired), count.clone()),
+            (
+                FAST_PATH_METRIC,
+                f64::from(values.fast_path_capacity),
+                count,
+            ),
+        ],
+        at,
+        Resolution::High,
+    )
+    .await
 }
 
 /// The sampler: clients and settings, built once per Lambda instance.
@@ -109,35 +143,6 @@ impl Sampler {
         })
     }
 
-    /// Publishes one reading's values, high resolution, stamped with the time of the reading.
-    async fn publish(&self, values: &SampledValues, at: SystemTime) -> Result<(), AwsError> {
-        let s = &self.config.scaling;
-        let dims = [
-            (TYPE_DIMENSION, s.metrics.metric_type.as_str()),
-            (QUEUE_DIMENSION, s.policy.queue_name.as_str()),
-        ];
-        let count = StandardUnit::Count;
-        put_values(
-            &self.clients.cloudwatch,
-            &s.metrics.namespace,
-            &dims,
-            &[
-                (BPI_METRIC, values.bpi, count.clone()),
-                (BACKLOG_METRIC, values.backlog as f64, count.clone()),
-                (RUNNING_METRIC, f64::from(values.running), count.clone()),
-                (DESIRED_METRIC, f64::from(values.desired), count.clone()),
-                (
-                    FAST_PATH_METRIC,
-                    f64::from(values.fast_path_capacity),
-                    count,
-                ),
-            ],
-            at,
-            Resolution::High,
-        )
-        .await
-    }
-
     /// One run. Fails only when the queue or the target cannot be found at its start; a failed reading is
     /// counted and logged, and the run goes on.
     pub async fn run(&self, request: SampleRequest) -> Result<RunRecord, AwsError> {
@@ -175,7 +180,9 @@ impl Sampler {
                 Ok(reading) => {
                     let values =
                         sampled_values(reading, s.policy.counting, target, s.policy.max_capacity);
-                    self.publish(&values, at).await.map(|()| values)
+                    publish(&self.clients, &self.config.scaling, &values, at)
+                        .await
+                        .map(|()| values)
                 }
                 Err(e) => Err(e),
             };

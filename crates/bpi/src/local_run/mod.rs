@@ -25,6 +25,7 @@ use bpi_aws::autoscaling::describe_target_tracking_policy;
 use bpi_aws::ecs::ServiceCounts;
 use bpi_aws::sqs::Queue;
 use bpi_core::config::{EnvSource, ProcessEnv, ProducerConfig, QueueRef, UpdaterConfig};
+use bpi_core::sampler::{Reading, sampled_values};
 use bpi_core::{QueueDepth, backlog_per_task};
 use bpi_sim::chart::{Panel, svg_panels};
 use bpi_sim::report::TimelinePoint;
@@ -206,8 +207,24 @@ pub async fn run(
         match queue.depth().await {
             Ok(depth) => {
                 last_depth = depth;
+                // The reading as the sampler Lambda publishes it (core's values, high resolution), so `bpi status`
+                // and the dashboard show the sampler's health here too; the emulator runs no Lambda.
+                let values = sampled_values(
+                    Reading {
+                        depth,
+                        running: fleet.running(),
+                        desired: scaler.desired,
+                    },
+                    config.policy.counting,
+                    scaler.fast_path_target(target),
+                    config.policy.max_capacity,
+                );
+                if let Err(e) = sampler::publish(clients, config, &values, SystemTime::now()).await
+                {
+                    tracing::warn!(target: "local_run", error = %e, "publishing the sampler's reading failed");
+                }
                 // Reaction: from the first reading that asks for more tasks to the change of the desired count.
-                if scaler.fast_path_ask(depth, target) == 0 {
+                if values.fast_path_capacity == 0 {
                     unmet_ask_since = None;
                 } else {
                     unmet_ask_since.get_or_insert(started.elapsed().as_secs_f64());

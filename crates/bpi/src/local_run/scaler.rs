@@ -113,10 +113,9 @@ impl Scaler {
         None
     }
 
-    /// The capacity the fast path asks for on this reading (0: the desired count suffices), as the sampler's
-    /// `ecsFastPathCapacity` would read; changes nothing.
-    pub fn fast_path_ask(&self, depth: QueueDepth, bpi_target: f64) -> u32 {
-        let s = &self.settings;
+    /// The target the fast path sizes against: the BPI policy's, lowered by the newest periods' MPD when messages
+    /// got longer (core's `fast_path_target`, as the sampler Lambda computes it).
+    pub fn fast_path_target(&self, bpi_target: f64) -> f64 {
         let recent: Vec<StatisticSet> = self
             .closed
             .iter()
@@ -127,11 +126,17 @@ impl Scaler {
                 sample_count: p.processed as f64,
             })
             .collect();
-        let target = fast_path_target(bpi_target, &recent, &self.target_settings);
+        fast_path_target(bpi_target, &recent, &self.target_settings)
+    }
+
+    /// The capacity the fast path asks for on this reading (0: the desired count suffices), as the sampler's
+    /// `ecsFastPathCapacity` would read; changes nothing.
+    pub fn fast_path_ask(&self, depth: QueueDepth, bpi_target: f64) -> u32 {
+        let s = &self.settings;
         fast_path_capacity(
             s.counting.backlog(depth),
             self.desired,
-            target * FAST_PATH_HEADROOM,
+            self.fast_path_target(bpi_target) * FAST_PATH_HEADROOM,
             s.max_capacity,
         )
     }

@@ -2,6 +2,7 @@
 
 mod aws_models;
 mod deploy;
+mod iam;
 mod local_run;
 mod policy;
 mod scaling;

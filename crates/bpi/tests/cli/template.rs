@@ -37,6 +37,23 @@ fn strings(v: &Value) -> Vec<String> {
     }
 }
 
+/// The statements of a policy document, each branch of a `!If` statement counted (`!Ref AWS::NoValue` is none).
+fn statements(document: &Value) -> Vec<Value> {
+    document["Statement"]
+        .as_sequence()
+        .expect("statements")
+        .iter()
+        .flat_map(|st| match st {
+            Value::Tagged(t) if t.tag == "!If" => t.value.as_sequence().expect("!If args")[1..]
+                .iter()
+                .filter(|b| b.is_mapping())
+                .cloned()
+                .collect(),
+            other => vec![other.clone()],
+        })
+        .collect()
+}
+
 /// A `!Tag value` as (tag, value text).
 fn tagged(v: &Value) -> Option<(String, String)> {
     match v {
@@ -65,10 +82,7 @@ fn no_iam_statement_grants_a_wildcard_action_full_access_or_passrole_on_everythi
                 "{role} has no policy"
             );
             for p in policies {
-                for st in p["PolicyDocument"]["Statement"]
-                    .as_sequence()
-                    .expect("statements")
-                {
+                for st in &statements(&p["PolicyDocument"]) {
                     let actions = strings(&st["Action"]);
                     assert!(
                         !actions.is_empty(),
@@ -505,16 +519,12 @@ fn the_sampler_runs_every_minute_with_only_what_it_reads_and_an_alarm_when_it_st
 }
 
 /// The statements of every inline policy of `role` in `t`.
-fn role_statements<'a>(t: &'a Value, role: &str) -> Vec<&'a Value> {
+fn role_statements(t: &Value, role: &str) -> Vec<Value> {
     t["Resources"][role]["Properties"]["Policies"]
         .as_sequence()
         .expect("policies")
         .iter()
-        .flat_map(|p| {
-            p["PolicyDocument"]["Statement"]
-                .as_sequence()
-                .expect("statements")
-        })
+        .flat_map(|p| statements(&p["PolicyDocument"]))
         .collect()
 }
 
