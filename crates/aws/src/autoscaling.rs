@@ -89,10 +89,17 @@ pub fn to_sdk(
 /// Converts the SDK's target tracking configuration to core's. A policy on a predefined metric (not ours) comes back
 /// with no metric queries, which never equals the canonical spec, so it is treated as drift and repaired.
 pub fn from_sdk(config: &TargetTrackingScalingPolicyConfiguration) -> TargetTrackingConfig {
-    let metrics = config
+    let queries = config
         .customized_metric_specification()
         .map(|c| c.metrics())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    // Which entry returns data, whatever DescribeScalingPolicies echoes: the model documents an absent ReturnData
+    // as true, and a specification with math as one entry true and every other false (botocore's
+    // application-autoscaling model, TargetTrackingMetricDataQuery.ReturnData). Were AWS to leave out the explicit
+    // `false`s we write, reading absent as true would see three returning entries, call it drift and rewrite the
+    // policy on every run; so an absent value is false when another entry says true, and true otherwise.
+    let any_explicit_true = queries.iter().any(|q| q.return_data() == Some(true));
+    let metrics = queries
         .iter()
         .map(|q| MetricQuery {
             id: q.id().to_string(),
@@ -125,8 +132,7 @@ pub fn from_sdk(config: &TargetTrackingScalingPolicyConfiguration) -> TargetTrac
                 period: None,
                 unit: s.unit().map(str::to_string),
             }),
-            // AWS documents an absent ReturnData as true.
-            return_data: q.return_data().unwrap_or(true),
+            return_data: q.return_data().unwrap_or(!any_explicit_true),
         })
         .collect();
     TargetTrackingConfig {
@@ -357,5 +363,69 @@ mod tests {
         let spec = target_tracking_config(&settings, 12.0);
         let back = from_sdk(&to_sdk(&spec).expect("valid"));
         assert_eq!(back, spec);
+    }
+
+    /// The canonical spec as DescribeScalingPolicies might echo it, with the ReturnData of the entries for which
+    /// `keep` is false left out.
+    fn echoed(keep: impl Fn(bool) -> bool) -> (TargetTrackingConfig, TargetTrackingConfig) {
+        let settings = PolicySettings {
+            cluster_name: "c".into(),
+            service_name: "s".into(),
+            queue_name: "q".into(),
+            policy_name: "p".into(),
+            counting: bpi_core::BacklogCounting::default(),
+            scale_out_cooldown_secs: 60,
+            scale_in_cooldown_secs: 120,
+            min_capacity: 0,
+            max_capacity: 10,
+            utilization: None,
+            idle_minutes: 0,
+            signal: bpi_core::policy::SignalMetrics::for_queue("ECS-SQS-BPI", "Single-Queue", "q"),
+        };
+        let spec = target_tracking_config(&settings, 12.0);
+        let sdk = to_sdk(&spec).expect("valid");
+        let queries: Vec<TargetTrackingMetricDataQuery> = sdk
+            .customized_metric_specification()
+            .expect("customized")
+            .metrics()
+            .iter()
+            .map(|q| {
+                let returns = q.return_data().unwrap_or(true);
+                TargetTrackingMetricDataQuery::builder()
+                    .id(q.id())
+                    .set_expression(q.expression().map(str::to_string))
+                    .set_label(q.label().map(str::to_string))
+                    .set_metric_stat(q.metric_stat().cloned())
+                    .set_return_data(keep(returns).then_some(returns))
+                    .build()
+                    .expect("valid")
+            })
+            .collect();
+        let echoed = TargetTrackingScalingPolicyConfiguration::builder()
+            .target_value(sdk.target_value())
+            .customized_metric_specification(
+                CustomizedMetricSpecification::builder()
+                    .set_metrics(Some(queries))
+                    .build(),
+            )
+            .set_scale_out_cooldown(sdk.scale_out_cooldown())
+            .set_scale_in_cooldown(sdk.scale_in_cooldown())
+            .set_disable_scale_in(sdk.disable_scale_in())
+            .build()
+            .expect("valid");
+        (from_sdk(&echoed), spec)
+    }
+
+    #[test]
+    fn an_echo_without_explicit_return_data_is_not_drift() {
+        // Every ReturnData echoed, the `false`s left out, or the `true` left out: the same policy each time.
+        for keep in [
+            (|_| true) as fn(bool) -> bool,
+            |returns| returns,
+            |returns| !returns,
+        ] {
+            let (back, spec) = echoed(keep);
+            assert_eq!(back, spec);
+        }
     }
 }
