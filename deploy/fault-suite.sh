@@ -5,9 +5,9 @@
 #   deploy/fault-suite.sh [--table FILE]
 #
 # Cases 1-5 (crates/faults) run real worker processes under load, scale-in SIGTERMs, SIGKILL, an emulator restart
-# and injected 5xx/throttling; cases 9-10 (crates/faults) stop and throttle the sampler; cases 6-8 are the tests that
-# live beside the code they exercise (poison bodies, bad settings of each binary, the updater's edge cases). Each
-# records its figures; a failing case fails the suite.
+# and injected 5xx/throttling; 9-10 stop and throttle the sampler; 11 deploys under load; cases 6-8 are the tests
+# that live beside the code they exercise (poison bodies, bad settings of each binary, the updater's edge cases).
+# Each records its figures; a failing case fails the suite.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 table=${CARGO_TARGET_DIR:-$root/target}/fault-suite.md
@@ -47,6 +47,7 @@ what = {
     8: "updater edge cases",
     9: "sampler stopped after 3 minutes with a backlog: the shipped alarms and policies evaluated (metric math)",
     10: "sampler through the fault proxy, 50% of requests throttled or failed: gaps and the alarms over them",
+    11: "rolling deployment under a sustained backlog, one message longer than the drain grace (ECS's part played as documented)",
 }
 rows = {}
 for line in open(sys.argv[1]):

@@ -346,10 +346,10 @@ impl ProcessorConfig {
             VarDoc { name: "METRICS_INTERVAL_SECS", default: "60", meaning: "seconds between MsgProcessingDuration statistic sets (1-3600)" },
             VarDoc { name: "SHUTDOWN_GRACE_SECS", default: "90", meaning: "seconds in-flight messages get to finish after SIGTERM; keep below the task's stopTimeout (0-3600)" },
             VarDoc { name: "DELETE_FLUSH_MILLIS", default: "100", meaning: "milliseconds completions are coalesced into one DeleteMessageBatch (0-10000)" },
-            VarDoc { name: "TASK_PROTECTION_MINUTES", default: "60", meaning: "expiry of ECS task scale-in protection while busy (1-2880); used only where ECS_AGENT_URI is set" },
+            VarDoc { name: "TASK_PROTECTION_MINUTES", default: "60", meaning: "expiry of ECS task scale-in protection, set while the task holds a message longer than SHUTDOWN_GRACE_SECS (1-2880); used only where ECS_AGENT_URI is set" },
             VarDoc { name: "PREFETCH_SECS", default: "2", meaning: "beyond the messages being processed, hold as many as the task starts within this many seconds at the recent mean duration (at most RECEIVE_BATCH_SIZE; 0 = no prefetch) (0-60)" },
             VarDoc { name: MAX_MESSAGE_DURATION_SECS, default: "900", meaning: "largest accepted message `duration`; longer ones go to the DLQ (0.001-43200)" },
-            VarDoc { name: "ECS_AGENT_URI", default: "set by ECS", meaning: "ECS agent endpoint; when set, the task is protected from scale-in while it holds messages" },
+            VarDoc { name: "ECS_AGENT_URI", default: "set by ECS", meaning: "ECS agent endpoint; when set, the task is protected from scale-in while it holds a message longer than SHUTDOWN_GRACE_SECS" },
         ]);
         docs.extend(METRIC_DOCS);
         docs

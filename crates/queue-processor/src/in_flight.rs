@@ -1,7 +1,7 @@
 //! The messages this task holds (received and not yet deleted or handed back), with their visibility deadlines.
 //!
-//! The heartbeat extends what is about to become visible again; shutdown hands back whatever is still held; and the
-//! busy/idle state derived from it drives ECS task scale-in protection.
+//! The heartbeat extends what is about to become visible again; shutdown hands back whatever is still held; and
+//! whether any held message could not finish within the drain grace drives ECS task scale-in protection.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -15,20 +15,22 @@ use tokio::time::Instant;
 struct Held {
     receipt_handle: String,
     visible_at: Instant,
+    /// It could not finish within the drain grace after SIGTERM: the task must not be picked for scale-in.
+    needs_protection: bool,
 }
 
 /// The held messages, keyed by SQS message id.
 #[derive(Debug)]
 pub struct InFlight {
     held: Mutex<HashMap<String, Held>>,
-    busy: watch::Sender<bool>,
+    needs_protection: watch::Sender<bool>,
 }
 
 impl Default for InFlight {
     fn default() -> Self {
         InFlight {
             held: Mutex::new(HashMap::new()),
-            busy: watch::channel(false).0,
+            needs_protection: watch::channel(false).0,
         }
     }
 }
@@ -41,30 +43,38 @@ impl InFlight {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn publish_busy(&self, held: &HashMap<String, Held>) {
-        let busy = !held.is_empty();
-        self.busy
-            .send_if_modified(|b| std::mem::replace(b, busy) != busy);
+    fn publish_protection(&self, held: &HashMap<String, Held>) {
+        let needed = held.values().any(|h| h.needs_protection);
+        self.needs_protection
+            .send_if_modified(|b| std::mem::replace(b, needed) != needed);
     }
 
-    /// Holds a message received now, visible again after `visibility`.
-    pub fn hold(&self, message_id: &str, receipt_handle: &str, visibility: Duration) {
+    /// Holds a message received now, visible again after `visibility`; `needs_protection` when it could not
+    /// finish within the drain grace.
+    pub fn hold(
+        &self,
+        message_id: &str,
+        receipt_handle: &str,
+        visibility: Duration,
+        needs_protection: bool,
+    ) {
         let mut held = self.lock();
         held.insert(
             message_id.to_string(),
             Held {
                 receipt_handle: receipt_handle.to_string(),
                 visible_at: Instant::now() + visibility,
+                needs_protection,
             },
         );
-        self.publish_busy(&held);
+        self.publish_protection(&held);
     }
 
     /// Stops holding a message; returns its receipt handle.
     pub fn release(&self, message_id: &str) -> Option<String> {
         let mut held = self.lock();
         let handle = held.remove(message_id).map(|h| h.receipt_handle);
-        self.publish_busy(&held);
+        self.publish_protection(&held);
         handle
     }
 
@@ -89,7 +99,7 @@ impl InFlight {
     pub fn release_all(&self) -> Vec<String> {
         let mut held = self.lock();
         let handles = held.drain().map(|(_, h)| h.receipt_handle).collect();
-        self.publish_busy(&held);
+        self.publish_protection(&held);
         handles
     }
 
@@ -103,9 +113,9 @@ impl InFlight {
         self.len() == 0
     }
 
-    /// Follows the busy (something held) / idle state.
-    pub fn busy(&self) -> watch::Receiver<bool> {
-        self.busy.subscribe()
+    /// Follows whether a held message needs scale-in protection.
+    pub fn needs_protection(&self) -> watch::Receiver<bool> {
+        self.needs_protection.subscribe()
     }
 }
 
@@ -114,12 +124,16 @@ mod tests {
     use super::*;
 
     #[tokio::test(start_paused = true)]
-    async fn tracks_deadlines_and_busy_state() {
+    async fn tracks_deadlines_and_the_need_for_protection() {
         let f = InFlight::default();
-        let busy = f.busy();
+        let busy = f.needs_protection();
         assert!(!*busy.borrow());
-        f.hold("a", "ha", Duration::from_secs(30));
-        f.hold("b", "hb", Duration::from_secs(5));
+        // A message that fits in the drain grace needs no protection, however many are held.
+        f.hold("s", "hs", Duration::from_secs(30), false);
+        assert!(!*busy.borrow());
+        assert_eq!(f.release("s"), Some("hs".into()));
+        f.hold("a", "ha", Duration::from_secs(30), true);
+        f.hold("b", "hb", Duration::from_secs(5), true);
         assert!(*busy.borrow());
         assert_eq!(
             f.due_for_extension(Duration::from_secs(10)),

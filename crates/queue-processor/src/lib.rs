@@ -2,7 +2,7 @@
 //!
 //! The Fargate worker. It replaces the blueprint's Python `app.py`: same message format and metric names, none of
 //! its bugs. Long-polls SQS ten at a time, processes with bounded concurrency, measures the real processing time,
-//! deletes in batches, keeps long messages invisible, drains on SIGTERM, protects itself from scale-in while busy,
+//! deletes in batches, keeps long messages invisible, drains on SIGTERM, protects itself from scale-in while it holds a message the drain could not finish,
 //! leaves invalid messages to the DLQ and rides out throttling and outages with backoff.
 //!
 //! - [`app`]: start-up from the environment and exit codes.

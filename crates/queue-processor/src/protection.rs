@@ -1,7 +1,15 @@
-//! ECS task scale-in protection: while the task holds messages it asks the ECS agent not to pick it for scale-in
-//! (`PUT $ECS_AGENT_URI/task-protection/v1/state`), and clears that when idle, so scale-in never kills a task
-//! mid-message. Toggled only on busy/idle transitions (idle after a short debounce, so a steady stream of quick
-//! messages does not flap it), renewed before it expires while busy. Skipped when `ECS_AGENT_URI` is unset.
+//! ECS task scale-in protection: while the task holds a message that could not finish within the drain grace after
+//! SIGTERM (`SHUTDOWN_GRACE_SECS`), it asks the ECS agent not to pick it for scale-in or a deployment
+//! (`PUT $ECS_AGENT_URI/task-protection/v1/state`), and clears that when it holds none, so neither ever cuts such a
+//! message short. Messages that fit in the grace need no protection: SIGTERM's drain finishes them.
+//!
+//! Why not protect whenever busy: ECS does not stop protected tasks of the old revision in a rolling deployment,
+//! and under a sustained backlog a task is never idle, so deployments never finished (ECS developer guide,
+//! "Protect your Amazon ECS tasks from being terminated by scale-in events", considerations). Now a deployment
+//! waits at most for the longest message that outlasts the grace.
+//!
+//! Toggled only on transitions (cleared after a short debounce, so a stream of long messages does not flap it),
+//! renewed before it expires while needed. Skipped when `ECS_AGENT_URI` is unset.
 //!
 //! The agent speaks plain HTTP on a link-local address; a minimal HTTP/1.1 client keeps the worker free of an HTTP
 //! client dependency.
@@ -131,7 +139,7 @@ impl TaskProtection {
         false
     }
 
-    /// Follows the busy/idle state until it can no longer change: protected while busy, cleared when idle.
+    /// Follows the need for protection until it can no longer change: protected while needed, cleared when not.
     pub fn spawn(self, mut busy: watch::Receiver<bool>, counters: Arc<Counters>) -> JoinHandle<()> {
         tokio::spawn(async move {
             let renew_every = Duration::from_secs(u64::from(self.expires_minutes) * 60 / 2)

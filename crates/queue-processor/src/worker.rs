@@ -215,7 +215,8 @@ impl<W: Work> Worker<W> {
             in_flight: in_flight.clone(),
         }
         .spawn();
-        let protection_task = protection.map(|p| p.spawn(in_flight.busy(), self.counters.clone()));
+        let protection_task =
+            protection.map(|p| p.spawn(in_flight.needs_protection(), self.counters.clone()));
         tracing::info!(
             queue = self.queue.name(),
             concurrency = self.config.concurrency,
@@ -349,7 +350,15 @@ impl<W: Work> Worker<W> {
             Counters::bump(&self.counters.received);
             match parse_message(received.body.as_bytes(), &self.config.message_limits) {
                 Ok(message) => {
-                    in_flight.hold(&received.message_id, &received.receipt_handle, visibility);
+                    // Scale-in protection only for what SIGTERM's drain could not finish.
+                    let needs_protection =
+                        message.duration_secs > f64::from(self.config.shutdown_grace_secs);
+                    in_flight.hold(
+                        &received.message_id,
+                        &received.receipt_handle,
+                        visibility,
+                        needs_protection,
+                    );
                     state.buffer.push_back((received, message));
                 }
                 Err(reason) => {

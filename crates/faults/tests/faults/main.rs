@@ -4,6 +4,7 @@
 //! one at a time, then the fault cases that live beside the code they test (poison, bad settings, updater edges).
 
 mod crash;
+mod deployment;
 mod injected;
 mod load;
 mod outage;

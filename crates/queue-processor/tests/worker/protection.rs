@@ -59,7 +59,7 @@ async fn fake_agent() -> (String, Arc<Mutex<Vec<(String, String)>>>) {
 }
 
 #[tokio::test]
-async fn protected_while_busy_cleared_when_idle_toggled_only_on_transitions() {
+async fn protected_while_holding_what_the_drain_could_not_finish_toggled_only_on_transitions() {
     let (uri, seen) = fake_agent().await;
     let clients = clients().await;
     let q = create_queue(&clients.sqs, 30, 3).await;
@@ -71,6 +71,8 @@ async fn protected_while_busy_cleared_when_idle_toggled_only_on_transitions() {
             &[
                 ("ECS_AGENT_URI", uri.as_str()),
                 ("TASK_PROTECTION_MINUTES", "30"),
+                // No drain time: every message outlasts it and needs protection.
+                ("SHUTDOWN_GRACE_SECS", "0"),
             ],
         ),
         RecordingWork::default(),
@@ -81,7 +83,7 @@ async fn protected_while_busy_cleared_when_idle_toggled_only_on_transitions() {
         "idle at start: no call"
     );
 
-    // A stream of quick messages keeps the task busy: one enable, no flapping.
+    // A stream of such messages keeps the task protected: one enable, no flapping.
     send_bodies(&q.queue, &messages(6, 0.3)).await;
     wait_until(Duration::from_secs(15), "6 processed", || async {
         worker.processed() == 6
@@ -107,6 +109,57 @@ async fn protected_while_busy_cleared_when_idle_toggled_only_on_transitions() {
                 "PUT /api/task-123/task-protection/v1/state HTTP/1.1".to_string(),
                 r#"{"ProtectionEnabled":false}"#.to_string()
             ),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_sustained_stream_that_fits_the_drain_grace_is_never_protected_so_deployments_can_stop_the_task()
+ {
+    // ECS stops no protected task of an old revision in a rolling deployment: a task protected whenever busy was
+    // never stoppable under a sustained backlog. Messages that SIGTERM's drain can finish need no protection.
+    let (uri, seen) = fake_agent().await;
+    let clients = clients().await;
+    let q = create_queue(&clients.sqs, 30, 3).await;
+    let worker = RunningWorker::start(
+        &clients,
+        &q.queue,
+        config(
+            &q.queue,
+            &[
+                ("ECS_AGENT_URI", uri.as_str()),
+                ("SHUTDOWN_GRACE_SECS", "1"),
+            ],
+        ),
+        RecordingWork::default(),
+    );
+    // Short messages back to back: never idle, never protected.
+    send_bodies(&q.queue, &messages(8, 0.3)).await;
+    wait_until(Duration::from_secs(20), "8 processed", || async {
+        worker.processed() == 8
+    })
+    .await;
+    assert!(seen.lock().expect("lock").is_empty(), "{:?}", seen.lock());
+    // One message longer than the grace: protected while held, cleared after.
+    send_bodies(&q.queue, &messages(1, 1.5)).await;
+    wait_until(
+        Duration::from_secs(10) + IDLE_DEBOUNCE,
+        "protection set and cleared",
+        || async { seen.lock().expect("lock").len() == 2 },
+    )
+    .await;
+    worker.stop().await;
+    let bodies: Vec<String> = seen
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|(_, b)| b.clone())
+        .collect();
+    assert_eq!(
+        bodies,
+        vec![
+            r#"{"ProtectionEnabled":true,"ExpiresInMinutes":60}"#.to_string(),
+            r#"{"ProtectionEnabled":false}"#.to_string()
         ]
     );
 }
