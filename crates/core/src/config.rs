@@ -207,6 +207,10 @@ fn validate_queue_name(name: &str) -> Result<(), String> {
 
 // Variable names, shared by every binary that reads them.
 /// Queue URL (takes precedence over the name).
+/// Seconds in-flight messages get after SIGTERM by default; a message longer than this protects its task from
+/// scale-in (the worker) and is never drained (the simulator).
+pub const DEFAULT_SHUTDOWN_GRACE_SECS: u32 = 90;
+
 pub const QUEUE_URL: &str = "QUEUE_URL";
 /// Queue name, resolved to a URL at start-up.
 pub const QUEUE_NAME: &str = "QUEUE_NAME";
@@ -364,7 +368,12 @@ impl ProcessorConfig {
             receive_wait_secs: r.number("RECEIVE_WAIT_SECS", 20, 0, 20)?,
             receive_batch_size: r.number("RECEIVE_BATCH_SIZE", 10, 1, 10)?,
             metrics_interval_secs: r.number("METRICS_INTERVAL_SECS", 60, 1, 3600)?,
-            shutdown_grace_secs: r.number("SHUTDOWN_GRACE_SECS", 90, 0, 3600)?,
+            shutdown_grace_secs: r.number(
+                "SHUTDOWN_GRACE_SECS",
+                DEFAULT_SHUTDOWN_GRACE_SECS,
+                0,
+                3600,
+            )?,
             delete_flush_millis: r.number("DELETE_FLUSH_MILLIS", 100, 0, 10_000)?,
             task_protection_minutes: r.number("TASK_PROTECTION_MINUTES", 60, 1, 2880)?,
             prefetch_secs: r.number("PREFETCH_SECS", 2.0, 0.0, 60.0)?,

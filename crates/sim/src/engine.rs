@@ -8,8 +8,9 @@
 //!   out, when it is visible again and may be processed a second time.
 //! - Tasks: start `task_start_secs` after launch, launched at most `launches_per_minute`; process up to
 //!   `concurrency` messages at once; billed from launch to stop. On scale-in, policies without graceful workers
-//!   lose the task at once (its messages come back after the visibility timeout); ours only ever stops idle tasks
-//!   (scale-in protection while busy; drain on SIGTERM).
+//!   lose the task at once (its messages come back after the visibility timeout); ours drains a busy task picked
+//!   for scale-in (SIGTERM: it takes nothing new and stops once its messages are done) and never picks one running
+//!   a message longer than the drain grace (scale-in protection).
 //! - CloudWatch and Application Auto Scaling: `metrics.rs` and `autoscaling.rs`.
 
 use std::cmp::Reverse;
@@ -220,7 +221,7 @@ impl Sim<'_> {
         match e {
             Event::TaskReady { task } => self.fleet.ready(task),
             Event::Complete { task, msg, attempt } => {
-                if !self.fleet.finish(task, msg, attempt) {
+                if !self.fleet.finish(task, msg, attempt, self.now) {
                     return;
                 }
                 self.metrics
@@ -243,7 +244,10 @@ impl Sim<'_> {
             let Some((msg, attempt, work)) = self.queue.receive(self.now) else {
                 break;
             };
-            self.fleet.start(task, msg, attempt);
+            // This project's workers protect their task while running what the drain grace could not finish.
+            let protected = self.policy.graceful_workers()
+                && work > u64::from(bpi_core::config::DEFAULT_SHUTDOWN_GRACE_SECS) * 1000;
+            self.fleet.start(task, msg, attempt, protected);
             self.push(self.now + work, Event::Complete { task, msg, attempt });
             if !self.policy.heartbeat() && work > vt_ms {
                 self.push(self.now + vt_ms, Event::VisibleAgain { msg, attempt });
@@ -295,8 +299,8 @@ impl Sim<'_> {
         }
     }
 
-    /// Brings the fleet to the desired count: launches, or stops tasks (graceful workers only when idle; others
-    /// at once, their messages visible again after the visibility timeout, the worst case).
+    /// Brings the fleet to the desired count: launches, or stops tasks (graceful workers drain, and not while
+    /// protected; others at once, their messages visible again after the visibility timeout, the worst case).
     fn reconcile(&mut self) {
         let desired = self.scaler.desired();
         for (task, ready_at) in self.fleet.grow_to(desired, self.now) {

@@ -1,6 +1,8 @@
 //! The ECS service's tasks: launched at most `launches_per_minute` a minute, ready `task_start_secs` after launch,
-//! billed from launch to stop; stopped above the desired count (tasks still starting first, then idle ones, busy
-//! ones only where the workers are not protected from scale-in).
+//! billed from launch to stop; stopped above the desired count: tasks still starting first, then idle ones, then
+//! busy ones. This project's workers (`graceful`) drain a busy task picked for scale-in (it takes nothing new and
+//! stops once its messages are done) and are never picked while running a message longer than the drain grace
+//! (scale-in protection); other workers lose what they were running.
 
 /// One task.
 #[derive(Debug, Clone)]
@@ -13,6 +15,10 @@ pub struct Task {
     pub stopped_ms: Option<u64>,
     /// (message, attempt) being processed.
     pub running: Vec<(usize, u32)>,
+    /// Those of them longer than the drain grace: the task is protected from scale-in while any runs.
+    pub protected: Vec<(usize, u32)>,
+    /// Picked for scale-in while busy: receives nothing new, stops when its messages are done.
+    pub draining: bool,
 }
 
 impl Task {
@@ -50,6 +56,8 @@ impl Fleet {
                 ready: true,
                 stopped_ms: None,
                 running: Vec::new(),
+                protected: Vec::new(),
+                draining: false,
             })
             .collect();
         Fleet {
@@ -100,6 +108,8 @@ impl Fleet {
                 ready: false,
                 stopped_ms: None,
                 running: Vec::new(),
+                protected: Vec::new(),
+                draining: false,
             });
             self.alive_ids.push(task);
             launched.push((task, at + self.start_ms));
@@ -124,26 +134,36 @@ impl Fleet {
         })
     }
 
-    /// Starts `(msg, attempt)` on `task`.
-    pub fn start(&mut self, task: usize, msg: usize, attempt: u32) {
-        self.tasks[task].running.push((msg, attempt));
+    /// Starts `(msg, attempt)` on `task`; `protected` when it outlasts the drain grace.
+    pub fn start(&mut self, task: usize, msg: usize, attempt: u32, protected: bool) {
+        let t = &mut self.tasks[task];
+        t.running.push((msg, attempt));
+        if protected {
+            t.protected.push((msg, attempt));
+        }
         self.busy += 1;
     }
 
-    /// A processing on `task` ended; false when the task was stopped meanwhile (the completion is lost).
-    pub fn finish(&mut self, task: usize, msg: usize, attempt: u32) -> bool {
+    /// A processing on `task` ended at `now_ms`; false when the task was stopped meanwhile (the completion is
+    /// lost). A draining task stops with its last message.
+    pub fn finish(&mut self, task: usize, msg: usize, attempt: u32, now_ms: u64) -> bool {
         let t = &mut self.tasks[task];
         if !t.alive() {
             return false;
         }
         let before = t.running.len();
         t.running.retain(|&(m, a)| (m, a) != (msg, attempt));
+        t.protected.retain(|&(m, a)| (m, a) != (msg, attempt));
         self.busy -= (before - t.running.len()) as u32;
+        if t.draining && t.running.is_empty() {
+            t.stopped_ms = Some(now_ms);
+            self.ready_count -= 1;
+        }
         true
     }
 
-    /// Stops tasks above `desired`: starting ones first, then idle ones; busy ones only when `graceful` is false.
-    /// Returns the (message, attempt) pairs cut short.
+    /// Stops tasks above `desired`: starting ones first, then idle ones, then busy ones (`graceful`: drained, and
+    /// never one running a protected message). Returns the (message, attempt) pairs cut short.
     pub fn shrink_to(&mut self, desired: u32, now_ms: u64, graceful: bool) -> Vec<(usize, u32)> {
         let mut lost = Vec::new();
         while self.alive() > desired {
@@ -158,10 +178,21 @@ impl Fleet {
                         .rposition(|&i| tasks[i].running.is_empty())
                 })
                 .or_else(|| {
-                    (!graceful && !self.alive_ids.is_empty()).then(|| self.alive_ids.len() - 1)
+                    if graceful {
+                        self.alive_ids
+                            .iter()
+                            .rposition(|&i| tasks[i].protected.is_empty())
+                    } else {
+                        self.alive_ids.len().checked_sub(1)
+                    }
                 });
             let Some(position) = position else { break };
             let victim = self.alive_ids.remove(position);
+            if graceful && !self.tasks[victim].running.is_empty() {
+                // SIGTERM: the worker finishes what it runs (within the grace), takes nothing new, then exits.
+                self.tasks[victim].draining = true;
+                continue;
+            }
             let t = &mut self.tasks[victim];
             // A task still waiting for its launch slot never launched: it bills nothing.
             t.stopped_ms = Some(now_ms.max(t.launched_ms));
@@ -186,6 +217,33 @@ impl Fleet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_busy_graceful_task_drains_and_a_protected_one_is_never_picked() {
+        let mut f = Fleet::new(3, 1, 30, 0);
+        f.start(0, 10, 1, false);
+        f.start(1, 11, 1, true);
+        f.start(2, 12, 1, false);
+        // Down to one: both unprotected busy tasks drain (the newest first), the protected one stays.
+        assert!(f.shrink_to(1, 1000, true).is_empty(), "nothing cut short");
+        assert_eq!(f.alive(), 1);
+        assert!(f.tasks()[0].draining && f.tasks()[2].draining && !f.tasks()[1].draining);
+        // A draining task takes nothing new, is still running (billed) and stops with its last message.
+        assert_eq!(f.free_slot(), None);
+        assert_eq!(f.running(), 3);
+        assert!(f.finish(2, 12, 1, 5000));
+        assert_eq!((f.tasks()[2].stopped_ms, f.running()), (Some(5000), 2));
+        // Down to zero: the protected task is not picked while its long message runs.
+        assert!(f.shrink_to(0, 6000, true).is_empty());
+        assert_eq!(f.alive(), 1);
+        assert!(f.finish(1, 11, 1, 7000));
+        assert!(f.shrink_to(0, 7000, true).is_empty());
+        assert_eq!(f.alive(), 0);
+        // Workers that are not graceful lose what they run.
+        let mut g = Fleet::new(1, 1, 30, 0);
+        g.start(0, 1, 1, false);
+        assert_eq!(g.shrink_to(0, 100, false), vec![(1, 1)]);
+    }
 
     #[test]
     fn launches_are_spaced_by_the_launch_rate() {
