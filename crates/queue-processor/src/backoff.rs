@@ -28,7 +28,7 @@ impl Backoff {
         self.failures = self.failures.saturating_add(1);
         let delay = self.base.saturating_mul(1u32 << exp).min(self.max);
         let half = delay / 2;
-        half + delay.saturating_sub(half).mul_f64(fastrand::f64())
+        half + delay.saturating_sub(half).mul_f64(rand::random::<f64>())
     }
 
     /// Failures since the last success.

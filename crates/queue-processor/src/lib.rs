@@ -26,5 +26,5 @@ pub mod shutdown;
 pub mod work;
 pub mod worker;
 
-pub use work::{SleepWork, Work};
+pub use work::{SleepWork, Work, WorkError};
 pub use worker::{RunReport, Worker, WorkerError};

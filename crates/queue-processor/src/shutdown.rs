@@ -25,11 +25,6 @@ impl ShutdownTrigger {
 }
 
 impl Shutdown {
-    /// Whether shutdown has started.
-    pub fn is_triggered(&self) -> bool {
-        *self.0.borrow()
-    }
-
     /// Completes when shutdown starts (at once if it has).
     pub async fn triggered(&mut self) {
         // An error means every trigger was dropped: nothing can start shutdown any more, so wait forever.

@@ -26,7 +26,7 @@ use crate::in_flight::InFlight;
 use crate::metrics::{DurationRecorder, Publisher};
 use crate::protection::TaskProtection;
 use crate::shutdown::Shutdown;
-use crate::work::Work;
+use crate::work::{Work, WorkError};
 
 /// What a run did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,7 +133,7 @@ impl<W: Work> std::fmt::Debug for Worker<W> {
 }
 
 /// What a processing task returns: the SQS message id and the measured duration, or why it failed.
-type Outcome = (String, Result<Duration, String>);
+type Outcome = (String, Result<Duration, WorkError>);
 
 /// The loop's state while running.
 struct Running {
@@ -433,7 +433,7 @@ impl<W: Work> Worker<W> {
                 Counters::bump(&self.counters.failed);
                 tracing::warn!(
                     message_id,
-                    reason,
+                    reason = %reason,
                     "processing failed; the message will be retried"
                 );
             }

@@ -108,7 +108,7 @@ pub async fn run(
         .context("resolving the queue (is the stack deployed on this endpoint?)")?;
     // The producer's own variables (MESSAGE_COUNT, DURATION_DISTRIBUTION, ...), as its Lambda reads them.
     let producer_config = ProducerConfig::from_env(&ProcessEnvWithQueue(&args.queue_url))
-        .map_err(|e| anyhow::anyhow!("{e}"))
+        .map_err(anyhow::Error::from)
         .context("producer settings")?;
     let producer = Producer::new(queue.clone(), producer_config);
     let watched = Watched::resolve(clients, config).await?;

@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use serde_yaml::Value;
+use serde_norway::Value;
 
 /// Source text of the `.rs` files under `dir`, test modules cut off.
 fn sources(dir: &Path) -> Vec<(String, String)> {
@@ -177,7 +177,7 @@ fn strings(v: &Value) -> Vec<String> {
 
 /// The actions `role` grants in the stack (every branch of a conditional statement).
 fn granted(role: &str) -> BTreeSet<String> {
-    let t: Value = serde_yaml::from_str(
+    let t: Value = serde_norway::from_str(
         &std::fs::read_to_string(bpi_testkit::workspace_root().join("deploy/stack.yaml"))
             .expect("stack.yaml"),
     )
@@ -279,7 +279,7 @@ fn check(component: &str, crate_dir: &str, role: &str) -> BTreeSet<String> {
 #[test]
 fn the_worker_and_the_producer_are_given_their_queue_url() {
     // What NOT_AS_DEPLOYED rests on.
-    let t: Value = serde_yaml::from_str(
+    let t: Value = serde_norway::from_str(
         &std::fs::read_to_string(bpi_testkit::workspace_root().join("deploy/stack.yaml"))
             .expect("stack.yaml"),
     )

@@ -4,11 +4,11 @@
 use std::collections::BTreeSet;
 
 use bpi_core::config::{ProcessorConfig, ProducerConfig, SamplerConfig, UpdaterConfig};
-use serde_yaml::Value;
+use serde_norway::Value;
 
 fn template(name: &str) -> Value {
     let path = bpi_testkit::workspace_root().join("deploy").join(name);
-    serde_yaml::from_str(&std::fs::read_to_string(&path).expect("read template"))
+    serde_norway::from_str(&std::fs::read_to_string(&path).expect("read template"))
         .expect("valid YAML")
 }
 
@@ -402,7 +402,7 @@ fn queue_has_a_dlq_with_sse() {
 fn buildspec_builds_tags_with_the_commit_and_publishes_what_the_deploy_stage_needs() {
     let root = bpi_testkit::workspace_root();
     let spec: Value =
-        serde_yaml::from_str(&std::fs::read_to_string(root.join("buildspec.yml")).expect("read"))
+        serde_norway::from_str(&std::fs::read_to_string(root.join("buildspec.yml")).expect("read"))
             .expect("YAML");
     assert_eq!(spec["version"].as_f64(), Some(0.2));
     for phase in ["install", "pre_build", "build", "post_build"] {
@@ -594,7 +594,7 @@ fn a_pipeline_rerun_does_not_push_an_existing_tag_to_the_immutable_repository() 
     let base = template("base.yaml");
     let repo = of_type(&base, "AWS::ECR::Repository");
     assert_eq!(repo[0].1["Properties"]["ImageTagMutability"], "IMMUTABLE");
-    let spec: Value = serde_yaml::from_str(
+    let spec: Value = serde_norway::from_str(
         &std::fs::read_to_string(bpi_testkit::workspace_root().join("buildspec.yml"))
             .expect("buildspec"),
     )

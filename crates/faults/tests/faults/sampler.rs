@@ -82,10 +82,10 @@ fn alarm_states(
 }
 
 /// The stack's SamplerStoppedAlarm, read from the template.
-fn stopped_alarm() -> serde_yaml::Value {
+fn stopped_alarm() -> serde_norway::Value {
     let path = bpi_testkit::workspace_root().join("deploy/stack.yaml");
-    let t: serde_yaml::Value =
-        serde_yaml::from_str(&std::fs::read_to_string(path).expect("stack.yaml")).expect("yaml");
+    let t: serde_norway::Value =
+        serde_norway::from_str(&std::fs::read_to_string(path).expect("stack.yaml")).expect("yaml");
     t["Resources"]["SamplerStoppedAlarm"]["Properties"].clone()
 }
 

@@ -101,7 +101,7 @@ impl RecordingWork {
 }
 
 impl Work for RecordingWork {
-    async fn process(&self, message: &Message) -> Result<(), String> {
+    async fn process(&self, message: &Message) -> Result<(), queue_processor::WorkError> {
         tokio::time::sleep(message.duration()).await;
         self.done.lock().expect("lock").push(message.id.clone());
         Ok(())
