@@ -9,7 +9,9 @@ use bpi_core::config::{ProcessEnv, UpdaterConfig};
 use bpi_core::policy::scaling_spec;
 use bpi_core::target_bpi;
 use clap::{Parser, Subcommand};
+use cli_error::{CliError, print_json};
 
+mod cli_error;
 mod local_run;
 mod plan;
 mod scaling;
@@ -60,90 +62,57 @@ enum ScalingAction {
     Remove,
 }
 
-fn settings() -> Result<UpdaterConfig, ExitCode> {
-    UpdaterConfig::from_env(&ProcessEnv).map_err(|e| {
-        eprintln!("bpi: {e}");
-        ExitCode::from(2)
-    })
-}
-
-fn print_json(value: &impl serde::Serialize) -> ExitCode {
-    match serde_json::to_string_pretty(value) {
-        Ok(json) => {
-            println!("{json}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("bpi: {e}");
-            ExitCode::from(1)
-        }
-    }
+fn settings() -> Result<UpdaterConfig, CliError> {
+    UpdaterConfig::from_env(&ProcessEnv).map_err(|e| CliError::Usage(e.to_string()))
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    if let Err(e) = bpi_aws::logging::init(&ProcessEnv) {
-        eprintln!("bpi: {e}");
-        return ExitCode::from(2);
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bpi: {e}");
+            e.exit_code()
+        }
     }
-    let cli = match cli.command {
-        Command::Simulate(args) => return simulate::run(&args),
-        Command::Plan(args) => return plan::run(&args),
-        other => other,
-    };
-    let config = match settings() {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    match cli {
-        Command::Simulate(_) | Command::Plan(_) => unreachable!("handled above"),
-        Command::LocalRun(args) => {
-            let clients = AwsClients::new(&load_sdk_config().await);
-            match local_run::run(&args, &clients, &config).await {
-                Ok(_) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("bpi: {e:#}");
-                    ExitCode::from(1)
-                }
-            }
-        }
-        Command::Status(args) => {
-            let clients = AwsClients::new(&load_sdk_config().await);
-            match status::run(&args, &clients, &config).await {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("bpi: {e:#}");
-                    ExitCode::from(1)
-                }
-            }
-        }
+}
+
+/// Runs one command.
+async fn run(cli: Cli) -> Result<(), CliError> {
+    bpi_aws::logging::init(&ProcessEnv).map_err(|e| CliError::Usage(e.to_string()))?;
+    match cli.command {
+        Command::Simulate(args) => simulate::run(&args),
+        Command::Plan(args) => plan::run(&args),
         Command::Policy { target } => {
+            let config = settings()?;
             let target =
                 target.unwrap_or_else(|| f64::from(target_bpi(&config.target, None).value));
             print_json(&scaling_spec(&config.policy, target))
         }
         Command::Scaling { action } => {
+            let config = settings()?;
             let clients = AwsClients::new(&load_sdk_config().await);
-            let result = match action {
-                ScalingAction::Apply => scaling::apply(&clients, &config)
-                    .await
-                    .map(serde_json::to_value),
-                ScalingAction::Remove => scaling::remove(&clients, &config)
-                    .await
-                    .map(serde_json::to_value),
-            };
-            match result {
-                Ok(Ok(report)) => print_json(&report),
-                Ok(Err(e)) => {
-                    eprintln!("bpi: {e}");
-                    ExitCode::from(1)
+            let report = match action {
+                ScalingAction::Apply => {
+                    serde_json::to_value(scaling::apply(&clients, &config).await?)
                 }
-                Err(e) => {
-                    eprintln!("bpi: {e:#}");
-                    ExitCode::from(1)
+                ScalingAction::Remove => {
+                    serde_json::to_value(scaling::remove(&clients, &config).await?)
                 }
             }
+            .map_err(anyhow::Error::from)?;
+            print_json(&report)
+        }
+        Command::Status(args) => {
+            let config = settings()?;
+            let clients = AwsClients::new(&load_sdk_config().await);
+            Ok(status::run(&args, &clients, &config).await?)
+        }
+        Command::LocalRun(args) => {
+            let config = settings()?;
+            let clients = AwsClients::new(&load_sdk_config().await);
+            local_run::run(&args, &clients, &config).await?;
+            Ok(())
         }
     }
 }

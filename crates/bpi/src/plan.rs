@@ -1,8 +1,8 @@
 //! `bpi plan`: what a workload needs, from core's own target computation.
 
-use std::process::ExitCode;
-
 use bpi_core::{TargetSettings, target_bpi};
+
+use crate::cli_error::CliError;
 
 /// Arguments of `bpi plan`.
 #[derive(clap::Args, Debug)]
@@ -28,17 +28,18 @@ pub struct PlanArgs {
 }
 
 /// Runs the command.
-pub fn run(args: &PlanArgs) -> ExitCode {
-    let Ok(settings) = TargetSettings::new(args.latency, args.concurrency.max(1), 5.0, 10_000)
-    else {
-        eprintln!(
-            "bpi: --latency must be a positive number of seconds and --concurrency at least 1"
-        );
-        return ExitCode::from(2);
-    };
+pub fn run(args: &PlanArgs) -> Result<(), CliError> {
+    let settings = TargetSettings::new(args.latency, args.concurrency.max(1), 5.0, 10_000)
+        .map_err(|_| {
+            CliError::Usage(
+                "--latency must be a positive number of seconds and --concurrency at least 1"
+                    .into(),
+            )
+        })?;
     if !(args.mpd.is_finite() && args.mpd > 0.0 && args.rate.is_finite() && args.rate >= 0.0) {
-        eprintln!("bpi: --mpd must be positive and --rate not negative");
-        return ExitCode::from(2);
+        return Err(CliError::Usage(
+            "--mpd must be positive and --rate not negative".into(),
+        ));
     }
     let target = target_bpi(&settings, Some(args.mpd));
     // Work arriving per second × seconds per message ÷ messages per task at once.
@@ -64,5 +65,5 @@ pub fn run(args: &PlanArgs) -> ExitCode {
             args.max_tasks
         );
     }
-    ExitCode::SUCCESS
+    Ok(())
 }

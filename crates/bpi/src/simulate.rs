@@ -2,12 +2,14 @@
 //! `--robust`, over an ensemble of AWS behaviours, judged by the worst case against the oracle.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
+use anyhow::Context;
 use bpi_core::DurationDistribution;
 use bpi_sim::robust::{self, Ensemble};
 use bpi_sim::scenario::{Arrival, Arrivals, Durations};
 use bpi_sim::{AwsModel, PolicyKind, Scenario, SimSettings, scenarios, simulate_arrivals, table};
+
+use crate::cli_error::{CliError, print_json};
 
 /// Arguments of `bpi simulate`.
 #[derive(clap::Args, Debug)]
@@ -74,12 +76,6 @@ pub struct SimulateArgs {
     svg: Option<PathBuf>,
 }
 
-/// A bad argument or an unreadable file, with what to fix.
-fn fail(message: String, code: u8) -> ExitCode {
-    eprintln!("bpi: {message}");
-    ExitCode::from(code)
-}
-
 fn threads(asked: Option<usize>) -> usize {
     asked.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
 }
@@ -140,15 +136,12 @@ fn trace_scenario(args: &SimulateArgs, path: &PathBuf) -> Result<(Scenario, Vec<
 }
 
 /// Runs the command.
-pub fn run(args: &SimulateArgs) -> ExitCode {
+pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
     if args.parameters {
         print!("{}", bpi_sim::model::parameters_table());
-        return ExitCode::SUCCESS;
+        return Ok(());
     }
-    let policies = match policies(&args.policy) {
-        Ok(p) => p,
-        Err(e) => return fail(e, 2),
-    };
+    let policies = policies(&args.policy).map_err(CliError::Usage)?;
     let settings = SimSettings {
         seed: args.seed,
         model: if args.legacy_model {
@@ -159,10 +152,10 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
         ..SimSettings::default()
     };
     let runs: Vec<(Scenario, Option<Vec<Arrival>>)> = match &args.trace {
-        Some(path) => match trace_scenario(args, path) {
-            Ok((s, a)) => vec![(s, Some(a))],
-            Err(e) => return fail(e, 2),
-        },
+        Some(path) => {
+            let (s, a) = trace_scenario(args, path).map_err(CliError::Usage)?;
+            vec![(s, Some(a))]
+        }
         None => {
             let chosen: Vec<_> = scenarios()
                 .into_iter()
@@ -173,14 +166,19 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
                 })
                 .collect();
             if chosen.is_empty() {
-                return fail(format!("unknown scenario '{}'", args.scenario), 2);
+                return Err(CliError::Usage(format!(
+                    "unknown scenario '{}'",
+                    args.scenario
+                )));
             }
             chosen
         }
     };
     if args.robust {
         if args.trace.is_some() {
-            return fail("--robust runs the shipped scenarios, not a trace".into(), 2);
+            return Err(CliError::Usage(
+                "--robust runs the shipped scenarios, not a trace".into(),
+            ));
         }
         let ensemble = Ensemble {
             behaviours: args.behaviours.max(1),
@@ -199,7 +197,7 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
             return print_json(&rows);
         }
         print!("{}", robust::table(&rows));
-        return ExitCode::SUCCESS;
+        return Ok(());
     }
     let mut reports = Vec::new();
     for (scenario, arrivals) in &runs {
@@ -218,9 +216,7 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
                 csv.push_str(&format!("{},{line}\n", r.scenario));
             }
         }
-        if let Err(e) = std::fs::write(path, csv) {
-            return fail(format!("cannot write {}: {e}", path.display()), 1);
-        }
+        std::fs::write(path, csv).with_context(|| format!("cannot write {}", path.display()))?;
     }
     if let Some(path) = &args.svg {
         // The oracle has no minute-by-minute timeline to draw.
@@ -229,23 +225,12 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
             .filter(|r| r.policy != "oracle")
             .cloned()
             .collect();
-        if let Err(e) = std::fs::write(path, bpi_sim::chart::svg(&charted)) {
-            return fail(format!("cannot write {}: {e}", path.display()), 1);
-        }
+        std::fs::write(path, bpi_sim::chart::svg(&charted))
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     if args.json {
         return print_json(&reports);
     }
     print!("{}", table(&reports));
-    ExitCode::SUCCESS
-}
-
-fn print_json(value: &impl serde::Serialize) -> ExitCode {
-    match serde_json::to_string_pretty(value) {
-        Ok(j) => {
-            println!("{j}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => fail(e.to_string(), 1),
-    }
+    Ok(())
 }
