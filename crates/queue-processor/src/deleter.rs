@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use bpi_aws::sqs::Queue;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep, sleep_until};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::backoff::Backoff;
 use crate::counters::Counters;
@@ -17,7 +18,8 @@ const BATCH: usize = 10;
 /// Attempts per batch before its messages are left to reappear (processed twice, never lost).
 const ATTEMPTS: u32 = 6;
 
-/// Hands completed messages' receipt handles to the deleting task. Dropping every `Deleter` flushes and ends it.
+/// Hands completed messages' receipt handles to the deleting task. Cancelling its token, or dropping every
+/// `Deleter`, flushes and ends it.
 #[derive(Debug, Clone)]
 pub struct Deleter {
     tx: mpsc::UnboundedSender<String>,
@@ -26,16 +28,36 @@ pub struct Deleter {
 impl Deleter {
     /// Queues a completed message for deletion.
     pub fn delete(&self, receipt_handle: String) {
-        // The task only ends once every sender is dropped, so the send cannot fail while `self` exists.
+        // Fails only after the stop, when the worker hands nothing more in.
         let _ = self.tx.send(receipt_handle);
     }
 }
 
-/// Starts the deleting task: batches of up to 10, each sent at most `flush` after its first completion.
-pub fn spawn(queue: Queue, flush: Duration, counters: Arc<Counters>) -> (Deleter, JoinHandle<()>) {
+/// Starts the deleting task on `tracker`: batches of up to 10, each sent at most `flush` after its first
+/// completion. It ends when `stop` is cancelled or every `Deleter` is dropped, after deleting everything handed in.
+pub fn spawn(
+    tracker: &TaskTracker,
+    stop: CancellationToken,
+    queue: Queue,
+    flush: Duration,
+    counters: Arc<Counters>,
+) -> Deleter {
     let (tx, mut rx) = mpsc::unbounded_channel::<String>();
-    let task = tokio::spawn(async move {
-        while let Some(first) = rx.recv().await {
+    tracker.spawn(async move {
+        let mut stopping = false;
+        loop {
+            let first = tokio::select! {
+                next = rx.recv() => match next {
+                    Some(h) => h,
+                    None => break,
+                },
+                _ = stop.cancelled(), if !stopping => {
+                    // Nothing new is taken; what was handed in is still deleted.
+                    stopping = true;
+                    rx.close();
+                    continue;
+                }
+            };
             let mut batch = vec![first];
             let deadline = Instant::now() + flush;
             while batch.len() < BATCH {
@@ -50,7 +72,7 @@ pub fn spawn(queue: Queue, flush: Duration, counters: Arc<Counters>) -> (Deleter
             delete(&queue, batch, &counters).await;
         }
     });
-    (Deleter { tx }, task)
+    Deleter { tx }
 }
 
 async fn delete(queue: &Queue, mut batch: Vec<String>, counters: &Counters) {

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bpi_aws::sqs::Queue;
-use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior, interval};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::counters::Counters;
 use crate::in_flight::InFlight;
@@ -19,20 +20,25 @@ pub fn schedule(visibility: Duration) -> (Duration, Duration) {
     (tick, visibility / 2)
 }
 
-/// Starts the heartbeat. Abort the handle to stop it.
+/// Starts the heartbeat on `tracker`; it stops when `stop` is cancelled (between rounds of extensions).
 pub fn spawn(
+    tracker: &TaskTracker,
+    stop: CancellationToken,
     queue: Queue,
     in_flight: Arc<InFlight>,
     visibility: Duration,
     counters: Arc<Counters>,
-) -> JoinHandle<()> {
+) {
     let (tick, margin) = schedule(visibility);
     let visibility_secs = u32::try_from(visibility.as_secs()).unwrap_or(u32::MAX);
-    tokio::spawn(async move {
+    tracker.spawn(async move {
         let mut ticker = interval(tick);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
-            ticker.tick().await;
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = ticker.tick() => {}
+            }
             let due = in_flight.due_for_extension(margin);
             for chunk in due.chunks(10) {
                 let handles: Vec<String> = chunk.iter().map(|(_, h)| h.clone()).collect();
@@ -63,7 +69,7 @@ pub fn spawn(
                 }
             }
         }
-    })
+    });
 }
 
 #[cfg(test)]

@@ -8,9 +8,9 @@ use std::time::{Duration, SystemTime};
 
 use bpi_aws::cloudwatch::{DurationStats, put_duration_stats};
 use bpi_core::config::MetricNames;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use tokio::time::{MissedTickBehavior, interval};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::counters::Counters;
 use crate::in_flight::InFlight;
@@ -97,10 +97,9 @@ impl Publisher {
         *last = now;
     }
 
-    /// Starts publishing every interval; sending on (or dropping) the returned sender flushes once more and stops.
-    pub fn spawn(self) -> (oneshot::Sender<()>, JoinHandle<()>) {
-        let (stop_tx, mut stop_rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
+    /// Starts publishing every interval on `tracker`; when `stop` is cancelled it flushes once more and stops.
+    pub fn spawn(self, tracker: &TaskTracker, stop: CancellationToken) {
+        tracker.spawn(async move {
             let mut ticker = interval(self.interval);
             ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
             ticker.tick().await; // the first tick is immediate
@@ -111,13 +110,12 @@ impl Publisher {
                         self.flush().await;
                         self.summary(&mut last);
                     }
-                    _ = &mut stop_rx => {
+                    _ = stop.cancelled() => {
                         self.flush().await;
                         break;
                     }
                 }
             }
         });
-        (stop_tx, task)
     }
 }

@@ -20,8 +20,9 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 use tokio::time::{sleep, timeout};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::backoff::Backoff;
 use crate::counters::Counters;
@@ -139,9 +140,16 @@ impl TaskProtection {
         false
     }
 
-    /// Follows the need for protection until it can no longer change: protected while needed, cleared when not.
-    pub fn spawn(self, mut busy: watch::Receiver<bool>, counters: Arc<Counters>) -> JoinHandle<()> {
-        tokio::spawn(async move {
+    /// Follows the need for protection on `tracker` until `stop` is cancelled (or it can no longer change):
+    /// protected while needed, cleared when not.
+    pub fn spawn(
+        self,
+        tracker: &TaskTracker,
+        stop: CancellationToken,
+        mut busy: watch::Receiver<bool>,
+        counters: Arc<Counters>,
+    ) {
+        tracker.spawn(stop.run_until_cancelled_owned(async move {
             let renew_every = Duration::from_secs(u64::from(self.expires_minutes) * 60 / 2)
                 .max(Duration::from_secs(30));
             let mut protected = false;
@@ -168,7 +176,7 @@ impl TaskProtection {
                     }
                 }
             }
-        })
+        }));
     }
 }
 

@@ -17,6 +17,8 @@ use bpi_core::config::ProcessorConfig;
 use bpi_core::{Message, parse_message};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::{Instant, sleep, sleep_until};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::backoff::Backoff;
 use crate::counters::{CounterSnapshot, Counters};
@@ -142,6 +144,39 @@ struct Running {
     task_messages: HashMap<tokio::task::Id, String>,
     receive: Option<JoinHandle<Vec<Received>>>,
     mean: RecentMean,
+    /// Set when draining starts: the end of the grace period.
+    drain_deadline: Option<Instant>,
+    /// Messages cut off at the end of the grace period.
+    interrupted: u64,
+}
+
+/// What runs beside the loop: the background tasks on one tracker, stopped by one token, and what the loop shares
+/// with them.
+struct Background {
+    stop: CancellationToken,
+    tracker: TaskTracker,
+    in_flight: Arc<InFlight>,
+    deleter: deleter::Deleter,
+    recorder: Arc<DurationRecorder>,
+    visibility: Duration,
+}
+
+impl Background {
+    /// Stops every background task (the deleter and the metrics flush what they hold first) and waits for them.
+    async fn stop(self) {
+        self.stop.cancel();
+        drop(self.deleter);
+        self.tracker.close();
+        self.tracker.wait().await;
+    }
+}
+
+/// Why the loop woke up.
+enum Wake {
+    Shutdown,
+    Received(Result<Vec<Received>, tokio::task::JoinError>),
+    Completed(Result<(tokio::task::Id, Outcome), tokio::task::JoinError>),
+    GraceOver,
 }
 
 impl<W: Work> Worker<W> {
@@ -166,9 +201,39 @@ impl<W: Work> Worker<W> {
         self.counters.clone()
     }
 
-    /// Runs until `shutdown` is triggered and draining is done.
+    /// Runs until `shutdown` is triggered and draining is done: start, serve (and drain), stop.
     pub async fn run(self, mut shutdown: Shutdown) -> Result<RunReport, WorkerError> {
-        // Start.
+        let bg = self.start().await?;
+        let mut state = Running {
+            buffer: VecDeque::new(),
+            tasks: JoinSet::new(),
+            task_messages: HashMap::new(),
+            receive: None,
+            mean: RecentMean::default(),
+            drain_deadline: None,
+            interrupted: 0,
+        };
+        while !self.finished(&mut state) {
+            match self.next_wake(&mut state, &mut shutdown).await {
+                Wake::Shutdown => self.begin_drain(&mut state, &bg).await,
+                Wake::Received(result) => {
+                    state.receive = None;
+                    if let Ok(batch) = result {
+                        self.accept(&mut state, &bg.in_flight, bg.visibility, batch);
+                    }
+                }
+                Wake::Completed(done) => self.complete(&mut state, &bg, done),
+                Wake::GraceOver => {
+                    self.interrupt(&mut state).await;
+                    break;
+                }
+            }
+        }
+        Ok(self.stop(bg, state.interrupted).await)
+    }
+
+    /// Start: reads the queue's settings and starts the background tasks.
+    async fn start(&self) -> Result<Background, WorkerError> {
         let visibility =
             Duration::from_secs(u64::from(self.queue.visibility_timeout_secs().await?));
         if visibility < Duration::from_secs(5) {
@@ -192,20 +257,26 @@ impl<W: Work> Worker<W> {
             ),
             None => None,
         };
+        let stop = CancellationToken::new();
+        let tracker = TaskTracker::new();
         let in_flight = Arc::new(InFlight::default());
-        let (deleter, deleter_task) = deleter::spawn(
+        let deleter = deleter::spawn(
+            &tracker,
+            stop.clone(),
             self.queue.clone(),
             Duration::from_millis(u64::from(self.config.delete_flush_millis)),
             self.counters.clone(),
         );
-        let heartbeat_task = heartbeat::spawn(
+        heartbeat::spawn(
+            &tracker,
+            stop.clone(),
             self.queue.clone(),
             in_flight.clone(),
             visibility,
             self.counters.clone(),
         );
         let recorder = Arc::new(DurationRecorder::default());
-        let (metrics_stop, metrics_task) = Publisher {
+        Publisher {
             client: self.cloudwatch.clone(),
             names: self.config.metrics.clone(),
             queue_name: self.queue.name().to_string(),
@@ -214,110 +285,118 @@ impl<W: Work> Worker<W> {
             counters: self.counters.clone(),
             in_flight: in_flight.clone(),
         }
-        .spawn();
-        let protection_task =
-            protection.map(|p| p.spawn(in_flight.needs_protection(), self.counters.clone()));
+        .spawn(&tracker, stop.clone());
+        let task_protection = protection.is_some();
+        if let Some(p) = protection {
+            p.spawn(
+                &tracker,
+                stop.clone(),
+                in_flight.needs_protection(),
+                self.counters.clone(),
+            );
+        }
         tracing::info!(
             queue = self.queue.name(),
             concurrency = self.config.concurrency,
             visibility_secs = visibility.as_secs(),
-            task_protection = protection_task.is_some(),
+            task_protection,
             "worker started"
         );
+        Ok(Background {
+            stop,
+            tracker,
+            in_flight,
+            deleter,
+            recorder,
+            visibility,
+        })
+    }
 
-        // Run.
+    /// Starts what can start and issues the next receive; true once draining has nothing left to run.
+    fn finished(&self, state: &mut Running) -> bool {
         let concurrency = self.config.concurrency as usize;
-        let mut state = Running {
-            buffer: VecDeque::new(),
-            tasks: JoinSet::new(),
-            task_messages: HashMap::new(),
-            receive: None,
-            mean: RecentMean::default(),
-        };
-        let mut drain_deadline: Option<Instant> = None;
-        let mut interrupted = 0;
-        loop {
-            // Received messages are started while draining too: handing them back would count a receive against
-            // the queue's maxReceiveCount, and a worker stopped often enough (scale-ins) would dead-letter valid
-            // messages. They are few (the prefetch holds `PREFETCH_SECS` of work), so they fit in the grace period.
-            while state.tasks.len() < concurrency {
-                let Some((received, message)) = state.buffer.pop_front() else {
-                    break;
-                };
-                self.start(&mut state, received, message);
-            }
-            if drain_deadline.is_none() {
-                if state.receive.is_none()
-                    && state.buffer.is_empty()
-                    && state.tasks.len() < concurrency
-                {
-                    let max = receive_size(&self.config, state.tasks.len(), state.mean);
-                    state.receive = Some(tokio::spawn(receive_until_ok(
-                        self.queue.clone(),
-                        max,
-                        self.config.receive_wait_secs,
-                        self.counters.clone(),
-                    )));
-                }
-            } else if state.tasks.is_empty() {
+        // Received messages are started while draining too: handing them back would count a receive against the
+        // queue's maxReceiveCount, and a worker stopped often enough (scale-ins) would dead-letter valid messages.
+        // They are few (the prefetch holds `PREFETCH_SECS` of work), so they fit in the grace period.
+        while state.tasks.len() < concurrency {
+            let Some((received, message)) = state.buffer.pop_front() else {
                 break;
-            }
-            tokio::select! {
-                _ = shutdown.triggered(), if drain_deadline.is_none() => {
-                    let grace = Duration::from_secs(u64::from(self.config.shutdown_grace_secs));
-                    drain_deadline = Some(Instant::now() + grace);
-                    tracing::info!(running = state.tasks.len(), waiting = state.buffer.len(), grace_secs = grace.as_secs(), "draining");
-                    if let Some(mut receive) = state.receive.take() {
-                        // A receive with messages to return answers within milliseconds; one still waiting after
-                        // RECEIVE_SETTLE is an empty long poll, safe to abort. Aborting a receive whose answer is
-                        // on its way would leave its messages invisible until the visibility timeout with a
-                        // receive counted against maxReceiveCount: a fleet scaled in often enough dead-lettered
-                        // valid messages that way (fault suite, case 2).
-                        match tokio::time::timeout(RECEIVE_SETTLE, &mut receive).await {
-                            Ok(Ok(batch)) => self.accept(&mut state, &in_flight, visibility, batch),
-                            Ok(Err(_)) => {}
-                            Err(_) => {
-                                receive.abort();
-                                // It may have finished just before the abort: then it still returns its messages.
-                                if let Ok(batch) = receive.await {
-                                    self.accept(&mut state, &in_flight, visibility, batch);
-                                }
-                            }
-                        }
+            };
+            self.start_message(state, received, message);
+        }
+        if state.drain_deadline.is_some() {
+            return state.tasks.is_empty();
+        }
+        if state.receive.is_none() && state.buffer.is_empty() && state.tasks.len() < concurrency {
+            let max = receive_size(&self.config, state.tasks.len(), state.mean);
+            state.receive = Some(tokio::spawn(receive_until_ok(
+                self.queue.clone(),
+                max,
+                self.config.receive_wait_secs,
+                self.counters.clone(),
+            )));
+        }
+        false
+    }
+
+    /// Waits for the next thing that needs the loop.
+    async fn next_wake(&self, state: &mut Running, shutdown: &mut Shutdown) -> Wake {
+        let draining = state.drain_deadline.is_some();
+        let deadline = state.drain_deadline.unwrap_or_else(Instant::now);
+        tokio::select! {
+            () = shutdown.triggered(), if !draining => Wake::Shutdown,
+            result = async { state.receive.as_mut().expect("guarded by is_some").await }, if state.receive.is_some() => Wake::Received(result),
+            Some(done) = state.tasks.join_next_with_id(), if !state.tasks.is_empty() => Wake::Completed(done),
+            () = sleep_until(deadline), if draining => Wake::GraceOver,
+        }
+    }
+
+    /// Drain: stop receiving; the messages running and those already received get the grace period.
+    async fn begin_drain(&self, state: &mut Running, bg: &Background) {
+        let grace = Duration::from_secs(u64::from(self.config.shutdown_grace_secs));
+        state.drain_deadline = Some(Instant::now() + grace);
+        tracing::info!(
+            running = state.tasks.len(),
+            waiting = state.buffer.len(),
+            grace_secs = grace.as_secs(),
+            "draining"
+        );
+        if let Some(mut receive) = state.receive.take() {
+            // A receive with messages to return answers within milliseconds; one still waiting after RECEIVE_SETTLE
+            // is an empty long poll, safe to abort. Aborting a receive whose answer is on its way would leave its
+            // messages invisible until the visibility timeout with a receive counted against maxReceiveCount: a
+            // fleet scaled in often enough dead-lettered valid messages that way (fault suite, case 2).
+            match tokio::time::timeout(RECEIVE_SETTLE, &mut receive).await {
+                Ok(Ok(batch)) => self.accept(state, &bg.in_flight, bg.visibility, batch),
+                Ok(Err(_)) => {}
+                Err(_) => {
+                    receive.abort();
+                    // It may have finished just before the abort: then it still returns its messages.
+                    if let Ok(batch) = receive.await {
+                        self.accept(state, &bg.in_flight, bg.visibility, batch);
                     }
-                }
-                result = async { state.receive.as_mut().expect("guarded by is_some").await }, if state.receive.is_some() => {
-                    state.receive = None;
-                    if let Ok(batch) = result {
-                        self.accept(&mut state, &in_flight, visibility, batch);
-                    }
-                }
-                Some(done) = state.tasks.join_next_with_id(), if !state.tasks.is_empty() => {
-                    self.complete(&mut state, &in_flight, &deleter, &recorder, done);
-                }
-                _ = sleep_until(drain_deadline.unwrap_or_else(Instant::now)), if drain_deadline.is_some() => {
-                    interrupted = state.tasks.len() as u64;
-                    tracing::warn!(messages = interrupted, "grace period over: interrupting and handing back the messages still running");
-                    state.tasks.abort_all();
-                    while state.tasks.join_next().await.is_some() {}
-                    break;
                 }
             }
         }
+    }
 
-        // Drain: hand back everything still held (received but not started, or interrupted).
-        let leftover = in_flight.release_all();
+    /// The grace period is over: what still runs is cut off (and handed back by `stop`).
+    async fn interrupt(&self, state: &mut Running) {
+        state.interrupted = state.tasks.len() as u64;
+        tracing::warn!(
+            messages = state.interrupted,
+            "grace period over: interrupting and handing back the messages still running"
+        );
+        state.tasks.abort_all();
+        while state.tasks.join_next().await.is_some() {}
+    }
+
+    /// Stop: hand back everything still held (received but not started, or interrupted), stop the background
+    /// tasks (deletes and metrics flushed), report.
+    async fn stop(&self, bg: Background, interrupted: u64) -> RunReport {
+        let leftover = bg.in_flight.release_all();
         self.hand_back(&leftover).await;
-
-        // Stop.
-        drop(deleter);
-        let _ = deleter_task.await;
-        heartbeat_task.abort();
-        let _ = metrics_stop.send(());
-        let _ = metrics_task.await;
-        if let Some(task) = protection_task {
-            task.abort();
-        }
+        bg.stop().await;
         let counters = self.counters.snapshot();
         tracing::info!(
             processed = counters.processed,
@@ -333,10 +412,10 @@ impl<W: Work> Worker<W> {
             metric_requests = counters.metric_requests,
             "worker stopped"
         );
-        Ok(RunReport {
+        RunReport {
             counters,
             interrupted,
-        })
+        }
     }
 
     fn accept(
@@ -376,7 +455,7 @@ impl<W: Work> Worker<W> {
         }
     }
 
-    fn start(&self, state: &mut Running, received: Received, message: Message) {
+    fn start_message(&self, state: &mut Running, received: Received, message: Message) {
         let work = self.work.clone();
         let message_id = received.message_id.clone();
         // The latency the promise is about: from SQS accepting the message to its processing starting.
@@ -405,11 +484,10 @@ impl<W: Work> Worker<W> {
     fn complete(
         &self,
         state: &mut Running,
-        in_flight: &InFlight,
-        deleter: &deleter::Deleter,
-        recorder: &DurationRecorder,
+        bg: &Background,
         done: Result<(tokio::task::Id, Outcome), tokio::task::JoinError>,
     ) {
+        let (in_flight, deleter, recorder) = (&bg.in_flight, &bg.deleter, &bg.recorder);
         match done {
             Ok((id, (message_id, Ok(duration)))) => {
                 state.task_messages.remove(&id);
