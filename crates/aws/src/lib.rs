@@ -14,6 +14,7 @@
 #![cfg_attr(test, allow(clippy::float_cmp))]
 
 pub mod autoscaling;
+pub mod backoff;
 pub mod cloudwatch;
 pub mod ecs;
 pub mod error;

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use bpi_aws::backoff::Backoff;
 use bpi_aws::sqs::{Outgoing, Queue};
 use bpi_core::config::ProducerConfig;
 use bpi_core::{DurationDistribution, Message, MessageId};
@@ -16,8 +17,8 @@ use crate::request::ProduceRequest;
 
 /// SendMessageBatch calls in flight at once.
 const PARALLEL_BATCHES: usize = 8;
-/// Attempts per batch.
-const ATTEMPTS: u32 = 5;
+/// Rounds for entries a batch call refused for a transient reason.
+const ENTRY_ROUNDS: u32 = 4;
 
 /// What an invocation did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -93,11 +94,13 @@ impl Producer {
         report
     }
 
-    /// Sends one batch, retrying refused entries and failed calls; returns how many were never accepted.
+    /// Sends one batch; entries refused for a transient reason inside a successful answer are retried, paced by the
+    /// shared backoff (with jitter). A failed call has had the SDK's retries and is not repeated. Returns how many
+    /// were never accepted.
     async fn send_with_retries(&self, mut pending: Vec<Outgoing>) -> usize {
         let mut permanent = 0;
-        let mut delay = Duration::from_millis(100);
-        for attempt in 1..=ATTEMPTS {
+        let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
+        for round in 1..=ENTRY_ROUNDS {
             match self.queue.send_batch(&pending).await {
                 Ok(failures) if failures.is_empty() => return permanent,
                 Ok(failures) => {
@@ -118,23 +121,21 @@ impl Producer {
                     }
                     tracing::warn!(
                         entries = retry.len(),
-                        attempt,
+                        round,
                         "entries refused for a transient reason; retrying"
                     );
                     pending = retry;
                 }
-                Err(e) if !e.kind.is_retryable() => {
-                    tracing::error!(error = %e, entries = pending.len(), "send failed");
+                Err(e) => {
+                    tracing::error!(error = %e, entries = pending.len(), "send failed after the SDK's retries");
                     return permanent + pending.len();
                 }
-                Err(e) => tracing::warn!(error = %e, attempt, "send failed; retrying"),
             }
-            tokio::time::sleep(delay).await;
-            delay *= 2;
+            tokio::time::sleep(backoff.next_delay()).await;
         }
         tracing::error!(
             entries = pending.len(),
-            "send kept failing; giving up on these messages"
+            "entries kept being refused; giving up on these messages"
         );
         permanent + pending.len()
     }

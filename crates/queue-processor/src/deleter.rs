@@ -10,13 +10,13 @@ use tokio::time::{Instant, sleep, sleep_until};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::backoff::Backoff;
 use crate::counters::Counters;
+use bpi_aws::backoff::Backoff;
 
 /// SQS's batch limit.
 const BATCH: usize = 10;
-/// Attempts per batch before its messages are left to reappear (processed twice, never lost).
-const ATTEMPTS: u32 = 6;
+/// Rounds for entries a batch call refused, before they are left to reappear (processed twice, never lost).
+const ENTRY_ROUNDS: u32 = 4;
 
 /// Hands completed messages' receipt handles to the deleting task. Cancelling its token, or dropping every
 /// `Deleter`, flushes and ends it.
@@ -75,9 +75,12 @@ pub fn spawn(
     Deleter { tx }
 }
 
+/// Deletes a batch. A failed call has had the SDK's retries and is not repeated (its messages reappear after the
+/// visibility timeout and are processed again, never lost); entries refused inside a successful answer for a
+/// transient reason are retried, paced by the shared backoff.
 async fn delete(queue: &Queue, mut batch: Vec<String>, counters: &Counters) {
     let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
-    for _ in 0..ATTEMPTS {
+    for _ in 0..ENTRY_ROUNDS {
         Counters::bump(&counters.delete_requests);
         match queue.delete_batch(&batch).await {
             Ok(result) => {
@@ -102,16 +105,15 @@ async fn delete(queue: &Queue, mut batch: Vec<String>, counters: &Counters) {
                 }
                 batch = retry;
             }
-            Err(e) if !e.kind.is_retryable() => {
-                tracing::error!(error = %e, messages = batch.len(), "delete failed; these messages will be processed again");
+            Err(e) => {
+                tracing::error!(error = %e, messages = batch.len(), "delete failed after the SDK's retries; these messages will be processed again");
                 return;
             }
-            Err(e) => tracing::warn!(error = %e, "delete failed; retrying"),
         }
         sleep(backoff.next_delay()).await;
     }
     tracing::error!(
         messages = batch.len(),
-        "delete kept failing; these messages will reappear after the visibility timeout and be processed again"
+        "delete kept refusing entries; these messages will reappear after the visibility timeout and be processed again"
     );
 }

@@ -9,13 +9,12 @@
 //! - [`worker`]: the lifecycle (start, run, drain, stop).
 //! - [`work`]: the pluggable work (default: sleep for `duration`).
 //! - [`deleter`], [`heartbeat`], [`metrics`], [`protection`]: the background tasks.
-//! - [`in_flight`], [`counters`], [`backoff`], [`shutdown`]: shared state and plumbing.
+//! - [`in_flight`], [`counters`], [`shutdown`]: shared state and plumbing.
 
 // Tests compare floats exactly on purpose: the expected values are exact.
 #![cfg_attr(test, allow(clippy::float_cmp))]
 
 pub mod app;
-pub mod backoff;
 pub mod counters;
 pub mod deleter;
 pub mod heartbeat;

@@ -24,8 +24,8 @@ use tokio::time::{sleep, timeout};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::backoff::Backoff;
 use crate::counters::Counters;
+use bpi_aws::backoff::Backoff;
 
 /// The IAM action the agent performs with the task role's credentials on a PUT to the endpoint (ECS developer
 /// guide, "Amazon ECS task scale-in protection endpoint"; the worker never GETs, so it needs no

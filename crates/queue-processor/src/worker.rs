@@ -20,7 +20,6 @@ use tokio::time::{Instant, sleep, sleep_until};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::backoff::Backoff;
 use crate::counters::{CounterSnapshot, Counters};
 use crate::deleter;
 use crate::heartbeat;
@@ -29,6 +28,7 @@ use crate::metrics::{DurationRecorder, Publisher};
 use crate::protection::TaskProtection;
 use crate::shutdown::Shutdown;
 use crate::work::{Work, WorkError};
+use bpi_aws::backoff::Backoff;
 
 /// What a run did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -527,27 +527,19 @@ impl<W: Work> Worker<W> {
         }
     }
 
-    /// Makes `handles` visible again at once (ChangeMessageVisibility 0), so another task takes them now.
+    /// Makes `handles` visible again at once (ChangeMessageVisibility 0), so another task takes them now. A call
+    /// the SDK's retries could not get through is not repeated: those messages reappear after the visibility
+    /// timeout anyway.
     async fn hand_back(&self, handles: &[String]) {
         for chunk in handles.chunks(10) {
-            let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(2));
-            for attempt in 1..=3 {
-                Counters::bump(&self.counters.visibility_requests);
-                match self.queue.change_visibility_batch(chunk, 0).await {
-                    Ok(result) => {
-                        Counters::add(
-                            &self.counters.returned,
-                            (chunk.len() - result.failed.len()) as u64,
-                        );
-                        break;
-                    }
-                    Err(e) if attempt == 3 => {
-                        tracing::warn!(error = %e, messages = chunk.len(), "could not hand messages back; they reappear after the visibility timeout");
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "handing messages back failed; retrying");
-                        sleep(backoff.next_delay()).await;
-                    }
+            Counters::bump(&self.counters.visibility_requests);
+            match self.queue.change_visibility_batch(chunk, 0).await {
+                Ok(result) => Counters::add(
+                    &self.counters.returned,
+                    (chunk.len() - result.failed.len()) as u64,
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %e, messages = chunk.len(), "could not hand messages back; they reappear after the visibility timeout");
                 }
             }
         }

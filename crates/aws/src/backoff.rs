@@ -1,5 +1,13 @@
-//! Exponential backoff with full jitter, for the loops that must keep going through throttling and outages
-//! without ever busy-spinning.
+//! Exponential backoff with jitter, for what the SDK's own retries cannot cover, shared by every component.
+//!
+//! The retry layers, each retrying something once:
+//! - **the SDK** (standard mode, [`crate::sdk_config::MAX_ATTEMPTS`] attempts, exponential backoff with jitter and a
+//!   retry quota) retries a failed *call*: throttling, 5xx, timeouts, refused connections. Nothing above it repeats
+//!   a call the SDK has given up on;
+//! - **this backoff** paces what the SDK cannot see: entries a batch call refused for a transient reason inside a
+//!   successful answer (SendMessageBatch, DeleteMessageBatch), the worker's receive loop, which must keep going
+//!   through an outage rather than stop (each failed receive has already had the SDK's attempts), and the ECS
+//!   agent's task-protection endpoint, which is plain HTTP outside the SDK.
 
 use std::time::Duration;
 
