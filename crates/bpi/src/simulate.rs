@@ -71,7 +71,8 @@ pub struct SimulateArgs {
     /// Also write the minute-by-minute timeline to this CSV file.
     #[arg(long)]
     csv: Option<PathBuf>,
-    /// Also write an SVG chart (one panel per run: backlog, tasks, desired, target) to this file.
+    /// Also write an SVG chart (one panel per run: the longest wait against the promise, the backlog, tasks against
+    /// desired, on a labelled time axis zoomed to the activity) to this file.
     #[arg(long)]
     svg: Option<PathBuf>,
 }

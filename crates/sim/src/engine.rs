@@ -292,6 +292,7 @@ impl Sim<'_> {
                 tasks: self.fleet.alive(),
                 desired: self.scaler.desired(),
                 target: self.controller.target(),
+                max_wait_secs: None,
             });
         }
         if self.now + TICK_MS <= self.end_ms() {
@@ -313,6 +314,24 @@ impl Sim<'_> {
         for (msg, attempt) in lost {
             self.push(self.now + vt_ms, Event::VisibleAgain { msg, attempt });
         }
+    }
+
+    /// The timeline with each minute's longest wait of the messages first started in it (a point at minute m
+    /// describes the minute before it).
+    fn with_waits(&self, msgs: &[crate::queue::Msg]) -> Vec<TimelinePoint> {
+        let mut timeline = self.timeline.clone();
+        for m in msgs {
+            let Some(start) = m.first_start_ms else {
+                continue;
+            };
+            let wait = start.saturating_sub(m.arrival_ms) as f64 / 1000.0;
+            // Index i holds the point of minute i + 1, which describes minute i.
+            let point = (start / MINUTE_MS) as usize;
+            if let Some(p) = timeline.get_mut(point) {
+                p.max_wait_secs = Some(p.max_wait_secs.map_or(wait, |w| w.max(wait)));
+            }
+        }
+        timeline
     }
 
     fn report(&self) -> Report {
@@ -340,7 +359,7 @@ impl Sim<'_> {
                 target_changes: self.controller.target_changes(),
                 events: self.events_handled,
             },
-            Timeline(self.timeline.clone()),
+            Timeline(self.with_waits(msgs)),
         );
         report.desired_changes = self
             .scaler

@@ -21,6 +21,8 @@ pub struct TimelinePoint {
     pub desired: u32,
     /// Target in force (0 for step scaling).
     pub target: f64,
+    /// The longest wait, seconds, of the messages whose processing started in this period (None: none started).
+    pub max_wait_secs: Option<f64>,
 }
 
 /// The per-minute timeline.

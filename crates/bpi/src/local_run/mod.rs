@@ -267,6 +267,7 @@ pub async fn run(
                 tasks: fleet.alive(),
                 desired: scaler.desired,
                 target,
+                max_wait_secs: record.period_max_wait_secs.take(),
             });
         }
         fleet.scale_to(scaler.desired)?;
@@ -320,14 +321,14 @@ pub async fn run(
         record.processed,
         record.dead_letters
     );
-    let label = format!("periods of {period} s");
     let timeline = record.timeline();
     std::fs::write(
         &args.chart,
         svg_panels(&[Panel {
             title: &title,
             timeline: &timeline,
-            period_label: &label,
+            period_secs: period as f64,
+            promise_secs: config.target.latency_secs(),
         }]),
     )
     .with_context(|| format!("writing {}", args.chart.display()))?;
@@ -371,7 +372,10 @@ fn absorb(e: WorkerEvent, fleet: &mut Fleet, scaler: &mut Scaler, record: &mut R
     match e {
         WorkerEvent::Started { waited_ms, .. } => {
             if let Some(ms) = waited_ms {
-                record.waits_secs.push(ms as f64 / 1000.0);
+                let wait = ms as f64 / 1000.0;
+                record.waits_secs.push(wait);
+                record.period_max_wait_secs =
+                    Some(record.period_max_wait_secs.map_or(wait, |w| w.max(wait)));
             }
         }
         WorkerEvent::Processed { duration_secs, .. } => {

@@ -22,6 +22,9 @@ pub struct Record {
     /// One point per period.
     #[serde(skip)]
     pub timeline: Vec<TimelinePoint>,
+    /// The longest wait of the messages started in the period under way.
+    #[serde(skip)]
+    pub period_max_wait_secs: Option<f64>,
     /// (seconds since start, old target, new target) of each policy write by the updater.
     pub target_changes: Vec<(u64, Option<f64>, f64)>,
     /// Scaling actions: (seconds since start, what, desired after).
