@@ -54,7 +54,7 @@ pub fn to_sdk(
                                 .set_dimensions(Some(dims))
                                 .build(),
                         )
-                        .stat(&stat.stat)
+                        .stat(stat.stat.as_str())
                         .set_unit(stat.unit.clone())
                         .build()
                         .map_err(build_error(OP))?,
@@ -128,7 +128,7 @@ pub fn from_sdk(config: &TargetTrackingScalingPolicyConfiguration) -> TargetTrac
                         })
                         .collect(),
                 },
-                stat: s.stat().to_string(),
+                stat: policy::Statistic::from(s.stat().to_string()),
                 period: None,
                 unit: s.unit().map(str::to_string),
             }),

@@ -183,7 +183,7 @@ fn to_query(q: &MetricQuery) -> MetricDataQuery {
                     .build(),
             )
             .period(i32::try_from(s.period.unwrap_or(60)).unwrap_or(60))
-            .stat(&s.stat)
+            .stat(s.stat.as_str())
             .build()
     });
     MetricDataQuery::builder()
@@ -210,7 +210,7 @@ pub async fn put_alarm(
         .threshold(alarm.threshold)
         .evaluation_periods(i32::try_from(alarm.evaluation_periods).unwrap_or(1))
         .datapoints_to_alarm(i32::try_from(alarm.datapoints_to_alarm).unwrap_or(1))
-        .treat_missing_data(&alarm.treat_missing_data)
+        .treat_missing_data(alarm.treat_missing_data.as_str())
         .alarm_actions(action_arn)
         .send()
         .await

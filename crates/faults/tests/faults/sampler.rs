@@ -66,12 +66,13 @@ fn alarm_states(
     periods: usize,
 ) -> Vec<bool> {
     let (_, values) = inputs(&spec.alarm.metrics, data, periods);
-    let missing = MissingData::parse(&spec.alarm.treat_missing_data).expect("a known value");
+    let missing =
+        MissingData::parse(spec.alarm.treat_missing_data.as_str()).expect("a known value");
     (1..=periods)
         .map(|n| {
             in_alarm(
                 &values[..n],
-                &spec.alarm.comparison_operator,
+                spec.alarm.comparison_operator.as_str(),
                 spec.alarm.threshold,
                 spec.alarm.evaluation_periods as usize,
                 spec.alarm.datapoints_to_alarm as usize,

@@ -1,0 +1,145 @@
+//! The names and knobs the scaling spec is built from: every name in the spec comes from here.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Dimension, Metric};
+use crate::backlog::BacklogCounting;
+
+/// The names and knobs the spec is built from. Nothing in the spec is a literal name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicySettings {
+    /// ECS cluster of the service.
+    pub cluster_name: String,
+    /// ECS service scaled.
+    pub service_name: String,
+    /// SQS queue whose backlog drives scaling.
+    pub queue_name: String,
+    /// Name of the target tracking policy.
+    pub policy_name: String,
+    /// Whether in-flight messages count as backlog.
+    pub counting: BacklogCounting,
+    /// Target tracking scale-out cooldown, seconds.
+    pub scale_out_cooldown_secs: u32,
+    /// Target tracking scale-in cooldown, seconds.
+    pub scale_in_cooldown_secs: u32,
+    /// Minimum task count. At 0 an activation policy is added so scaling from zero works.
+    pub min_capacity: u32,
+    /// Maximum task count.
+    pub max_capacity: u32,
+    /// The second target tracking policy, on how busy the tasks are; `None` leaves it out.
+    pub utilization: Option<UtilizationSettings>,
+    /// Minutes the queue must stay empty (nothing visible, nothing in flight) before the fleet is set to its minimum
+    /// at once; 0 leaves the idle policy out.
+    pub idle_minutes: u32,
+    /// Where the sampler publishes its readings (namespace and dimensions of `ecsBPI` and its parts).
+    pub signal: SignalMetrics,
+}
+
+/// Where the sampler Lambda publishes (core's [`crate::sampler`] metric names, under this namespace and these
+/// dimensions): every scaling decision reads these, not SQS's once-a-minute gauges nor Container Insights.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignalMetrics {
+    /// Namespace (the project's, `ECS-SQS-BPI` by default).
+    pub namespace: String,
+    /// Dimensions (`Type`, `QueueName`).
+    pub dimensions: Vec<Dimension>,
+}
+
+impl SignalMetrics {
+    /// The sampler's metrics of `queue_name` under `namespace`, `Type` = `metric_type` (as the sampler publishes).
+    pub fn for_queue(namespace: &str, metric_type: &str, queue_name: &str) -> Self {
+        SignalMetrics {
+            namespace: namespace.to_string(),
+            dimensions: vec![
+                Dimension {
+                    name: "Type".to_string(),
+                    value: metric_type.to_string(),
+                },
+                Dimension {
+                    name: "QueueName".to_string(),
+                    value: queue_name.to_string(),
+                },
+            ],
+        }
+    }
+
+    /// The sampler's metric `metric_name`.
+    pub fn metric(&self, metric_name: &str) -> Metric {
+        Metric {
+            namespace: self.namespace.clone(),
+            metric_name: metric_name.to_string(),
+            dimensions: self.dimensions.clone(),
+        }
+    }
+}
+
+/// What the utilization policy reads: the workers' processing-duration metric (its per-minute Sum is the busy
+/// slot-seconds of the minute) and the slots per task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UtilizationSettings {
+    /// The processing-duration metric the workers publish (seconds per message).
+    pub duration_metric: Metric,
+    /// Messages one task processes at once.
+    pub concurrency: u32,
+    /// Target busy share of the slots, percent (1-100).
+    pub target_pct: u32,
+}
+
+/// Default target of the utilization policy, percent of the task slots busy.
+/// (80: measured with the sampler's design, `cargo run --release -p bpi-sim --example sampler_designs`: at 90% the
+/// worst cases of `mpd-shift` and `diurnal` were 5.0 and 1.0 points below the oracle, at 80% 2.6 and 0.5.)
+pub const DEFAULT_TARGET_UTILIZATION_PCT: u32 = 80;
+/// Default minutes of empty queue before the idle policy sets the minimum.
+pub const DEFAULT_IDLE_MINUTES: u32 = 3;
+/// Cooldown of the idle policy, seconds.
+pub const IDLE_COOLDOWN_SECS: u32 = 60;
+
+impl PolicySettings {
+    /// The Application Auto Scaling resource id of the service: `service/CLUSTER/SERVICE`.
+    pub fn resource_id(&self) -> String {
+        format!("service/{}/{}", self.cluster_name, self.service_name)
+    }
+
+    /// Name of the round-1 scale-from-zero step policy (and its alarm): no longer part of the set-up (the fast path
+    /// scales from zero); `bpi scaling apply` removes one it finds.
+    pub fn activation_policy_name(&self) -> String {
+        format!("{}-activation", self.policy_name)
+    }
+
+    /// Name of the fast-path step policy (and its alarm).
+    pub fn fast_path_policy_name(&self) -> String {
+        format!("{}-fast-path", self.policy_name)
+    }
+
+    /// Name of the backstop step policy (and its alarm).
+    pub fn backstop_policy_name(&self) -> String {
+        format!("{}-backstop", self.policy_name)
+    }
+
+    /// Name of the target tracking policy on task utilization.
+    pub fn utilization_policy_name(&self) -> String {
+        format!("{}-utilization", self.policy_name)
+    }
+
+    /// Name of the idle scale-in step policy (and its alarm).
+    pub fn idle_policy_name(&self) -> String {
+        format!("{}-idle", self.policy_name)
+    }
+
+    /// Name of the alarm of the step policy `policy_name`. Policy names are per service but alarm names are per
+    /// account and region, so the alarm carries the service's resource id: two services deployed with the same
+    /// policy name never overwrite each other's alarm (whose action would then scale the other service).
+    pub fn alarm_name(&self, policy_name: &str) -> String {
+        format!("StepScaling-{}-{policy_name}", self.resource_id())
+    }
+
+    /// Names of every alarm the set-up owns or once owned (present or not).
+    pub fn alarm_names(&self) -> Vec<String> {
+        vec![
+            self.alarm_name(&self.fast_path_policy_name()),
+            self.alarm_name(&self.idle_policy_name()),
+            self.alarm_name(&self.backstop_policy_name()),
+            self.alarm_name(&self.activation_policy_name()),
+        ]
+    }
+}
