@@ -693,3 +693,61 @@ fn the_updater_schedule_is_valid_at_every_allowed_rate() {
     );
     assert!(format!("{:?}", t["Conditions"][condition]).contains("Number(1)"));
 }
+
+#[test]
+fn every_numeric_parameter_the_stack_passes_on_is_bounded_within_the_variables_range() {
+    // A stack parameter wider than the variable it feeds would let CloudFormation deploy a value the binary then
+    // refuses at start-up (a task that exits 2 over and over, a Lambda failing every run). The ranges come from the
+    // same declarations the binaries read with.
+    let t = template("stack.yaml");
+    let ranges: std::collections::HashMap<&str, (f64, f64)> = ProcessorConfig::variables()
+        .into_iter()
+        .chain(ProducerConfig::variables())
+        .chain(UpdaterConfig::variables())
+        .chain(SamplerConfig::variables())
+        .filter_map(|d| d.range.map(|r| (d.name, r)))
+        .collect();
+    let mut passed: Vec<(String, String)> = Vec::new();
+    let env =
+        &t["Resources"]["TaskDefinition"]["Properties"]["ContainerDefinitions"][0]["Environment"];
+    for e in env.as_sequence().expect("environment") {
+        if let Some((tag, param)) = tagged(&e["Value"])
+            && tag == "!Ref"
+        {
+            passed.push((strings(&e["Name"]).join(""), param));
+        }
+    }
+    for (_, f) in of_type(&t, "AWS::Lambda::Function") {
+        if let Some(vars) = f["Properties"]["Environment"]["Variables"].as_mapping() {
+            for (k, v) in vars {
+                if let Some((tag, param)) = tagged(v)
+                    && tag == "!Ref"
+                {
+                    passed.push((k.as_str().expect("name").to_string(), param));
+                }
+            }
+        }
+    }
+    let mut checked = 0;
+    for (name, param) in passed {
+        let Some(&(lo, hi)) = ranges.get(name.as_str()) else {
+            continue;
+        };
+        let p = &t["Parameters"][param.as_str()];
+        if p.is_null() {
+            continue; // a resource, not a parameter
+        }
+        let bound = |k: &str| {
+            p[k].as_f64().unwrap_or_else(|| {
+                panic!("parameter {param} (for {name}) has no {k}: the binary accepts {lo}-{hi}")
+            })
+        };
+        let (min, max) = (bound("MinValue"), bound("MaxValue"));
+        assert!(
+            lo <= min && max <= hi,
+            "parameter {param} allows {min}-{max}, {name} accepts {lo}-{hi}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 6, "only {checked} numeric parameters checked");
+}

@@ -1,0 +1,261 @@
+//! The target-bpi-updater's settings (also the sampler's and `bpi`'s: everything that builds the canonical policy).
+
+use serde::Serialize;
+
+use super::*;
+use crate::backlog::BacklogCounting;
+use crate::decision::DEFAULT_HYSTERESIS;
+use crate::mpd::DEFAULT_MIN_SAMPLES;
+use crate::policy::{
+    DEFAULT_IDLE_MINUTES, DEFAULT_SCALE_IN_COOLDOWN_SECS, DEFAULT_SCALE_OUT_COOLDOWN_SECS,
+    DEFAULT_TARGET_UTILIZATION_PCT, Dimension, Metric, PolicySettings, SignalMetrics,
+    UtilizationSettings,
+};
+use crate::target::{DEFAULT_MAX_TARGET_BPI, TargetSettings};
+
+/// Settings of the target-bpi-updater Lambda, and of anything else that builds the canonical policy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UpdaterConfig {
+    /// Names and knobs of the canonical policy.
+    pub policy: PolicySettings,
+    /// Latency, concurrency, fallback MPD and maximum target.
+    pub target: TargetSettings,
+    /// Seconds of MsgProcessingDuration history the MPD is measured over.
+    pub mpd_window_secs: u32,
+    /// Samples below which the measured MPD is not trusted.
+    pub mpd_min_samples: u64,
+    /// Relative target change that triggers a write (0.10 = 10%).
+    pub hysteresis: f64,
+    /// Names of the processing-duration metric read.
+    pub metrics: MetricNames,
+    /// Name of the published target metric.
+    pub bpi_metric_name: String,
+}
+
+/// `DESIRED_LATENCY_SECS`.
+const LATENCY: Number<f64> = Number {
+    name: "DESIRED_LATENCY_SECS",
+    default: 60.0,
+    min: 0.001,
+    max: 86_400.0,
+    meaning: "acceptable latency: longest a message should wait",
+};
+
+/// `TASK_CONCURRENCY`.
+const CONCURRENCY: Number<u32> = Number {
+    name: TASK_CONCURRENCY,
+    default: 1,
+    min: 1,
+    max: 1000,
+    meaning: "messages one task processes at a time; must match the worker's",
+};
+
+/// `DEFAULT_MSG_PROC_DURATION_SECS`.
+const FALLBACK_MPD: Number<f64> = Number {
+    name: "DEFAULT_MSG_PROC_DURATION_SECS",
+    default: 5.0,
+    min: 0.001,
+    max: 43_200.0,
+    meaning: "MPD used until enough samples are measured",
+};
+
+/// `MAX_TARGET_BPI`.
+const MAX_TARGET: Number<u32> = Number {
+    name: "MAX_TARGET_BPI",
+    default: DEFAULT_MAX_TARGET_BPI,
+    min: 1,
+    max: 1_000_000,
+    meaning: "upper bound of the target",
+};
+
+/// `MPD_WINDOW_SECS`.
+const MPD_WINDOW: Number<u32> = Number {
+    name: "MPD_WINDOW_SECS",
+    default: 3600,
+    min: 60,
+    max: 1_209_600,
+    meaning: "history MPD is measured over",
+};
+
+/// `TARGET_HYSTERESIS_PCT`.
+const HYSTERESIS_PCT: Number<f64> = Number {
+    name: "TARGET_HYSTERESIS_PCT",
+    default: DEFAULT_HYSTERESIS * 100.0,
+    min: 0.0,
+    max: 100.0,
+    meaning: "target change, in percent, that makes the updater write",
+};
+
+/// `SCALE_OUT_COOLDOWN_SECS`.
+const SCALE_OUT_COOLDOWN: Number<u32> = Number {
+    name: "SCALE_OUT_COOLDOWN_SECS",
+    default: DEFAULT_SCALE_OUT_COOLDOWN_SECS,
+    min: 0,
+    max: 3600,
+    meaning: "target tracking scale-out cooldown",
+};
+
+/// `SCALE_IN_COOLDOWN_SECS`.
+const SCALE_IN_COOLDOWN: Number<u32> = Number {
+    name: "SCALE_IN_COOLDOWN_SECS",
+    default: DEFAULT_SCALE_IN_COOLDOWN_SECS,
+    min: 0,
+    max: 3600,
+    meaning: "target tracking scale-in cooldown",
+};
+
+/// `MIN_CAPACITY`.
+const MIN_CAPACITY: Number<u32> = Number {
+    name: "MIN_CAPACITY",
+    default: 1,
+    min: 0,
+    max: 10_000,
+    meaning: "fewest tasks; at 0 the fast path starts the first tasks for any backlog",
+};
+
+/// `MAX_CAPACITY`.
+const MAX_CAPACITY: Number<u32> = Number {
+    name: "MAX_CAPACITY",
+    default: 10,
+    min: 1,
+    max: 10_000,
+    meaning: "most tasks, at least MIN_CAPACITY",
+};
+
+impl UpdaterConfig {
+    /// Every variable the updater reads.
+    pub fn variables() -> Vec<VarDoc> {
+        let mut docs = vec![
+            VarDoc::new(
+                "CLUSTER_NAME",
+                "required",
+                "ECS cluster of the scaled service",
+            ),
+            VarDoc::new("SERVICE_NAME", "required", "ECS service scaled"),
+            VarDoc::new(
+                QUEUE_NAME,
+                "required",
+                "SQS queue whose backlog drives scaling",
+            ),
+            VarDoc::new(
+                "SCALING_POLICY_NAME",
+                "ecs-sqs-bpi-target-tracking",
+                "name of the target tracking policy the updater owns",
+            ),
+            LATENCY.doc(),
+            CONCURRENCY.doc(),
+            FALLBACK_MPD.doc(),
+            MAX_TARGET.doc(),
+            MPD_WINDOW.doc(),
+            VarDoc::new(
+                "MPD_MIN_SAMPLES",
+                "20",
+                "messages needed before the measured MPD is used (1-1000000)",
+            ),
+            HYSTERESIS_PCT.doc(),
+            VarDoc::new(
+                "COUNT_IN_FLIGHT",
+                "true",
+                "count in-flight messages as backlog (false = the blueprint's visible only)",
+            ),
+            SCALE_OUT_COOLDOWN.doc(),
+            SCALE_IN_COOLDOWN.doc(),
+            MIN_CAPACITY.doc(),
+            MAX_CAPACITY.doc(),
+            VarDoc::new(
+                "TARGET_UTILIZATION_PCT",
+                "80",
+                "second target tracking policy: keep this share of the task slots busy (from the processing-duration metric); it stops scale-in below the work (0 = no such policy, 1-100)",
+            ),
+            VarDoc::new(
+                "IDLE_SCALE_IN_MINUTES",
+                "3",
+                "after this many minutes with nothing visible or in flight, set the service to MIN_CAPACITY at once (0 = off, 1-60)",
+            ),
+            VarDoc::new(
+                "BPI_METRIC_NAME",
+                DEFAULT_BPI_METRIC_NAME,
+                "name of the published target metric",
+            ),
+        ];
+        docs.extend(metric_docs());
+        docs
+    }
+
+    /// Reads the updater's settings.
+    pub fn from_env(env: &(impl EnvSource + ?Sized)) -> Result<Self, ConfigError> {
+        let r = Reader { env };
+        let queue_name = r.required(QUEUE_NAME, "name of the SQS queue")?;
+        validate_queue_name(&queue_name)
+            .map_err(|p| config_error(QUEUE_NAME, Some(queue_name.clone()), p))?;
+        let min_capacity = r.number_var(&MIN_CAPACITY)?;
+        let max_capacity: u32 = r.number_var(&MAX_CAPACITY)?;
+        if max_capacity < min_capacity {
+            return Err(config_error(
+                "MAX_CAPACITY",
+                Some(max_capacity.to_string()),
+                format!("must be at least MIN_CAPACITY ({min_capacity})"),
+            ));
+        }
+        let policy = PolicySettings {
+            cluster_name: r.required("CLUSTER_NAME", "name of the ECS cluster")?,
+            service_name: r.required("SERVICE_NAME", "name of the ECS service")?,
+            queue_name,
+            policy_name: r.string("SCALING_POLICY_NAME", "ecs-sqs-bpi-target-tracking"),
+            counting: if r.boolean("COUNT_IN_FLIGHT", true)? {
+                BacklogCounting::VisibleAndInFlight
+            } else {
+                BacklogCounting::VisibleOnly
+            },
+            scale_out_cooldown_secs: r.number_var(&SCALE_OUT_COOLDOWN)?,
+            scale_in_cooldown_secs: r.number_var(&SCALE_IN_COOLDOWN)?,
+            min_capacity,
+            max_capacity,
+            utilization: None,
+            idle_minutes: r.number("IDLE_SCALE_IN_MINUTES", DEFAULT_IDLE_MINUTES, 0, 60)?,
+            signal: SignalMetrics::for_queue("", "", ""),
+        };
+        // Ranges are checked by the reads, so TargetSettings::new cannot fail; map its error anyway.
+        let latency = r.number_var(&LATENCY)?;
+        let concurrency = r.number_var(&CONCURRENCY)?;
+        let fallback = r.number_var(&FALLBACK_MPD)?;
+        let max_target = r.number_var(&MAX_TARGET)?;
+        let target = TargetSettings::new(latency, concurrency, fallback, max_target)
+            .map_err(|e| config_error("DESIRED_LATENCY_SECS", None, e.to_string()))?;
+        let metrics = r.metric_names()?;
+        let target_pct: u32 = r.number(
+            "TARGET_UTILIZATION_PCT",
+            DEFAULT_TARGET_UTILIZATION_PCT,
+            0,
+            100,
+        )?;
+        let mut policy = policy;
+        policy.signal =
+            SignalMetrics::for_queue(&metrics.namespace, &metrics.metric_type, &policy.queue_name);
+        policy.utilization = (target_pct > 0).then(|| UtilizationSettings {
+            duration_metric: Metric {
+                namespace: metrics.namespace.clone(),
+                metric_name: metrics.metric_name.clone(),
+                dimensions: metrics
+                    .dimensions(&policy.queue_name)
+                    .into_iter()
+                    .map(|(name, value)| Dimension {
+                        name: name.to_string(),
+                        value,
+                    })
+                    .collect(),
+            },
+            concurrency,
+            target_pct,
+        });
+        Ok(UpdaterConfig {
+            policy,
+            target,
+            mpd_window_secs: r.number_var(&MPD_WINDOW)?,
+            mpd_min_samples: r.number("MPD_MIN_SAMPLES", DEFAULT_MIN_SAMPLES, 1, 1_000_000)?,
+            hysteresis: r.number_var(&HYSTERESIS_PCT)? / 100.0,
+            metrics,
+            bpi_metric_name: r.string("BPI_METRIC_NAME", DEFAULT_BPI_METRIC_NAME),
+        })
+    }
+}
