@@ -172,10 +172,12 @@ impl Fleet {
     }
 
     fn sigterm(worker: &mut Worker) {
-        if let Some(pid) = worker.child.id() {
-            let _ = std::process::Command::new("kill")
-                .args(["-TERM", &pid.to_string()])
-                .status();
+        if let Some(pid) = worker.child.id().and_then(|p| i32::try_from(p).ok()) {
+            // Fails only for a worker that already exited; it is reaped either way.
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGTERM,
+            );
         }
         worker.stop_sent = Some(Instant::now());
     }

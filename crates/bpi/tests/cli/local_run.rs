@@ -179,11 +179,11 @@ async fn ctrl_c_stops_everything_and_leaves_no_process() {
     std::thread::sleep(Duration::from_secs(6));
     assert!(!processes_with(&s.queue_url).is_empty(), "workers running");
     let sent = Instant::now();
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("a pid")),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("Ctrl-C");
     let out = child.wait_with_output().expect("wait");
     assert!(
         out.status.success(),

@@ -119,23 +119,20 @@ impl WorkerProcess {
         }
     }
 
-    fn signal(&self, sig: &str) {
-        let status = Command::new("kill")
-            .args([sig, &self.child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success());
+    fn signal(&self, sig: nix::sys::signal::Signal) {
+        let pid = i32::try_from(self.child.id()).expect("a pid");
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig).expect("signal the worker");
     }
 
     /// Sends SIGTERM (a scale-in).
     pub fn sigterm(&mut self) {
-        self.signal("-TERM");
+        self.signal(nix::sys::signal::Signal::SIGTERM);
         self.stopped_at = Some(Instant::now());
     }
 
     /// Sends SIGKILL (a crash).
     pub fn sigkill(&mut self) {
-        self.signal("-KILL");
+        self.signal(nix::sys::signal::Signal::SIGKILL);
         self.stopped_at = Some(Instant::now());
     }
 

@@ -24,12 +24,12 @@ fn worker_command(extra: &[(&str, &str)]) -> Command {
 }
 
 fn sigterm(child: &Child) {
-    let pid = child.id().expect("running").to_string();
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill");
-    assert!(status.success());
+    let pid = i32::try_from(child.id().expect("running")).expect("a pid");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("signal the worker");
 }
 
 async fn finish(mut child: Child, limit: Duration) -> (i32, String) {
