@@ -99,245 +99,361 @@ pub async fn run(
     clients: &AwsClients,
     config: &UpdaterConfig,
 ) -> anyhow::Result<Record> {
-    let period = positive("period-secs", args.period_secs)?;
-    let produce_every = positive("produce-every-secs", args.produce_every_secs)?;
-    let updater_every = positive("updater-every-secs", args.updater_every_secs)?;
-    let queue_ref = QueueRef::Url(args.queue_url.clone());
-    let queue = Queue::resolve(clients.sqs.clone(), &queue_ref)
-        .await
-        .context("resolving the queue (is the stack deployed on this endpoint?)")?;
-    // The producer's own variables (MESSAGE_COUNT, DURATION_DISTRIBUTION, ...), as its Lambda reads them.
-    let producer_config = ProducerConfig::from_env(&ProcessEnvWithQueue(&args.queue_url))
-        .map_err(anyhow::Error::from)
-        .context("producer settings")?;
-    let producer = Producer::new(queue.clone(), producer_config);
-    let watched = Watched::resolve(clients, config).await?;
-    let updater = Updater::new(clients.clone(), config.clone());
-    let worker_bin = match &args.worker_bin {
-        Some(p) => p.clone(),
-        None => std::env::current_exe()?.with_file_name("queue-processor"),
-    };
-    anyhow::ensure!(
-        worker_bin.exists(),
-        "no worker binary at {} (build it: cargo build --release -p queue-processor, or give --worker-bin)",
-        worker_bin.display()
-    );
-    let concurrency = config.target.concurrency();
-    let (mut fleet, mut events, mut worker_logs) = Fleet::new(
-        worker_bin,
-        vec![
-            ("QUEUE_URL".into(), args.queue_url.clone()),
-            ("TASK_CONCURRENCY".into(), concurrency.to_string()),
-            ("METRICS_INTERVAL_SECS".into(), period.to_string()),
-            ("LOG_FORMAT".into(), "json".into()),
-            ("RUST_LOG".into(), "info,message=debug".into()),
-        ],
-    );
-    let mut scaler = Scaler::new(
-        config.policy.clone(),
-        config.target,
-        period as f64,
-        config.policy.min_capacity,
-    );
-    let mut record = Record::default();
-    let started = Instant::now();
-    let deadline = started + Duration::from_secs(args.duration_secs);
-    let mut target = first_target(clients, &updater, config, &mut record, started).await?;
-    fleet.scale_to(scaler.desired)?;
-
+    let mut local = LocalRun::start(args, clients, config).await?;
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    let (mut next_produce, mut next_update, mut next_period, mut next_status) =
-        (0u64, updater_every, period, 0u64);
-    let tty = std::io::stdout().is_terminal();
-    let mut last_depth = QueueDepth::default();
-    let stop_reason;
-    let mut producing = true;
-    let mut drain_until = deadline;
-    let mut unmet_ask_since: Option<f64> = None;
-    loop {
+    let mut second = tokio::time::interval(Duration::from_secs(1));
+    let stop_reason = loop {
         tokio::select! {
-            _ = tick.tick() => {}
-            _ = tokio::signal::ctrl_c() => { stop_reason = "Ctrl-C"; break; }
-            _ = sigterm.recv() => { stop_reason = "SIGTERM"; break; }
+            _ = second.tick() => {}
+            _ = tokio::signal::ctrl_c() => break "Ctrl-C",
+            _ = sigterm.recv() => break "SIGTERM",
         }
-        if producing && Instant::now() >= deadline {
-            // The duration is over: no more messages; the fleet finishes the backlog (up to --drain-secs).
-            producing = false;
-            drain_until = Instant::now() + Duration::from_secs(args.drain_secs);
-            eprintln!(
-                "bpi local-run: duration reached: producing stopped; the fleet finishes the backlog (at most {} s)",
-                args.drain_secs
-            );
+        if let Some(reason) = local.tick().await? {
+            break reason;
         }
-        if !producing {
-            if last_depth.visible + last_depth.in_flight == 0 {
-                stop_reason = "duration reached, backlog finished";
-                break;
-            }
-            if Instant::now() >= drain_until {
-                stop_reason = "duration reached, drain time over";
-                break;
-            }
+    };
+    local.finish(stop_reason).await
+}
+
+/// Something done every `every` seconds of the run.
+#[derive(Debug, Clone, Copy)]
+struct Schedule {
+    every: u64,
+    next: u64,
+}
+
+impl Schedule {
+    /// First due at `first`, then every `every` seconds.
+    fn new(first: u64, every: u64) -> Self {
+        Schedule { every, next: first }
+    }
+
+    /// Whether it is due at `t` (then the next one is scheduled).
+    fn due(&mut self, t: u64) -> bool {
+        if t < self.next {
+            return false;
         }
-        let t = started.elapsed().as_secs();
-        while let Ok(e) = events.try_recv() {
-            absorb(e, &mut fleet, &mut scaler, &mut record);
+        self.next += self.every;
+        true
+    }
+}
+
+/// A local run: what it drives and what it has recorded.
+struct LocalRun<'a> {
+    args: &'a LocalRunArgs,
+    clients: &'a AwsClients,
+    config: &'a UpdaterConfig,
+    queue: Queue,
+    producer: Producer,
+    updater: Updater,
+    watched: Watched,
+    fleet: Fleet,
+    events: tokio::sync::mpsc::UnboundedReceiver<WorkerEvent>,
+    worker_logs: tokio::sync::mpsc::UnboundedReceiver<String>,
+    scaler: Scaler,
+    record: Record,
+    started: Instant,
+    period_secs: u64,
+    produce: Schedule,
+    update: Schedule,
+    period: Schedule,
+    status: Schedule,
+    tty: bool,
+    /// The BPI policy's target in force.
+    target: f64,
+    last_depth: QueueDepth,
+    /// None while producing; then the end of the drain.
+    drain_until: Option<Instant>,
+    /// When the first reading that asked for more tasks than desired was taken.
+    unmet_ask_since: Option<f64>,
+}
+
+impl<'a> LocalRun<'a> {
+    /// Start: resolve the queue and the settings, the updater's first run, workers at the minimum.
+    async fn start(
+        args: &'a LocalRunArgs,
+        clients: &'a AwsClients,
+        config: &'a UpdaterConfig,
+    ) -> anyhow::Result<Self> {
+        let period_secs = positive("period-secs", args.period_secs)?;
+        let produce_every = positive("produce-every-secs", args.produce_every_secs)?;
+        let updater_every = positive("updater-every-secs", args.updater_every_secs)?;
+        let queue_ref = QueueRef::Url(args.queue_url.clone());
+        let queue = Queue::resolve(clients.sqs.clone(), &queue_ref)
+            .await
+            .context("resolving the queue (is the stack deployed on this endpoint?)")?;
+        // The producer's own variables (MESSAGE_COUNT, DURATION_DISTRIBUTION, ...), as its Lambda reads them.
+        let producer_config = ProducerConfig::from_env(&ProcessEnvWithQueue(&args.queue_url))
+            .map_err(anyhow::Error::from)
+            .context("producer settings")?;
+        let producer = Producer::new(queue.clone(), producer_config);
+        let watched = Watched::resolve(clients, config).await?;
+        let updater = Updater::new(clients.clone(), config.clone());
+        let worker_bin = match &args.worker_bin {
+            Some(p) => p.clone(),
+            None => std::env::current_exe()?.with_file_name("queue-processor"),
+        };
+        anyhow::ensure!(
+            worker_bin.exists(),
+            "no worker binary at {} (build it: cargo build --release -p queue-processor, or give --worker-bin)",
+            worker_bin.display()
+        );
+        let (mut fleet, events, worker_logs) = Fleet::new(
+            worker_bin,
+            vec![
+                ("QUEUE_URL".into(), args.queue_url.clone()),
+                (
+                    "TASK_CONCURRENCY".into(),
+                    config.target.concurrency().to_string(),
+                ),
+                ("METRICS_INTERVAL_SECS".into(), period_secs.to_string()),
+                ("LOG_FORMAT".into(), "json".into()),
+                ("RUST_LOG".into(), "info,message=debug".into()),
+            ],
+        );
+        let scaler = Scaler::new(
+            config.policy.clone(),
+            config.target,
+            period_secs as f64,
+            config.policy.min_capacity,
+        );
+        let mut record = Record::default();
+        let started = Instant::now();
+        let target = first_target(clients, &updater, config, &mut record, started).await?;
+        fleet.scale_to(scaler.desired)?;
+        Ok(LocalRun {
+            args,
+            clients,
+            config,
+            queue,
+            producer,
+            updater,
+            watched,
+            fleet,
+            events,
+            worker_logs,
+            scaler,
+            record,
+            started,
+            period_secs,
+            produce: Schedule::new(0, produce_every),
+            update: Schedule::new(updater_every, updater_every),
+            period: Schedule::new(period_secs, period_secs),
+            status: Schedule::new(0, args.status_every_secs.max(1)),
+            tty: std::io::stdout().is_terminal(),
+            target,
+            last_depth: QueueDepth::default(),
+            drain_until: None,
+            unmet_ask_since: None,
+        })
+    }
+
+    /// One second of the run. Returns why the run ends, when it does.
+    async fn tick(&mut self) -> anyhow::Result<Option<&'static str>> {
+        if let Some(reason) = self.check_end() {
+            return Ok(Some(reason));
         }
-        while let Ok(line) = worker_logs.try_recv() {
-            if line.contains("\"WARN\"") || line.contains("\"ERROR\"") {
-                tracing::info!(target: "local_run", "{line}");
-            }
+        let t = self.started.elapsed().as_secs();
+        self.absorb_events();
+        if self.drain_until.is_none() && self.produce.due(t) {
+            let report = self.producer.produce(&ProduceRequest::default()).await;
+            self.record.produced += u64::from(report.sent);
+            self.record.produce_failed += u64::from(report.failed);
         }
-        fleet.reap();
-        if producing && t >= next_produce {
-            next_produce += produce_every;
-            let report = producer.produce(&ProduceRequest::default()).await;
-            record.produced += u64::from(report.sent);
-            record.produce_failed += u64::from(report.failed);
-        }
-        if t >= next_update {
-            next_update += updater_every;
-            match updater.run(SystemTime::now(), false).await {
-                Ok(d) if d.updated => record.target_changes.push((t, d.old_target, d.new_target)),
+        if self.update.due(t) {
+            match self.updater.run(SystemTime::now(), false).await {
+                Ok(d) if d.updated => {
+                    self.record
+                        .target_changes
+                        .push((t, d.old_target, d.new_target))
+                }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(target: "local_run", error = %e, "updater run failed"),
             }
         }
-        match queue.depth().await {
-            Ok(depth) => {
-                last_depth = depth;
-                // The reading as the sampler Lambda publishes it (core's values, high resolution), so `bpi status`
-                // and the dashboard show the sampler's health here too; the emulator runs no Lambda.
-                let values = sampled_values(
-                    Reading {
-                        depth,
-                        running: fleet.running(),
-                        desired: scaler.desired,
-                    },
-                    config.policy.counting,
-                    scaler.fast_path_target(target),
-                    config.policy.max_capacity,
-                );
-                if let Err(e) = sampler::publish(clients, config, &values, SystemTime::now()).await
-                {
-                    tracing::warn!(target: "local_run", error = %e, "publishing the sampler's reading failed");
-                }
-                // Reaction: from the first reading that asks for more tasks to the change of the desired count.
-                if values.fast_path_capacity == 0 {
-                    unmet_ask_since = None;
-                } else {
-                    unmet_ask_since.get_or_insert(started.elapsed().as_secs_f64());
-                }
-                if let Some(action) = scaler.sample(depth, fleet.running(), target) {
-                    if action == Action::FastPath
-                        && let Some(since) = unmet_ask_since.take()
-                    {
-                        record
-                            .reactions_secs
-                            .push(started.elapsed().as_secs_f64() - since);
-                    }
-                    record
-                        .scaling_actions
-                        .push((t, action.name(), scaler.desired));
-                }
-            }
-            Err(e) => tracing::warn!(target: "local_run", error = %e, "reading the queue failed"),
+        self.sample(t).await;
+        if self.period.due(t) {
+            self.close_period(t).await;
         }
-        if t >= next_period {
-            next_period += period;
-            if let Ok(Some(p)) = describe_target_tracking_policy(
-                &clients.autoscaling,
-                &config.policy.resource_id(),
-                &config.policy.policy_name,
-            )
-            .await
-            {
-                target = p.target_value;
-            }
-            if let Some(action) = scaler.close_period(target) {
-                record
-                    .scaling_actions
-                    .push((t, action.name(), scaler.desired));
-            }
-            record.timeline.push(TimelinePoint {
-                minute: record.timeline.len() as u64 + 1,
-                visible: last_depth.visible,
-                in_flight: last_depth.in_flight,
-                tasks: fleet.alive(),
-                desired: scaler.desired,
-                target,
-                max_wait_secs: record.period_max_wait_secs.take(),
-            });
-        }
-        fleet.scale_to(scaler.desired)?;
-        if args.status_every_secs > 0 && t >= next_status {
-            next_status += args.status_every_secs;
+        self.fleet.scale_to(self.scaler.desired)?;
+        if self.args.status_every_secs > 0 && self.status.due(t) {
             show_status(
-                clients,
-                config,
-                &watched,
-                &fleet,
-                &scaler,
-                &record,
+                self.clients,
+                self.config,
+                &self.watched,
+                &self.fleet,
+                &self.scaler,
+                &self.record,
                 t,
-                args.duration_secs,
-                tty,
+                self.args.duration_secs,
+                self.tty,
             )
             .await;
         }
+        Ok(None)
     }
 
-    // Drain and stop.
-    eprintln!(
-        "bpi local-run: stopping ({stop_reason}): workers get {} s to finish what they hold",
-        args.stop_grace_secs
-    );
-    fleet
-        .stop_all(Duration::from_secs(args.stop_grace_secs))
-        .await;
-    while let Ok(e) = events.try_recv() {
-        absorb(e, &mut fleet, &mut scaler, &mut record);
+    /// Past the duration: producing stops and the fleet finishes the backlog (up to `--drain-secs`).
+    fn check_end(&mut self) -> Option<&'static str> {
+        let deadline = self.started + Duration::from_secs(self.args.duration_secs);
+        match self.drain_until {
+            None if Instant::now() >= deadline => {
+                self.drain_until = Some(Instant::now() + Duration::from_secs(self.args.drain_secs));
+                eprintln!(
+                    "bpi local-run: duration reached: producing stopped; the fleet finishes the backlog (at most {} s)",
+                    self.args.drain_secs
+                );
+                None
+            }
+            Some(_) if self.last_depth.visible + self.last_depth.in_flight == 0 => {
+                Some("duration reached, backlog finished")
+            }
+            Some(until) if Instant::now() >= until => Some("duration reached, drain time over"),
+            _ => None,
+        }
     }
-    record.exits = fleet.exits.clone();
-    record.workers_started = fleet.started;
-    if let Ok(d) = queue.depth().await {
-        record.left_visible = d.visible;
-        record.left_in_flight = d.in_flight;
+
+    /// Takes in the workers' events and passes on their warnings.
+    fn absorb_events(&mut self) {
+        while let Ok(e) = self.events.try_recv() {
+            absorb(e, &mut self.fleet, &mut self.scaler, &mut self.record);
+        }
+        while let Ok(line) = self.worker_logs.try_recv() {
+            if line.contains("\"WARN\"") || line.contains("\"ERROR\"") {
+                tracing::info!(target: "local_run", "{line}");
+            }
+        }
+        self.fleet.reap();
     }
-    if let Ok(n) = watched.dead_letters().await {
-        record.dead_letters = n;
+
+    /// The sampler's reading: published as its metrics (so `bpi status` and the dashboard show its health here
+    /// too; the emulator runs no Lambda), and the fast path applied to it.
+    async fn sample(&mut self, t: u64) {
+        let depth = match self.queue.depth().await {
+            Ok(depth) => depth,
+            Err(e) => {
+                tracing::warn!(target: "local_run", error = %e, "reading the queue failed");
+                return;
+            }
+        };
+        self.last_depth = depth;
+        let values = sampled_values(
+            Reading {
+                depth,
+                running: self.fleet.running(),
+                desired: self.scaler.desired,
+            },
+            self.config.policy.counting,
+            self.scaler.fast_path_target(self.target),
+            self.config.policy.max_capacity,
+        );
+        if let Err(e) =
+            sampler::publish(self.clients, self.config, &values, SystemTime::now()).await
+        {
+            tracing::warn!(target: "local_run", error = %e, "publishing the sampler's reading failed");
+        }
+        // Reaction: from the first reading that asks for more tasks to the change of the desired count.
+        let now = self.started.elapsed().as_secs_f64();
+        if values.fast_path_capacity == 0 {
+            self.unmet_ask_since = None;
+        } else {
+            self.unmet_ask_since.get_or_insert(now);
+        }
+        if let Some(action) = self.scaler.sample(depth, self.fleet.running(), self.target) {
+            if action == Action::FastPath
+                && let Some(since) = self.unmet_ask_since.take()
+            {
+                self.record.reactions_secs.push(now - since);
+            }
+            self.record
+                .scaling_actions
+                .push((t, action.name(), self.scaler.desired));
+        }
     }
-    let promise = config.target.latency_secs();
-    print!(
-        "{}",
-        record.summary(promise, started.elapsed().as_secs(), period)
-    );
-    let (_, _, _, within) = record.latency(promise);
-    let title = format!(
-        "local run: {:.1}% within the {promise} s promise, {} produced, {} processed, {} in the DLQ",
-        within * 100.0,
-        record.produced,
-        record.processed,
-        record.dead_letters
-    );
-    let timeline = record.timeline();
-    std::fs::write(
-        &args.chart,
-        svg_panels(&[Panel {
-            title: &title,
-            timeline: &timeline,
-            period_secs: period as f64,
-            promise_secs: config.target.latency_secs(),
-        }]),
-    )
-    .with_context(|| format!("writing {}", args.chart.display()))?;
-    println!("chart      {}", args.chart.display());
-    if let Some(path) = &args.json {
-        std::fs::write(path, serde_json::to_string_pretty(&record)?)
-            .with_context(|| format!("writing {}", path.display()))?;
+
+    /// The end of a period (a CloudWatch minute here): the policy's target, target tracking and idle, a timeline
+    /// point.
+    async fn close_period(&mut self, t: u64) {
+        let c = self.config;
+        if let Ok(Some(p)) = describe_target_tracking_policy(
+            &self.clients.autoscaling,
+            &c.policy.resource_id(),
+            &c.policy.policy_name,
+        )
+        .await
+        {
+            self.target = p.target_value;
+        }
+        if let Some(action) = self.scaler.close_period(self.target) {
+            self.record
+                .scaling_actions
+                .push((t, action.name(), self.scaler.desired));
+        }
+        self.record.timeline.push(TimelinePoint {
+            minute: self.record.timeline.len() as u64 + 1,
+            visible: self.last_depth.visible,
+            in_flight: self.last_depth.in_flight,
+            tasks: self.fleet.alive(),
+            desired: self.scaler.desired,
+            target: self.target,
+            max_wait_secs: self.record.period_max_wait_secs.take(),
+        });
     }
-    Ok(record)
+
+    /// Drain and stop: every worker gets the grace, then the summary, the chart and the record.
+    async fn finish(mut self, stop_reason: &str) -> anyhow::Result<Record> {
+        let args = self.args;
+        eprintln!(
+            "bpi local-run: stopping ({stop_reason}): workers get {} s to finish what they hold",
+            args.stop_grace_secs
+        );
+        self.fleet
+            .stop_all(Duration::from_secs(args.stop_grace_secs))
+            .await;
+        while let Ok(e) = self.events.try_recv() {
+            absorb(e, &mut self.fleet, &mut self.scaler, &mut self.record);
+        }
+        let mut record = self.record;
+        record.exits = self.fleet.exits.clone();
+        record.workers_started = self.fleet.started;
+        if let Ok(d) = self.queue.depth().await {
+            record.left_visible = d.visible;
+            record.left_in_flight = d.in_flight;
+        }
+        if let Ok(n) = self.watched.dead_letters().await {
+            record.dead_letters = n;
+        }
+        let promise = self.config.target.latency_secs();
+        print!(
+            "{}",
+            record.summary(promise, self.started.elapsed().as_secs(), self.period_secs)
+        );
+        let (_, _, _, within) = record.latency(promise);
+        let title = format!(
+            "local run: {:.1}% within the {promise} s promise, {} produced, {} processed, {} in the DLQ",
+            within * 100.0,
+            record.produced,
+            record.processed,
+            record.dead_letters
+        );
+        let timeline = record.timeline();
+        std::fs::write(
+            &args.chart,
+            svg_panels(&[Panel {
+                title: &title,
+                timeline: &timeline,
+                period_secs: self.period_secs as f64,
+                promise_secs: promise,
+            }]),
+        )
+        .with_context(|| format!("writing {}", args.chart.display()))?;
+        println!("chart      {}", args.chart.display());
+        if let Some(path) = &args.json {
+            std::fs::write(path, serde_json::to_string_pretty(&record)?)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        Ok(record)
+    }
 }
 
 /// The target in force at the start: the updater's first run (as its schedule would do), else the written policy.
