@@ -9,11 +9,13 @@
 //!
 //! Invocation payload: the scheduled event, `{}`, or `{"dry_run": true}` to see the decision without acting.
 
+pub mod port;
 pub mod updater;
 
 use serde::Deserialize;
 use serde_json::Value;
 
+pub use port::UpdaterPort;
 pub use updater::{DecisionRecord, Updater, WhenUnmeasured};
 
 /// A hand invocation's options.

@@ -3,19 +3,16 @@
 
 use std::time::{Duration, SystemTime};
 
-use aws_sdk_cloudwatch::types::StandardUnit;
-use bpi_aws::autoscaling::{describe_target_tracking_policy, put_target_tracking_policy};
-use bpi_aws::cloudwatch::{Resolution, put_values, read_duration_stats};
 use bpi_aws::{AwsClients, AwsError};
 use bpi_core::MpdEstimate;
-use bpi_core::config::{QUEUE_DIMENSION, TYPE_DIMENSION, UpdaterConfig};
+use bpi_core::config::UpdaterConfig;
 use bpi_core::policy::target_tracking_policy;
 pub use bpi_core::update::WhenUnmeasured;
 use bpi_core::update::{UpdateInputs, plan_update};
 use serde::Serialize;
 
-/// Name of the published metric carrying the MPD the target rests on.
-pub const MPD_METRIC_NAME: &str = "ecsMPD";
+pub use crate::port::MPD_METRIC_NAME;
+use crate::port::UpdaterPort;
 
 /// What a run found and did: returned by the handler and logged as one JSON line.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -43,17 +40,17 @@ pub struct DecisionRecord {
     pub dry_run: bool,
 }
 
-/// The updater: clients and settings, built once per Lambda instance.
+/// The updater: its AWS port (the SDK clients in the Lambda) and settings, built once per Lambda instance.
 #[derive(Debug, Clone)]
-pub struct Updater {
-    clients: AwsClients,
+pub struct Updater<P: UpdaterPort = AwsClients> {
+    clients: P,
     config: UpdaterConfig,
     when_unmeasured: WhenUnmeasured,
 }
 
-impl Updater {
+impl<P: UpdaterPort> Updater<P> {
     /// An updater with `clients` and `config`, keeping the target in force when too little is measured.
-    pub fn new(clients: AwsClients, config: UpdaterConfig) -> Self {
+    pub fn new(clients: P, config: UpdaterConfig) -> Self {
         Updater {
             clients,
             config,
@@ -73,21 +70,8 @@ impl Updater {
     pub async fn run(&self, now: SystemTime, dry_run: bool) -> Result<DecisionRecord, AwsError> {
         let c = &self.config;
         let window = Duration::from_secs(u64::from(c.mpd_window_secs));
-        let periods = read_duration_stats(
-            &self.clients.cloudwatch,
-            &c.metrics,
-            &c.policy.queue_name,
-            window,
-            now,
-        )
-        .await?;
-        let resource_id = c.policy.resource_id();
-        let current = describe_target_tracking_policy(
-            &self.clients.autoscaling,
-            &resource_id,
-            &c.policy.policy_name,
-        )
-        .await?;
+        let periods = self.clients.duration_stats(c, window, now).await?;
+        let current = self.clients.current_policy(c).await?;
         let plan = plan_update(
             &periods,
             current.as_ref(),
@@ -114,15 +98,15 @@ impl Updater {
         }
         let updated = plan.decision.write && !dry_run;
         if updated {
-            put_target_tracking_policy(
-                &self.clients.autoscaling,
-                &target_tracking_policy(&c.policy, plan.target),
-            )
-            .await?;
+            self.clients
+                .write_policy(&target_tracking_policy(&c.policy, plan.target))
+                .await?;
         }
         let new_target = plan.target_in_force;
         if !dry_run {
-            self.publish(new_target, estimate.mpd_secs(), now).await?;
+            self.clients
+                .publish(c, new_target, estimate.mpd_secs(), now)
+                .await?;
         }
         let record = DecisionRecord {
             mpd: estimate.mpd_secs(),
@@ -142,31 +126,190 @@ impl Updater {
         tracing::info!(decision = %serde_json::to_string(&record).unwrap_or_default(), "updater decision");
         Ok(record)
     }
+}
 
-    /// Publishes the target in force and the measured MPD (when known) in one PutMetricData call.
-    async fn publish(
-        &self,
-        target: f64,
-        mpd: Option<f64>,
-        now: SystemTime,
-    ) -> Result<(), AwsError> {
-        let c = &self.config;
-        let mut values = vec![(c.bpi_metric_name.as_str(), target, StandardUnit::Count)];
-        if let Some(m) = mpd {
-            values.push((MPD_METRIC_NAME, m, StandardUnit::Seconds));
+#[cfg(test)]
+mod tests {
+    //! The updater's branches against an in-memory port: no emulator, milliseconds.
+    #![allow(clippy::float_cmp)] // targets are whole numbers, compared exactly
+
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use bpi_core::StatisticSet;
+    use bpi_core::policy::{
+        PolicySettings, TargetTrackingConfig, TargetTrackingPolicy, target_tracking_config,
+    };
+
+    use super::*;
+
+    /// AWS in memory: the statistic sets there are, the policy in force, what was written and published.
+    #[derive(Default)]
+    struct InMemory {
+        stats: Vec<StatisticSet>,
+        policy: Mutex<Option<TargetTrackingConfig>>,
+        writes: Mutex<u32>,
+        published: Mutex<Vec<(f64, Option<f64>)>>,
+    }
+
+    impl UpdaterPort for InMemory {
+        async fn duration_stats(
+            &self,
+            _: &UpdaterConfig,
+            _: Duration,
+            _: SystemTime,
+        ) -> Result<Vec<StatisticSet>, AwsError> {
+            Ok(self.stats.clone())
         }
-        let dims = [
-            (TYPE_DIMENSION, c.metrics.metric_type.as_str()),
-            (QUEUE_DIMENSION, c.policy.queue_name.as_str()),
-        ];
-        put_values(
-            &self.clients.cloudwatch,
-            &c.metrics.namespace,
-            &dims,
-            &values,
-            now,
-            Resolution::Standard,
+
+        async fn current_policy(
+            &self,
+            _: &UpdaterConfig,
+        ) -> Result<Option<TargetTrackingConfig>, AwsError> {
+            Ok(self.policy.lock().expect("lock").clone())
+        }
+
+        async fn write_policy(&self, policy: &TargetTrackingPolicy) -> Result<(), AwsError> {
+            *self.policy.lock().expect("lock") =
+                Some(policy.target_tracking_scaling_policy_configuration.clone());
+            *self.writes.lock().expect("lock") += 1;
+            Ok(())
+        }
+
+        async fn publish(
+            &self,
+            _: &UpdaterConfig,
+            target: f64,
+            mpd_secs: Option<f64>,
+            _: SystemTime,
+        ) -> Result<(), AwsError> {
+            self.published
+                .lock()
+                .expect("lock")
+                .push((target, mpd_secs));
+            Ok(())
+        }
+    }
+
+    /// Promise 60 s, concurrency 1, default MPD 5 s (target 12), 20 samples needed.
+    fn config() -> UpdaterConfig {
+        UpdaterConfig::from_env(&[
+            ("CLUSTER_NAME", "c"),
+            ("SERVICE_NAME", "s"),
+            ("QUEUE_NAME", "q"),
+        ])
+        .expect("valid")
+    }
+
+    fn durations(mpd_secs: f64, samples: u32) -> Vec<StatisticSet> {
+        vec![StatisticSet {
+            sum_secs: mpd_secs * f64::from(samples),
+            sample_count: f64::from(samples),
+        }]
+    }
+
+    fn with_policy(port: InMemory, settings: &PolicySettings, target: f64) -> InMemory {
+        *port.policy.lock().expect("lock") = Some(target_tracking_config(settings, target));
+        port
+    }
+
+    async fn run(port: InMemory, dry_run: bool) -> (DecisionRecord, InMemory) {
+        let updater = Updater::new(port, config());
+        let record = updater.run(SystemTime::now(), dry_run).await.expect("run");
+        (record, updater.clients)
+    }
+
+    #[tokio::test]
+    async fn a_measured_mpd_writes_its_target_and_publishes_both() {
+        let c = config();
+        let port = with_policy(
+            InMemory {
+                stats: durations(2.0, 50),
+                ..InMemory::default()
+            },
+            &c.policy,
+            12.0,
+        );
+        let (record, port) = run(port, false).await;
+        assert_eq!(
+            (record.mpd_status, record.new_target, record.updated),
+            ("measured", 30.0, true)
+        );
+        assert_eq!(*port.writes.lock().expect("lock"), 1);
+        assert_eq!(
+            *port.published.lock().expect("lock"),
+            vec![(30.0, Some(2.0))]
+        );
+    }
+
+    #[tokio::test]
+    async fn too_few_samples_keep_the_target_in_force() {
+        let c = config();
+        let port = with_policy(
+            InMemory {
+                stats: durations(2.0, 5),
+                ..InMemory::default()
+            },
+            &c.policy,
+            20.0,
+        );
+        let (record, port) = run(port, false).await;
+        assert_eq!(
+            (record.mpd_status, record.new_target, record.updated),
+            ("kept", 20.0, false)
+        );
+        assert_eq!(*port.writes.lock().expect("lock"), 0);
+        assert_eq!(*port.published.lock().expect("lock"), vec![(20.0, None)]);
+    }
+
+    #[tokio::test]
+    async fn no_policy_and_no_data_writes_the_default_mpds_target() {
+        let (record, port) = run(InMemory::default(), false).await;
+        assert_eq!(
+            (
+                record.mpd_status,
+                record.old_target,
+                record.new_target,
+                record.updated
+            ),
+            ("fallback", None, 12.0, true)
+        );
+        assert_eq!(*port.writes.lock().expect("lock"), 1);
+    }
+
+    #[tokio::test]
+    async fn a_drifted_policy_is_rewritten_at_the_same_target() {
+        let c = config();
+        let other = PolicySettings {
+            signal: bpi_core::policy::SignalMetrics::for_queue(
+                "ECS-SQS-BPI",
+                "Single-Queue",
+                "other",
+            ),
+            ..c.policy.clone()
+        };
+        let port = with_policy(InMemory::default(), &other, 12.0);
+        let (record, port) = run(port, false).await;
+        assert!(record.updated, "{record:?}");
+        assert_eq!(
+            port.policy.lock().expect("lock").clone(),
+            Some(target_tracking_config(&c.policy, 12.0))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_dry_run_decides_and_touches_nothing() {
+        let (record, port) = run(
+            InMemory {
+                stats: durations(2.0, 50),
+                ..InMemory::default()
+            },
+            true,
         )
-        .await
+        .await;
+        assert!(record.dry_run && !record.updated, "{record:?}");
+        assert_eq!(record.new_target, 30.0);
+        assert_eq!(*port.writes.lock().expect("lock"), 0);
+        assert!(port.published.lock().expect("lock").is_empty());
     }
 }

@@ -1,0 +1,112 @@
+//! What the updater needs from AWS, behind one small trait: the statistic sets of the processing durations, the
+//! policy in force, writing the policy, publishing what was used. [`AwsClients`] is the real adapter (the SDK, over
+//! HTTP); the unit tests use an in-memory one, so the updater's branches (measured, kept, fallback, drift, dry run)
+//! run without the emulator, which stays the end-to-end proof.
+
+use std::future::Future;
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_cloudwatch::types::StandardUnit;
+use bpi_aws::autoscaling::{describe_target_tracking_policy, put_target_tracking_policy};
+use bpi_aws::cloudwatch::{Resolution, put_values, read_duration_stats};
+use bpi_aws::{AwsClients, AwsError};
+use bpi_core::StatisticSet;
+use bpi_core::config::{QUEUE_DIMENSION, TYPE_DIMENSION, UpdaterConfig};
+use bpi_core::policy::{TargetTrackingConfig, TargetTrackingPolicy};
+
+/// Name of the published metric carrying the MPD the target rests on.
+pub const MPD_METRIC_NAME: &str = "ecsMPD";
+
+/// The updater's four AWS operations.
+pub trait UpdaterPort: Send + Sync {
+    /// The per-minute statistic sets of the processing durations over `window` ending at `end`.
+    fn duration_stats(
+        &self,
+        config: &UpdaterConfig,
+        window: Duration,
+        end: SystemTime,
+    ) -> impl Future<Output = Result<Vec<StatisticSet>, AwsError>> + Send;
+
+    /// The target tracking policy in force for the service, by name (None: there is none).
+    fn current_policy(
+        &self,
+        config: &UpdaterConfig,
+    ) -> impl Future<Output = Result<Option<TargetTrackingConfig>, AwsError>> + Send;
+
+    /// Writes `policy` (PutScalingPolicy).
+    fn write_policy(
+        &self,
+        policy: &TargetTrackingPolicy,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+
+    /// Publishes the target in force and the measured MPD (when known) as of `now`.
+    fn publish(
+        &self,
+        config: &UpdaterConfig,
+        target: f64,
+        mpd_secs: Option<f64>,
+        now: SystemTime,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+}
+
+impl UpdaterPort for AwsClients {
+    async fn duration_stats(
+        &self,
+        config: &UpdaterConfig,
+        window: Duration,
+        end: SystemTime,
+    ) -> Result<Vec<StatisticSet>, AwsError> {
+        read_duration_stats(
+            &self.cloudwatch,
+            &config.metrics,
+            &config.policy.queue_name,
+            window,
+            end,
+        )
+        .await
+    }
+
+    async fn current_policy(
+        &self,
+        config: &UpdaterConfig,
+    ) -> Result<Option<TargetTrackingConfig>, AwsError> {
+        describe_target_tracking_policy(
+            &self.autoscaling,
+            &config.policy.resource_id(),
+            &config.policy.policy_name,
+        )
+        .await
+    }
+
+    async fn write_policy(&self, policy: &TargetTrackingPolicy) -> Result<(), AwsError> {
+        put_target_tracking_policy(&self.autoscaling, policy)
+            .await
+            .map(|_arn| ())
+    }
+
+    async fn publish(
+        &self,
+        config: &UpdaterConfig,
+        target: f64,
+        mpd_secs: Option<f64>,
+        now: SystemTime,
+    ) -> Result<(), AwsError> {
+        let mut values = vec![(config.bpi_metric_name.as_str(), target, StandardUnit::Count)];
+        if let Some(m) = mpd_secs {
+            values.push((MPD_METRIC_NAME, m, StandardUnit::Seconds));
+        }
+        let dims = [
+            (TYPE_DIMENSION, config.metrics.metric_type.as_str()),
+            (QUEUE_DIMENSION, config.policy.queue_name.as_str()),
+        ];
+        put_values(
+            &self.cloudwatch,
+            &config.metrics.namespace,
+            &dims,
+            &values,
+            now,
+            Resolution::Standard,
+        )
+        .await
+    }
+}
