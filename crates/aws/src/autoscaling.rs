@@ -344,9 +344,8 @@ mod tests {
     use super::*;
     use bpi_core::policy::{PolicySettings, target_tracking_config};
 
-    #[test]
-    fn sdk_conversion_round_trips_the_canonical_spec() {
-        let settings = PolicySettings {
+    fn settings() -> PolicySettings {
+        PolicySettings {
             cluster_name: "c".into(),
             service_name: "s".into(),
             queue_name: "q".into(),
@@ -359,7 +358,12 @@ mod tests {
             utilization: None,
             idle_minutes: 0,
             signal: bpi_core::policy::SignalMetrics::for_queue("ECS-SQS-BPI", "Single-Queue", "q"),
-        };
+        }
+    }
+
+    #[test]
+    fn sdk_conversion_round_trips_the_canonical_spec() {
+        let settings = settings();
         let spec = target_tracking_config(&settings, 12.0);
         let back = from_sdk(&to_sdk(&spec).expect("valid"));
         assert_eq!(back, spec);
@@ -368,20 +372,7 @@ mod tests {
     /// The canonical spec as DescribeScalingPolicies might echo it, with the ReturnData of the entries for which
     /// `keep` is false left out.
     fn echoed(keep: impl Fn(bool) -> bool) -> (TargetTrackingConfig, TargetTrackingConfig) {
-        let settings = PolicySettings {
-            cluster_name: "c".into(),
-            service_name: "s".into(),
-            queue_name: "q".into(),
-            policy_name: "p".into(),
-            counting: bpi_core::BacklogCounting::default(),
-            scale_out_cooldown_secs: 60,
-            scale_in_cooldown_secs: 120,
-            min_capacity: 0,
-            max_capacity: 10,
-            utilization: None,
-            idle_minutes: 0,
-            signal: bpi_core::policy::SignalMetrics::for_queue("ECS-SQS-BPI", "Single-Queue", "q"),
-        };
+        let settings = settings();
         let spec = target_tracking_config(&settings, 12.0);
         let sdk = to_sdk(&spec).expect("valid");
         let queries: Vec<TargetTrackingMetricDataQuery> = sdk

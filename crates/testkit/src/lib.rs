@@ -8,6 +8,7 @@
 //! moto into `<repo>/.venv` on first use and is safe to call from parallel test processes). An emulator started this
 //! way keeps running after the tests; `deploy/emulator.sh stop` stops it.
 
+pub mod ecs_agent;
 pub mod lambda;
 pub mod metric_math;
 pub mod service_model;

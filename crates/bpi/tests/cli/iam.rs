@@ -14,6 +14,8 @@ use std::path::Path;
 
 use serde_norway::Value;
 
+use crate::support::strings;
+
 /// Source text of the `.rs` files under `dir`, test modules cut off.
 fn sources(dir: &Path) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -164,15 +166,6 @@ fn component_actions(
         }
     }
     ops.iter().map(|o| iam_action(o)).collect()
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    match v {
-        Value::String(s) => vec![s.clone()],
-        Value::Sequence(items) => items.iter().flat_map(strings).collect(),
-        Value::Tagged(t) => strings(&t.value),
-        _ => vec![],
-    }
 }
 
 /// The actions `role` grants in the stack (every branch of a conditional statement).

@@ -8,4 +8,5 @@ mod policy;
 mod scaling;
 mod simulate;
 mod status;
+mod support;
 mod template;

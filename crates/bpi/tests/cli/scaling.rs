@@ -3,8 +3,6 @@
 //! and a companion edited by hand is repaired. moto stores the policies and alarms without evaluating them; what
 //! they do is checked by core's spec tests, the AWS model checks (`aws_models.rs`) and fault cases 9-10.
 
-use std::process::Command;
-
 use bpi_aws::autoscaling::{policy_names, put_step_policy, register_scalable_target};
 use bpi_aws::cloudwatch::{alarm_description, put_alarm};
 use bpi_aws::fixtures::{create_queue_with_dlq, create_service};
@@ -14,19 +12,7 @@ use bpi_core::policy::{fast_path_spec, scaling_spec};
 
 /// `bpi scaling apply` with `env`: its JSON report.
 fn apply(env: &[(&str, &str)]) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_bpi"))
-        .args(["scaling", "apply"])
-        .env_clear()
-        .envs(bpi_testkit::emulator().child_env())
-        .envs(env.iter().copied())
-        .output()
-        .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("json")
+    crate::support::bpi_json(&["scaling", "apply"], env)
 }
 
 /// The report's per-policy outcomes: (fast path, idle, backstop, utilization, activation).

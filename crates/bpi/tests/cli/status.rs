@@ -15,19 +15,7 @@ use bpi_core::{Message, MessageId};
 
 /// `bpi status --json` with `env`, against the emulator.
 fn status_json(env: &[(&str, &str)]) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_bpi"))
-        .args(["status", "--json"])
-        .env_clear()
-        .envs(bpi_testkit::emulator().child_env())
-        .envs(env.iter().copied())
-        .output()
-        .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("json")
+    crate::support::bpi_json(&["status", "--json"], env)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -6,6 +6,8 @@ use std::collections::BTreeSet;
 use bpi_core::config::{ProcessorConfig, ProducerConfig, SamplerConfig, UpdaterConfig};
 use serde_norway::Value;
 
+use crate::support::strings;
+
 fn template(name: &str) -> Value {
     let path = bpi_testkit::workspace_root().join("deploy").join(name);
     serde_norway::from_str(&std::fs::read_to_string(&path).expect("read template"))
@@ -26,15 +28,6 @@ fn of_type<'a>(t: &'a Value, ty: &str) -> Vec<(String, &'a Value)> {
         .into_iter()
         .filter(|(_, r)| r["Type"] == ty)
         .collect()
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    match v {
-        Value::String(s) => vec![s.clone()],
-        Value::Sequence(items) => items.iter().flat_map(strings).collect(),
-        Value::Tagged(t) => strings(&t.value),
-        _ => vec![],
-    }
 }
 
 /// The statements of a policy document, each branch of a `!If` statement counted (`!Ref AWS::NoValue` is none).

@@ -2,57 +2,22 @@
 //! protection, so the test plays ECS's part as documented (ECS developer guide, "Protect your Amazon ECS tasks from
 //! being terminated by scale-in events": a deployment does not stop a protected task of the old revision): it
 //! starts the new workers, then stops each old one with SIGTERM as soon as its protection is off. Each worker talks
-//! to its own stand-in ECS agent on 127.0.0.1, which records the protection state.
+//! to its own stand-in ECS agent on 127.0.0.1 (`bpi_testkit::ecs_agent`), which records the protection state.
 //!
 //! The backlog never empties, so a worker protected whenever busy would never be stoppable. Here only the one message
 //! longer than the drain grace protects its worker, so the deployment takes about that message's remaining time;
 //! nothing is lost and nothing is cut short.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bpi_aws::fixtures::create_queue_with_dlq;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use bpi_testkit::ecs_agent::FakeEcsAgent;
 
 use crate::support::*;
 
 const GRACE_SECS: u64 = 3;
 const LONG_SECS: f64 = 12.0;
 const SHORT_SECS: f64 = 0.5;
-
-/// A stand-in ECS agent for one task: answers 200, keeps the last protection state set.
-async fn agent() -> (String, Arc<Mutex<Option<bool>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let uri = format!("http://{}/api/task", listener.local_addr().expect("addr"));
-    let state = Arc::new(Mutex::new(None));
-    let record = state.clone();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 1024];
-            loop {
-                let n = stream.read(&mut chunk).await.unwrap_or(0);
-                if n == 0 {
-                    break;
-                }
-                buf.extend_from_slice(&chunk[..n]);
-                let text = String::from_utf8_lossy(&buf);
-                if let Some((_, body)) = text.split_once("\r\n\r\n")
-                    && body.ends_with('}')
-                {
-                    *record.lock().expect("state") =
-                        Some(body.contains("\"ProtectionEnabled\":true"));
-                    break;
-                }
-            }
-            let _ = stream
-                .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
-                .await;
-        }
-    });
-    (uri, state)
-}
 
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "fault suite: deploy/fault-suite.sh"]
@@ -74,13 +39,17 @@ async fn a_rolling_deployment_under_sustained_load_waits_only_for_the_message_lo
     next_id += 40;
     let mut old = Vec::new();
     for _ in 0..2 {
-        let (uri, state) = agent().await;
+        let agent = FakeEcsAgent::start();
         let w = WorkerProcess::start(
             &endpoint,
             q.queue.url(),
-            &[settings.as_slice(), &[("ECS_AGENT_URI", uri.as_str())]].concat(),
+            &[
+                settings.as_slice(),
+                &[("ECS_AGENT_URI", agent.uri.as_str())],
+            ]
+            .concat(),
         );
-        old.push((w, state));
+        old.push((w, agent));
     }
     // Sustained load: 8 short messages a second (2 workers × 2 slots take 8 a second at 0.5 s each).
     let feed = |from: u64| {
@@ -94,7 +63,7 @@ async fn a_rolling_deployment_under_sustained_load_waits_only_for_the_message_lo
     }
     let protected_before: usize = old
         .iter()
-        .filter(|(_, s)| *s.lock().expect("state") == Some(true))
+        .filter(|(_, a)| a.protected() == Some(true))
         .count();
 
     // The deployment: new workers first, then each old one once ECS may stop it.
@@ -112,7 +81,7 @@ async fn a_rolling_deployment_under_sustained_load_waits_only_for_the_message_lo
         );
         let mut still = Vec::new();
         for i in remaining {
-            let protected = *old[i].1.lock().expect("state") == Some(true);
+            let protected = old[i].1.protected() == Some(true);
             if protected {
                 still.push(i);
             } else {

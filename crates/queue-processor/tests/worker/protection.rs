@@ -1,61 +1,16 @@
 //! ECS task scale-in protection. No emulator has an ECS agent, so a local HTTP endpoint on 127.0.0.1 stands in for
 //! it and records the requests.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use queue_processor::protection::IDLE_DEBOUNCE;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 use crate::support::*;
 
-/// A stand-in ECS agent: answers 200 to every request, records (request line, body).
-async fn fake_agent() -> (String, Arc<Mutex<Vec<(String, String)>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let uri = format!(
-        "http://{}/api/task-123",
-        listener.local_addr().expect("addr")
-    );
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let record = seen.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut stream, _)) = listener.accept().await else {
-                return;
-            };
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 1024];
-            // Read headers and the Content-Length body.
-            loop {
-                let n = stream.read(&mut chunk).await.unwrap_or(0);
-                if n == 0 {
-                    break;
-                }
-                buf.extend_from_slice(&chunk[..n]);
-                let text = String::from_utf8_lossy(&buf);
-                if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                    let len = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("Content-Length: "))
-                        .and_then(|v| v.trim().parse::<usize>().ok())
-                        .unwrap_or(0);
-                    if body.len() >= len {
-                        let request_line = head.lines().next().unwrap_or_default().to_string();
-                        record
-                            .lock()
-                            .expect("lock")
-                            .push((request_line, body.to_string()));
-                        break;
-                    }
-                }
-            }
-            let _ = stream
-                .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
-                .await;
-        }
-    });
-    (uri, seen)
+/// A stand-in ECS agent (bpi-testkit's): its URI and what it was asked.
+async fn fake_agent() -> (String, bpi_testkit::ecs_agent::Requests) {
+    let agent = bpi_testkit::ecs_agent::FakeEcsAgent::start();
+    (agent.uri.clone(), agent.requests_handle())
 }
 
 #[tokio::test]
@@ -102,11 +57,11 @@ async fn protected_while_holding_what_the_drain_could_not_finish_toggled_only_on
         seen,
         vec![
             (
-                "PUT /api/task-123/task-protection/v1/state HTTP/1.1".to_string(),
+                "PUT /api/task/task-protection/v1/state HTTP/1.1".to_string(),
                 r#"{"ProtectionEnabled":true,"ExpiresInMinutes":30}"#.to_string()
             ),
             (
-                "PUT /api/task-123/task-protection/v1/state HTTP/1.1".to_string(),
+                "PUT /api/task/task-protection/v1/state HTTP/1.1".to_string(),
                 r#"{"ProtectionEnabled":false}"#.to_string()
             ),
         ]
