@@ -21,7 +21,7 @@ mod updater;
 
 pub use processor::ProcessorConfig;
 pub use producer::{GroupStrategy, ProducerConfig};
-pub use reader::Number;
+pub use reader::{Flag, Number, Text};
 use reader::{Reader, config_error, validate_queue_name};
 pub use sampler::SamplerConfig;
 pub use updater::UpdaterConfig;

@@ -72,6 +72,20 @@ const SIGMA: Number<f64> = Number {
     meaning: "lognormal: shape, the standard deviation of the log",
 };
 
+/// `DURATION_DISTRIBUTION`.
+const DISTRIBUTION: Text = Text {
+    name: "DURATION_DISTRIBUTION",
+    default: "constant",
+    meaning: "how each message's `duration` is drawn: constant, uniform, lognormal or exponential",
+};
+
+/// `MESSAGE_GROUP_STRATEGY`.
+const GROUP_STRATEGY: Text = Text {
+    name: "MESSAGE_GROUP_STRATEGY",
+    default: "per-message",
+    meaning: "FIFO queues: per-message (no ordering), single (one ordered group) or groups:N (round-robin over N)",
+};
+
 impl GroupStrategy {
     /// The MessageGroupId of the `index`-th message (of id `message_id`) of an invocation.
     pub fn group_id(&self, index: u32, message_id: &str) -> String {
@@ -104,14 +118,18 @@ impl ProducerConfig {
         let mut docs = queue_docs();
         docs.extend([
             MESSAGE_COUNT.doc(),
-            VarDoc::new("DURATION_DISTRIBUTION", "constant", "how each message's `duration` is drawn: constant, uniform, lognormal or exponential"),
+            DISTRIBUTION.doc(),
             CONSTANT_SECS.doc(),
             UNIFORM_MIN.doc(),
             UNIFORM_MAX.doc(),
             MEAN_SECS.doc(),
             SIGMA.doc(),
-            VarDoc::new("MESSAGE_GROUP_STRATEGY", "per-message", "FIFO queues: per-message (no ordering), single (one ordered group) or groups:N (round-robin over N)"),
-            VarDoc::new("PRODUCER_SEED", "random", "seed of the durations, for repeatable loads"),
+            GROUP_STRATEGY.doc(),
+            VarDoc::new(
+                "PRODUCER_SEED",
+                "random",
+                "seed of the durations, for repeatable loads",
+            ),
         ]);
         docs
     }
@@ -120,7 +138,7 @@ impl ProducerConfig {
     pub fn from_env(env: &(impl EnvSource + ?Sized)) -> Result<Self, ConfigError> {
         let r = Reader { env };
         // Every duration variable is checked, whichever distribution is chosen: a bad value is a mistake either way.
-        let kind = r.string("DURATION_DISTRIBUTION", "constant");
+        let kind = r.text_var(&DISTRIBUTION);
         let secs = r.number_var(&CONSTANT_SECS)?;
         let min_secs = r.number_var(&UNIFORM_MIN)?;
         let max_secs = r.number_var(&UNIFORM_MAX)?;
@@ -146,7 +164,7 @@ impl ProducerConfig {
                 ));
             }
         };
-        let strategy = r.string("MESSAGE_GROUP_STRATEGY", "per-message");
+        let strategy = r.text_var(&GROUP_STRATEGY);
         let group_strategy = match strategy.as_str() {
             "per-message" => GroupStrategy::PerMessage,
             "single" => GroupStrategy::Single,

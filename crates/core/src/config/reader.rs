@@ -35,6 +35,46 @@ impl<T: fmt::Display + Copy + Into<f64>> Number<T> {
     }
 }
 
+/// A text variable with a default, declared once: read with [`Reader::text_var`], documented with [`Text::doc`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Text {
+    /// Variable name.
+    pub name: &'static str,
+    /// Value when unset.
+    pub default: &'static str,
+    /// What it sets.
+    pub meaning: &'static str,
+}
+
+impl Text {
+    /// Its line in the documentation.
+    pub fn doc(&self) -> VarDoc {
+        VarDoc::new(self.name, self.default, self.meaning)
+    }
+}
+
+/// A true/false variable, declared once: read with [`Reader::flag_var`], documented with [`Flag::doc`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flag {
+    /// Variable name.
+    pub name: &'static str,
+    /// Value when unset.
+    pub default: bool,
+    /// What it sets.
+    pub meaning: &'static str,
+}
+
+impl Flag {
+    /// Its line in the documentation.
+    pub fn doc(&self) -> VarDoc {
+        VarDoc::new(
+            self.name,
+            if self.default { "true" } else { "false" },
+            self.meaning,
+        )
+    }
+}
+
 pub(super) fn config_error(
     name: &str,
     value: Option<String>,
@@ -95,6 +135,16 @@ impl<E: EnvSource + ?Sized> Reader<'_, E> {
         T: FromStr + PartialOrd + Copy + fmt::Display,
     {
         self.number(var.name, var.default, var.min, var.max)
+    }
+
+    /// The value of `var`, or its default.
+    pub(super) fn text_var(&self, var: &Text) -> String {
+        self.string(var.name, var.default)
+    }
+
+    /// The value of `var`, or its default.
+    pub(super) fn flag_var(&self, var: &Flag) -> Result<bool, ConfigError> {
+        self.boolean(var.name, var.default)
     }
 
     pub(super) fn boolean(&self, name: &str, default: bool) -> Result<bool, ConfigError> {

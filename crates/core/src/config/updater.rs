@@ -122,6 +122,27 @@ const MAX_CAPACITY: Number<u32> = Number {
     meaning: "most tasks, at least MIN_CAPACITY",
 };
 
+/// `SCALING_POLICY_NAME`.
+const POLICY_NAME: Text = Text {
+    name: "SCALING_POLICY_NAME",
+    default: "ecs-sqs-bpi-target-tracking",
+    meaning: "name of the target tracking policy the updater owns",
+};
+
+/// `BPI_METRIC_NAME`.
+const BPI_METRIC: Text = Text {
+    name: "BPI_METRIC_NAME",
+    default: DEFAULT_BPI_METRIC_NAME,
+    meaning: "name of the published target metric",
+};
+
+/// `COUNT_IN_FLIGHT`.
+const COUNT_IN_FLIGHT: Flag = Flag {
+    name: "COUNT_IN_FLIGHT",
+    default: true,
+    meaning: "count in-flight messages as backlog (false = the blueprint's visible only)",
+};
+
 impl UpdaterConfig {
     /// Every variable the updater reads.
     pub fn variables() -> Vec<VarDoc> {
@@ -137,11 +158,7 @@ impl UpdaterConfig {
                 "required",
                 "SQS queue whose backlog drives scaling",
             ),
-            VarDoc::new(
-                "SCALING_POLICY_NAME",
-                "ecs-sqs-bpi-target-tracking",
-                "name of the target tracking policy the updater owns",
-            ),
+            POLICY_NAME.doc(),
             LATENCY.doc(),
             CONCURRENCY.doc(),
             FALLBACK_MPD.doc(),
@@ -153,11 +170,7 @@ impl UpdaterConfig {
                 "messages needed before the measured MPD is used (1-1000000)",
             ),
             HYSTERESIS_PCT.doc(),
-            VarDoc::new(
-                "COUNT_IN_FLIGHT",
-                "true",
-                "count in-flight messages as backlog (false = the blueprint's visible only)",
-            ),
+            COUNT_IN_FLIGHT.doc(),
             SCALE_OUT_COOLDOWN.doc(),
             SCALE_IN_COOLDOWN.doc(),
             MIN_CAPACITY.doc(),
@@ -172,11 +185,7 @@ impl UpdaterConfig {
                 "3",
                 "after this many minutes with nothing visible or in flight, set the service to MIN_CAPACITY at once (0 = off, 1-60)",
             ),
-            VarDoc::new(
-                "BPI_METRIC_NAME",
-                DEFAULT_BPI_METRIC_NAME,
-                "name of the published target metric",
-            ),
+            BPI_METRIC.doc(),
         ];
         docs.extend(metric_docs());
         docs
@@ -201,8 +210,8 @@ impl UpdaterConfig {
             cluster_name: r.required("CLUSTER_NAME", "name of the ECS cluster")?,
             service_name: r.required("SERVICE_NAME", "name of the ECS service")?,
             queue_name,
-            policy_name: r.string("SCALING_POLICY_NAME", "ecs-sqs-bpi-target-tracking"),
-            counting: if r.boolean("COUNT_IN_FLIGHT", true)? {
+            policy_name: r.text_var(&POLICY_NAME),
+            counting: if r.flag_var(&COUNT_IN_FLIGHT)? {
                 BacklogCounting::VisibleAndInFlight
             } else {
                 BacklogCounting::VisibleOnly
@@ -255,7 +264,7 @@ impl UpdaterConfig {
             mpd_min_samples: r.number("MPD_MIN_SAMPLES", DEFAULT_MIN_SAMPLES, 1, 1_000_000)?,
             hysteresis: r.number_var(&HYSTERESIS_PCT)? / 100.0,
             metrics,
-            bpi_metric_name: r.string("BPI_METRIC_NAME", DEFAULT_BPI_METRIC_NAME),
+            bpi_metric_name: r.text_var(&BPI_METRIC),
         })
     }
 }
