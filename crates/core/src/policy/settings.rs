@@ -22,7 +22,7 @@ pub struct PolicySettings {
     pub scale_out_cooldown_secs: u32,
     /// Target tracking scale-in cooldown, seconds.
     pub scale_in_cooldown_secs: u32,
-    /// Minimum task count. At 0 an activation policy is added so scaling from zero works.
+    /// Minimum task count. At 0 the fast path starts the first tasks for any backlog.
     pub min_capacity: u32,
     /// Maximum task count.
     pub max_capacity: u32,
