@@ -48,11 +48,16 @@ pub struct QueueDepth {
 /// With zero running tasks the whole backlog is returned as it is (no NaN, no infinity): any backlog then exceeds
 /// any target of at least 1, so it always asks for a task. Always finite and non-negative.
 pub fn backlog_per_task(depth: QueueDepth, running_tasks: u32, counting: BacklogCounting) -> f64 {
-    let backlog = counting.backlog(depth) as f64;
-    if running_tasks == 0 {
-        backlog
+    per_task(counting.backlog(depth) as f64, f64::from(running_tasks))
+}
+
+/// `backlog` over `running_tasks` (an average over readings may be fractional); the backlog itself with no task
+/// running, never a division by zero. The rule behind [`backlog_per_task`], for backlogs already counted.
+pub fn per_task(backlog: f64, running_tasks: f64) -> f64 {
+    if running_tasks > 0.0 {
+        backlog / running_tasks
     } else {
-        backlog / f64::from(running_tasks)
+        backlog
     }
 }
 

@@ -7,6 +7,8 @@
 //! cooldowns (in minutes) are kept, so only the clock is faster. The sampler's datapoints are seen as soon as their
 //! period closes (it publishes within seconds).
 
+use bpi_core::backlog::per_task;
+use bpi_core::policy::utilization as utilization_of;
 use bpi_core::policy::{FAST_PATH_COOLDOWN_SECS, PolicySettings};
 use bpi_core::sampler::{
     FAST_PATH_HEADROOM, RECENT_MPD_MINUTES, fast_path_capacity, fast_path_target,
@@ -187,15 +189,7 @@ impl Scaler {
         }
         let bpi: Vec<Option<f64>> = visible
             .iter()
-            .map(|p| {
-                let running = Self::running(p);
-                let backlog = self.backlog(p);
-                Some(if running > 0.0 {
-                    backlog / running
-                } else {
-                    backlog
-                })
-            })
+            .map(|p| Some(per_task(self.backlog(p), Self::running(p))))
             .collect();
         let mut trackers = vec![Tracker {
             datapoints: &bpi,
@@ -203,16 +197,15 @@ impl Scaler {
         }];
         let utilization: Vec<Option<f64>>;
         if let Some(u) = &s.utilization {
-            let c = f64::from(u.concurrency.max(1));
             utilization = visible
                 .iter()
                 .map(|p| {
-                    let running = Self::running(p);
-                    Some(if running > 0.0 {
-                        p.busy_secs / (self.period_secs * c * running)
-                    } else {
-                        0.0
-                    })
+                    Some(utilization_of(
+                        p.busy_secs,
+                        self.period_secs,
+                        u.concurrency,
+                        Self::running(p),
+                    ))
                 })
                 .collect();
             trackers.push(Tracker {

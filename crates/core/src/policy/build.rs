@@ -292,6 +292,16 @@ pub fn utilization_expression(concurrency: u32) -> String {
     format!("IF(FILL(m3, 0) > 0, FILL(m4, 0) / (60 * {concurrency} * FILL(m3, 0)), 0)")
 }
 
+/// The arithmetic of [`utilization_expression`]: the busy share of the slots the running tasks offered over a
+/// period; 0 with no running task. The simulator and the local run compute their datapoints with it.
+pub fn utilization(busy_secs: f64, period_secs: f64, concurrency: u32, running_tasks: f64) -> f64 {
+    if running_tasks > 0.0 {
+        busy_secs / (period_secs * f64::from(concurrency.max(1)) * running_tasks)
+    } else {
+        0.0
+    }
+}
+
 /// The second target tracking policy: busy share of the task slots, kept at `target_pct`; the running count is the
 /// sampler's, so no Container Insights is needed.
 ///

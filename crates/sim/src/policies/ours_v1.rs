@@ -6,6 +6,8 @@
 //! ⌈backlog / target⌉, cooldown 300 s). Alarms read FILL's value for a metric whose newest minute has not arrived
 //! (CloudWatch guide, FILL), so a late RunningTaskCount reads as zero tasks.
 
+use bpi_core::backlog::per_task;
+use bpi_core::policy::utilization as utilization_of;
 use bpi_core::policy::{
     DEFAULT_ACTIVATION_COOLDOWN_SECS, DEFAULT_SCALE_OUT_COOLDOWN_SECS, activation_capacity,
 };
@@ -92,15 +94,8 @@ impl OursV1 {
         let sqs_delivered = m.delivered(now, ctx.model.sqs_delay_secs);
         let bpi: Vec<Option<f64>> = last_minutes(sqs_delivered, DATAPOINTS_NEEDED)
             .map(|i| {
-                m.sqs_at(i, now).map(|d| {
-                    let backlog = Self::backlog(&d);
-                    let running = m.running_at(i, now).unwrap_or(0.0);
-                    if running > 0.0 {
-                        backlog / running
-                    } else {
-                        backlog
-                    }
-                })
+                m.sqs_at(i, now)
+                    .map(|d| per_task(Self::backlog(&d), m.running_at(i, now).unwrap_or(0.0)))
             })
             .collect();
         let mut trackers = vec![Tracker {
@@ -112,16 +107,11 @@ impl OursV1 {
             let delivered = m
                 .delivered(now, ctx.model.insights_delay_secs)
                 .max(m.delivered(now, ctx.model.custom_delay_secs));
-            let slots = 60.0 * f64::from(u.concurrency.max(1));
             utilization = last_minutes(delivered, DATAPOINTS_NEEDED)
                 .map(|i| {
                     let running = m.running_at(i, now).unwrap_or(0.0);
                     let sum = m.durations_at(i, now).map_or(0.0, |s| s.sum_secs);
-                    Some(if running > 0.0 {
-                        sum / (slots * running)
-                    } else {
-                        0.0
-                    })
+                    Some(utilization_of(sum, 60.0, u.concurrency, running))
                 })
                 .collect();
             trackers.push(Tracker {

@@ -16,6 +16,9 @@
 //!   no idle; an alarm on SQS's own visible count while the sampler is silent doubles the desired count (at least +1)
 //!   every `BACKSTOP_COOLDOWN_SECS`.
 
+use bpi_core::backlog::per_task;
+use bpi_core::policy::utilization as utilization_of;
+
 use super::updater::SimulatedUpdater;
 use super::{Controller, Ctx, last_minutes};
 use crate::autoscaling::{DATAPOINTS_NEEDED, Tracker};
@@ -148,11 +151,7 @@ impl Sampler {
             if m >= complete {
                 continue;
             }
-            let bpi = if r.running > 0 {
-                r.backlog / f64::from(r.running)
-            } else {
-                r.backlog
-            };
+            let bpi = per_task(r.backlog, f64::from(r.running));
             let a = &mut acc[m - first];
             a.0 += bpi;
             a.1 += f64::from(r.running);
@@ -207,7 +206,6 @@ impl Sampler {
                 .saturating_sub(ctx.model.highres_delay_secs * 1000)
                 / MINUTE_MS;
             let first = (complete as usize).saturating_sub(minutes.len());
-            let slots = 60.0 * f64::from(ctx.scenario.concurrency.max(1));
             utilization = minutes
                 .iter()
                 .enumerate()
@@ -218,11 +216,7 @@ impl Sampler {
                         .metrics
                         .durations_at(first + i, now)
                         .map_or(0.0, |s| s.sum_secs);
-                    Some(if running > 0.0 {
-                        sum / (slots * running)
-                    } else {
-                        0.0
-                    })
+                    Some(utilization_of(sum, 60.0, ctx.scenario.concurrency, running))
                 })
                 .collect();
             trackers.push(Tracker {
