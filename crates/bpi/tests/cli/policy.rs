@@ -3,6 +3,8 @@ use std::process::Command;
 use bpi_core::config::UpdaterConfig;
 use bpi_core::policy::{ScalingSpec, scaling_spec};
 
+use crate::support::bpi;
+
 const SETTINGS: [(&str, &str); 4] = [
     ("CLUSTER_NAME", "c"),
     ("SERVICE_NAME", "s"),
@@ -50,14 +52,6 @@ fn a_bad_setting_exits_2_naming_it() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("DESIRED_LATENCY_SECS=\"soon\""));
-}
-
-fn bpi(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_bpi"))
-        .args(args)
-        .env_clear()
-        .output()
-        .expect("run bpi")
 }
 
 #[test]

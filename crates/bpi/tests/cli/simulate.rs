@@ -1,14 +1,6 @@
 //! `bpi simulate` beyond the shipped scenarios: a replayed trace, a fixed fleet, the robust mode, the parameters.
 
-use std::process::Command;
-
-fn bpi(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_bpi"))
-        .args(args)
-        .env_clear()
-        .output()
-        .expect("run bpi")
-}
+use crate::support::bpi;
 
 fn json(out: &std::process::Output) -> serde_json::Value {
     assert!(

@@ -4,6 +4,15 @@ use std::process::Command;
 
 use serde_norway::Value;
 
+/// `bpi ARGS` with an empty environment (commands that need no AWS and no settings).
+pub fn bpi(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_bpi"))
+        .args(args)
+        .env_clear()
+        .output()
+        .expect("run bpi")
+}
+
 /// `bpi ARGS` with only `env` (and the emulator's variables), expected to succeed: its standard output as JSON.
 pub fn bpi_json(args: &[&str], env: &[(&str, &str)]) -> serde_json::Value {
     let out = Command::new(env!("CARGO_BIN_EXE_bpi"))
