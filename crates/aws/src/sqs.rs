@@ -22,6 +22,8 @@ pub struct Received {
     pub receive_count: u32,
     /// When SQS accepted it (SentTimestamp), milliseconds since the Unix epoch.
     pub sent_at_ms: Option<u64>,
+    /// When it was first received (ApproximateFirstReceiveTimestamp), milliseconds since the Unix epoch.
+    pub first_received_at_ms: Option<u64>,
 }
 
 /// Entries of a batch call that failed, by their receipt handle, with the service's reason.
@@ -203,6 +205,9 @@ impl Queue {
             .wait_time_seconds(i32::try_from(wait_secs.min(20)).unwrap_or(20))
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
             .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
+            .message_system_attribute_names(
+                MessageSystemAttributeName::ApproximateFirstReceiveTimestamp,
+            )
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("sqs:ReceiveMessage", e))?;
@@ -210,6 +215,11 @@ impl Queue {
             .messages()
             .iter()
             .filter_map(|m| {
+                let timestamp = |name: MessageSystemAttributeName| {
+                    m.attributes()
+                        .and_then(|a| a.get(&name))
+                        .and_then(|v| v.parse().ok())
+                };
                 Some(Received {
                     message_id: m.message_id()?.to_string(),
                     receipt_handle: m.receipt_handle()?.to_string(),
@@ -219,10 +229,10 @@ impl Queue {
                         .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
                         .and_then(|v| v.parse().ok())
                         .unwrap_or(1),
-                    sent_at_ms: m
-                        .attributes()
-                        .and_then(|a| a.get(&MessageSystemAttributeName::SentTimestamp))
-                        .and_then(|v| v.parse().ok()),
+                    sent_at_ms: timestamp(MessageSystemAttributeName::SentTimestamp),
+                    first_received_at_ms: timestamp(
+                        MessageSystemAttributeName::ApproximateFirstReceiveTimestamp,
+                    ),
                 })
             })
             .collect())

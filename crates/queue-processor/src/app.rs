@@ -5,10 +5,12 @@ use std::process::ExitCode;
 
 use bpi_aws::sqs::Queue;
 use bpi_aws::{AwsClients, load_sdk_config};
-use bpi_core::config::{ProcessEnv, ProcessorConfig};
+use bpi_core::config::{ProcessEnv, ProcessorConfig, WorkMode};
 
-use crate::shutdown;
-use crate::work::SleepWork;
+use crate::exec_app::ExecWork;
+use crate::http_app::HttpWork;
+use crate::shutdown::{self, Shutdown};
+use crate::work::{SleepWork, Work};
 use crate::worker::Worker;
 
 /// Exit code for a bad setting.
@@ -50,10 +52,33 @@ pub async fn main() -> ExitCode {
     };
     let (trigger, listener) = shutdown::channel();
     tokio::spawn(shutdown::on_signals(trigger));
-    match Worker::new(config, queue, clients.cloudwatch, SleepWork)
-        .run(listener)
-        .await
-    {
+    tracing::info!(work_mode = config.work.name(), "work mode");
+    match config.work.clone() {
+        WorkMode::Sleep => serve(config, queue, clients.cloudwatch, SleepWork, listener).await,
+        WorkMode::Http(app) => match HttpWork::new(app, queue.name()) {
+            Ok(work) => serve(config, queue, clients.cloudwatch, work, listener).await,
+            Err(e) => {
+                tracing::error!(error = %e, "bad setting");
+                eprintln!("queue-processor: {e}");
+                ExitCode::from(EXIT_CONFIG)
+            }
+        },
+        WorkMode::Exec(app) => {
+            let work = ExecWork::new(app, queue.name());
+            serve(config, queue, clients.cloudwatch, work, listener).await
+        }
+    }
+}
+
+/// Runs the worker with `work` until it has drained and stopped.
+async fn serve<W: Work>(
+    config: ProcessorConfig,
+    queue: Queue,
+    cloudwatch: aws_sdk_cloudwatch::Client,
+    work: W,
+    listener: Shutdown,
+) -> ExitCode {
+    match Worker::new(config, queue, cloudwatch, work).run(listener).await {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "worker could not start");

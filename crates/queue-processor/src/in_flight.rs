@@ -103,6 +103,15 @@ impl InFlight {
         handles
     }
 
+    /// Marks a held message as needing protection: its work, of unknown length, has outlasted the drain grace.
+    pub fn protect(&self, message_id: &str) {
+        let mut held = self.lock();
+        if let Some(h) = held.get_mut(message_id) {
+            h.needs_protection = true;
+        }
+        self.publish_protection(&held);
+    }
+
     /// Number of held messages.
     pub fn len(&self) -> usize {
         self.lock().len()
@@ -146,7 +155,12 @@ mod tests {
         assert_eq!(f.release("a"), Some("ha".into()));
         assert_eq!(f.release("a"), None);
         assert!(*busy.borrow());
-        assert_eq!(f.release_all(), vec!["hb".to_string()]);
+        f.hold("c", "hc", Duration::from_secs(30), false);
+        f.protect("c");
+        f.protect("gone");
+        assert_eq!(f.release("b"), Some("hb".into()));
+        assert!(*busy.borrow(), "c outlasted the grace");
+        assert_eq!(f.release_all(), vec!["hc".to_string()]);
         assert!(!*busy.borrow());
         assert!(f.is_empty());
     }

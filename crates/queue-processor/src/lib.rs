@@ -7,7 +7,8 @@
 //!
 //! - [`app`]: start-up from the environment and exit codes.
 //! - [`worker`]: the lifecycle (start, run, drain, stop).
-//! - [`work`]: the pluggable work (default: sleep for `duration`).
+//! - [`work`]: the pluggable work: the demo's sleep, [`http_app`] (POST to the user's application, sqsd-style) or
+//!   [`exec_app`] (a command per message); [`readiness`]: nothing is received while the application is not ready.
 //! - [`deleter`], [`heartbeat`], [`metrics`], [`protection`]: the background tasks.
 //! - [`in_flight`], [`counters`], [`shutdown`]: shared state and plumbing.
 
@@ -17,13 +18,16 @@
 pub mod app;
 pub mod counters;
 pub mod deleter;
+pub mod exec_app;
 pub mod heartbeat;
+pub mod http_app;
 pub mod in_flight;
 pub mod metrics;
 pub mod protection;
+pub mod readiness;
 pub mod shutdown;
 pub mod work;
 pub mod worker;
 
-pub use work::{SleepWork, Work, WorkError};
+pub use work::{BodyFormat, Delivery, FailureKind, SleepWork, Work, WorkError};
 pub use worker::{RunReport, Worker, WorkerError};

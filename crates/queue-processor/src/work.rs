@@ -1,27 +1,106 @@
-//! The work a message asks for, behind a small trait so a user can plug in real work. The default, [`SleepWork`],
-//! is the blueprint's simulated work: sleep for the message's `duration`.
+//! The work a message asks for, behind a small trait so the worker's guarantees (heartbeat, drain, protection,
+//! batching, the measured duration) hold whatever the work is. Three implementations ship:
+//! - [`SleepWork`], the blueprint's demo: sleep for the message's `duration`;
+//! - [`crate::http_app::HttpWork`]: POST the body to the user's application on localhost (sqsd's convention);
+//! - [`crate::exec_app::ExecWork`]: run the user's command with the body on standard input.
 
 use std::future::Future;
+use std::time::Duration;
 
 use bpi_core::Message;
 
-/// Why a message's work failed: any error of the user's work, kept with its source chain for the log.
+/// Why a message's work failed, and what that says about the application.
 #[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct WorkError(Box<dyn std::error::Error + Send + Sync + 'static>);
+#[error("{source}")]
+pub struct WorkError {
+    kind: FailureKind,
+    source: Box<dyn std::error::Error + Send + Sync + 'static>,
+}
+
+/// What a failure says about the application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The work ran and failed (an error answer, a non-zero exit, a timeout): the message is retried after its
+    /// visibility timeout and, after the queue's maxReceiveCount, goes to the DLQ.
+    Failed,
+    /// The application could not be reached (refused or dropped connection, a command that cannot start): the
+    /// message is handed back at once for another task, and this task stops receiving until its application
+    /// passes its readiness check again.
+    Unavailable,
+}
 
 impl WorkError {
-    /// Wraps any error (or a message: `WorkError::new("upstream answered 503")`).
+    /// The work failed (`WorkError::new("upstream answered 503")`).
     pub fn new(error: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
-        WorkError(error.into())
+        WorkError {
+            kind: FailureKind::Failed,
+            source: error.into(),
+        }
     }
+
+    /// The application could not be reached.
+    pub fn unavailable(error: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
+        WorkError {
+            kind: FailureKind::Unavailable,
+            source: error.into(),
+        }
+    }
+
+    /// What the failure says about the application.
+    pub fn kind(&self) -> FailureKind {
+        self.kind
+    }
+}
+
+/// Which bodies a work takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFormat {
+    /// Only the blueprint's `{"id":…,"duration":…}`: any other body is invalid and left for the DLQ unprocessed.
+    BlueprintMessage,
+    /// Any body: the application judges it (an application that fails a body on every receive sends it to the
+    /// DLQ after maxReceiveCount).
+    Any,
+}
+
+/// One received message, as the work sees it.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// SQS's message id.
+    pub message_id: String,
+    /// The body, as sent.
+    pub body: String,
+    /// How many times it has been received, this time included.
+    pub receive_count: u32,
+    /// When SQS accepted it, milliseconds since the Unix epoch.
+    pub sent_at_ms: Option<u64>,
+    /// When it was first received, milliseconds since the Unix epoch.
+    pub first_received_at_ms: Option<u64>,
+    /// The body read as the blueprint's message, when it is one (always, for [`BodyFormat::BlueprintMessage`]).
+    pub message: Option<Message>,
 }
 
 /// Processes one message. Returning `Err` leaves the message on the queue to be retried (and, after the queue's
 /// maxReceiveCount, moved to its DLQ); it never deletes it.
 pub trait Work: Send + Sync + 'static {
-    /// Does the work of `message`.
-    fn process(&self, message: &Message) -> impl Future<Output = Result<(), WorkError>> + Send;
+    /// Which bodies it takes.
+    fn body_format(&self) -> BodyFormat {
+        BodyFormat::BlueprintMessage
+    }
+
+    /// Does the work of `delivery`.
+    fn process(&self, delivery: &Delivery) -> impl Future<Output = Result<(), WorkError>> + Send;
+
+    /// How often the application's readiness is checked while it is ready; `None` (the default) when the work
+    /// is always ready and never checked.
+    fn readiness_interval(&self) -> Option<Duration> {
+        None
+    }
+
+    /// Whether the application can take a message now. The worker receives nothing until this succeeds, and
+    /// stops receiving while it fails.
+    fn check_ready(&self) -> impl Future<Output = Result<(), WorkError>> + Send {
+        std::future::ready(Ok(()))
+    }
 }
 
 /// The blueprint's simulated work: sleeps for the message's `duration`.
@@ -29,8 +108,50 @@ pub trait Work: Send + Sync + 'static {
 pub struct SleepWork;
 
 impl Work for SleepWork {
-    async fn process(&self, message: &Message) -> Result<(), WorkError> {
-        tokio::time::sleep(message.duration()).await;
+    async fn process(&self, delivery: &Delivery) -> Result<(), WorkError> {
+        let duration = delivery
+            .message
+            .as_ref()
+            .map_or(Duration::ZERO, Message::duration);
+        tokio::time::sleep(duration).await;
         Ok(())
+    }
+}
+
+/// A Unix time in milliseconds as an RFC 3339 UTC timestamp with milliseconds (`2026-11-26T12:00:00.000Z`), the
+/// form sqsd uses for `X-Aws-Sqsd-First-Received-At`.
+pub fn rfc3339_utc(epoch_ms: u64) -> String {
+    let secs = epoch_ms / 1000;
+    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX);
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm, proleptic Gregorian calendar).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        epoch_ms % 1000
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        assert_eq!(rfc3339_utc(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_utc(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(rfc3339_utc(1_795_694_400_123), "2026-11-26T12:00:00.123Z");
+        assert_eq!(rfc3339_utc(4_107_542_399_999), "2100-02-28T23:59:59.999Z");
     }
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use bpi_aws::AwsError;
 use bpi_aws::sqs::{Queue, Received};
 use bpi_core::config::ProcessorConfig;
-use bpi_core::{Message, parse_message};
+use bpi_core::parse_message;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::{Instant, sleep, sleep_until};
 use tokio_util::sync::CancellationToken;
@@ -26,8 +26,9 @@ use crate::heartbeat;
 use crate::in_flight::InFlight;
 use crate::metrics::{DurationRecorder, Publisher};
 use crate::protection::TaskProtection;
+use crate::readiness::Readiness;
 use crate::shutdown::Shutdown;
-use crate::work::{Work, WorkError};
+use crate::work::{BodyFormat, Delivery, FailureKind, Work, WorkError};
 use bpi_aws::backoff::Backoff;
 
 /// What a run did.
@@ -139,7 +140,7 @@ type Outcome = (String, Result<Duration, WorkError>);
 
 /// The loop's state while running.
 struct Running {
-    buffer: VecDeque<(Received, Message)>,
+    buffer: VecDeque<Delivery>,
     tasks: JoinSet<Outcome>,
     task_messages: HashMap<tokio::task::Id, String>,
     receive: Option<JoinHandle<Vec<Received>>>,
@@ -148,6 +149,8 @@ struct Running {
     drain_deadline: Option<Instant>,
     /// Messages cut off at the end of the grace period.
     interrupted: u64,
+    /// Follows the application's readiness: nothing is received while it is not ready.
+    ready: tokio::sync::watch::Receiver<bool>,
 }
 
 /// What runs beside the loop: the background tasks on one tracker, stopped by one token, and what the loop shares
@@ -159,6 +162,7 @@ struct Background {
     deleter: deleter::Deleter,
     recorder: Arc<DurationRecorder>,
     visibility: Duration,
+    readiness: Arc<Readiness>,
 }
 
 impl Background {
@@ -176,6 +180,7 @@ enum Wake {
     Shutdown,
     Received(Result<Vec<Received>, tokio::task::JoinError>),
     Completed(Result<(tokio::task::Id, Outcome), tokio::task::JoinError>),
+    ReadinessChanged,
     GraceOver,
 }
 
@@ -212,8 +217,9 @@ impl<W: Work> Worker<W> {
             mean: RecentMean::default(),
             drain_deadline: None,
             interrupted: 0,
+            ready: bg.readiness.subscribe(),
         };
-        while !self.finished(&mut state) {
+        while !self.finished(&mut state, &bg) {
             match self.next_wake(&mut state, &mut shutdown).await {
                 Wake::Shutdown => self.begin_drain(&mut state, &bg).await,
                 Wake::Received(result) => {
@@ -223,6 +229,7 @@ impl<W: Work> Worker<W> {
                     }
                 }
                 Wake::Completed(done) => self.complete(&mut state, &bg, done),
+                Wake::ReadinessChanged => {}
                 Wake::GraceOver => {
                     self.interrupt(&mut state).await;
                     break;
@@ -286,6 +293,11 @@ impl<W: Work> Worker<W> {
             in_flight: in_flight.clone(),
         }
         .spawn(&tracker, stop.clone());
+        let readiness = Readiness::new(self.work.readiness_interval().is_none());
+        if let Some(interval) = self.work.readiness_interval() {
+            tracing::info!("waiting for the application to be ready before receiving");
+            readiness.spawn_checker(self.work.clone(), interval, &tracker, stop.clone());
+        }
         let task_protection = protection.is_some();
         if let Some(p) = protection {
             p.spawn(
@@ -309,25 +321,31 @@ impl<W: Work> Worker<W> {
             deleter,
             recorder,
             visibility,
+            readiness,
         })
     }
 
     /// Starts what can start and issues the next receive; true once draining has nothing left to run.
-    fn finished(&self, state: &mut Running) -> bool {
+    fn finished(&self, state: &mut Running, bg: &Background) -> bool {
         let concurrency = self.config.concurrency as usize;
         // Received messages are started while draining too: handing them back would count a receive against the
         // queue's maxReceiveCount, and a worker stopped often enough (scale-ins) would dead-letter valid messages.
         // They are few (the prefetch holds `PREFETCH_SECS` of work), so they fit in the grace period.
         while state.tasks.len() < concurrency {
-            let Some((received, message)) = state.buffer.pop_front() else {
+            let Some(delivery) = state.buffer.pop_front() else {
                 break;
             };
-            self.start_message(state, received, message);
+            self.start_message(state, bg, delivery);
         }
         if state.drain_deadline.is_some() {
             return state.tasks.is_empty();
         }
-        if state.receive.is_none() && state.buffer.is_empty() && state.tasks.len() < concurrency {
+        let ready = *state.ready.borrow_and_update();
+        if ready
+            && state.receive.is_none()
+            && state.buffer.is_empty()
+            && state.tasks.len() < concurrency
+        {
             let max = receive_size(&self.config, state.tasks.len(), state.mean);
             state.receive = Some(tokio::spawn(receive_until_ok(
                 self.queue.clone(),
@@ -343,7 +361,9 @@ impl<W: Work> Worker<W> {
     async fn next_wake(&self, state: &mut Running, shutdown: &mut Shutdown) -> Wake {
         let draining = state.drain_deadline.is_some();
         let deadline = state.drain_deadline.unwrap_or_else(Instant::now);
+        let waiting_for_app = !draining && !*state.ready.borrow();
         tokio::select! {
+            Ok(()) = state.ready.changed(), if waiting_for_app => Wake::ReadinessChanged,
             () = shutdown.triggered(), if !draining => Wake::Shutdown,
             result = async { state.receive.as_mut().expect("guarded by is_some").await }, if state.receive.is_some() => Wake::Received(result),
             Some(done) = state.tasks.join_next_with_id(), if !state.tasks.is_empty() => Wake::Completed(done),
@@ -425,20 +445,36 @@ impl<W: Work> Worker<W> {
         visibility: Duration,
         batch: Vec<Received>,
     ) {
+        let format = self.work.body_format();
         for received in batch {
             Counters::bump(&self.counters.received);
-            match parse_message(received.body.as_bytes(), &self.config.message_limits) {
+            let parsed = parse_message(received.body.as_bytes(), &self.config.message_limits);
+            let message = match (parsed, format) {
+                (Ok(m), _) => Ok(Some(m)),
+                (Err(_), BodyFormat::Any) => Ok(None),
+                (Err(reason), BodyFormat::BlueprintMessage) => Err(reason),
+            };
+            match message {
                 Ok(message) => {
-                    // Scale-in protection only for what SIGTERM's drain could not finish.
-                    let needs_protection =
-                        message.duration_secs > f64::from(self.config.shutdown_grace_secs);
+                    // Scale-in protection only for what SIGTERM's drain could not finish. A body of unknown
+                    // length is protected once it has outlasted the grace (see `start_message`).
+                    let needs_protection = message.as_ref().is_some_and(|m| {
+                        m.duration_secs > f64::from(self.config.shutdown_grace_secs)
+                    });
                     in_flight.hold(
                         &received.message_id,
                         &received.receipt_handle,
                         visibility,
                         needs_protection,
                     );
-                    state.buffer.push_back((received, message));
+                    state.buffer.push_back(Delivery {
+                        message_id: received.message_id,
+                        body: received.body,
+                        receive_count: received.receive_count,
+                        sent_at_ms: received.sent_at_ms,
+                        first_received_at_ms: received.first_received_at_ms,
+                        message,
+                    });
                 }
                 Err(reason) => {
                     // Not deleted, not held: it reappears after the visibility timeout and, after the queue's
@@ -455,11 +491,11 @@ impl<W: Work> Worker<W> {
         }
     }
 
-    fn start_message(&self, state: &mut Running, received: Received, message: Message) {
+    fn start_message(&self, state: &mut Running, bg: &Background, delivery: Delivery) {
         let work = self.work.clone();
-        let message_id = received.message_id.clone();
+        let message_id = delivery.message_id.clone();
         // The latency the promise is about: from SQS accepting the message to its processing starting.
-        let waited_ms = received.sent_at_ms.map(|sent| {
+        let waited_ms = delivery.sent_at_ms.map(|sent| {
             let now_ms = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
@@ -468,15 +504,35 @@ impl<W: Work> Worker<W> {
         tracing::debug!(
             target: MESSAGE_LOG_TARGET,
             message_id,
-            id = %message.id,
+            id = delivery.message.as_ref().map(|m| tracing::field::display(&m.id)),
             waited_ms,
-            receive_count = received.receive_count,
+            receive_count = delivery.receive_count,
             "started"
         );
+        // A body of unknown length protects its task once it has run longer than the drain grace: a message that
+        // short always finishes in the drain, so a sustained stream of them never blocks a deployment.
+        let protect_after = delivery
+            .message
+            .is_none()
+            .then(|| Duration::from_secs(u64::from(self.config.shutdown_grace_secs)));
+        let in_flight = bg.in_flight.clone();
         let handle = state.tasks.spawn(async move {
             let started = Instant::now();
-            let result = work.process(&message).await.map(|()| started.elapsed());
-            (received.message_id, result)
+            let processing = work.process(&delivery);
+            let result = match protect_after {
+                None => processing.await,
+                Some(after) => {
+                    tokio::pin!(processing);
+                    tokio::select! {
+                        r = &mut processing => r,
+                        () = sleep(after) => {
+                            in_flight.protect(&delivery.message_id);
+                            processing.await
+                        }
+                    }
+                }
+            };
+            (delivery.message_id, result.map(|()| started.elapsed()))
         });
         state.task_messages.insert(handle.id(), message_id);
     }
@@ -503,6 +559,30 @@ impl<W: Work> Worker<W> {
                     duration_secs = duration.as_secs_f64(),
                     "processed"
                 );
+            }
+            Ok((id, (message_id, Err(reason)))) if reason.kind() == FailureKind::Unavailable => {
+                state.task_messages.remove(&id);
+                // Never handed to the application (or dropped by it): back to the queue at once, for a task
+                // whose application is up; this one stops receiving until its application is ready.
+                bg.readiness.unavailable(&reason.to_string());
+                Counters::bump(&self.counters.failed);
+                tracing::warn!(
+                    message_id,
+                    reason = %reason,
+                    "the application could not take the message; handed back"
+                );
+                if let Some(handle) = in_flight.release(&message_id) {
+                    let (queue, counters) = (self.queue.clone(), self.counters.clone());
+                    bg.tracker.spawn(async move {
+                        Counters::bump(&counters.visibility_requests);
+                        match queue.change_visibility_batch(&[handle], 0).await {
+                            Ok(r) if r.failed.is_empty() => Counters::bump(&counters.returned),
+                            Ok(_) | Err(_) => tracing::warn!(
+                                "could not hand the message back; it reappears after the visibility timeout"
+                            ),
+                        }
+                    });
+                }
             }
             Ok((id, (message_id, Err(reason)))) => {
                 state.task_messages.remove(&id);

@@ -13,12 +13,14 @@ use std::fmt;
 
 use serde::Serialize;
 
+mod app;
 mod processor;
 mod producer;
 mod reader;
 mod sampler;
 mod updater;
 
+pub use app::{APP_COMMAND, APP_PORT, ExecApp, HttpApp, WORK_MODE, WorkMode};
 pub use processor::ProcessorConfig;
 pub use producer::{GroupStrategy, ProducerConfig};
 pub use reader::{Flag, Number, Text};

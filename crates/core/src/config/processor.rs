@@ -32,6 +32,8 @@ pub struct ProcessorConfig {
     pub message_limits: MessageLimits,
     /// Names of the published metric.
     pub metrics: MetricNames,
+    /// What each message is given to: the demo's sleep, or the user's application.
+    pub work: WorkMode,
 }
 
 /// `TASK_CONCURRENCY`.
@@ -132,6 +134,7 @@ impl ProcessorConfig {
             VarDoc::new("ECS_AGENT_URI", "set by ECS", "ECS agent endpoint; when set, the task is protected from scale-in while it holds a message longer than SHUTDOWN_GRACE_SECS"),
         ]);
         docs.extend(metric_docs());
+        docs.extend(app::docs());
         docs
     }
 
@@ -163,6 +166,7 @@ impl ProcessorConfig {
                 max_duration_secs: r.number_var(&MAX_DURATION)?,
             },
             metrics: r.metric_names()?,
+            work: r.work_mode()?,
         })
     }
 }

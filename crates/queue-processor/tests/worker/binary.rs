@@ -250,7 +250,11 @@ async fn sigkill_mid_message_loses_nothing_the_message_comes_back_after_the_visi
 struct InstantWork(RecordingWork);
 
 impl queue_processor::Work for InstantWork {
-    async fn process(&self, message: &bpi_core::Message) -> Result<(), queue_processor::WorkError> {
+    async fn process(
+        &self,
+        delivery: &queue_processor::Delivery,
+    ) -> Result<(), queue_processor::WorkError> {
+        let message = blueprint(delivery);
         self.0.done.lock().expect("lock").push(message.id.clone());
         Ok(())
     }

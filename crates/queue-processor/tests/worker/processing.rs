@@ -208,7 +208,11 @@ async fn poison_ends_in_the_dlq_and_valid_messages_interleaved_are_processed() {
 struct PanickyWork;
 
 impl queue_processor::Work for PanickyWork {
-    async fn process(&self, message: &bpi_core::Message) -> Result<(), queue_processor::WorkError> {
+    async fn process(
+        &self,
+        delivery: &queue_processor::Delivery,
+    ) -> Result<(), queue_processor::WorkError> {
+        let message = blueprint(delivery);
         if message.id == MessageId::from(0) {
             panic!("bug in user work");
         }

@@ -12,7 +12,7 @@ use bpi_core::config::ProcessorConfig;
 use bpi_core::{Message, MessageId, QueueDepth};
 use queue_processor::counters::Counters;
 use queue_processor::shutdown::{self, ShutdownTrigger};
-use queue_processor::{RunReport, Work, Worker};
+use queue_processor::{Delivery, RunReport, Work, Worker};
 use tokio::task::JoinHandle;
 
 pub async fn clients_for(endpoint: &str) -> AwsClients {
@@ -88,6 +88,14 @@ pub fn messages(n: u64, duration_secs: f64) -> Vec<String> {
         .collect()
 }
 
+/// The blueprint's message of a delivery (work with the default body format only gets those).
+pub fn blueprint(delivery: &Delivery) -> &Message {
+    delivery
+        .message
+        .as_ref()
+        .expect("blueprint-format work is given parsed messages")
+}
+
 /// Work that sleeps for the duration and records which messages it processed.
 #[derive(Clone, Default)]
 pub struct RecordingWork {
@@ -101,7 +109,8 @@ impl RecordingWork {
 }
 
 impl Work for RecordingWork {
-    async fn process(&self, message: &Message) -> Result<(), queue_processor::WorkError> {
+    async fn process(&self, delivery: &Delivery) -> Result<(), queue_processor::WorkError> {
+        let message = blueprint(delivery);
         tokio::time::sleep(message.duration()).await;
         self.done.lock().expect("lock").push(message.id.clone());
         Ok(())
