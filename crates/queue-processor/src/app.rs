@@ -78,7 +78,10 @@ async fn serve<W: Work>(
     work: W,
     listener: Shutdown,
 ) -> ExitCode {
-    match Worker::new(config, queue, cloudwatch, work).run(listener).await {
+    match Worker::new(config, queue, cloudwatch, work)
+        .run(listener)
+        .await
+    {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "worker could not start");

@@ -71,7 +71,9 @@ async fn run(
     timeout: Duration,
     message_id: &str,
 ) -> Result<(), WorkError> {
-    let (program, args) = words.split_first().ok_or_else(|| WorkError::unavailable("no command"))?;
+    let (program, args) = words
+        .split_first()
+        .ok_or_else(|| WorkError::unavailable("no command"))?;
     let mut child = Command::new(program)
         .args(args)
         .envs(env)
@@ -82,15 +84,23 @@ async fn run(
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| WorkError::unavailable(format!("cannot start {program:?}: {e}")))?;
-    let out = child.stdout.take().map(|s| tokio::spawn(log_lines(s, message_id.to_string(), "stdout")));
-    let err = child.stderr.take().map(|s| tokio::spawn(log_lines(s, message_id.to_string(), "stderr")));
+    let out = child
+        .stdout
+        .take()
+        .map(|s| tokio::spawn(log_lines(s, message_id.to_string(), "stdout")));
+    let err = child
+        .stderr
+        .take()
+        .map(|s| tokio::spawn(log_lines(s, message_id.to_string(), "stderr")));
     if let Some(mut input) = child.stdin.take() {
         // A command that does not read its input closes the pipe: that is not a failure of the message.
         let _ = input.write_all(stdin).await;
         drop(input);
     }
     let status = match tokio::time::timeout(timeout, child.wait()).await {
-        Ok(status) => status.map_err(|e| WorkError::new(format!("waiting for {program:?}: {e}")))?,
+        Ok(status) => {
+            status.map_err(|e| WorkError::new(format!("waiting for {program:?}: {e}")))?
+        }
         Err(_) => {
             let _ = child.kill().await;
             return Err(WorkError::new(format!(
@@ -137,7 +147,9 @@ impl Work for ExecWork {
     }
 
     fn readiness_interval(&self) -> Option<Duration> {
-        Some(Duration::from_secs(u64::from(self.app.health_interval_secs)))
+        Some(Duration::from_secs(u64::from(
+            self.app.health_interval_secs,
+        )))
     }
 
     async fn check_ready(&self) -> Result<(), WorkError> {
@@ -148,7 +160,9 @@ impl Work for ExecWork {
             None => {
                 let program = &self.app.command[0];
                 resolve(program).map(|_| ()).ok_or_else(|| {
-                    WorkError::unavailable(format!("APP_COMMAND's program {program:?} is not an executable file"))
+                    WorkError::unavailable(format!(
+                        "APP_COMMAND's program {program:?} is not an executable file"
+                    ))
                 })
             }
         }
@@ -186,7 +200,9 @@ mod tests {
     async fn exit_status_decides_and_the_body_and_metadata_reach_the_command() {
         let check = r#"[ "$(cat)" = "hello" ] && [ "$SQS_MESSAGE_ID" = m-1 ] && [ "$SQS_RECEIVE_COUNT" = 2 ] && [ "$SQS_SENT_AT" = 1970-01-01T00:00:00.000Z ] && [ -z "$SQS_FIRST_RECEIVED_AT" ]"#;
         let w = work(&["sh", "-c", check]);
-        w.process(&delivery("hello")).await.expect("matching input exits 0");
+        w.process(&delivery("hello"))
+            .await
+            .expect("matching input exits 0");
         let e = w.process(&delivery("other")).await.expect_err("exit 1");
         assert_eq!(e.kind(), crate::work::FailureKind::Failed);
     }
@@ -199,7 +215,10 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(5), "{e}");
         assert_eq!(e.kind(), crate::work::FailureKind::Failed);
         let missing = work(&["/nonexistent/worker"]);
-        let e = missing.process(&delivery("")).await.expect_err("cannot start");
+        let e = missing
+            .process(&delivery(""))
+            .await
+            .expect_err("cannot start");
         assert_eq!(e.kind(), crate::work::FailureKind::Unavailable);
         assert!(missing.check_ready().await.is_err());
         assert!(work(&["sh"]).check_ready().await.is_ok());

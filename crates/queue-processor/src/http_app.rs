@@ -113,7 +113,11 @@ impl Work for HttpWork {
         let request = self.request(delivery)?;
         let timeout = Duration::from_secs(u64::from(self.app.timeout_secs));
         let exchange = async {
-            let response = self.client.request(request).await.map_err(transport_failure)?;
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(transport_failure)?;
             let status = response.status();
             // Read the answer to its end so the connection goes back to the pool.
             let body = response
@@ -126,7 +130,9 @@ impl Work for HttpWork {
                 Ok(())
             } else {
                 let text = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
-                Err(WorkError::new(format!("the application answered {status}: {text}")))
+                Err(WorkError::new(format!(
+                    "the application answered {status}: {text}"
+                )))
             }
         };
         match tokio::time::timeout(timeout, exchange).await {
@@ -139,7 +145,9 @@ impl Work for HttpWork {
     }
 
     fn readiness_interval(&self) -> Option<Duration> {
-        Some(Duration::from_secs(u64::from(self.app.health_interval_secs)))
+        Some(Duration::from_secs(u64::from(
+            self.app.health_interval_secs,
+        )))
     }
 
     async fn check_ready(&self) -> Result<(), WorkError> {
@@ -164,7 +172,11 @@ impl Work for HttpWork {
             .body(Empty::new())
             .map_err(WorkError::unavailable)?;
         let check = async {
-            let response = self.health.request(request).await.map_err(transport_failure)?;
+            let response = self
+                .health
+                .request(request)
+                .await
+                .map_err(transport_failure)?;
             let status = response.status();
             let _ = response.into_body().collect().await;
             if status.is_success() {
@@ -175,6 +187,10 @@ impl Work for HttpWork {
         };
         tokio::time::timeout(HEALTH_TIMEOUT, check)
             .await
-            .unwrap_or_else(|_| Err(WorkError::unavailable(format!("{path} did not answer in time"))))
+            .unwrap_or_else(|_| {
+                Err(WorkError::unavailable(format!(
+                    "{path} did not answer in time"
+                )))
+            })
     }
 }

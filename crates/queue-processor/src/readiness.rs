@@ -92,7 +92,7 @@ impl Readiness {
                         let changed = me.set(false);
                         // Said on the change, then every 30 failed checks, so a long outage is visible without
                         // a line a second.
-                        if changed || failures == 1 || failures % 30 == 0 {
+                        if changed || failures == 1 || failures.is_multiple_of(30) {
                             tracing::warn!(error = %e, failed_checks = failures, "the application is not ready; not receiving");
                         }
                     }

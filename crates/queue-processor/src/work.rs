@@ -39,7 +39,9 @@ impl WorkError {
     }
 
     /// The application could not be reached.
-    pub fn unavailable(error: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
+    pub fn unavailable(
+        error: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
         WorkError {
             kind: FailureKind::Unavailable,
             source: error.into(),

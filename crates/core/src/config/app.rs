@@ -144,20 +144,24 @@ impl<E: EnvSource + ?Sized> Reader<'_, E> {
             None | Some("sleep") => Ok(WorkMode::Sleep),
             Some("http") => Ok(WorkMode::Http(HttpApp {
                 port: u16::try_from(self.number_var(&PORT)?).unwrap_or(u16::MAX),
-                path: self.url_path(PATH.name, Some(self.text_var(&PATH)))?.unwrap_or_default(),
+                path: self
+                    .url_path(PATH.name, Some(self.text_var(&PATH)))?
+                    .unwrap_or_default(),
                 content_type: self.text_var(&CONTENT_TYPE),
                 health_path: self.url_path(HEALTH_PATH, self.raw(HEALTH_PATH))?,
                 timeout_secs: self.number_var(&TIMEOUT)?,
                 health_interval_secs: self.number_var(&HEALTH_INTERVAL)?,
             })),
             Some("exec") => Ok(WorkMode::Exec(ExecApp {
-                command: self.command(APP_COMMAND, self.raw(APP_COMMAND))?.ok_or_else(|| {
-                    config_error(
-                        APP_COMMAND,
-                        None,
-                        "exec mode needs the command to run per message",
-                    )
-                })?,
+                command: self
+                    .command(APP_COMMAND, self.raw(APP_COMMAND))?
+                    .ok_or_else(|| {
+                        config_error(
+                            APP_COMMAND,
+                            None,
+                            "exec mode needs the command to run per message",
+                        )
+                    })?,
                 health_command: self.command(HEALTH_COMMAND, self.raw(HEALTH_COMMAND))?,
                 timeout_secs: self.number_var(&TIMEOUT)?,
                 health_interval_secs: self.number_var(&HEALTH_INTERVAL)?,
@@ -188,7 +192,11 @@ impl<E: EnvSource + ?Sized> Reader<'_, E> {
         }
     }
 
-    fn command(&self, name: &str, value: Option<String>) -> Result<Option<Vec<String>>, ConfigError> {
+    fn command(
+        &self,
+        name: &str,
+        value: Option<String>,
+    ) -> Result<Option<Vec<String>>, ConfigError> {
         let Some(raw) = value else { return Ok(None) };
         let words: Vec<String> = if raw.trim_start().starts_with('[') {
             serde_json::from_str(&raw).map_err(|e| {
@@ -202,7 +210,11 @@ impl<E: EnvSource + ?Sized> Reader<'_, E> {
             raw.split_whitespace().map(str::to_string).collect()
         };
         if words.first().is_none_or(|w| w.trim().is_empty()) {
-            return Err(config_error(name, Some(raw), "the command names no program"));
+            return Err(config_error(
+                name,
+                Some(raw),
+                "the command names no program",
+            ));
         }
         Ok(Some(words))
     }
@@ -250,9 +262,11 @@ mod tests {
 
     #[test]
     fn exec_mode_takes_a_json_array_or_words() {
-        let WorkMode::Exec(a) = mode(&[(WORK_MODE, "exec"), (APP_COMMAND, r#"["python3","-c","print(1)"]"#)])
-            .expect("valid")
-        else {
+        let WorkMode::Exec(a) = mode(&[
+            (WORK_MODE, "exec"),
+            (APP_COMMAND, r#"["python3","-c","print(1)"]"#),
+        ])
+        .expect("valid") else {
             panic!("exec expected")
         };
         assert_eq!(a.command, ["python3", "-c", "print(1)"]);
@@ -269,10 +283,16 @@ mod tests {
         let cases: [(&[(&str, &str)], &str); 6] = [
             (&[(WORK_MODE, "lambda")], WORK_MODE),
             (&[(WORK_MODE, "exec")], APP_COMMAND),
-            (&[(WORK_MODE, "exec"), (APP_COMMAND, "[\"a\",")], APP_COMMAND),
+            (
+                &[(WORK_MODE, "exec"), (APP_COMMAND, "[\"a\",")],
+                APP_COMMAND,
+            ),
             (&[(WORK_MODE, "exec"), (APP_COMMAND, "[]")], APP_COMMAND),
             (&[(WORK_MODE, "http"), (APP_PORT, "70000")], APP_PORT),
-            (&[(WORK_MODE, "http"), (HEALTH_PATH, "healthz")], HEALTH_PATH),
+            (
+                &[(WORK_MODE, "http"), (HEALTH_PATH, "healthz")],
+                HEALTH_PATH,
+            ),
         ];
         for (vars, variable) in cases {
             let e = mode(vars).expect_err("invalid");

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod apps;
 mod binary;
 mod processing;
 mod protection;
