@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: the queue-processor (release build) drains N zero-duration messages from a private local emulator.
 # Prints messages/s, CPU time per message (user+sys of the worker process), peak RSS and AWS requests per message,
-# beside the blueprint's Python worker measured on the same emulator.
+# beside the blueprint's Python worker measured on the same emulator, and its throughput as a share of the emulator's
+# ceiling (examples/lean_consumer.rs: receive 10, delete the batch, nothing else).
 #
 #   bench/worker-drain.sh [N=500] [--runs R=3] [--json FILE]
 set -euo pipefail
@@ -9,6 +10,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
 "$root/deploy/emulator.sh" start >/dev/null   # makes sure moto is installed in the venv
 venv=${BPI_VENV:-$root/.venv}
-cargo build --release --quiet -p queue-processor --manifest-path "$root/Cargo.toml"
+cargo build --release --quiet -p queue-processor --bin queue-processor --example lean_consumer \
+  --manifest-path "$root/Cargo.toml"
 exec "$venv/bin/python" "$root/bench/worker_drain.py" --worker "$CARGO_TARGET_DIR/release/queue-processor" \
-  --moto "$venv/bin/moto_server" "$@"
+  --ceiling "$CARGO_TARGET_DIR/release/examples/lean_consumer" --moto "$venv/bin/moto_server" "$@"

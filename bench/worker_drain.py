@@ -16,6 +16,8 @@ import boto3
 # The blueprint's Python worker (app.py, boto3), measured on the same emulator draining 500 messages.
 BLUEPRINT = {"cpu_ms_per_msg": 13.2, "peak_rss_mib": 46.0, "requests_per_msg": 3.1, "msgs_per_sec": 11.5}
 TARGETS = {"cpu_ms_per_msg": 0.5, "peak_rss_mib": 12.0, "requests_per_msg": 0.25, "msgs_per_sec": 5 * 11.5}
+# The worker's throughput as a share of the emulator's ceiling (the leanest consumer on the same emulator).
+CEILING_SHARE_TARGET = 0.90
 
 
 def free_port():
@@ -50,34 +52,59 @@ def vm_hwm_kib(pid):
     return 0
 
 
-def run_once(args, endpoint, n, run_no):
-    env_aws = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-               "AWS_REGION": "us-east-1"}
+AWS_ENV = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1"}
+
+
+def fill_queue(endpoint, n, name):
     sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1",
                        aws_access_key_id="test", aws_secret_access_key="test")
-    name = f"bench-{os.getpid()}-{run_no}"
     url = sqs.create_queue(QueueName=name)["QueueUrl"]
     for start in range(0, n, 10):
         entries = [{"Id": str(i), "MessageBody": json.dumps({"id": i, "duration": 0})}
                    for i in range(start, min(start + 10, n))]
         sqs.send_message_batch(QueueUrl=url, Entries=entries)
+    return sqs, url
+
+
+def wait_drained(sqs, url, process, started):
+    """Polls the queue every 20 ms until it is empty and returns the seconds since `started`. The worker and the
+    ceiling are timed by this same loop, so its own load on the emulator weighs on both alike."""
+    while True:
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        if int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"]) == 0:
+            return time.perf_counter() - started
+        if time.perf_counter() - started > 600:
+            process.kill()
+            sys.exit("the queue was not drained within 600 s")
+        time.sleep(0.02)
+
+
+def ceiling_once(args, endpoint, n, run_no):
+    """The leanest consumer (receive 10, delete the batch, one request at a time) on the same emulator, timed the
+    same way as the worker."""
+    sqs, url = fill_queue(endpoint, n, f"ceiling-{os.getpid()}-{run_no}")
+    env = {"PATH": os.environ.get("PATH", ""), "AWS_ENDPOINT_URL": endpoint, **AWS_ENV, "QUEUE_URL": url}
+    started = time.perf_counter()
+    consumer = subprocess.Popen([args.ceiling], env=env, stdout=subprocess.PIPE, text=True)
+    elapsed = wait_drained(sqs, url, consumer, started)
+    out, _ = consumer.communicate(timeout=60)
+    report = json.loads(out.strip().splitlines()[-1])
+    if consumer.returncode != 0 or report["messages"] != n:
+        sys.exit(f"the lean consumer drained {report['messages']} of {n}")
+    return n / elapsed
+
+
+def run_once(args, endpoint, n, run_no):
+    env_aws = {"AWS_ENDPOINT_URL": endpoint, **AWS_ENV}
+    sqs, url = fill_queue(endpoint, n, f"bench-{os.getpid()}-{run_no}")
 
     env = {"PATH": os.environ.get("PATH", ""), **env_aws, "QUEUE_URL": url, "LOG_FORMAT": "json",
            "RUST_LOG": "info"}
     started = time.perf_counter()
     worker = subprocess.Popen([args.worker], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak_kib = 0
-    while True:
-        peak_kib = max(peak_kib, vm_hwm_kib(worker.pid))
-        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
-            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
-        if int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"]) == 0:
-            break
-        if time.perf_counter() - started > 600:
-            worker.kill()
-            sys.exit("worker did not drain the queue within 600 s")
-        time.sleep(0.02)
-    elapsed = time.perf_counter() - started
+    peak_kib = vm_hwm_kib(worker.pid)
+    elapsed = wait_drained(sqs, url, worker, started)
     peak_kib = max(peak_kib, vm_hwm_kib(worker.pid))
     worker.send_signal(signal.SIGTERM)
     _, status, usage = os.wait4(worker.pid, 0)
@@ -108,6 +135,7 @@ def main():
     p.add_argument("--json", help="also write the results to this file")
     p.add_argument("--worker", required=True)
     p.add_argument("--moto", required=True)
+    p.add_argument("--ceiling", required=True, help="the lean consumer (examples/lean_consumer.rs)")
     args = p.parse_args()
 
     port = free_port()
@@ -116,13 +144,21 @@ def main():
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_http(endpoint)
-        runs = [run_once(args, endpoint, args.messages, i) for i in range(args.runs)]
+        runs = []
+        for i in range(args.runs):
+            # Interleaved, so the worker and the ceiling see the emulator in the same state (moto slows as it
+            # accumulates queues).
+            run = run_once(args, endpoint, args.messages, i)
+            run["ceiling_msgs_per_sec"] = ceiling_once(args, endpoint, args.messages, i)
+            run["ceiling_share"] = run["msgs_per_sec"] / run["ceiling_msgs_per_sec"]
+            runs.append(run)
     finally:
         moto.terminate()
         moto.wait()
 
     median = {k: statistics.median(r[k] for r in runs)
-              for k in ("msgs_per_sec", "cpu_ms_per_msg", "peak_rss_mib", "requests_per_msg")}
+              for k in ("msgs_per_sec", "cpu_ms_per_msg", "peak_rss_mib", "requests_per_msg",
+                        "ceiling_msgs_per_sec", "ceiling_share")}
     binary_mib = os.path.getsize(args.worker) / (1024 * 1024)
     print(f"queue-processor drain benchmark: {args.messages} zero-duration messages, {args.runs} runs, "
           f"private moto server, release binary {binary_mib:.1f} MiB")
@@ -137,6 +173,13 @@ def main():
         runs_text = " ".join(fmt.format(r[key]) for r in runs)
         print(f"{label:22}{fmt.format(value):>10}{runs_text:>26}{BLUEPRINT[key]:>12}{op + fmt.format(TARGETS[key]):>10}"
               f"  {'ok' if met else 'MISSED'}")
+    share = median["ceiling_share"]
+    runs_text = " ".join(f"{r['ceiling_share']:.0%}" for r in runs)
+    ceiling_text = " ".join(f"{r['ceiling_msgs_per_sec']:.0f}" for r in runs)
+    print(f"{'ceiling messages/s':22}{median['ceiling_msgs_per_sec']:>10.0f}{ceiling_text:>26}"
+          "   (the leanest consumer: receive 10, delete the batch)")
+    print(f"{'share of the ceiling':22}{share:>10.0%}{runs_text:>26}{'':>12}{'>=' + format(CEILING_SHARE_TARGET, '.0%'):>10}"
+          f"  {'ok' if share >= CEILING_SHARE_TARGET else 'MISSED'}")
     print("requests of the last run:", runs[-1]["requests"])
     if args.json:
         with open(args.json, "w") as f:
