@@ -4,7 +4,10 @@
 # beside the blueprint's Python worker measured on the same emulator, and its throughput as a share of the emulator's
 # ceiling (examples/lean_consumer.rs: receive 10, delete the batch, nothing else).
 #
-#   bench/worker-drain.sh [N=500] [--runs R=3] [--json FILE]
+# With --http-app examples/python-worker/app.py it also runs the worker in HTTP mode against that application and
+# reports the CPU and latency HTTP mode adds per message.
+#
+#   bench/worker-drain.sh [N=500] [--runs R=3] [--json FILE] [--http-app APP.py]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}

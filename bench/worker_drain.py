@@ -7,6 +7,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -95,27 +96,37 @@ def ceiling_once(args, endpoint, n, run_no):
     return n / elapsed
 
 
-def run_once(args, endpoint, n, run_no):
+def run_once(args, endpoint, n, run_no, extra_env=None):
     env_aws = {"AWS_ENDPOINT_URL": endpoint, **AWS_ENV}
-    sqs, url = fill_queue(endpoint, n, f"bench-{os.getpid()}-{run_no}")
+    sqs, url = fill_queue(endpoint, n, f"bench-{os.getpid()}-{run_no}-{len(extra_env or {})}")
 
     env = {"PATH": os.environ.get("PATH", ""), **env_aws, "QUEUE_URL": url, "LOG_FORMAT": "json",
-           "RUST_LOG": "info"}
+           "RUST_LOG": "info", **(extra_env or {})}
     started = time.perf_counter()
-    worker = subprocess.Popen([args.worker], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The log goes to a file, not a pipe: with each message logged, a pipe read only at the end would fill and
+    # block the worker.
+    log = tempfile.TemporaryFile()
+    worker = subprocess.Popen([args.worker], env=env, stdout=subprocess.DEVNULL, stderr=log)
     peak_kib = vm_hwm_kib(worker.pid)
     elapsed = wait_drained(sqs, url, worker, started)
     peak_kib = max(peak_kib, vm_hwm_kib(worker.pid))
     worker.send_signal(signal.SIGTERM)
     _, status, usage = os.wait4(worker.pid, 0)
-    stderr = worker.stderr.read().decode()
+    log.seek(0)
+    stderr = log.read().decode()
+    log.close()
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"worker exited with {status}: {stderr[-2000:]}")
     stopped = [json.loads(l) for l in stderr.splitlines() if '"worker stopped"' in l]
     if not stopped or stopped[-1]["processed"] != n:
         sys.exit(f"worker did not report {n} processed: {stderr[-2000:]}")
     s = stopped[-1]
+    # With RUST_LOG=...,message=debug the worker logs each message's measured processing time (the request's wall
+    # time in HTTP mode).
+    durations = [json.loads(l)["duration_secs"] for l in stderr.splitlines()
+                 if '"processed"' in l and '"duration_secs"' in l]
     return {
+        "mean_processing_ms": statistics.fmean(durations) * 1000 if durations else None,
         "messages": n,
         "wall_secs": elapsed,
         "msgs_per_sec": n / elapsed,
@@ -136,14 +147,22 @@ def main():
     p.add_argument("--worker", required=True)
     p.add_argument("--moto", required=True)
     p.add_argument("--ceiling", required=True, help="the lean consumer (examples/lean_consumer.rs)")
+    p.add_argument("--http-app", help="a Python HTTP application: also compare HTTP mode with the built-in work")
     args = p.parse_args()
 
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     moto = subprocess.Popen([args.moto, "-H", "127.0.0.1", "-p", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    app = None
+    app_port = free_port()
+    if args.http_app:
+        app = subprocess.Popen([sys.executable, args.http_app], env={**os.environ, "APP_PORT": str(app_port)})
     try:
         wait_http(endpoint)
+        if app:
+            wait_http(f"http://127.0.0.1:{app_port}")
+        http_runs = []
         runs = []
         for i in range(args.runs):
             # Interleaved, so the worker and the ceiling see the emulator in the same state (moto slows as it
@@ -152,7 +171,23 @@ def main():
             run["ceiling_msgs_per_sec"] = ceiling_once(args, endpoint, args.messages, i)
             run["ceiling_share"] = run["msgs_per_sec"] / run["ceiling_msgs_per_sec"]
             runs.append(run)
+            if app:
+                # Same logging in both (each message's measured time), so the difference is HTTP mode's own.
+                logged = {"RUST_LOG": "info,message=debug"}
+                builtin = run_once(args, endpoint, args.messages, i, logged)
+                http = run_once(args, endpoint, args.messages, i, {
+                    **logged, "WORK_MODE": "http", "APP_PORT": str(app_port), "APP_HEALTH_PATH": "/health"})
+                http_runs.append({
+                    "builtin_cpu_ms_per_msg": builtin["cpu_ms_per_msg"], "http_cpu_ms_per_msg": http["cpu_ms_per_msg"],
+                    "added_cpu_ms_per_msg": http["cpu_ms_per_msg"] - builtin["cpu_ms_per_msg"],
+                    "builtin_processing_ms": builtin["mean_processing_ms"],
+                    "http_processing_ms": http["mean_processing_ms"],
+                    "added_latency_ms": http["mean_processing_ms"] - builtin["mean_processing_ms"],
+                    "http_msgs_per_sec": http["msgs_per_sec"], "builtin_msgs_per_sec": builtin["msgs_per_sec"]})
     finally:
+        if app:
+            app.terminate()
+            app.wait()
         moto.terminate()
         moto.wait()
 
@@ -181,9 +216,27 @@ def main():
     print(f"{'share of the ceiling':22}{share:>10.0%}{runs_text:>26}{'':>12}{'>=' + format(CEILING_SHARE_TARGET, '.0%'):>10}"
           f"  {'ok' if share >= CEILING_SHARE_TARGET else 'MISSED'}")
     print("requests of the last run:", runs[-1]["requests"])
+    http_median = {}
+    if http_runs:
+        http_median = {k: statistics.median(r[k] for r in http_runs) for k in http_runs[0]}
+        print(f"\nHTTP mode against the built-in work ({os.path.basename(args.http_app)}: Python, standard library, "
+              "answers 200 after the body's duration of 0), each message's time logged in both:")
+        for label, key, target in [
+            ("CPU ms/message, built-in", "builtin_cpu_ms_per_msg", None),
+            ("CPU ms/message, HTTP", "http_cpu_ms_per_msg", None),
+            ("added CPU ms/message", "added_cpu_ms_per_msg", 0.3),
+            ("processing ms, built-in", "builtin_processing_ms", None),
+            ("processing ms, HTTP", "http_processing_ms", None),
+            ("added latency ms/message", "added_latency_ms", 1.0),
+            ("messages/s, built-in", "builtin_msgs_per_sec", None),
+            ("messages/s, HTTP", "http_msgs_per_sec", None),
+        ]:
+            runs_text = " ".join(f"{r[key]:.3f}" for r in http_runs)
+            verdict = "" if target is None else (f"<={target:.3f}  " + ("ok" if http_median[key] <= target else "MISSED"))
+            print(f"{label:26}{http_median[key]:>10.3f}{runs_text:>26}{verdict:>18}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"median": median, "runs": runs, "blueprint": BLUEPRINT, "targets": TARGETS,
+            json.dump({"median": median, "runs": runs, "http_median": http_median, "http_runs": http_runs, "blueprint": BLUEPRINT, "targets": TARGETS,
                        "binary_mib": binary_mib}, f, indent=2)
 
 

@@ -115,7 +115,10 @@ impl Work for SleepWork {
             .message
             .as_ref()
             .map_or(Duration::ZERO, Message::duration);
-        tokio::time::sleep(duration).await;
+        // tokio's timer has a 1 ms resolution: a zero sleep would still wait for the next tick and report 1 ms.
+        if !duration.is_zero() {
+            tokio::time::sleep(duration).await;
+        }
         Ok(())
     }
 }
