@@ -29,6 +29,17 @@ Options (environment variable in brackets, default after =):
   --security-group ID        [BPI_SECURITY_GROUP_ID=]
   --image URI                [BPI_WORKER_IMAGE=] worker image; default: the stack's repository tagged with the
                              current commit, built and pushed with deploy/build-image.sh if missing
+Your own worker, in any language (see the README, "Your own worker"):
+  --app-image URI            [BPI_APP_IMAGE=] HTTP mode: your application's image, run beside the worker in each
+                             task; the worker POSTs each message to http://127.0.0.1:PORT/PATH (sqsd's headers)
+  --app-port N               [BPI_APP_PORT=8080] its port
+  --app-path PATH            [BPI_APP_PATH=/] the path messages are POSTed to
+  --app-health-path PATH     [BPI_APP_HEALTH_PATH=] a path answering 2xx when ready (default: its port accepts)
+  --app-health-check CMD     [BPI_APP_HEALTH_CHECK=] a shell command run in its container as the ECS health check;
+                             the worker then starts once the application is HEALTHY
+  --exec-command CMD         [BPI_EXEC_COMMAND=] exec mode: run CMD per message, body on stdin (a JSON array or
+                             words); --image must then be an image holding both CMD and the worker
+  --app-timeout SECS         [BPI_APP_TIMEOUT_SECS=900] longest one message's request or command may take
   -h, --help                 this help
 
 Also: LAMBDA_OUT (where deploy/build-lambdas.sh writes the zips), LAMBDA_ZIPS (a folder of FUNCTION/bootstrap.zip
@@ -49,6 +60,13 @@ cluster=${BPI_EXISTING_CLUSTER:-}
 subnets=${BPI_SUBNET_IDS:-}
 security_group=${BPI_SECURITY_GROUP_ID:-}
 image=${BPI_WORKER_IMAGE:-}
+app_image=${BPI_APP_IMAGE:-}
+app_port=${BPI_APP_PORT:-8080}
+app_path=${BPI_APP_PATH:-/}
+app_health_path=${BPI_APP_HEALTH_PATH:-}
+app_health_check=${BPI_APP_HEALTH_CHECK:-}
+exec_command=${BPI_EXEC_COMMAND:-}
+app_timeout=${BPI_APP_TIMEOUT_SECS:-900}
 lambda_dir=${LAMBDA_OUT:-$root/target/lambda-zips}
 zips_dir=${LAMBDA_ZIPS:-$lambda_dir/arm64}
 
@@ -67,6 +85,13 @@ while [ $# -gt 0 ]; do
     --subnets) subnets=$2; shift 2 ;;
     --security-group) security_group=$2; shift 2 ;;
     --image) image=$2; shift 2 ;;
+    --app-image) app_image=$2; shift 2 ;;
+    --app-port) app_port=$2; shift 2 ;;
+    --app-path) app_path=$2; shift 2 ;;
+    --app-health-path) app_health_path=$2; shift 2 ;;
+    --app-health-check) app_health_check=$2; shift 2 ;;
+    --exec-command) exec_command=$2; shift 2 ;;
+    --app-timeout) app_timeout=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
@@ -74,7 +99,8 @@ done
 
 is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 for pair in "latency:$latency" "min:$min" "max:$max" "concurrency:$concurrency" "updater-rate:$updater_rate" \
-            "visibility-timeout:$visibility" "max-receive-count:$max_receive" "log-retention-days:$log_retention"; do
+            "visibility-timeout:$visibility" "max-receive-count:$max_receive" "log-retention-days:$log_retention" \
+            "app-port:$app_port" "app-timeout:$app_timeout"; do
   is_uint "${pair#*:}" || die "--${pair%%:*} must be a whole number, got '${pair#*:}'"
 done
 [ "$latency" -ge 1 ] || die "--latency must be at least 1"
@@ -82,6 +108,17 @@ if [ "$max" -lt 1 ] || [ "$max" -lt "$min" ]; then die "--max must be at least 1
 [ "$concurrency" -ge 1 ] || die "--concurrency must be at least 1"
 [ "$updater_rate" -ge 1 ] || die "--updater-rate must be at least 1 minute"
 [[ $stack =~ ^[a-z][a-z0-9-]{0,30}$ ]] || die "--stack-name must be a lowercase letter then up to 30 lowercase letters, digits or - (it names the image repository)"
+if [ "$app_port" -lt 1 ] || [ "$app_port" -gt 65535 ]; then die "--app-port must be 1-65535, got $app_port"; fi
+if [ -n "$app_image" ] && [ -n "$exec_command" ]; then
+  die "give --app-image (HTTP mode) or --exec-command (exec mode), not both"
+fi
+for pair in "app-path:$app_path" "app-health-path:$app_health_path"; do
+  value=${pair#*:}
+  if [ -n "$value" ] && [[ ! $value =~ ^/[^[:space:]]*$ ]]; then die "--${pair%%:*} must start with / and hold no spaces, got '$value'"; fi
+done
+if [ -n "$exec_command" ] && [ -z "$image" ]; then
+  die "--exec-command runs in the worker's container: give --image, an image holding the command and the worker (README, \"Exec mode\")"
+fi
 if [ -n "$subnets" ] && [ -z "$security_group" ]; then
   die "--subnets needs --security-group (a group in the subnets' VPC)"
 fi
@@ -152,6 +189,14 @@ if [[ $image =~ ^([0-9]{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/([^:
   repository_arn="arn:$partition:ecr:${BASH_REMATCH[2]}:${BASH_REMATCH[1]}:repository/${BASH_REMATCH[4]}"
 fi
 
+# The application's repository likewise.
+app_repository_arn=""
+if [[ $app_image =~ ^([0-9]{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/([^:@]+)[:@] ]]; then
+  partition=aws
+  [ -z "${BASH_REMATCH[3]}" ] || partition=aws-cn
+  app_repository_arn="arn:$partition:ecr:${BASH_REMATCH[2]}:${BASH_REMATCH[1]}:repository/${BASH_REMATCH[4]}"
+fi
+
 # 5. An existing cluster's Container Insights setting is reported: ECS's task metrics need it, scaling does not.
 if [ -n "$cluster" ]; then
   insights=$(awscli ecs describe-clusters --clusters "$cluster" --include SETTINGS \
@@ -172,7 +217,10 @@ awscli cloudformation deploy --stack-name "$stack" --template-file "$root/deploy
     "DesiredLatencySecs=$latency" "TaskConcurrency=$concurrency" "MinCapacity=$min" "MaxCapacity=$max" \
     "UpdaterRateMinutes=$updater_rate" "QueueVisibilityTimeoutSecs=$visibility" "MaxReceiveCount=$max_receive" \
     "LogRetentionDays=$log_retention" "ExistingClusterName=$cluster" "SubnetIds=$subnets" \
-    "SecurityGroupId=$security_group" >&2
+    "SecurityGroupId=$security_group" \
+    "AppImage=$app_image" "AppRepositoryArn=$app_repository_arn" "AppPort=$app_port" "AppPath=$app_path" \
+    "AppHealthPath=$app_health_path" "AppHealthCheckCommand=$app_health_check" "ExecCommand=$exec_command" \
+    "AppTimeoutSecs=$app_timeout" >&2
 
 # 7. Scaling, outside the stack: the updater owns the policy from here on.
 scaling_env "$stack" || die "stack $stack is missing outputs"

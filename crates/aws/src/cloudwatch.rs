@@ -405,6 +405,117 @@ pub async fn read_duration_stats(
         .collect())
 }
 
+/// Where the sampler publishes: its namespace and dimensions.
+#[derive(Debug, Clone, Copy)]
+pub struct SamplerMetrics<'a> {
+    /// The namespace.
+    pub namespace: &'a str,
+    /// The dimensions (`Type`, `QueueName`).
+    pub dimensions: &'a [(&'a str, &'a str)],
+}
+
+/// The queue's per-minute activity over `window` ending at `end` (oldest first), for the estimate of MPD by
+/// Little's law: the in-flight count's Average and `NumberOfMessagesDeleted`'s Sum, paired by minute, in one
+/// GetMetricData call. The in-flight count is the sampler's `ecsInFlight` (six readings a minute) where it
+/// published, else SQS's `ApproximateNumberOfMessagesNotVisible` (one reading a minute). Minutes without deletions
+/// data or any in-flight count are left out. Source for SQS's metrics: Amazon SQS developer guide, "Available
+/// CloudWatch metrics for Amazon SQS" (namespace `AWS/SQS`, dimension `QueueName`, reported every minute).
+pub async fn read_queue_activity(
+    client: &aws_sdk_cloudwatch::Client,
+    queue_name: &str,
+    sampler: SamplerMetrics<'_>,
+    window: Duration,
+    end: SystemTime,
+) -> Result<Vec<bpi_core::ActivityMinute>, AwsError> {
+    const OP: &str = "cloudwatch:GetMetricData";
+    let sqs_dims = [Dimension::builder()
+        .name("QueueName")
+        .value(queue_name)
+        .build()];
+    let sampler_dims: Vec<Dimension> = sampler
+        .dimensions
+        .iter()
+        .map(|(n, v)| Dimension::builder().name(*n).value(*v).build())
+        .collect();
+    let query = |id: &str, namespace: &str, metric_name: &str, dims: &[Dimension], stat: &str| {
+        MetricDataQuery::builder()
+            .id(id)
+            .metric_stat(
+                MetricStat::builder()
+                    .metric(
+                        Metric::builder()
+                            .namespace(namespace)
+                            .metric_name(metric_name)
+                            .set_dimensions(Some(dims.to_vec()))
+                            .build(),
+                    )
+                    .period(READ_PERIOD_SECS)
+                    .stat(stat)
+                    .build(),
+            )
+            .return_data(true)
+            .build()
+    };
+    let start = end.checked_sub(window).unwrap_or(SystemTime::UNIX_EPOCH);
+    // (sampler's in flight, SQS's in flight, deleted) per timestamp.
+    let mut by_time: BTreeMap<i64, [Option<f64>; 3]> = BTreeMap::new();
+    let mut next_token: Option<String> = None;
+    loop {
+        let out = client
+            .get_metric_data()
+            .metric_data_queries(query(
+                "sampled",
+                sampler.namespace,
+                bpi_core::sampler::IN_FLIGHT_METRIC,
+                &sampler_dims,
+                "Average",
+            ))
+            .metric_data_queries(query(
+                "gauge",
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesNotVisible",
+                &sqs_dims,
+                "Average",
+            ))
+            .metric_data_queries(query(
+                "deleted",
+                "AWS/SQS",
+                "NumberOfMessagesDeleted",
+                &sqs_dims,
+                "Sum",
+            ))
+            .start_time(DateTime::from(start))
+            .end_time(DateTime::from(end))
+            .set_next_token(next_token.take())
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e))?;
+        for result in out.metric_data_results() {
+            let slot = match result.id() {
+                Some("sampled") => 0,
+                Some("gauge") => 1,
+                _ => 2,
+            };
+            for (t, v) in result.timestamps().iter().zip(result.values()) {
+                by_time.entry(t.secs()).or_default()[slot] = Some(*v);
+            }
+        }
+        match out.next_token() {
+            Some(t) if !t.is_empty() => next_token = Some(t.to_string()),
+            _ => break,
+        }
+    }
+    Ok(by_time
+        .into_values()
+        .filter_map(|[sampled, gauge, deleted]| {
+            Some(bpi_core::ActivityMinute {
+                in_flight_mean: sampled.or(gauge)?,
+                deleted: deleted?,
+            })
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,9 @@ use std::time::{Duration, SystemTime};
 use anyhow::Context;
 use bpi_aws::AwsClients;
 use bpi_aws::autoscaling::{describe_target_tracking_policy, policy_names};
-use bpi_aws::cloudwatch::{latest_values, read_duration_stats};
+use bpi_aws::cloudwatch::{
+    SamplerMetrics, latest_values, read_duration_stats, read_queue_activity,
+};
 use bpi_aws::ecs::{ServiceCounts, service_counts};
 use bpi_aws::sqs::Queue;
 use bpi_core::config::{QUEUE_DIMENSION, QueueRef, TYPE_DIMENSION, UpdaterConfig};
@@ -190,8 +192,25 @@ pub async fn gather(
         SystemTime::now(),
     )
     .await?;
+    let sampler_dims = [
+        (TYPE_DIMENSION, config.metrics.metric_type.as_str()),
+        (QUEUE_DIMENSION, s.queue_name.as_str()),
+    ];
+    let sampler_metrics = SamplerMetrics {
+        namespace: &config.metrics.namespace,
+        dimensions: &sampler_dims,
+    };
+    let activity = read_queue_activity(
+        &clients.cloudwatch,
+        &s.queue_name,
+        sampler_metrics,
+        window,
+        SystemTime::now(),
+    )
+    .await?;
     let plan = plan_update(
         &periods,
+        &activity,
         current.as_ref(),
         &UpdateInputs {
             target: &config.target,
@@ -243,9 +262,13 @@ pub fn render(st: &Status) -> String {
             st.missing_policies.join(", ")
         )
     };
-    let mpd = match st.mpd_secs {
-        Some(m) => format!("{m:.2} s over {} samples", st.samples),
-        None => format!("unknown ({} samples)", st.samples),
+    let mpd = match (st.mpd_secs, st.mpd_status) {
+        (Some(m), MpdStatus::LittlesLaw) => format!(
+            "{m:.2} s ESTIMATED by Little's law (no MsgProcessingDuration data; SQS's in-flight count over {} deletions)",
+            st.samples
+        ),
+        (Some(m), _) => format!("{m:.2} s over {} samples", st.samples),
+        (None, _) => format!("unknown ({} samples)", st.samples),
     };
     let sampler = match &st.sampler {
         Some(h) => format!(

@@ -21,6 +21,10 @@ pub const RUNNING_METRIC: &str = "ecsRunningTasks";
 pub const DESIRED_METRIC: &str = "ecsDesiredTasks";
 /// The capacity the fast path asks for: the tasks the backlog needs when the service has fewer desired, else 0.
 pub const FAST_PATH_METRIC: &str = "ecsFastPathCapacity";
+/// Messages in flight (ApproximateNumberOfMessagesNotVisible) at the reading: six a minute, so the updater's
+/// estimate of MPD by Little's law, when no worker publishes durations, does not rest on SQS's one gauge reading a
+/// minute (README, "No worker metric": within 19% of the measured MPD in every scenario, against up to 152% off).
+pub const IN_FLIGHT_METRIC: &str = "ecsInFlight";
 
 /// The share of the target per task the fast path sizes the fleet for. Below 1, capacity is asked for before the
 /// backlog per task reaches the promise, so that tasks which take 30-180 s to start arrive in time. Measured in the
@@ -90,6 +94,8 @@ pub struct SampledValues {
     pub desired: u32,
     /// The capacity the fast path asks for (0: the service already has it).
     pub fast_path_capacity: u32,
+    /// Messages in flight.
+    pub in_flight: u64,
 }
 
 /// The values of `reading` against the scaling `target` (ecsTargetBPI) and the service's `max_capacity`.
@@ -111,6 +117,7 @@ pub fn sampled_values(
             target * FAST_PATH_HEADROOM,
             max_capacity,
         ),
+        in_flight: reading.depth.in_flight,
     }
 }
 

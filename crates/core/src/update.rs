@@ -8,6 +8,7 @@
 use serde::Serialize;
 
 use crate::decision::{UpdateDecision, decide_update};
+use crate::littles_law::{ActivityMinute, estimate_mpd_littles_law};
 use crate::mpd::{MpdEstimate, StatisticSet, estimate_mpd};
 use crate::policy::{PolicySettings, TargetTrackingConfig, target_tracking_config};
 use crate::target::{MpdSource, TargetSettings, TargetWarning, target_bpi};
@@ -28,6 +29,8 @@ pub enum WhenUnmeasured {
 pub enum MpdStatus {
     /// From the MPD measured over the window.
     Measured,
+    /// No worker metric: from the MPD estimated by Little's law over SQS's own metrics (in flight ÷ deletions).
+    LittlesLaw,
     /// Too few samples: the target in force is kept.
     Kept,
     /// Too few samples and no usable policy (or a measured MPD of 0): the configured default MPD.
@@ -39,6 +42,7 @@ impl MpdStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             MpdStatus::Measured => "measured",
+            MpdStatus::LittlesLaw => "littles-law",
             MpdStatus::Kept => "kept",
             MpdStatus::Fallback => "fallback",
         }
@@ -79,22 +83,38 @@ pub struct UpdatePlan {
     pub target_in_force: f64,
 }
 
-/// Plans one update from the period statistics of the window and the policy in force (`None`: no policy).
+/// Plans one update from the period statistics of the window, SQS's activity over the same window (for Little's
+/// law when the workers publish no durations) and the policy in force (`None`: no policy).
+///
+/// The workers' measurement comes first. Only when it is unknown does the estimate by Little's law stand in, and
+/// only with as many deletions as the measurement would need samples.
 pub fn plan_update(
     periods: &[StatisticSet],
+    activity: &[ActivityMinute],
     current: Option<&TargetTrackingConfig>,
     inputs: &UpdateInputs<'_>,
 ) -> UpdatePlan {
-    let estimate = estimate_mpd(periods, inputs.min_samples);
+    let measured = estimate_mpd(periods, inputs.min_samples);
+    let (estimate, by_littles_law) = match measured {
+        MpdEstimate::Known { .. } => (measured, false),
+        MpdEstimate::Unknown { .. } => {
+            match estimate_mpd_littles_law(activity, inputs.min_samples) {
+                known @ MpdEstimate::Known { .. } => (known, true),
+                MpdEstimate::Unknown { .. } => (measured, false),
+            }
+        }
+    };
     let current_target = current.map(|p| p.target_value);
     let (target, status, warnings) = match (estimate, current_target) {
         (MpdEstimate::Known { mpd_secs, .. }, _) => {
             let t = target_bpi(inputs.target, Some(mpd_secs));
             // A measured MPD of 0 (zero-duration test work) cannot be divided by: core used the fallback.
-            let status = if t.mpd_source == MpdSource::Measured {
-                MpdStatus::Measured
-            } else {
+            let status = if t.mpd_source != MpdSource::Measured {
                 MpdStatus::Fallback
+            } else if by_littles_law {
+                MpdStatus::LittlesLaw
+            } else {
+                MpdStatus::Measured
             };
             (f64::from(t.value), status, t.warnings)
         }
@@ -161,6 +181,7 @@ mod tests {
         let current = current.map(|t| target_tracking_config(&policy, t));
         plan_update(
             periods,
+            &[],
             current.as_ref(),
             &UpdateInputs {
                 target: &target,
@@ -190,6 +211,47 @@ mod tests {
         assert_eq!(p.target, 11.0);
         assert!(!p.decision.write);
         assert_eq!(p.target_in_force, 12.0);
+    }
+
+    #[test]
+    fn without_worker_durations_littles_law_stands_in_and_never_overrules_a_measurement() {
+        let target = TargetSettings::new(60.0, 1, 5.0, 10_000).expect("valid");
+        let policy = policy();
+        let current = target_tracking_config(&policy, 12.0);
+        let inputs = UpdateInputs {
+            target: &target,
+            policy: &policy,
+            min_samples: 20,
+            hysteresis: 0.10,
+            when_unmeasured: WhenUnmeasured::KeepTarget,
+        };
+        // 6 in flight, 36 deleted a minute: 10 s in flight each → target 60 / 10 = 6.
+        let busy = vec![
+            ActivityMinute {
+                in_flight_mean: 6.0,
+                deleted: 36.0
+            };
+            5
+        ];
+        let p = plan_update(&[], &busy, Some(&current), &inputs);
+        assert_eq!((p.target, p.status), (6.0, MpdStatus::LittlesLaw));
+        assert_eq!(p.estimate.mpd_secs(), Some(10.0));
+        let p = plan_update(&measured(7.0, 50.0), &busy, Some(&current), &inputs);
+        assert_eq!(
+            (p.target, p.status),
+            (8.0, MpdStatus::Measured),
+            "the workers' own measure first"
+        );
+        let idle = [ActivityMinute {
+            in_flight_mean: 0.1,
+            deleted: 3.0,
+        }];
+        let p = plan_update(&[], &idle, Some(&current), &inputs);
+        assert_eq!(
+            (p.target, p.status),
+            (12.0, MpdStatus::Kept),
+            "too few deletions: kept"
+        );
     }
 
     #[test]

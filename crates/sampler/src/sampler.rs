@@ -11,8 +11,8 @@ use bpi_aws::sqs::Queue;
 use bpi_aws::{AwsClients, AwsError};
 use bpi_core::config::{QUEUE_DIMENSION, QueueRef, SamplerConfig, TYPE_DIMENSION, UpdaterConfig};
 use bpi_core::sampler::{
-    BACKLOG_METRIC, BPI_METRIC, DESIRED_METRIC, FAST_PATH_METRIC, RECENT_MPD_MINUTES,
-    RUNNING_METRIC, Reading, SampledValues, fast_path_target, sampled_values,
+    BACKLOG_METRIC, BPI_METRIC, DESIRED_METRIC, FAST_PATH_METRIC, IN_FLIGHT_METRIC,
+    RECENT_MPD_MINUTES, RUNNING_METRIC, Reading, SampledValues, fast_path_target, sampled_values,
 };
 use bpi_core::{estimate_mpd, target_bpi};
 use serde::Serialize;
@@ -67,8 +67,9 @@ pub async fn publish(
             (
                 FAST_PATH_METRIC,
                 f64::from(values.fast_path_capacity),
-                count,
+                count.clone(),
             ),
+            (IN_FLIGHT_METRIC, values.in_flight as f64, count),
         ],
         at,
         Resolution::High,

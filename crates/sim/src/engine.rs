@@ -367,6 +367,7 @@ impl Sim<'_> {
             .iter()
             .map(|(t, n)| (*t as f64 / 1000.0, *n))
             .collect();
+        report.minutes = self.metrics.minutes().to_vec();
         report
     }
 }

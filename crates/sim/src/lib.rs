@@ -20,6 +20,7 @@ pub mod autoscaling;
 pub mod chart;
 pub mod engine;
 pub mod fleet;
+pub mod littles_law;
 pub mod metrics;
 pub mod model;
 pub mod oracle;

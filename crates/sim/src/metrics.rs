@@ -80,6 +80,8 @@ pub struct MinuteData {
     pub busy_share: f64,
     /// The workers' MsgProcessingDuration statistic set for the minute.
     pub durations: StatisticSet,
+    /// The in-flight count averaged over the sampler's six readings of the minute (its `ecsInFlight`).
+    pub sampled_in_flight_mean: f64,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -126,6 +128,7 @@ pub struct MetricStore {
     gauge: Acc,
     slipped: Acc,
     running_sum: f64,
+    in_flight_sum: f64,
     busy_share_sum: f64,
     samples: u32,
     durations: StatisticSet,
@@ -147,6 +150,7 @@ impl MetricStore {
             gauge: Acc::default(),
             slipped: Acc::default(),
             running_sum: 0.0,
+            in_flight_sum: 0.0,
             busy_share_sum: 0.0,
             samples: 0,
             durations: StatisticSet::default(),
@@ -195,6 +199,7 @@ impl MetricStore {
             acc.add(live.visible as f64, live.in_flight as f64);
         }
         self.running_sum += f64::from(live.running);
+        self.in_flight_sum += live.in_flight as f64;
         self.busy_share_sum += if live.running > 0 {
             f64::from(live.busy_slots) / f64::from(live.running * concurrency.max(1))
         } else {
@@ -234,10 +239,12 @@ impl MetricStore {
             running: self.running_sum / n,
             busy_share: self.busy_share_sum / n,
             durations: std::mem::take(&mut self.durations),
+            sampled_in_flight_mean: self.in_flight_sum / n,
         });
         // A slipped reading lands in the minute that starts now.
         self.gauge = std::mem::take(&mut self.slipped);
         self.running_sum = 0.0;
+        self.in_flight_sum = 0.0;
         self.busy_share_sum = 0.0;
         self.samples = 0;
         if self.model.gauge_phase == GaugePhase::Random {
@@ -282,6 +289,17 @@ impl MetricStore {
     pub fn durations_at(&self, m: usize, now_ms: u64) -> Option<StatisticSet> {
         (m < self.delivered(now_ms, self.model.custom_delay_secs))
             .then(|| self.minutes[m].durations)
+    }
+
+    /// SQS's activity of minute `m` at `now_ms` for Little's law: the in-flight gauge's mean (the Average) and
+    /// NumberOfMessagesDeleted, delivered with SQS's datapoint (None: missing or not yet delivered). The simulated
+    /// workers delete each message as it completes, so the deletions are the minute's completions.
+    pub fn activity_at(&self, m: usize, now_ms: u64) -> Option<bpi_core::ActivityMinute> {
+        let sqs = self.sqs_at(m, now_ms)?;
+        Some(bpi_core::ActivityMinute {
+            in_flight_mean: sqs.in_flight.mean,
+            deleted: self.minutes[m].durations.sample_count,
+        })
     }
 
     /// The model in force.

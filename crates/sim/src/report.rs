@@ -91,6 +91,10 @@ pub struct Report {
     /// Every change of the desired count: (seconds since the start, the new count); empty for the oracle.
     #[serde(skip)]
     pub desired_changes: Vec<(f64, u32)>,
+    /// What CloudWatch holds for each minute of the run (the SQS gauges, the workers' durations); empty for the
+    /// oracle. Read after the run, with every datapoint delivered.
+    #[serde(skip)]
+    pub minutes: Vec<crate::metrics::MinuteData>,
 }
 
 /// The `p`th percentile (nearest rank) of `sorted`; 0 when empty.
@@ -173,6 +177,7 @@ impl Report {
             events: figures.events,
             timeline,
             desired_changes: Vec::new(),
+            minutes: Vec::new(),
         }
     }
 }

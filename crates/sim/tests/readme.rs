@@ -38,3 +38,25 @@ fn the_readme_shows_the_robust_table_as_generated() {
         "regenerate with `bpi simulate --robust`"
     );
 }
+
+#[test]
+fn the_readme_shows_littles_law_against_the_measured_mpd_as_generated() {
+    let rows =
+        bpi_sim::littles_law::compare(&scenarios(), &Ensemble::default(), &SimSettings::default());
+    assert_eq!(
+        readme_section("littles-law-table"),
+        bpi_sim::littles_law::table(&rows),
+        "regenerate with `cargo run --release -p bpi-sim --example littles_law`"
+    );
+    // The design rests on this: with the sampler's readings the estimate stays within 20% of the measurement and
+    // errs long (a lower target: more tasks, the safe side), where SQS's one reading a minute can be off by 150%.
+    for r in &rows {
+        assert!(
+            r.sampler.worst.abs() < 0.20,
+            "{}: {:?}",
+            r.scenario,
+            r.sampler
+        );
+        assert_eq!(r.sampler.unknown, 0, "{}", r.scenario);
+    }
+}

@@ -1,4 +1,5 @@
-//! What the updater needs from AWS, behind one small trait: the statistic sets of the processing durations, the
+//! What the updater needs from AWS, behind one small trait: the statistic sets of the processing durations, SQS's
+//! own activity (for Little's law), the
 //! policy in force, writing the policy, publishing what was used. [`AwsClients`] is the real adapter (the SDK, over
 //! HTTP); the unit tests use an in-memory one, so the updater's branches (measured, kept, fallback, drift, dry run)
 //! run without the emulator, which stays the end-to-end proof.
@@ -8,11 +9,13 @@ use std::time::{Duration, SystemTime};
 
 use aws_sdk_cloudwatch::types::StandardUnit;
 use bpi_aws::autoscaling::{describe_target_tracking_policy, put_target_tracking_policy};
-use bpi_aws::cloudwatch::{Resolution, put_values, read_duration_stats};
+use bpi_aws::cloudwatch::{
+    Resolution, SamplerMetrics, put_values, read_duration_stats, read_queue_activity,
+};
 use bpi_aws::{AwsClients, AwsError};
-use bpi_core::StatisticSet;
 use bpi_core::config::{QUEUE_DIMENSION, TYPE_DIMENSION, UpdaterConfig};
 use bpi_core::policy::{TargetTrackingConfig, TargetTrackingPolicy};
+use bpi_core::{ActivityMinute, StatisticSet};
 
 /// Name of the published metric carrying the MPD the target rests on.
 pub const MPD_METRIC_NAME: &str = "ecsMPD";
@@ -26,6 +29,15 @@ pub trait UpdaterPort: Send + Sync {
         window: Duration,
         end: SystemTime,
     ) -> impl Future<Output = Result<Vec<StatisticSet>, AwsError>> + Send;
+
+    /// SQS's per-minute activity of the queue (in flight, deletions) over `window` ending at `end`: the estimate
+    /// of MPD by Little's law when the workers publish no durations.
+    fn queue_activity(
+        &self,
+        config: &UpdaterConfig,
+        window: Duration,
+        end: SystemTime,
+    ) -> impl Future<Output = Result<Vec<ActivityMinute>, AwsError>> + Send;
 
     /// The target tracking policy in force for the service, by name (None: there is none).
     fn current_policy(
@@ -60,6 +72,30 @@ impl UpdaterPort for AwsClients {
             &self.cloudwatch,
             &config.metrics,
             &config.policy.queue_name,
+            window,
+            end,
+        )
+        .await
+    }
+
+    async fn queue_activity(
+        &self,
+        config: &UpdaterConfig,
+        window: Duration,
+        end: SystemTime,
+    ) -> Result<Vec<ActivityMinute>, AwsError> {
+        let dims = [
+            (TYPE_DIMENSION, config.metrics.metric_type.as_str()),
+            (QUEUE_DIMENSION, config.policy.queue_name.as_str()),
+        ];
+        let sampler = SamplerMetrics {
+            namespace: &config.metrics.namespace,
+            dimensions: &dims,
+        };
+        read_queue_activity(
+            &self.cloudwatch,
+            &config.policy.queue_name,
+            sampler,
             window,
             end,
         )

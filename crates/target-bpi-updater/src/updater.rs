@@ -31,8 +31,9 @@ pub struct DecisionRecord {
     pub updated: bool,
     /// Why (or why not).
     pub reason: String,
-    /// How the target was chosen: `measured`, `kept` (too few samples, current target kept) or `fallback`
-    /// (too few samples and no policy: the configured default MPD).
+    /// How the target was chosen: `measured`, `littles-law` (no worker durations: MPD estimated from SQS's
+    /// in-flight count and deletions, `samples` then counting deletions), `kept` (too few samples, current target
+    /// kept) or `fallback` (too few samples and no policy: the configured default MPD).
     pub mpd_status: &'static str,
     /// Warnings about the target (e.g. latency below MPD).
     pub warnings: Vec<String>,
@@ -71,9 +72,11 @@ impl<P: UpdaterPort> Updater<P> {
         let c = &self.config;
         let window = Duration::from_secs(u64::from(c.mpd_window_secs));
         let periods = self.clients.duration_stats(c, window, now).await?;
+        let activity = self.clients.queue_activity(c, window, now).await?;
         let current = self.clients.current_policy(c).await?;
         let plan = plan_update(
             &periods,
+            &activity,
             current.as_ref(),
             &UpdateInputs {
                 target: &c.target,
@@ -94,6 +97,12 @@ impl<P: UpdaterPort> Updater<P> {
         {
             reason = format!(
                 "too few samples ({samples} < {min_samples}), {mpd_status} target; {reason}"
+            );
+        }
+        if plan.status == bpi_core::update::MpdStatus::LittlesLaw {
+            reason = format!(
+                "no MsgProcessingDuration data: MPD estimated by Little's law from SQS's in-flight count and {} deletions; {reason}",
+                estimate.samples()
             );
         }
         let updated = plan.decision.write && !dry_run;
@@ -147,6 +156,7 @@ mod tests {
     #[derive(Default)]
     struct InMemory {
         stats: Vec<StatisticSet>,
+        activity: Vec<bpi_core::ActivityMinute>,
         policy: Mutex<Option<TargetTrackingConfig>>,
         writes: Mutex<u32>,
         published: Mutex<Vec<(f64, Option<f64>)>>,
@@ -160,6 +170,15 @@ mod tests {
             _: SystemTime,
         ) -> Result<Vec<StatisticSet>, AwsError> {
             Ok(self.stats.clone())
+        }
+
+        async fn queue_activity(
+            &self,
+            _: &UpdaterConfig,
+            _: Duration,
+            _: SystemTime,
+        ) -> Result<Vec<bpi_core::ActivityMinute>, AwsError> {
+            Ok(self.activity.clone())
         }
 
         async fn current_policy(
@@ -239,6 +258,41 @@ mod tests {
         assert_eq!(
             *port.published.lock().expect("lock"),
             vec![(30.0, Some(2.0))]
+        );
+    }
+
+    #[tokio::test]
+    async fn without_worker_durations_the_mpd_comes_from_littles_law_and_says_so() {
+        let c = config();
+        // 3 in flight on average and 48 deleted a minute: 3 × 60 / 48 = 3.75 s in flight each; 60 / 3.75 = 16.
+        let port = with_policy(
+            InMemory {
+                activity: vec![
+                    bpi_core::ActivityMinute {
+                        in_flight_mean: 3.0,
+                        deleted: 48.0
+                    };
+                    10
+                ],
+                ..InMemory::default()
+            },
+            &c.policy,
+            12.0,
+        );
+        let (record, port) = run(port, false).await;
+        assert_eq!(
+            (
+                record.mpd_status,
+                record.mpd,
+                record.samples,
+                record.new_target
+            ),
+            ("littles-law", Some(3.75), 480, 16.0)
+        );
+        assert!(record.reason.contains("Little's law"), "{}", record.reason);
+        assert_eq!(
+            *port.published.lock().expect("lock"),
+            vec![(16.0, Some(3.75))]
         );
     }
 

@@ -47,8 +47,36 @@ pub fn parse_event(worker: usize, line: &str) -> Option<WorkerEvent> {
 
 struct Worker {
     child: Child,
+    /// Its application (HTTP mode): one per worker, as each ECS task has its own.
+    app: Option<Child>,
     holding: u32,
     stop_sent: Option<Instant>,
+}
+
+/// The user's application the workers hand their messages to, if not the demo's built-in work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LocalApp {
+    /// The demo's built-in work.
+    BuiltIn,
+    /// HTTP mode: this command is started beside each worker with `APP_PORT` set to a free port of its own.
+    Http {
+        /// Program and arguments.
+        command: Vec<String>,
+        /// The readiness path the worker checks.
+        health_path: Option<String>,
+    },
+    /// Exec mode: each worker runs this command per message (`APP_COMMAND`, as given).
+    Exec {
+        /// The command, as `APP_COMMAND` takes it.
+        command: String,
+    },
+}
+
+/// A port nobody listens on now (the kernel's choice), for one worker's application.
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 /// How a worker ended.
@@ -64,6 +92,7 @@ pub struct WorkerExit {
 pub struct Fleet {
     bin: PathBuf,
     env: Vec<(String, String)>,
+    app: LocalApp,
     workers: HashMap<usize, Worker>,
     next_id: usize,
     events: mpsc::UnboundedSender<WorkerEvent>,
@@ -80,6 +109,7 @@ impl Fleet {
     pub fn new(
         bin: PathBuf,
         env: Vec<(String, String)>,
+        app: LocalApp,
     ) -> (
         Fleet,
         mpsc::UnboundedReceiver<WorkerEvent>,
@@ -90,6 +120,7 @@ impl Fleet {
         let fleet = Fleet {
             bin,
             env,
+            app,
             workers: HashMap::new(),
             next_id: 0,
             events,
@@ -132,8 +163,54 @@ impl Fleet {
     fn spawn(&mut self) -> anyhow::Result<()> {
         let id = self.next_id;
         self.next_id += 1;
+        let mut mode_env: Vec<(String, String)> = Vec::new();
+        let mut app = None;
+        match &self.app {
+            LocalApp::BuiltIn => {}
+            LocalApp::Http {
+                command,
+                health_path,
+            } => {
+                let port = free_port()?.to_string();
+                let (program, args) = command.split_first().context("an empty --app command")?;
+                let mut child = Command::new(program)
+                    .args(args)
+                    .env("APP_PORT", &port)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .kill_on_drop(true)
+                    .process_group(0)
+                    .spawn()
+                    .with_context(|| format!("starting the application {command:?}"))?;
+                if let Some(stderr) = child.stderr.take() {
+                    let log_lines = self.log_lines.clone();
+                    tokio::spawn(async move {
+                        let mut lines = BufReader::new(stderr).lines();
+                        while let Ok(Some(line)) = lines.next_line().await {
+                            let _ = log_lines.send(format!("app {id}: {line}"));
+                        }
+                    });
+                }
+                app = Some(child);
+                mode_env.extend([
+                    ("WORK_MODE".into(), "http".into()),
+                    ("APP_PORT".into(), port),
+                ]);
+                if let Some(path) = health_path {
+                    mode_env.push(("APP_HEALTH_PATH".into(), path.clone()));
+                }
+            }
+            LocalApp::Exec { command } => {
+                mode_env.extend([
+                    ("WORK_MODE".into(), "exec".into()),
+                    ("APP_COMMAND".into(), command.clone()),
+                ]);
+            }
+        }
         let mut child = Command::new(&self.bin)
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .envs(mode_env)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -163,6 +240,7 @@ impl Fleet {
             id,
             Worker {
                 child,
+                app,
                 holding: 0,
                 stop_sent: None,
             },
@@ -206,11 +284,15 @@ impl Fleet {
         Ok(())
     }
 
-    /// Collects the workers that exited.
+    /// Collects the workers that exited, and stops their applications (after the worker, as ECS stops the
+    /// containers of a task in the reverse order of their dependencies).
     pub fn reap(&mut self) {
         let mut done = Vec::new();
         for (id, w) in &mut self.workers {
             if let Ok(Some(status)) = w.child.try_wait() {
+                if let Some(app) = w.app.as_mut() {
+                    let _ = app.start_kill();
+                }
                 self.exits.push(WorkerExit {
                     code: status.code(),
                     stop_secs: w.stop_sent.map(|t| t.elapsed().as_secs()),

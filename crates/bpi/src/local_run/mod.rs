@@ -33,7 +33,7 @@ use message_producer::{ProduceRequest, Producer};
 use target_bpi_updater::Updater;
 
 use crate::status::Watched;
-use fleet::{Fleet, WorkerEvent};
+use fleet::{Fleet, LocalApp, WorkerEvent};
 use record::Record;
 use scaler::{Action, Scaler};
 
@@ -73,6 +73,35 @@ pub struct LocalRunArgs {
     /// Also write the figures as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// HTTP mode: your application's command (a JSON array or words), started beside each worker with `APP_PORT`
+    /// set to a port of its own; the worker POSTs each message to it (README, "Your own worker").
+    #[arg(long, conflicts_with = "exec_command")]
+    app: Option<String>,
+    /// HTTP mode: the path answering 2xx when the application is ready (default: its port accepting).
+    #[arg(long, requires = "app")]
+    app_health_path: Option<String>,
+    /// Exec mode: the command each worker runs per message, the body on standard input.
+    #[arg(long)]
+    exec_command: Option<String>,
+}
+
+impl LocalRunArgs {
+    /// The work the workers do: the demo's, or the user's application.
+    fn local_app(&self) -> anyhow::Result<LocalApp> {
+        Ok(match (&self.app, &self.exec_command) {
+            (Some(app), _) => LocalApp::Http {
+                command: bpi_core::config::parse_command("--app", app)?,
+                health_path: self.app_health_path.clone(),
+            },
+            (None, Some(command)) => {
+                bpi_core::config::parse_command("--exec-command", command)?;
+                LocalApp::Exec {
+                    command: command.clone(),
+                }
+            }
+            (None, None) => LocalApp::BuiltIn,
+        })
+    }
 }
 
 /// The process environment with the queue given on the command line.
@@ -210,6 +239,7 @@ impl<'a> LocalRun<'a> {
                 ("LOG_FORMAT".into(), "json".into()),
                 ("RUST_LOG".into(), "info,message=debug".into()),
             ],
+            args.local_app()?,
         );
         let scaler = Scaler::new(
             config.policy.clone(),

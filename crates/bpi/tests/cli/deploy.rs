@@ -605,6 +605,19 @@ fn bad_settings_are_refused_before_anything_is_deployed() {
             "--updater-rate must be at least 1 minute",
         ),
         (vec!["--frobnicate"], "unknown option '--frobnicate'"),
+        (
+            vec!["--app-image", "app:1", "--exec-command", "work"],
+            "give --app-image (HTTP mode) or --exec-command (exec mode), not both",
+        ),
+        (
+            vec!["--exec-command", "work"],
+            "--exec-command runs in the worker's container: give --image",
+        ),
+        (vec!["--app-port", "70000"], "--app-port must be 1-65535"),
+        (
+            vec!["--app-health-path", "health"],
+            "--app-health-path must start with /",
+        ),
     ] {
         let out = script("deploy.sh", &args);
         assert!(!out.status.success(), "{args:?}");
@@ -684,5 +697,134 @@ async fn an_existing_cluster_is_used_and_its_container_insights_checked() {
     assert_eq!(
         clusters["status"], "ACTIVE",
         "an existing cluster is left alone"
+    );
+}
+
+/// The containers of the stack's task definition, and each one's environment as a map.
+fn task_containers(stack: &str) -> Vec<(Value, std::collections::BTreeMap<String, String>)> {
+    let td = aws(&[
+        "ecs",
+        "describe-task-definition",
+        "--task-definition",
+        &stack_resource(stack, "TaskDefinition"),
+    ])["taskDefinition"]
+        .clone();
+    td["containerDefinitions"]
+        .as_array()
+        .expect("containers")
+        .iter()
+        .map(|c| {
+            let env = c["environment"]
+                .as_array()
+                .map(|e| {
+                    e.iter()
+                        .map(|v| (text(&v["name"]), text(&v["value"])))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (c.clone(), env)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_application_image_runs_beside_the_worker_and_exec_mode_sets_the_command() {
+    let (subnet, sg) = existing_network();
+    let stack = stack_name();
+    let network = [
+        "--subnets",
+        subnet.as_str(),
+        "--security-group",
+        sg.as_str(),
+    ];
+    let health_check = "curl -fs http://127.0.0.1:9000/health || exit 1";
+    ok(&script(
+        "deploy.sh",
+        &[
+            &["--stack-name", stack.as_str(), "--image", "worker:test"][..],
+            &network,
+            &[
+                "--app-image",
+                "app:test",
+                "--app-port",
+                "9000",
+                "--app-path",
+                "/jobs",
+                "--app-health-path",
+                "/health",
+                "--app-health-check",
+                health_check,
+            ],
+        ]
+        .concat(),
+    ));
+    let containers = task_containers(&stack);
+    assert_eq!(containers.len(), 2, "the worker and the application");
+    let (worker, worker_env) = &containers[0];
+    let (app, app_env) = &containers[1];
+    assert_eq!(
+        (text(&worker["name"]), text(&app["name"])),
+        ("worker".into(), "app".into())
+    );
+    assert_eq!(text(&app["image"]), "app:test");
+    for (k, v) in [
+        ("WORK_MODE", "http"),
+        ("APP_PORT", "9000"),
+        ("APP_PATH", "/jobs"),
+        ("APP_HEALTH_PATH", "/health"),
+    ] {
+        assert_eq!(
+            worker_env.get(k).map(String::as_str),
+            Some(v),
+            "{k}: {worker_env:?}"
+        );
+    }
+    assert_eq!(app_env.get("APP_PORT").map(String::as_str), Some("9000"));
+    // moto keeps what CloudFormation passes for these two; AWS's meaning is in the template's comments.
+    assert_eq!(worker["dependsOn"][0]["containerName"], "app", "{worker}");
+    assert_eq!(worker["dependsOn"][0]["condition"], "HEALTHY", "{worker}");
+    assert_eq!(app["healthCheck"]["command"][1], health_check, "{app}");
+
+    let destroyed = script("destroy.sh", &["--stack-name", stack.as_str()]);
+    assert!(
+        destroyed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&destroyed.stderr)
+    );
+
+    // Exec mode: one container, with the command. (A new stack: moto loses a CloudFormation task definition's
+    // containers when a stack update replaces it, so updating the one above would show nothing.)
+    let stack = stack_name();
+    ok(&script(
+        "deploy.sh",
+        &[
+            &[
+                "--stack-name",
+                stack.as_str(),
+                "--image",
+                "worker-with-python:test",
+            ][..],
+            &network,
+            &["--exec-command", r#"["python3","/app/work.py"]"#],
+        ]
+        .concat(),
+    ));
+    let containers = task_containers(&stack);
+    assert_eq!(containers.len(), 1, "{containers:?}");
+    let (_, env) = &containers[0];
+    assert_eq!(
+        env.get("WORK_MODE").map(String::as_str),
+        Some("exec"),
+        "{containers:?}"
+    );
+    assert_eq!(
+        env.get("APP_COMMAND").map(String::as_str),
+        Some(r#"["python3","/app/work.py"]"#)
+    );
+    let destroyed = script("destroy.sh", &["--stack-name", stack.as_str()]);
+    assert!(
+        destroyed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&destroyed.stderr)
     );
 }

@@ -277,8 +277,13 @@ fn the_worker_and_the_producer_are_given_their_queue_url() {
             .expect("stack.yaml"),
     )
     .expect("yaml");
-    let worker_env =
-        &t["Resources"]["TaskDefinition"]["Properties"]["ContainerDefinitions"][0]["Environment"];
+    // ContainerDefinitions is `!If [HasApp, [worker, app], [worker]]`: the worker alone.
+    let Value::Tagged(containers) =
+        &t["Resources"]["TaskDefinition"]["Properties"]["ContainerDefinitions"]
+    else {
+        panic!("ContainerDefinitions is an !If")
+    };
+    let worker_env = &containers.value[2][0]["Environment"];
     let names: Vec<String> = worker_env
         .as_sequence()
         .expect("environment")

@@ -205,3 +205,80 @@ async fn ctrl_c_stops_everything_and_leaves_no_process() {
             .expect("json");
     assert_eq!(r["left_in_flight"], 0, "{r}");
 }
+
+/// A local run with the user's own work, checked like the built-in one: everything processed, nothing left or
+/// dead-lettered, every worker stopped by SIGTERM and exited 0, no process (worker or application) left behind.
+fn assert_processed_everything_and_drained(s: &Setup, dir: &Path, out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("record.json")).expect("json"))
+            .expect("json");
+    let produced = r["produced"].as_u64().expect("produced");
+    assert!(produced >= 10, "{r}");
+    assert!(r["processed"].as_u64() >= Some(produced), "{r}");
+    assert_eq!(
+        (
+            r["left_visible"].as_u64(),
+            r["left_in_flight"].as_u64(),
+            r["dead_letters"].as_u64()
+        ),
+        (Some(0), Some(0), Some(0)),
+        "{r}"
+    );
+    let exits = r["exits"].as_array().expect("exits");
+    assert!(
+        !exits.is_empty()
+            && exits
+                .iter()
+                .all(|e| e["code"] == 0 && e["stop_secs"].is_u64()),
+        "every worker stopped by SIGTERM and exited 0: {r}"
+    );
+    assert!(
+        processes_with(&s.queue_url).is_empty(),
+        "no worker left behind"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_local_run_with_a_python_http_application_processes_everything_and_drains() {
+    let s = setup("local-http").await;
+    let dir = temp_dir("local-run-http");
+    let app = bpi_testkit::workspace_root().join("examples/python-worker/app.py");
+    let out = local_run(&s, &dir, 15)
+        .arg("--app")
+        .arg(format!("python3 {}", app.display()))
+        .args(["--app-health-path", "/health"])
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .output()
+        .expect("run");
+    assert_processed_everything_and_drained(&s, &dir, &out);
+    // Each worker's application is stopped with it: none still listens.
+    let apps = std::process::Command::new("pgrep")
+        .args(["-f", &app.display().to_string()])
+        .output()
+        .expect("pgrep");
+    assert!(
+        apps.stdout.is_empty(),
+        "applications left: {}",
+        String::from_utf8_lossy(&apps.stdout)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_local_run_with_an_exec_script_processes_everything_and_drains() {
+    let s = setup("local-exec").await;
+    let dir = temp_dir("local-run-exec");
+    let script = bpi_testkit::workspace_root().join("examples/python-worker/work.py");
+    let out = local_run(&s, &dir, 15)
+        .arg("--exec-command")
+        .arg(serde_json::json!(["python3", script]).to_string())
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .output()
+        .expect("run");
+    assert_processed_everything_and_drained(&s, &dir, &out);
+}

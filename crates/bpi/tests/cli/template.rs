@@ -205,6 +205,66 @@ fn regex_like_12_digits(text: &str) -> bool {
     false
 }
 
+/// The task definition's two container lists, `!If [HasApp, WITH_APP, ALONE]`: (worker and application, worker).
+fn container_lists(td: &Value) -> (&Vec<Value>, &Vec<Value>) {
+    let Value::Tagged(choice) = &td["ContainerDefinitions"] else {
+        panic!("ContainerDefinitions is an !If on HasApp")
+    };
+    assert_eq!(choice.tag, "!If");
+    let args = choice.value.as_sequence().expect("!If args");
+    assert_eq!(args[0], "HasApp");
+    (
+        args[1].as_sequence().expect("with the application"),
+        args[2].as_sequence().expect("the worker alone"),
+    )
+}
+
+#[test]
+fn an_application_image_adds_a_container_the_worker_depends_on_and_the_worker_is_the_same_otherwise()
+ {
+    let t = template("stack.yaml");
+    let td = &of_type(&t, "AWS::ECS::TaskDefinition")[0].1["Properties"];
+    let (with_app, alone) = container_lists(td);
+    assert_eq!(alone.len(), 1);
+    assert_eq!(with_app.len(), 2);
+    let (worker, app) = (&with_app[0], &with_app[1]);
+    assert_eq!(
+        (worker["Name"].as_str(), app["Name"].as_str()),
+        (Some("worker"), Some("app"))
+    );
+    // One worker definition: the copy beside the application differs only by its dependency on it and its mode.
+    let without_mode_and_dependency = |c: &Value| {
+        let mut c = c.clone();
+        let m = c.as_mapping_mut().expect("a container");
+        m.remove("DependsOn");
+        if let Some(Value::Sequence(env)) = m.get_mut("Environment") {
+            env.retain(|e| e["Name"] != "WORK_MODE");
+        }
+        c
+    };
+    assert_eq!(
+        without_mode_and_dependency(worker),
+        without_mode_and_dependency(&alone[0]),
+        "the two worker definitions drifted apart"
+    );
+    let mode = |c: &Value| {
+        c["Environment"]
+            .as_sequence()
+            .expect("env")
+            .iter()
+            .find(|e| e["Name"] == "WORK_MODE")
+            .expect("WORK_MODE")["Value"]
+            .clone()
+    };
+    assert_eq!(mode(worker), "http");
+    assert_eq!(worker["DependsOn"][0]["ContainerName"], "app");
+    assert_eq!(app["Essential"].as_bool(), Some(true));
+    assert!(matches!(&app["HealthCheck"], Value::Tagged(t) if t.tag == "!If"));
+    // Alone, exec mode with ExecCommand, else the demo; AppImage and ExecCommand together are refused by a rule.
+    assert!(format!("{:?}", mode(&alone[0])).contains("HasExec"));
+    assert!(!t["Rules"]["OneKindOfWork"].is_null());
+}
+
 #[test]
 fn the_worker_runs_on_fargate_arm64_with_container_insights_and_no_fixed_desired_count() {
     let t = template("stack.yaml");
@@ -220,7 +280,7 @@ fn the_worker_runs_on_fargate_arm64_with_container_insights_and_no_fixed_desired
     assert_eq!(td["RuntimePlatform"]["CpuArchitecture"], "ARM64");
     assert_eq!(t["Parameters"]["TaskCpu"]["Default"], "256");
     assert_eq!(t["Parameters"]["TaskMemory"]["Default"], "512");
-    let container = &td["ContainerDefinitions"][0];
+    let container = &container_lists(td).1[0];
     assert_eq!(container["StopTimeout"].as_u64(), Some(120));
     let known: BTreeSet<&str> = ProcessorConfig::variables()
         .iter()
@@ -701,8 +761,7 @@ fn every_numeric_parameter_the_stack_passes_on_is_bounded_within_the_variables_r
         .filter_map(|d| d.range.map(|r| (d.name, r)))
         .collect();
     let mut passed: Vec<(String, String)> = Vec::new();
-    let env =
-        &t["Resources"]["TaskDefinition"]["Properties"]["ContainerDefinitions"][0]["Environment"];
+    let env = &container_lists(&t["Resources"]["TaskDefinition"]["Properties"]).1[0]["Environment"];
     for e in env.as_sequence().expect("environment") {
         if let Some((tag, param)) = tagged(&e["Value"])
             && tag == "!Ref"

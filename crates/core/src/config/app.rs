@@ -197,27 +197,32 @@ impl<E: EnvSource + ?Sized> Reader<'_, E> {
         name: &str,
         value: Option<String>,
     ) -> Result<Option<Vec<String>>, ConfigError> {
-        let Some(raw) = value else { return Ok(None) };
-        let words: Vec<String> = if raw.trim_start().starts_with('[') {
-            serde_json::from_str(&raw).map_err(|e| {
-                config_error(
-                    name,
-                    Some(raw.clone()),
-                    format!("expected a JSON array of strings: {e}"),
-                )
-            })?
-        } else {
-            raw.split_whitespace().map(str::to_string).collect()
-        };
-        if words.first().is_none_or(|w| w.trim().is_empty()) {
-            return Err(config_error(
-                name,
-                Some(raw),
-                "the command names no program",
-            ));
-        }
-        Ok(Some(words))
+        value.map(|raw| parse_command(name, &raw)).transpose()
     }
+}
+
+/// A command as `APP_COMMAND` takes it: a JSON array of strings, or words separated by spaces (no shell, no
+/// quoting). The error names `variable`.
+pub fn parse_command(variable: &str, raw: &str) -> Result<Vec<String>, ConfigError> {
+    let words: Vec<String> = if raw.trim_start().starts_with('[') {
+        serde_json::from_str(raw).map_err(|e| {
+            config_error(
+                variable,
+                Some(raw.to_string()),
+                format!("expected a JSON array of strings: {e}"),
+            )
+        })?
+    } else {
+        raw.split_whitespace().map(str::to_string).collect()
+    };
+    if words.first().is_none_or(|w| w.trim().is_empty()) {
+        return Err(config_error(
+            variable,
+            Some(raw.to_string()),
+            "the command names no program",
+        ));
+    }
+    Ok(words)
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ mod reader;
 mod sampler;
 mod updater;
 
-pub use app::{APP_COMMAND, APP_PORT, ExecApp, HttpApp, WORK_MODE, WorkMode};
+pub use app::{APP_COMMAND, APP_PORT, ExecApp, HttpApp, WORK_MODE, WorkMode, parse_command};
 pub use processor::ProcessorConfig;
 pub use producer::{GroupStrategy, ProducerConfig};
 pub use reader::{Flag, Number, Text};

@@ -68,9 +68,13 @@ impl SimulatedUpdater {
         let periods: Vec<StatisticSet> = last_minutes(delivered, window_minutes.max(1))
             .filter_map(|m| ctx.metrics.durations_at(m, ctx.now_ms))
             .collect();
+        let activity: Vec<_> = last_minutes(delivered, window_minutes.max(1))
+            .filter_map(|m| ctx.metrics.activity_at(m, ctx.now_ms))
+            .collect();
         let current = target_tracking_config(&self.policy, self.target);
         let plan = plan_update(
             &periods,
+            &activity,
             Some(&current),
             &UpdateInputs {
                 target: &self.target_settings,
