@@ -73,7 +73,7 @@ mod tests {
     #[test]
     fn steady_state_gives_the_time_in_flight() {
         // 8 tasks × 1 slot always busy with 5 s messages: 8 in flight, 96 deleted a minute → 5 s.
-        let est = estimate_mpd_littles_law(&vec![minute(8.0, 96.0); 10], 20);
+        let est = estimate_mpd_littles_law(&[minute(8.0, 96.0); 10], 20);
         assert_eq!(
             est,
             MpdEstimate::Known {
