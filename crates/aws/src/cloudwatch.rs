@@ -84,10 +84,56 @@ pub async fn put_duration_stats(
     stats: &DurationStats,
     timestamp: SystemTime,
 ) -> Result<(), AwsError> {
-    if stats.is_empty() {
+    put_worker_metrics(client, names, queue_name, stats, None, timestamp).await
+}
+
+/// Publishes what a worker reports for an interval in one PutMetricData call: its statistic set of processing
+/// durations (when it processed anything) and, for a worker carrying an application, whether that application was
+/// not ready (`APP_NOT_READY_METRIC`, 1 or 0, high resolution). Nothing to say publishes nothing.
+pub async fn put_worker_metrics(
+    client: &aws_sdk_cloudwatch::Client,
+    names: &MetricNames,
+    queue_name: &str,
+    stats: &DurationStats,
+    app_not_ready: Option<bool>,
+    timestamp: SystemTime,
+) -> Result<(), AwsError> {
+    let mut data = Vec::new();
+    if let Some(not_ready) = app_not_ready {
+        data.push(
+            MetricDatum::builder()
+                .metric_name(bpi_core::config::APP_NOT_READY_METRIC)
+                .set_dimensions(Some(dimensions(names, queue_name)))
+                .value(if not_ready { 1.0 } else { 0.0 })
+                .unit(StandardUnit::Count)
+                .timestamp(DateTime::from(timestamp))
+                .storage_resolution(Resolution::High.storage_resolution())
+                .build(),
+        );
+    }
+    if stats.is_empty() && data.is_empty() {
         return Ok(());
     }
-    let datum = MetricDatum::builder()
+    if !stats.is_empty() {
+        data.push(duration_datum(names, queue_name, stats, timestamp));
+    }
+    client
+        .put_metric_data()
+        .namespace(&names.namespace)
+        .set_metric_data(Some(data))
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("cloudwatch:PutMetricData", e))?;
+    Ok(())
+}
+
+fn duration_datum(
+    names: &MetricNames,
+    queue_name: &str,
+    stats: &DurationStats,
+    timestamp: SystemTime,
+) -> MetricDatum {
+    MetricDatum::builder()
         .metric_name(&names.metric_name)
         .set_dimensions(Some(dimensions(names, queue_name)))
         .statistic_values(
@@ -100,15 +146,7 @@ pub async fn put_duration_stats(
         )
         .unit(StandardUnit::Seconds)
         .timestamp(DateTime::from(timestamp))
-        .build();
-    client
-        .put_metric_data()
-        .namespace(&names.namespace)
-        .metric_data(datum)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("cloudwatch:PutMetricData", e))?;
-    Ok(())
+        .build()
 }
 
 /// How finely CloudWatch stores a published value.

@@ -12,7 +12,9 @@ use bpi_aws::cloudwatch::{
 };
 use bpi_aws::ecs::{ServiceCounts, service_counts};
 use bpi_aws::sqs::Queue;
-use bpi_core::config::{QUEUE_DIMENSION, QueueRef, TYPE_DIMENSION, UpdaterConfig};
+use bpi_core::config::{
+    APP_NOT_READY_METRIC, QUEUE_DIMENSION, QueueRef, TYPE_DIMENSION, UpdaterConfig,
+};
 use bpi_core::policy::target_tracking_config;
 use bpi_core::sampler::{BPI_METRIC, FAST_PATH_METRIC};
 use bpi_core::update::{MpdStatus, UpdateInputs, WhenUnmeasured, plan_update};
@@ -66,6 +68,17 @@ pub struct Status {
     pub would_write: bool,
     /// The sampler's newest reading (None: nothing in the last 10 minutes: stopped, or not deployed).
     pub sampler: Option<SamplerHealth>,
+    /// The newest report of the workers' application, in HTTP or exec mode (None: none in the last 10 minutes).
+    pub app: Option<AppHealth>,
+}
+
+/// The newest report of the workers that carry an application (HTTP or exec mode).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct AppHealth {
+    /// Seconds since the report.
+    pub age_secs: u64,
+    /// Whether some task's application was not ready then (its worker received nothing meanwhile).
+    pub not_ready: bool,
 }
 
 /// The sampler's newest published reading.
@@ -83,11 +96,11 @@ pub struct SamplerHealth {
 const SAMPLER_LOOKBACK: Duration = Duration::from_secs(600);
 
 /// The sampler's newest reading of `config`'s queue.
-async fn sampler_health(
+async fn published_health(
     clients: &AwsClients,
     config: &UpdaterConfig,
     now: SystemTime,
-) -> anyhow::Result<Option<SamplerHealth>> {
+) -> anyhow::Result<(Option<SamplerHealth>, Option<AppHealth>)> {
     let m = &config.metrics;
     let dims = [
         (TYPE_DIMENSION, m.metric_type.as_str()),
@@ -96,21 +109,29 @@ async fn sampler_health(
     let newest = latest_values(
         &clients.cloudwatch,
         &m.namespace,
-        &[BPI_METRIC, FAST_PATH_METRIC],
+        &[BPI_METRIC, FAST_PATH_METRIC, APP_NOT_READY_METRIC],
         &dims,
         SAMPLER_LOOKBACK,
         now,
     )
     .await?;
+    let age = |at: SystemTime| now.duration_since(at).map_or(0, |d| d.as_secs());
+    let app = newest.get(2).copied().flatten().map(|(at, v)| AppHealth {
+        age_secs: age(at),
+        not_ready: v > 0.0,
+    });
     let Some((at, bpi)) = newest.first().copied().flatten() else {
-        return Ok(None);
+        return Ok((None, app));
     };
     let fast_path = newest.get(1).copied().flatten();
-    Ok(Some(SamplerHealth {
-        age_secs: now.duration_since(at).map_or(0, |d| d.as_secs()),
-        bpi,
-        fast_path_capacity: fast_path.map(|(_, v)| v),
-    }))
+    Ok((
+        Some(SamplerHealth {
+            age_secs: age(at),
+            bpi,
+            fast_path_capacity: fast_path.map(|(_, v)| v),
+        }),
+        app,
+    ))
 }
 
 /// The queue and its DLQ, resolved once: a `--watch` refresh (or the local run's view) then reads depths only.
@@ -221,7 +242,7 @@ pub async fn gather(
         },
     );
     let estimate = plan.estimate;
-    let sampler = sampler_health(clients, config, SystemTime::now()).await?;
+    let (sampler, app) = published_health(clients, config, SystemTime::now()).await?;
     Ok(Status {
         queue: s.queue_name.clone(),
         depth,
@@ -241,6 +262,7 @@ pub async fn gather(
         mpd_status: plan.status,
         would_write: plan.decision.write,
         sampler,
+        app,
     })
 }
 
@@ -280,6 +302,19 @@ pub fn render(st: &Status) -> String {
         ),
         None => "NO READING in the last 10 minutes (stopped, or not deployed)".to_string(),
     };
+    let app = match st.app {
+        Some(AppHealth {
+            age_secs,
+            not_ready: true,
+        }) => format!(
+            "app        NOT READY on a task {age_secs} s ago: its worker receives nothing until the application passes its readiness check\n"
+        ),
+        Some(AppHealth { age_secs, .. }) => {
+            format!("app        ready on every task reporting ({age_secs} s ago)\n")
+        }
+        // The demo's work, or workers whose application has been ready and idle: nothing to say.
+        None => String::new(),
+    };
     let dlq = st.dlq.as_ref().map_or_else(
         || "none (no redrive policy!)".to_string(),
         |(n, v)| format!("{v} in {n}"),
@@ -290,7 +325,7 @@ pub fn render(st: &Status) -> String {
          ecsBPI     {:.2} (target {target})\n\
          policy     {drift}{companions}\n\
          MPD        {mpd} in the last {} s -> {} target {}{}\n\
-         sampler    {sampler}\n",
+         sampler    {sampler}\n{app}",
         st.queue,
         st.depth.visible,
         st.depth.in_flight,

@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use bpi_aws::cloudwatch::{DurationStats, put_duration_stats};
+use bpi_aws::cloudwatch::{DurationStats, put_worker_metrics};
 use bpi_core::config::MetricNames;
 use tokio::time::{MissedTickBehavior, interval};
 use tokio_util::sync::CancellationToken;
@@ -57,20 +57,30 @@ pub struct Publisher {
     pub counters: Arc<Counters>,
     /// Held messages, for the summary line.
     pub in_flight: Arc<InFlight>,
+    /// The application's readiness, for a worker that carries one (HTTP or exec mode).
+    pub readiness: Option<Arc<crate::readiness::Readiness>>,
 }
 
 impl Publisher {
     async fn flush(&self) {
         let stats = self.recorder.take();
-        if stats.is_empty() {
+        // The application's state rides along with the durations, and is published alone only when it was not
+        // ready: an idle worker whose application is fine says nothing, as before.
+        let app_not_ready = match self.readiness.as_ref().map(|r| r.take_not_ready_seen()) {
+            Some(true) => Some(true),
+            Some(false) if !stats.is_empty() => Some(false),
+            _ => None,
+        };
+        if stats.is_empty() && app_not_ready.is_none() {
             return;
         }
         Counters::bump(&self.counters.metric_requests);
-        match put_duration_stats(
+        match put_worker_metrics(
             &self.client,
             &self.names,
             &self.queue_name,
             &stats,
+            app_not_ready,
             SystemTime::now(),
         )
         .await

@@ -6,6 +6,7 @@
 //! message whose application could not be reached turns it to not ready at once and re-checks.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
@@ -23,6 +24,8 @@ pub const NOT_READY_RECHECK: Duration = Duration::from_secs(1);
 pub struct Readiness {
     ready: watch::Sender<bool>,
     recheck: Notify,
+    /// Not ready at some moment since the metrics publisher last asked.
+    not_ready_seen: AtomicBool,
 }
 
 impl Readiness {
@@ -31,6 +34,7 @@ impl Readiness {
         Arc::new(Readiness {
             ready: watch::channel(initially_ready).0,
             recheck: Notify::new(),
+            not_ready_seen: AtomicBool::new(!initially_ready),
         })
     }
 
@@ -55,8 +59,16 @@ impl Readiness {
         self.recheck.notify_one();
     }
 
+    /// Whether the application was not ready at any moment since the last call (for the worker's metric).
+    pub fn take_not_ready_seen(&self) -> bool {
+        self.not_ready_seen.swap(false, Ordering::Relaxed) || !self.is_ready()
+    }
+
     /// Sets the state; true when it changed.
     fn set(&self, ready: bool) -> bool {
+        if !ready {
+            self.not_ready_seen.store(true, Ordering::Relaxed);
+        }
         self.ready
             .send_if_modified(|r| std::mem::replace(r, ready) != ready)
     }
@@ -144,9 +156,15 @@ mod tests {
         readiness.spawn_checker(work.clone(), Duration::from_secs(5), &tracker, stop.clone());
         tokio::time::sleep(Duration::from_millis(2500)).await;
         assert!(!readiness.is_ready(), "down: not ready");
+        assert!(readiness.take_not_ready_seen());
         work.0.store(true, Ordering::SeqCst);
         tokio::time::sleep(NOT_READY_RECHECK).await;
         assert!(readiness.is_ready(), "up: ready within a second");
+        assert!(
+            readiness.take_not_ready_seen(),
+            "it was not ready in this interval"
+        );
+        assert!(!readiness.take_not_ready_seen(), "and has been ready since");
         work.0.store(false, Ordering::SeqCst);
         readiness.unavailable("connection refused");
         assert!(!readiness.is_ready(), "a refused message turns it at once");

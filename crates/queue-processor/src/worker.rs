@@ -282,6 +282,11 @@ impl<W: Work> Worker<W> {
             visibility,
             self.counters.clone(),
         );
+        let readiness = Readiness::new(self.work.readiness_interval().is_none());
+        if let Some(interval) = self.work.readiness_interval() {
+            tracing::info!("waiting for the application to be ready before receiving");
+            readiness.spawn_checker(self.work.clone(), interval, &tracker, stop.clone());
+        }
         let recorder = Arc::new(DurationRecorder::default());
         Publisher {
             client: self.cloudwatch.clone(),
@@ -291,13 +296,9 @@ impl<W: Work> Worker<W> {
             recorder: recorder.clone(),
             counters: self.counters.clone(),
             in_flight: in_flight.clone(),
+            readiness: self.work.readiness_interval().map(|_| readiness.clone()),
         }
         .spawn(&tracker, stop.clone());
-        let readiness = Readiness::new(self.work.readiness_interval().is_none());
-        if let Some(interval) = self.work.readiness_interval() {
-            tracing::info!("waiting for the application to be ready before receiving");
-            readiness.spawn_checker(self.work.clone(), interval, &tracker, stop.clone());
-        }
         let task_protection = protection.is_some();
         if let Some(p) = protection {
             p.spawn(

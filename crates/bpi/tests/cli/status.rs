@@ -155,3 +155,89 @@ async fn status_shows_what_the_test_set_up() {
     let age = sampler["age_secs"].as_u64().expect("age");
     assert!((20..=60).contains(&age), "age {age}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_labels_an_mpd_by_littles_law_and_says_when_an_application_is_not_ready() {
+    let clients = AwsClients::new(&local_emulator_config(&bpi_testkit::emulator().endpoint).await);
+    let queue_name = bpi_testkit::unique_name("status-ll");
+    let (cluster, service) = (
+        bpi_testkit::unique_name("cluster"),
+        bpi_testkit::unique_name("service"),
+    );
+    create_queue_with_dlq(&clients.sqs, &queue_name, 30, 3).await;
+    create_service(&clients, &cluster, &service, 2).await;
+    let env = [
+        ("CLUSTER_NAME", cluster.as_str()),
+        ("SERVICE_NAME", service.as_str()),
+        ("QUEUE_NAME", queue_name.as_str()),
+    ];
+    let config = UpdaterConfig::from_env(&env).expect("valid");
+    register_scalable_target(
+        &clients.autoscaling,
+        &scaling_spec(&config.policy, 12.0).scalable_target,
+    )
+    .await
+    .expect("register");
+    // No worker durations: five minutes of the sampler's ecsInFlight (3 on average) and of SQS's deletions (48 a
+    // minute). SQS publishes NumberOfMessagesDeleted itself; AWS refuses PutMetricData into an AWS/ namespace, moto
+    // takes it, so the test stands in for SQS here.
+    let dims = [("Type", "Single-Queue"), ("QueueName", queue_name.as_str())];
+    let minute = |m: u64| SystemTime::now() - Duration::from_secs(60 * m + 90);
+    for m in 1..=5 {
+        put_values(
+            &clients.cloudwatch,
+            "ECS-SQS-BPI",
+            &dims,
+            &[(
+                bpi_core::sampler::IN_FLIGHT_METRIC,
+                3.0,
+                StandardUnit::Count,
+            )],
+            minute(m),
+            Resolution::High,
+        )
+        .await
+        .expect("in flight");
+        put_values(
+            &clients.cloudwatch,
+            "AWS/SQS",
+            &[("QueueName", queue_name.as_str())],
+            &[("NumberOfMessagesDeleted", 48.0, StandardUnit::Count)],
+            minute(m),
+            Resolution::Standard,
+        )
+        .await
+        .expect("deleted");
+    }
+    // A worker whose application was not ready, 10 s ago.
+    bpi_aws::cloudwatch::put_worker_metrics(
+        &clients.cloudwatch,
+        &config.metrics,
+        &queue_name,
+        &DurationStats::default(),
+        Some(true),
+        SystemTime::now() - Duration::from_secs(10),
+    )
+    .await
+    .expect("app not ready");
+
+    let st = status_json(&env);
+    assert_eq!(st["mpd_status"], "littles-law", "{st}");
+    assert_eq!(
+        (st["mpd_secs"].as_f64(), st["samples"].as_u64()),
+        (Some(3.75), Some(240)),
+        "3 in flight × 60 s / 48 deleted; the deletions are the samples"
+    );
+    assert_eq!(st["computed_target"], 16, "60 s / 3.75 s");
+    assert_eq!(st["app"]["not_ready"], true, "{st}");
+    let text = Command::new(env!("CARGO_BIN_EXE_bpi"))
+        .arg("status")
+        .env_clear()
+        .envs(bpi_testkit::emulator().child_env())
+        .envs(env)
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("ESTIMATED by Little's law"), "{text}");
+    assert!(text.contains("app        NOT READY on a task"), "{text}");
+}

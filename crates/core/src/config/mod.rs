@@ -144,6 +144,9 @@ pub const MAX_MESSAGE_DURATION_SECS: &str = "MAX_MESSAGE_DURATION_SECS";
 pub const DEFAULT_NAMESPACE: &str = "ECS-SQS-BPI";
 /// Default processing-duration metric name (the blueprint's).
 pub const DEFAULT_METRIC_NAME: &str = "MsgProcessingDuration";
+/// The worker's report that its application (HTTP or exec mode) was not ready during an interval: 1, or 0 beside
+/// its durations when it was; high resolution, dimensions `Type` and `QueueName`. `bpi status` reads its Maximum.
+pub const APP_NOT_READY_METRIC: &str = "WorkerAppNotReady";
 /// Default `Type` dimension value (the blueprint's).
 pub const DEFAULT_METRIC_TYPE: &str = "Single-Queue";
 /// Default name of the published target metric (the blueprint's).

@@ -220,7 +220,11 @@ async fn nothing_is_received_while_the_application_is_down_or_starting() {
     let q = create_queue(&clients.sqs, 30, 2).await;
     send_bodies(&q.queue, &messages(10, 0.0)).await;
     let port = free_port();
-    let config = http_config(&q.queue, port, &[("TASK_CONCURRENCY", "4")]);
+    let config = http_config(
+        &q.queue,
+        port,
+        &[("TASK_CONCURRENCY", "4"), ("METRICS_INTERVAL_SECS", "1")],
+    );
     let worker = RunningWorker::start(
         &clients,
         &q.queue,
@@ -234,6 +238,25 @@ async fn nothing_is_received_while_the_application_is_down_or_starting() {
         "no application: nothing received"
     );
     assert_eq!(depth(&q.queue).await.visible, 10);
+    // And it says so where `bpi status` reads it.
+    let reported = bpi_aws::cloudwatch::latest_values(
+        &clients.cloudwatch,
+        &config.metrics.namespace,
+        &[bpi_core::config::APP_NOT_READY_METRIC],
+        &[
+            ("Type", config.metrics.metric_type.as_str()),
+            ("QueueName", q.queue.name()),
+        ],
+        Duration::from_secs(60),
+        std::time::SystemTime::now(),
+    )
+    .await
+    .expect("read");
+    assert_eq!(
+        reported[0].map(|(_, v)| v),
+        Some(1.0),
+        "WorkerAppNotReady published"
+    );
     // The application takes 2 s to listen: still nothing received until its health path answers.
     let record = std::env::temp_dir().join(format!("{}.jsonl", bpi_testkit::unique_name("app")));
     let app = App::start(port, &record, &["--start-delay", "2"]);
