@@ -197,7 +197,7 @@ def main():
     binary_mib = os.path.getsize(args.worker) / (1024 * 1024)
     print(f"queue-processor drain benchmark: {args.messages} zero-duration messages, {args.runs} runs, "
           f"private moto server, release binary {binary_mib:.1f} MiB")
-    print(f"{'':22}{'median':>10}{'runs':>26}{'blueprint':>12}{'target':>10}")
+    print(f"{'':26}{'median':>10}  {'runs':<36}{'blueprint':>10}{'target':>10}")
     rows = [("messages/s", "msgs_per_sec", "{:.0f}", ">="), ("CPU ms/message", "cpu_ms_per_msg", "{:.3f}", "<="),
             ("peak RSS MiB", "peak_rss_mib", "{:.1f}", "<="), ("requests/message", "requests_per_msg", "{:.3f}", "<=")]
     ok = True
@@ -206,14 +206,14 @@ def main():
         met = value >= TARGETS[key] if op == ">=" else value <= TARGETS[key]
         ok &= met
         runs_text = " ".join(fmt.format(r[key]) for r in runs)
-        print(f"{label:22}{fmt.format(value):>10}{runs_text:>26}{BLUEPRINT[key]:>12}{op + fmt.format(TARGETS[key]):>10}"
+        print(f"{label:26}{fmt.format(value):>10}  {runs_text:<36}{BLUEPRINT[key]:>10}{op + fmt.format(TARGETS[key]):>10}"
               f"  {'ok' if met else 'MISSED'}")
     share = median["ceiling_share"]
     runs_text = " ".join(f"{r['ceiling_share']:.0%}" for r in runs)
     ceiling_text = " ".join(f"{r['ceiling_msgs_per_sec']:.0f}" for r in runs)
-    print(f"{'ceiling messages/s':22}{median['ceiling_msgs_per_sec']:>10.0f}{ceiling_text:>26}"
-          "   (the leanest consumer: receive 10, delete the batch)")
-    print(f"{'share of the ceiling':22}{share:>10.0%}{runs_text:>26}{'':>12}{'>=' + format(CEILING_SHARE_TARGET, '.0%'):>10}"
+    print(f"{'ceiling messages/s':26}{median['ceiling_msgs_per_sec']:>10.0f}  {ceiling_text:<36}"
+          "(the leanest consumer: receive 10, delete the batch)")
+    print(f"{'share of the ceiling':26}{share:>10.0%}  {runs_text:<36}{'':>10}{'>=' + format(CEILING_SHARE_TARGET, '.0%'):>10}"
           f"  {'ok' if share >= CEILING_SHARE_TARGET else 'MISSED'}")
     print("requests of the last run:", runs[-1]["requests"])
     http_median = {}
@@ -233,7 +233,7 @@ def main():
         ]:
             runs_text = " ".join(f"{r[key]:.3f}" for r in http_runs)
             verdict = "" if target is None else (f"<={target:.3f}  " + ("ok" if http_median[key] <= target else "MISSED"))
-            print(f"{label:26}{http_median[key]:>10.3f}{runs_text:>26}{verdict:>18}")
+            print(f"{label:26}{http_median[key]:>10.3f}  {runs_text:<36}{verdict:>20}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"median": median, "runs": runs, "http_median": http_median, "http_runs": http_runs, "blueprint": BLUEPRINT, "targets": TARGETS,

@@ -373,6 +373,83 @@ pub async fn latest_values(
         .collect())
 }
 
+/// One metric of a [`minute_series`] read: namespace, name, dimensions and statistic, over 1-minute periods.
+struct MinuteQuery<'a> {
+    namespace: &'a str,
+    metric_name: &'a str,
+    dimensions: Vec<Dimension>,
+    stat: &'a str,
+}
+
+/// Reads `queries` over `window` ending at `end` in GetMetricData calls (following NextToken), and pairs their
+/// values by minute: one row per timestamp, oldest first, with each query's value in its position (None where it
+/// has none).
+async fn minute_series(
+    client: &aws_sdk_cloudwatch::Client,
+    queries: &[MinuteQuery<'_>],
+    window: Duration,
+    end: SystemTime,
+) -> Result<Vec<Vec<Option<f64>>>, AwsError> {
+    const OP: &str = "cloudwatch:GetMetricData";
+    let requests: Vec<MetricDataQuery> = queries
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            MetricDataQuery::builder()
+                .id(format!("q{i}"))
+                .metric_stat(
+                    MetricStat::builder()
+                        .metric(
+                            Metric::builder()
+                                .namespace(q.namespace)
+                                .metric_name(q.metric_name)
+                                .set_dimensions(Some(q.dimensions.clone()))
+                                .build(),
+                        )
+                        .period(READ_PERIOD_SECS)
+                        .stat(q.stat)
+                        .build(),
+                )
+                .return_data(true)
+                .build()
+        })
+        .collect();
+    let start = end.checked_sub(window).unwrap_or(SystemTime::UNIX_EPOCH);
+    let mut by_time: BTreeMap<i64, Vec<Option<f64>>> = BTreeMap::new();
+    let mut next_token: Option<String> = None;
+    loop {
+        let out = client
+            .get_metric_data()
+            .set_metric_data_queries(Some(requests.clone()))
+            .start_time(DateTime::from(start))
+            .end_time(DateTime::from(end))
+            .set_next_token(next_token.take())
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e))?;
+        for result in out.metric_data_results() {
+            let Some(slot) = result
+                .id()
+                .and_then(|id| id.strip_prefix('q'))
+                .and_then(|n| n.parse::<usize>().ok())
+                .filter(|n| *n < queries.len())
+            else {
+                continue;
+            };
+            for (t, v) in result.timestamps().iter().zip(result.values()) {
+                by_time
+                    .entry(t.secs())
+                    .or_insert_with(|| vec![None; queries.len()])[slot] = Some(*v);
+            }
+        }
+        match out.next_token() {
+            Some(t) if !t.is_empty() => next_token = Some(t.to_string()),
+            _ => break,
+        }
+    }
+    Ok(by_time.into_values().collect())
+}
+
 /// Reads per-minute Sum and SampleCount of the processing-duration metric over `window` ending at `end`, following
 /// NextToken, and pairs them by timestamp into statistic sets (oldest first).
 pub async fn read_duration_stats(
@@ -382,62 +459,19 @@ pub async fn read_duration_stats(
     window: Duration,
     end: SystemTime,
 ) -> Result<Vec<StatisticSet>, AwsError> {
-    const OP: &str = "cloudwatch:GetMetricData";
-    let metric = Metric::builder()
-        .namespace(&names.namespace)
-        .metric_name(&names.metric_name)
-        .set_dimensions(Some(dimensions(names, queue_name)))
-        .build();
-    let query = |id: &str, stat: &str| {
-        MetricDataQuery::builder()
-            .id(id)
-            .metric_stat(
-                MetricStat::builder()
-                    .metric(metric.clone())
-                    .period(READ_PERIOD_SECS)
-                    .stat(stat)
-                    .build(),
-            )
-            .return_data(true)
-            .build()
+    let query = |stat| MinuteQuery {
+        namespace: &names.namespace,
+        metric_name: &names.metric_name,
+        dimensions: dimensions(names, queue_name),
+        stat,
     };
-    let start = end.checked_sub(window).unwrap_or(SystemTime::UNIX_EPOCH);
-    // (sum, count) per timestamp in epoch seconds.
-    let mut by_time: BTreeMap<i64, (Option<f64>, Option<f64>)> = BTreeMap::new();
-    let mut next_token: Option<String> = None;
-    loop {
-        let out = client
-            .get_metric_data()
-            .metric_data_queries(query("sum", "Sum"))
-            .metric_data_queries(query("count", "SampleCount"))
-            .start_time(DateTime::from(start))
-            .end_time(DateTime::from(end))
-            .set_next_token(next_token.take())
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk(OP, e))?;
-        for result in out.metric_data_results() {
-            let is_sum = result.id() == Some("sum");
-            for (t, v) in result.timestamps().iter().zip(result.values()) {
-                let slot = by_time.entry(t.secs()).or_default();
-                if is_sum {
-                    slot.0 = Some(*v);
-                } else {
-                    slot.1 = Some(*v);
-                }
-            }
-        }
-        match out.next_token() {
-            Some(t) if !t.is_empty() => next_token = Some(t.to_string()),
-            _ => break,
-        }
-    }
-    Ok(by_time
-        .into_values()
-        .filter_map(|(sum, count)| {
+    let rows = minute_series(client, &[query("Sum"), query("SampleCount")], window, end).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
             Some(StatisticSet {
-                sum_secs: sum?,
-                sample_count: count?,
+                sum_secs: row[0]?,
+                sample_count: row[1]?,
             })
         })
         .collect())
@@ -465,90 +499,45 @@ pub async fn read_queue_activity(
     window: Duration,
     end: SystemTime,
 ) -> Result<Vec<bpi_core::ActivityMinute>, AwsError> {
-    const OP: &str = "cloudwatch:GetMetricData";
-    let sqs_dims = [Dimension::builder()
-        .name("QueueName")
-        .value(queue_name)
-        .build()];
-    let sampler_dims: Vec<Dimension> = sampler
-        .dimensions
-        .iter()
-        .map(|(n, v)| Dimension::builder().name(*n).value(*v).build())
-        .collect();
-    let query = |id: &str, namespace: &str, metric_name: &str, dims: &[Dimension], stat: &str| {
-        MetricDataQuery::builder()
-            .id(id)
-            .metric_stat(
-                MetricStat::builder()
-                    .metric(
-                        Metric::builder()
-                            .namespace(namespace)
-                            .metric_name(metric_name)
-                            .set_dimensions(Some(dims.to_vec()))
-                            .build(),
-                    )
-                    .period(READ_PERIOD_SECS)
-                    .stat(stat)
-                    .build(),
-            )
-            .return_data(true)
-            .build()
+    let sqs = || {
+        vec![
+            Dimension::builder()
+                .name("QueueName")
+                .value(queue_name)
+                .build(),
+        ]
     };
-    let start = end.checked_sub(window).unwrap_or(SystemTime::UNIX_EPOCH);
-    // (sampler's in flight, SQS's in flight, deleted) per timestamp.
-    let mut by_time: BTreeMap<i64, [Option<f64>; 3]> = BTreeMap::new();
-    let mut next_token: Option<String> = None;
-    loop {
-        let out = client
-            .get_metric_data()
-            .metric_data_queries(query(
-                "sampled",
-                sampler.namespace,
-                bpi_core::sampler::IN_FLIGHT_METRIC,
-                &sampler_dims,
-                "Average",
-            ))
-            .metric_data_queries(query(
-                "gauge",
-                "AWS/SQS",
-                "ApproximateNumberOfMessagesNotVisible",
-                &sqs_dims,
-                "Average",
-            ))
-            .metric_data_queries(query(
-                "deleted",
-                "AWS/SQS",
-                "NumberOfMessagesDeleted",
-                &sqs_dims,
-                "Sum",
-            ))
-            .start_time(DateTime::from(start))
-            .end_time(DateTime::from(end))
-            .set_next_token(next_token.take())
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk(OP, e))?;
-        for result in out.metric_data_results() {
-            let slot = match result.id() {
-                Some("sampled") => 0,
-                Some("gauge") => 1,
-                _ => 2,
-            };
-            for (t, v) in result.timestamps().iter().zip(result.values()) {
-                by_time.entry(t.secs()).or_default()[slot] = Some(*v);
-            }
-        }
-        match out.next_token() {
-            Some(t) if !t.is_empty() => next_token = Some(t.to_string()),
-            _ => break,
-        }
-    }
-    Ok(by_time
-        .into_values()
-        .filter_map(|[sampled, gauge, deleted]| {
+    let queries = [
+        MinuteQuery {
+            namespace: sampler.namespace,
+            metric_name: bpi_core::sampler::IN_FLIGHT_METRIC,
+            dimensions: sampler
+                .dimensions
+                .iter()
+                .map(|(n, v)| Dimension::builder().name(*n).value(*v).build())
+                .collect(),
+            stat: "Average",
+        },
+        MinuteQuery {
+            namespace: "AWS/SQS",
+            metric_name: "ApproximateNumberOfMessagesNotVisible",
+            dimensions: sqs(),
+            stat: "Average",
+        },
+        MinuteQuery {
+            namespace: "AWS/SQS",
+            metric_name: "NumberOfMessagesDeleted",
+            dimensions: sqs(),
+            stat: "Sum",
+        },
+    ];
+    let rows = minute_series(client, &queries, window, end).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
             Some(bpi_core::ActivityMinute {
-                in_flight_mean: sampled.or(gauge)?,
-                deleted: deleted?,
+                in_flight_mean: row[0].or(row[1])?,
+                deleted: row[2]?,
             })
         })
         .collect())

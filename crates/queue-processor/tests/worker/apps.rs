@@ -103,6 +103,15 @@ fn http_config(queue: &bpi_aws::sqs::Queue, port: u16, extra: &[(&str, &str)]) -
     config(queue, &vars)
 }
 
+/// A worker in HTTP mode with `config`, in the background.
+fn start_http(
+    clients: &bpi_aws::AwsClients,
+    queue: &bpi_aws::sqs::Queue,
+    config: &ProcessorConfig,
+) -> RunningWorker {
+    RunningWorker::start(clients, queue, config.clone(), http_work(config, queue))
+}
+
 fn http_work(config: &ProcessorConfig, queue: &bpi_aws::sqs::Queue) -> HttpWork {
     let WorkMode::Http(app) = config.work.clone() else {
         panic!("http mode expected")
@@ -122,12 +131,7 @@ async fn http_mode_posts_each_body_with_sqsd_headers_and_deletes_on_2xx() {
     send_bodies(&q.queue, &bodies).await;
     let app = App::fresh(&[]);
     let config = http_config(&q.queue, app.port, &[("TASK_CONCURRENCY", "4")]);
-    let worker = RunningWorker::start(
-        &clients,
-        &q.queue,
-        config.clone(),
-        http_work(&config, &q.queue),
-    );
+    let worker = start_http(&clients, &q.queue, &config);
     wait_until(Duration::from_secs(30), "20 messages processed", || async {
         worker.processed() == 20
     })
@@ -190,12 +194,7 @@ async fn an_error_answer_is_retried_and_poison_reaches_the_dlq() {
     send_bodies(&q.queue, &bodies).await;
     let app = App::fresh(&[]);
     let config = http_config(&q.queue, app.port, &[("TASK_CONCURRENCY", "2")]);
-    let worker = RunningWorker::start(
-        &clients,
-        &q.queue,
-        config.clone(),
-        http_work(&config, &q.queue),
-    );
+    let worker = start_http(&clients, &q.queue, &config);
     wait_until(
         Duration::from_secs(40),
         "the failing body in the DLQ",
@@ -225,12 +224,7 @@ async fn nothing_is_received_while_the_application_is_down_or_starting() {
         port,
         &[("TASK_CONCURRENCY", "4"), ("METRICS_INTERVAL_SECS", "1")],
     );
-    let worker = RunningWorker::start(
-        &clients,
-        &q.queue,
-        config.clone(),
-        http_work(&config, &q.queue),
-    );
+    let worker = start_http(&clients, &q.queue, &config);
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(
         worker.counters.snapshot().received,
@@ -290,12 +284,7 @@ async fn a_crash_mid_request_hands_the_message_back_and_receiving_waits_for_the_
         app.port,
         &[("TASK_CONCURRENCY", "1"), ("PREFETCH_SECS", "0")],
     );
-    let worker = RunningWorker::start(
-        &clients,
-        &q.queue,
-        config.clone(),
-        http_work(&config, &q.queue),
-    );
+    let worker = start_http(&clients, &q.queue, &config);
     let status = tokio::time::timeout(Duration::from_secs(30), app.child.wait())
         .await
         .expect("the application crashes on its third request")
@@ -346,12 +335,7 @@ async fn a_request_past_the_visibility_timeout_is_kept_then_abandoned_at_the_app
         app.port,
         &[("TASK_CONCURRENCY", "2"), ("APP_TIMEOUT_SECS", "7")],
     );
-    let worker = RunningWorker::start(
-        &clients,
-        &q.queue,
-        config.clone(),
-        http_work(&config, &q.queue),
-    );
+    let worker = start_http(&clients, &q.queue, &config);
     wait_until(
         Duration::from_secs(40),
         "the hanging message in the DLQ",
@@ -429,12 +413,7 @@ async fn a_body_of_unknown_length_protects_its_task_only_once_it_outlasts_the_dr
             ("SHUTDOWN_GRACE_SECS", "1"),
         ],
     );
-    let worker = RunningWorker::start(
-        &clients,
-        &q.queue,
-        config.clone(),
-        http_work(&config, &q.queue),
-    );
+    let worker = start_http(&clients, &q.queue, &config);
     let short: Vec<String> = (0..6).map(|_| r#"{"duration":0.3}"#.to_string()).collect();
     send_bodies(&q.queue, &short).await;
     wait_until(Duration::from_secs(20), "6 processed", || async {
