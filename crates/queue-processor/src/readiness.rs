@@ -61,7 +61,9 @@ impl Readiness {
 
     /// Whether the application was not ready at any moment since the last call (for the worker's metric).
     pub fn take_not_ready_seen(&self) -> bool {
-        self.not_ready_seen.swap(false, Ordering::Relaxed) || !self.is_ready()
+        // Not ready now: the next interval starts not ready, so it reports it too.
+        let not_ready_now = !self.is_ready();
+        self.not_ready_seen.swap(not_ready_now, Ordering::Relaxed) || not_ready_now
     }
 
     /// Sets the state; true when it changed.
