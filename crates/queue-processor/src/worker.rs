@@ -2,6 +2,9 @@
 //! receiving, finish the messages running and those already received within the grace period, hand back what is
 //! still running when it ends), stop (flush deletes and metrics).
 //!
+//! Receiving happens only while the work's application is ready ([`crate::readiness`]): each receive counts toward
+//! the queue's maxReceiveCount, so a worker must not take messages it cannot hand over.
+//!
 //! Receiving: a long poll is issued only when a processing slot is free and nothing received waits locally; it asks
 //! for the free slots plus a prefetch sized to [`ProcessorConfig::prefetch_secs`] of work at the recent mean
 //! duration. Quick messages are thus received ten at a time (few requests per message) while long ones are taken
