@@ -168,10 +168,20 @@ async fn bad_settings_exit_2_naming_the_variable() {
             vec![("QUEUE_NAME", "q"), ("ECS_AGENT_URI", "169.254.170.2")],
             "ECS_AGENT_URI",
         ),
-        (vec![("QUEUE_NAME", "q"), ("WORK_MODE", "lambda")], "WORK_MODE"),
-        (vec![("QUEUE_NAME", "q"), ("WORK_MODE", "exec")], "APP_COMMAND"),
         (
-            vec![("QUEUE_NAME", "q"), ("WORK_MODE", "http"), ("APP_PORT", "0")],
+            vec![("QUEUE_NAME", "q"), ("WORK_MODE", "lambda")],
+            "WORK_MODE",
+        ),
+        (
+            vec![("QUEUE_NAME", "q"), ("WORK_MODE", "exec")],
+            "APP_COMMAND",
+        ),
+        (
+            vec![
+                ("QUEUE_NAME", "q"),
+                ("WORK_MODE", "http"),
+                ("APP_PORT", "0"),
+            ],
             "APP_PORT",
         ),
         (
