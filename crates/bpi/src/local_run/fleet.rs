@@ -72,6 +72,20 @@ pub enum LocalApp {
     },
 }
 
+/// A child process of the local run: no input, standard error piped, killed if dropped, and in its own process
+/// group, so a Ctrl-C in the terminal reaches the local run (which drains the workers with SIGTERM), not every
+/// child at once.
+fn child_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut command = Command::new(program);
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .process_group(0);
+    command
+}
+
 /// A port nobody listens on now (the kernel's choice), for one worker's application.
 fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
@@ -172,27 +186,7 @@ impl Fleet {
                 health_path,
             } => {
                 let port = free_port()?.to_string();
-                let (program, args) = command.split_first().context("an empty --app command")?;
-                let mut child = Command::new(program)
-                    .args(args)
-                    .env("APP_PORT", &port)
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::piped())
-                    .kill_on_drop(true)
-                    .process_group(0)
-                    .spawn()
-                    .with_context(|| format!("starting the application {command:?}"))?;
-                if let Some(stderr) = child.stderr.take() {
-                    let log_lines = self.log_lines.clone();
-                    tokio::spawn(async move {
-                        let mut lines = BufReader::new(stderr).lines();
-                        while let Ok(Some(line)) = lines.next_line().await {
-                            let _ = log_lines.send(format!("app {id}: {line}"));
-                        }
-                    });
-                }
-                app = Some(child);
+                app = Some(self.start_app(id, command, &port)?);
                 mode_env.extend([
                     ("WORK_MODE".into(), "http".into()),
                     ("APP_PORT".into(), port),
@@ -208,16 +202,9 @@ impl Fleet {
                 ]);
             }
         }
-        let mut child = Command::new(&self.bin)
+        let mut child = child_command(&self.bin)
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .envs(mode_env)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            // Its own process group: a Ctrl-C in the terminal reaches the local run, which drains the workers with
-            // SIGTERM, not every worker at once.
-            .process_group(0)
             .spawn()
             .with_context(|| format!("starting {}", self.bin.display()))?;
         let stderr = child.stderr.take().context("worker stderr")?;
@@ -247,6 +234,26 @@ impl Fleet {
         );
         self.started += 1;
         Ok(())
+    }
+
+    /// Starts worker `id`'s application on `port`; its standard error goes to the log.
+    fn start_app(&self, id: usize, command: &[String], port: &str) -> anyhow::Result<Child> {
+        let (program, args) = command.split_first().context("an empty --app command")?;
+        let mut child = child_command(program)
+            .args(args)
+            .env("APP_PORT", port)
+            .spawn()
+            .with_context(|| format!("starting the application {command:?}"))?;
+        if let Some(stderr) = child.stderr.take() {
+            let log_lines = self.log_lines.clone();
+            tokio::spawn(async move {
+                let mut lines = BufReader::new(stderr).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let _ = log_lines.send(format!("app {id}: {line}"));
+                }
+            });
+        }
+        Ok(child)
     }
 
     fn sigterm(worker: &mut Worker) {

@@ -18,28 +18,64 @@ fn status_json(env: &[(&str, &str)]) -> serde_json::Value {
     crate::support::bpi_json(&["status", "--json"], env)
 }
 
+/// A queue with a DLQ, a service with `desired` tasks and its scalable target: what `bpi status` watches.
+struct Watched {
+    clients: AwsClients,
+    queue: bpi_aws::fixtures::QueueWithDlq,
+    queue_name: String,
+    cluster: String,
+    service: String,
+    config: UpdaterConfig,
+}
+
+impl Watched {
+    async fn new(prefix: &str, desired: i32) -> Self {
+        let clients =
+            AwsClients::new(&local_emulator_config(&bpi_testkit::emulator().endpoint).await);
+        let queue_name = bpi_testkit::unique_name(prefix);
+        let (cluster, service) = (
+            bpi_testkit::unique_name("cluster"),
+            bpi_testkit::unique_name("service"),
+        );
+        let queue = create_queue_with_dlq(&clients.sqs, &queue_name, 30, 3).await;
+        create_service(&clients, &cluster, &service, desired).await;
+        let config = UpdaterConfig::from_env(&[
+            ("CLUSTER_NAME", cluster.as_str()),
+            ("SERVICE_NAME", service.as_str()),
+            ("QUEUE_NAME", queue_name.as_str()),
+        ])
+        .expect("valid");
+        register_scalable_target(
+            &clients.autoscaling,
+            &scaling_spec(&config.policy, 12.0).scalable_target,
+        )
+        .await
+        .expect("register");
+        Watched {
+            clients,
+            queue,
+            queue_name,
+            cluster,
+            service,
+            config,
+        }
+    }
+
+    /// The settings `bpi status` is run with.
+    fn env(&self) -> [(&'static str, &str); 3] {
+        [
+            ("CLUSTER_NAME", self.cluster.as_str()),
+            ("SERVICE_NAME", self.service.as_str()),
+            ("QUEUE_NAME", self.queue_name.as_str()),
+        ]
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn status_shows_what_the_test_set_up() {
-    let clients = AwsClients::new(&local_emulator_config(&bpi_testkit::emulator().endpoint).await);
-    let queue_name = bpi_testkit::unique_name("status");
-    let (cluster, service) = (
-        bpi_testkit::unique_name("cluster"),
-        bpi_testkit::unique_name("service"),
-    );
-    let q = create_queue_with_dlq(&clients.sqs, &queue_name, 30, 3).await;
-    create_service(&clients, &cluster, &service, 3).await;
-    let env = [
-        ("CLUSTER_NAME", cluster.as_str()),
-        ("SERVICE_NAME", service.as_str()),
-        ("QUEUE_NAME", queue_name.as_str()),
-    ];
-    let config = UpdaterConfig::from_env(&env).expect("valid");
-    register_scalable_target(
-        &clients.autoscaling,
-        &scaling_spec(&config.policy, 12.0).scalable_target,
-    )
-    .await
-    .expect("register");
+    let w = Watched::new("status", 3).await;
+    let (clients, q, queue_name, config) = (&w.clients, &w.queue, &w.queue_name, &w.config);
+    let env = w.env();
 
     // 7 messages, 2 of them received (in flight); a policy edited to another service (drift); 30 samples of 6 s.
     let bodies: Vec<_> = (0..7)
@@ -72,7 +108,7 @@ async fn status_shows_what_the_test_set_up() {
     put_duration_stats(
         &clients.cloudwatch,
         &config.metrics,
-        &queue_name,
+        queue_name,
         &stats,
         SystemTime::now() - Duration::from_secs(120),
     )
@@ -158,26 +194,9 @@ async fn status_shows_what_the_test_set_up() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn status_labels_an_mpd_by_littles_law_and_says_when_an_application_is_not_ready() {
-    let clients = AwsClients::new(&local_emulator_config(&bpi_testkit::emulator().endpoint).await);
-    let queue_name = bpi_testkit::unique_name("status-ll");
-    let (cluster, service) = (
-        bpi_testkit::unique_name("cluster"),
-        bpi_testkit::unique_name("service"),
-    );
-    create_queue_with_dlq(&clients.sqs, &queue_name, 30, 3).await;
-    create_service(&clients, &cluster, &service, 2).await;
-    let env = [
-        ("CLUSTER_NAME", cluster.as_str()),
-        ("SERVICE_NAME", service.as_str()),
-        ("QUEUE_NAME", queue_name.as_str()),
-    ];
-    let config = UpdaterConfig::from_env(&env).expect("valid");
-    register_scalable_target(
-        &clients.autoscaling,
-        &scaling_spec(&config.policy, 12.0).scalable_target,
-    )
-    .await
-    .expect("register");
+    let w = Watched::new("status-ll", 2).await;
+    let (clients, queue_name, config) = (&w.clients, &w.queue_name, &w.config);
+    let env = w.env();
     // No worker durations: five minutes of the sampler's ecsInFlight (3 on average) and of SQS's deletions (48 a
     // minute). SQS publishes NumberOfMessagesDeleted itself; AWS refuses PutMetricData into an AWS/ namespace, moto
     // takes it, so the test stands in for SQS here.
@@ -213,7 +232,7 @@ async fn status_labels_an_mpd_by_littles_law_and_says_when_an_application_is_not
     bpi_aws::cloudwatch::put_worker_metrics(
         &clients.cloudwatch,
         &config.metrics,
-        &queue_name,
+        queue_name,
         &DurationStats::default(),
         Some(true),
         SystemTime::now() - Duration::from_secs(10),
