@@ -309,6 +309,34 @@ pub async fn delete_alarms(
     Ok(())
 }
 
+/// The `i`th query of a GetMetricData call (id `q{i}`): `stat` of one metric over `period_secs` periods, returned.
+fn stat_query(
+    i: usize,
+    namespace: &str,
+    metric_name: &str,
+    dimensions: &[Dimension],
+    period_secs: i32,
+    stat: &str,
+) -> MetricDataQuery {
+    MetricDataQuery::builder()
+        .id(format!("q{i}"))
+        .metric_stat(
+            MetricStat::builder()
+                .metric(
+                    Metric::builder()
+                        .namespace(namespace)
+                        .metric_name(metric_name)
+                        .set_dimensions(Some(dimensions.to_vec()))
+                        .build(),
+                )
+                .period(period_secs)
+                .stat(stat)
+                .build(),
+        )
+        .return_data(true)
+        .build()
+}
+
 /// The newest value of each of `metric_names` (same namespace and dimensions) published within `lookback` before
 /// `now`, with its timestamp, in one GetMetricData call: its Maximum over 10-second periods, the finest a
 /// high-resolution metric keeps. None for a metric with nothing published.
@@ -327,25 +355,7 @@ pub async fn latest_values(
     let queries: Vec<MetricDataQuery> = metric_names
         .iter()
         .enumerate()
-        .map(|(i, name)| {
-            MetricDataQuery::builder()
-                .id(format!("q{i}"))
-                .metric_stat(
-                    MetricStat::builder()
-                        .metric(
-                            Metric::builder()
-                                .namespace(namespace)
-                                .metric_name(*name)
-                                .set_dimensions(Some(dims.clone()))
-                                .build(),
-                        )
-                        .period(10)
-                        .stat("Maximum")
-                        .build(),
-                )
-                .return_data(true)
-                .build()
-        })
+        .map(|(i, name)| stat_query(i, namespace, name, &dims, 10, "Maximum"))
         .collect();
     let out = client
         .get_metric_data()
@@ -395,23 +405,14 @@ async fn minute_series(
         .iter()
         .enumerate()
         .map(|(i, q)| {
-            MetricDataQuery::builder()
-                .id(format!("q{i}"))
-                .metric_stat(
-                    MetricStat::builder()
-                        .metric(
-                            Metric::builder()
-                                .namespace(q.namespace)
-                                .metric_name(q.metric_name)
-                                .set_dimensions(Some(q.dimensions.clone()))
-                                .build(),
-                        )
-                        .period(READ_PERIOD_SECS)
-                        .stat(q.stat)
-                        .build(),
-                )
-                .return_data(true)
-                .build()
+            stat_query(
+                i,
+                q.namespace,
+                q.metric_name,
+                &q.dimensions,
+                READ_PERIOD_SECS,
+                q.stat,
+            )
         })
         .collect();
     let start = end.checked_sub(window).unwrap_or(SystemTime::UNIX_EPOCH);

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use bpi_core::config::HttpApp;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Full};
+use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use hyper::header::{CONTENT_TYPE, HeaderValue, USER_AGENT};
 use hyper_util::client::legacy::Client;
@@ -37,8 +37,8 @@ pub const USER_AGENT_VALUE: &str = "aws-sqsd-compatible (ecs-sqs-bpi)";
 /// Posts each message to the application.
 #[derive(Debug, Clone)]
 pub struct HttpWork {
+    /// One connection pool for the messages and the readiness checks.
     client: Client<HttpConnector, Full<Bytes>>,
-    health: Client<HttpConnector, Empty<Bytes>>,
     app: HttpApp,
     url: hyper::Uri,
     queue_name: HeaderValue,
@@ -68,10 +68,8 @@ impl HttpWork {
         })?;
         let queue_name = HeaderValue::from_str(queue_name)
             .map_err(|e| HttpSettingError(format!("queue name {queue_name:?}: {e}")))?;
-        let builder = Client::builder(TokioExecutor::new());
         Ok(HttpWork {
-            client: builder.build(connector()),
-            health: builder.build(connector()),
+            client: Client::builder(TokioExecutor::new()).build(connector()),
             app,
             url,
             queue_name,
@@ -169,11 +167,11 @@ impl Work for HttpWork {
             .map_err(WorkError::unavailable)?;
         let request = Request::get(uri)
             .header(USER_AGENT, USER_AGENT_VALUE)
-            .body(Empty::new())
+            .body(Full::new(Bytes::new()))
             .map_err(WorkError::unavailable)?;
         let check = async {
             let response = self
-                .health
+                .client
                 .request(request)
                 .await
                 .map_err(transport_failure)?;

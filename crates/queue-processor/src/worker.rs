@@ -285,8 +285,9 @@ impl<W: Work> Worker<W> {
             visibility,
             self.counters.clone(),
         );
-        let readiness = Readiness::new(self.work.readiness_interval().is_none());
-        if let Some(interval) = self.work.readiness_interval() {
+        let readiness_interval = self.work.readiness_interval();
+        let readiness = Readiness::new(readiness_interval.is_none());
+        if let Some(interval) = readiness_interval {
             tracing::info!("waiting for the application to be ready before receiving");
             readiness.spawn_checker(self.work.clone(), interval, &tracker, stop.clone());
         }
@@ -299,7 +300,7 @@ impl<W: Work> Worker<W> {
             recorder: recorder.clone(),
             counters: self.counters.clone(),
             in_flight: in_flight.clone(),
-            readiness: self.work.readiness_interval().map(|_| readiness.clone()),
+            readiness: readiness_interval.map(|_| readiness.clone()),
         }
         .spawn(&tracker, stop.clone());
         let task_protection = protection.is_some();
@@ -577,15 +578,8 @@ impl<W: Work> Worker<W> {
                 );
                 if let Some(handle) = in_flight.release(&message_id) {
                     let (queue, counters) = (self.queue.clone(), self.counters.clone());
-                    bg.tracker.spawn(async move {
-                        Counters::bump(&counters.visibility_requests);
-                        match queue.change_visibility_batch(&[handle], 0).await {
-                            Ok(r) if r.failed.is_empty() => Counters::bump(&counters.returned),
-                            Ok(_) | Err(_) => tracing::warn!(
-                                "could not hand the message back; it reappears after the visibility timeout"
-                            ),
-                        }
-                    });
+                    bg.tracker
+                        .spawn(async move { hand_back(&queue, &counters, &[handle]).await });
                 }
             }
             Ok((id, (message_id, Err(reason)))) => {
@@ -611,28 +605,32 @@ impl<W: Work> Worker<W> {
         }
     }
 
-    /// Makes `handles` visible again at once (ChangeMessageVisibility 0), so another task takes them now. A call
-    /// the SDK's retries could not get through is not repeated: those messages reappear after the visibility
-    /// timeout anyway.
+    /// Hands `handles` back for another task to take now (see the free function).
     async fn hand_back(&self, handles: &[String]) {
-        for chunk in handles.chunks(10) {
-            Counters::bump(&self.counters.visibility_requests);
-            match self.queue.change_visibility_batch(chunk, 0).await {
-                Ok(result) => Counters::add(
-                    &self.counters.returned,
-                    (chunk.len() - result.failed.len()) as u64,
-                ),
-                Err(e) => {
-                    tracing::warn!(error = %e, messages = chunk.len(), "could not hand messages back; they reappear after the visibility timeout");
-                }
+        hand_back(&self.queue, &self.counters, handles).await;
+    }
+}
+
+/// Makes `handles` visible again at once (ChangeMessageVisibility 0), ten a call. A call the SDK's retries could
+/// not get through is not repeated: those messages reappear after the visibility timeout anyway.
+async fn hand_back(queue: &Queue, counters: &Counters, handles: &[String]) {
+    for chunk in handles.chunks(10) {
+        Counters::bump(&counters.visibility_requests);
+        match queue.change_visibility_batch(chunk, 0).await {
+            Ok(result) => Counters::add(
+                &counters.returned,
+                (chunk.len() - result.failed.len()) as u64,
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, messages = chunk.len(), "could not hand messages back; they reappear after the visibility timeout");
             }
         }
-        if !handles.is_empty() {
-            tracing::info!(
-                messages = handles.len(),
-                "handed back messages not processed"
-            );
-        }
+    }
+    if !handles.is_empty() {
+        tracing::info!(
+            messages = handles.len(),
+            "handed back messages not processed"
+        );
     }
 }
 

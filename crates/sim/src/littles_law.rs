@@ -66,15 +66,9 @@ fn window_errors(
         let periods: Vec<StatisticSet> = window.iter().map(|m| m.durations).collect();
         let activity: Vec<ActivityMinute> = window
             .iter()
-            .filter_map(|m| {
-                let in_flight_mean = match source {
-                    InFlightSource::SqsGauge => m.sqs?.in_flight.mean,
-                    InFlightSource::Sampler => m.sampled_in_flight_mean,
-                };
-                Some(ActivityMinute {
-                    in_flight_mean,
-                    deleted: m.durations.sample_count,
-                })
+            .filter_map(|m| match source {
+                InFlightSource::SqsGauge => m.sqs_activity(),
+                InFlightSource::Sampler => Some(m.sampled_activity()),
             })
             .collect();
         let measured = estimate_mpd(&periods, DEFAULT_MIN_SAMPLES).mpd_secs()?;

@@ -84,6 +84,26 @@ pub struct MinuteData {
     pub sampled_in_flight_mean: f64,
 }
 
+impl MinuteData {
+    /// The minute's activity for Little's law with SQS's in-flight gauge (its mean: the Average) and
+    /// NumberOfMessagesDeleted (None: SQS published no datapoint). The simulated workers delete each message as it
+    /// completes, so the deletions are the minute's completions.
+    pub fn sqs_activity(&self) -> Option<bpi_core::ActivityMinute> {
+        self.sqs.map(|sqs| bpi_core::ActivityMinute {
+            in_flight_mean: sqs.in_flight.mean,
+            deleted: self.durations.sample_count,
+        })
+    }
+
+    /// The same with the sampler's six in-flight readings instead of SQS's gauge.
+    pub fn sampled_activity(&self) -> bpi_core::ActivityMinute {
+        bpi_core::ActivityMinute {
+            in_flight_mean: self.sampled_in_flight_mean,
+            deleted: self.durations.sample_count,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 struct Acc {
     n: u32,
@@ -291,15 +311,11 @@ impl MetricStore {
             .then(|| self.minutes[m].durations)
     }
 
-    /// SQS's activity of minute `m` at `now_ms` for Little's law: the in-flight gauge's mean (the Average) and
-    /// NumberOfMessagesDeleted, delivered with SQS's datapoint (None: missing or not yet delivered). The simulated
-    /// workers delete each message as it completes, so the deletions are the minute's completions.
+    /// SQS's activity of minute `m` at `now_ms` ([`MinuteData::sqs_activity`]), delivered with SQS's datapoint
+    /// (None: missing or not yet delivered).
     pub fn activity_at(&self, m: usize, now_ms: u64) -> Option<bpi_core::ActivityMinute> {
-        let sqs = self.sqs_at(m, now_ms)?;
-        Some(bpi_core::ActivityMinute {
-            in_flight_mean: sqs.in_flight.mean,
-            deleted: self.minutes[m].durations.sample_count,
-        })
+        self.sqs_at(m, now_ms)?;
+        self.minutes[m].sqs_activity()
     }
 
     /// The model in force.
