@@ -20,6 +20,7 @@ use crate::autoscaling::Scaler;
 use crate::fleet::Fleet;
 use crate::metrics::{Live, MINUTE_MS, MetricStore, SAMPLE_MS};
 use crate::model::AwsModel;
+use crate::oracle::Foresight;
 use crate::policies::{Controller, Ctx, PolicyKind, keda};
 use crate::queue::Queue;
 use crate::report::{Report, RunFigures, Timeline, TimelinePoint};
@@ -125,7 +126,10 @@ fn simulate_offline(
     settings: &SimSettings,
 ) -> Report {
     match policy {
-        PolicyKind::Oracle => crate::oracle::run(scenario, arrivals, settings),
+        PolicyKind::Oracle => crate::oracle::run(scenario, arrivals, settings, Foresight::Full),
+        PolicyKind::ReactiveLimit => {
+            crate::oracle::run(scenario, arrivals, settings, Foresight::None)
+        }
         PolicyKind::KedaTuned => {
             let queue_length = keda::tune(scenario, arrivals, settings);
             let mut r = simulate_arrivals(

@@ -11,6 +11,14 @@
 //!
 //! Its share within the promise is the best any FIFO server with that maximum can reach. Its task-hours are a
 //! greedy schedule's, a near-lower bound rather than a proven minimum.
+//!
+//! The **reactive limit** ([`Foresight::None`]) is the same schedule without the knowledge of the future: a task
+//! launched for a message is ready one start latency after that message arrives, never before it. It bounds what a
+//! policy can reach that learns of work only when it arrives and keeps no spare task for it (any scaling policy
+//! that follows the queue, however fast it reads): it reacts at the instant of arrival with exactly the tasks it
+//! needs. It stays optimistic where a bound may be: a task stopped after an idle gap is assumed back in time, and
+//! the launch rate is billed as for the oracle rather than delaying the tasks. A policy that keeps spare tasks
+//! ahead of the work (a fixed fleet, a low KEDA queueLength) can beat it, paying in task-hours.
 
 use std::collections::BTreeSet;
 
@@ -19,8 +27,22 @@ use crate::policies::PolicyKind;
 use crate::report::{Report, RunFigures, Timeline};
 use crate::scenario::{Arrival, Scenario};
 
-/// The oracle's report for `arrivals` on `scenario`.
-pub fn run(scenario: &Scenario, arrivals: &[Arrival], settings: &SimSettings) -> Report {
+/// What the schedule knows before a message arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Foresight {
+    /// Every arrival and duration in advance: the oracle.
+    Full,
+    /// Nothing before it arrives: the reactive limit.
+    None,
+}
+
+/// The oracle's (or with [`Foresight::None`], the reactive limit's) report for `arrivals` on `scenario`.
+pub fn run(
+    scenario: &Scenario,
+    arrivals: &[Arrival],
+    settings: &SimSettings,
+    foresight: Foresight,
+) -> Report {
     let promise_ms = (scenario.latency_secs * 1000.0) as u64;
     let start_ms = settings.model.task_start_secs * 1000;
     let end_ms = scenario.duration_secs * 1000;
@@ -54,12 +76,24 @@ pub fn run(scenario: &Scenario, arrivals: &[Arrival], settings: &SimSettings) ->
         // the others idle long enough to stop).
         let mut chosen = slots.range(..=(deadline, usize::MAX)).next_back().copied();
         if chosen.is_none() && busy.len() < max {
-            // Ready when the message arrives (no earlier than a launch at the run's start allows).
-            add_task(&mut busy, &mut slots, &mut slot_task, a.at_ms.max(start_ms));
-            chosen = slots
-                .range(..=(a.at_ms.max(start_ms), usize::MAX))
-                .next_back()
-                .copied();
+            match foresight {
+                Foresight::Full => {
+                    // Ready when the message arrives (no earlier than a launch at the run's start allows).
+                    add_task(&mut busy, &mut slots, &mut slot_task, a.at_ms.max(start_ms));
+                    chosen = slots
+                        .range(..=(a.at_ms.max(start_ms), usize::MAX))
+                        .next_back()
+                        .copied();
+                }
+                Foresight::None => {
+                    // Launched as the message arrives, ready a start latency later, unless a running slot frees
+                    // sooner.
+                    let ready = a.at_ms + start_ms;
+                    if slots.first().is_none_or(|(free, _)| *free > ready) {
+                        add_task(&mut busy, &mut slots, &mut slot_task, ready);
+                    }
+                }
+            }
         }
         // Beyond the maximum: the slot that frees first.
         let Some((free, slot)) = chosen.or_else(|| slots.first().copied()) else {
@@ -120,7 +154,10 @@ pub fn run(scenario: &Scenario, arrivals: &[Arrival], settings: &SimSettings) ->
     let work_ms: u64 = arrivals.iter().map(|a| a.work_ms).sum();
     Report::new(
         scenario,
-        PolicyKind::Oracle,
+        match foresight {
+            Foresight::Full => PolicyKind::Oracle,
+            Foresight::None => PolicyKind::ReactiveLimit,
+        },
         settings,
         &waits,
         RunFigures {
@@ -205,7 +242,12 @@ mod tests {
     fn a_burst_gets_just_enough_tasks_started_ahead_of_it() {
         // 60 messages of 10 s at 10:00, promise 60 s: a task serves 7 in time (starts 0, 10, ..., 60 s), so 9 tasks;
         // each bills its start (60 s) plus its work. Nothing waits past the promise.
-        let r = run(&scenario(0, 50, 60.0), &burst(600, 60, 10), &settings(0));
+        let r = run(
+            &scenario(0, 50, 60.0),
+            &burst(600, 60, 10),
+            &settings(0),
+            Foresight::Full,
+        );
         assert_eq!(r.within_promise, 1.0);
         assert_eq!(r.max_secs, 60.0);
         // 8 tasks × 7 messages + 1 task × 4: work 600 s, plus 9 starts of 60 s = 1,140 s.
@@ -219,7 +261,12 @@ mod tests {
     #[test]
     fn the_maximum_bounds_the_share_within_the_promise() {
         // 2 tasks at most: 7 + 7 in time, the other 46 late.
-        let r = run(&scenario(0, 2, 60.0), &burst(600, 60, 10), &settings(0));
+        let r = run(
+            &scenario(0, 2, 60.0),
+            &burst(600, 60, 10),
+            &settings(0),
+            Foresight::Full,
+        );
         assert!((r.within_promise - 14.0 / 60.0).abs() < 1e-9);
     }
 
@@ -228,15 +275,63 @@ mod tests {
         // One task always (1 h), serving two messages 100 s apart: no extra task.
         let mut a = burst(600, 1, 10);
         a.extend(burst(700, 1, 10));
-        let r = run(&scenario(1, 5, 60.0), &a, &settings(0));
+        let r = run(&scenario(1, 5, 60.0), &a, &settings(0), Foresight::Full);
         assert!((r.task_hours - 1.0).abs() < 1e-9);
     }
 
     #[test]
     fn the_launch_rate_moves_launches_earlier() {
         // 9 launches at the same moment at 20 a minute (3 s apart): 3 + 6 + ... + 24 s = 108 s more.
-        let free = run(&scenario(0, 50, 60.0), &burst(600, 60, 10), &settings(0));
-        let limited = run(&scenario(0, 50, 60.0), &burst(600, 60, 10), &settings(20));
+        let free = run(
+            &scenario(0, 50, 60.0),
+            &burst(600, 60, 10),
+            &settings(0),
+            Foresight::Full,
+        );
+        let limited = run(
+            &scenario(0, 50, 60.0),
+            &burst(600, 60, 10),
+            &settings(20),
+            Foresight::Full,
+        );
         assert!(((limited.task_hours - free.task_hours) * 3600.0 - 108.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_reactive_limit_starts_its_tasks_a_start_latency_after_the_burst() {
+        // Same burst, promise 60 s, start 60 s: a task launched as the burst arrives starts work at 60 s, just in
+        // time for one message each; 50 tasks at most serve 50 of the 60 in time.
+        let r = run(
+            &scenario(0, 50, 60.0),
+            &burst(600, 60, 10),
+            &settings(0),
+            Foresight::None,
+        );
+        assert!(
+            (r.within_promise - 50.0 / 60.0).abs() < 1e-9,
+            "{}",
+            r.within_promise
+        );
+        assert_eq!(r.policy, "reactive-limit");
+        // With a promise of 120 s, 7 tasks launched at arrival serve 7 each from 60 s to 120 s (49), the other
+        // 11 need more tasks: 9 in all, everything in time, later than the oracle.
+        let r = run(
+            &scenario(0, 50, 120.0),
+            &burst(600, 60, 10),
+            &settings(0),
+            Foresight::None,
+        );
+        assert_eq!(r.within_promise, 1.0);
+        assert!(r.p50_secs > 60.0, "{}", r.p50_secs);
+    }
+
+    #[test]
+    fn a_running_fleet_needs_no_foresight() {
+        // One task always, messages 100 s apart: the reactive limit serves each at once, like the oracle.
+        let mut a = burst(600, 1, 10);
+        a.extend(burst(700, 1, 10));
+        let r = run(&scenario(1, 5, 60.0), &a, &settings(0), Foresight::None);
+        assert_eq!(r.max_secs, 0.0);
+        assert!((r.task_hours - 1.0).abs() < 1e-9);
     }
 }

@@ -123,11 +123,13 @@ pub enum PolicyKind {
     },
     /// The physical limit: knows every arrival in advance ([`crate::oracle`]).
     Oracle,
+    /// The oracle without foresight: tasks launched as the work arrives ([`crate::oracle::Foresight::None`]).
+    ReactiveLimit,
 }
 
 impl PolicyKind {
-    /// The policies the comparison shows, the oracle last.
-    pub const ALL: [PolicyKind; 8] = [
+    /// The policies the comparison shows, the oracle and the reactive limit last.
+    pub const ALL: [PolicyKind; 9] = [
         PolicyKind::Ours,
         PolicyKind::OursV1,
         PolicyKind::Blueprint,
@@ -138,6 +140,7 @@ impl PolicyKind {
         },
         PolicyKind::KedaTuned,
         PolicyKind::Oracle,
+        PolicyKind::ReactiveLimit,
     ];
 
     /// The policy's name on the command line.
@@ -155,6 +158,7 @@ impl PolicyKind {
             PolicyKind::KedaTuned => "keda-tuned".into(),
             PolicyKind::Fixed { tasks } => format!("fixed:{tasks}"),
             PolicyKind::Oracle => "oracle".into(),
+            PolicyKind::ReactiveLimit => "reactive-limit".into(),
         }
     }
 
@@ -205,7 +209,7 @@ impl PolicyKind {
             PolicyKind::Cdk => Box::new(cdk::Cdk),
             PolicyKind::Keda { queue_length } => Box::new(keda::Keda::new(queue_length)),
             PolicyKind::Fixed { .. } => Box::new(Fixed),
-            PolicyKind::KedaTuned | PolicyKind::Oracle => return None,
+            PolicyKind::KedaTuned | PolicyKind::Oracle | PolicyKind::ReactiveLimit => return None,
         })
     }
 }

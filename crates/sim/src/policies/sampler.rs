@@ -47,6 +47,18 @@ pub struct SamplerDesign {
     /// The fast path sizes against the target of the workers' newest minutes of MPD when that is lower than the
     /// updater's (core's `fast_path_target`).
     pub recent_mpd: bool,
+    /// Where the utilization policy's busy share comes from.
+    pub utilization_source: UtilizationSource,
+}
+
+/// Where the utilization policy reads the busy share of the running tasks' slots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UtilizationSource {
+    /// The workers' Sum(MsgProcessingDuration) over 60 × concurrency × the sampler's running count, the workers'
+    /// minute filled with 0 until it arrives (`custom_delay_secs` after the sampler's).
+    WorkerDurations,
+    /// The sampler's own in-flight count over concurrency × its running count: one clock, no fill.
+    SamplerInFlight,
 }
 
 impl Default for SamplerDesign {
@@ -59,6 +71,7 @@ impl Default for SamplerDesign {
             fast_headroom: bpi_core::sampler::FAST_PATH_HEADROOM,
             updater_every_secs: 3600,
             recent_mpd: true,
+            utilization_source: UtilizationSource::SamplerInFlight,
         }
     }
 }
@@ -68,8 +81,17 @@ impl Default for SamplerDesign {
 struct Reading {
     at_ms: u64,
     backlog: f64,
+    in_flight: f64,
     running: u32,
     desired: u32,
+}
+
+/// A minute's Averages of the sampler's readings, as a period-60 statistic sees them.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+struct MinuteOfReadings {
+    bpi: f64,
+    running: f64,
+    in_flight: f64,
 }
 
 /// The sampler design.
@@ -134,15 +156,15 @@ impl Sampler {
         }
     }
 
-    /// The minute datapoints of the sampler's metrics: (ecsBPI Average, running Average, backlog Maximum) per
-    /// minute, None where the minute has no reading.
-    fn minutes(&self, ctx: &Ctx<'_>) -> Vec<Option<(f64, f64, f64)>> {
+    /// The minute datapoints of the sampler's metrics per minute, None where the minute has no reading.
+    fn minutes(&self, ctx: &Ctx<'_>) -> Vec<Option<MinuteOfReadings>> {
         let horizon = ctx
             .now_ms
             .saturating_sub(ctx.model.highres_delay_secs * 1000);
         let complete = (horizon / MINUTE_MS) as usize;
         let first = complete.saturating_sub(DATAPOINTS_NEEDED);
-        let mut acc: Vec<(f64, f64, f64, u32)> = vec![(0.0, 0.0, 0.0, 0); complete - first];
+        let mut acc: Vec<(MinuteOfReadings, u32)> =
+            vec![(MinuteOfReadings::default(), 0); complete - first];
         for r in self.readings.iter().rev() {
             let m = (r.at_ms / MINUTE_MS) as usize;
             if m < first {
@@ -151,18 +173,21 @@ impl Sampler {
             if m >= complete {
                 continue;
             }
-            let bpi = per_task(r.backlog, f64::from(r.running));
-            let a = &mut acc[m - first];
-            a.0 += bpi;
-            a.1 += f64::from(r.running);
-            a.2 = a.2.max(r.backlog);
-            a.3 += 1;
+            let (sum, n) = &mut acc[m - first];
+            sum.bpi += per_task(r.backlog, f64::from(r.running));
+            sum.running += f64::from(r.running);
+            sum.in_flight += r.in_flight;
+            *n += 1;
         }
         acc.into_iter()
-            .map(|(bpi, running, backlog_max, n)| {
+            .map(|(sum, n)| {
                 (n > 0).then(|| {
                     let n = f64::from(n);
-                    (bpi / n, running / n, backlog_max)
+                    MinuteOfReadings {
+                        bpi: sum.bpi / n,
+                        running: sum.running / n,
+                        in_flight: sum.in_flight / n,
+                    }
                 })
             })
             .collect()
@@ -193,7 +218,7 @@ impl Sampler {
         let target = self.updater.target() * self.design.headroom;
         let bpi: Vec<Option<f64>> = minutes
             .iter()
-            .map(|m| Some(m.map_or(target, |(b, _, _)| b)))
+            .map(|m| Some(m.map_or(target, |m| m.bpi)))
             .collect();
         let mut trackers = vec![Tracker {
             datapoints: &bpi,
@@ -211,12 +236,21 @@ impl Sampler {
                 .enumerate()
                 .map(|(i, m)| {
                     // FILL(m3, 0): no reading reads as no running task, so utilization 0.
-                    let running = m.map_or(0.0, |(_, running, _)| running);
-                    let sum = ctx
-                        .metrics
-                        .durations_at(first + i, now)
-                        .map_or(0.0, |s| s.sum_secs);
-                    Some(utilization_of(sum, 60.0, ctx.scenario.concurrency, running))
+                    let running = m.map_or(0.0, |m| m.running);
+                    let busy_secs = match self.design.utilization_source {
+                        // FILL(m4, 0): a minute the workers have not published yet reads as idle.
+                        UtilizationSource::WorkerDurations => ctx
+                            .metrics
+                            .durations_at(first + i, now)
+                            .map_or(0.0, |s| s.sum_secs),
+                        UtilizationSource::SamplerInFlight => m.map_or(0.0, |m| m.in_flight) * 60.0,
+                    };
+                    Some(utilization_of(
+                        busy_secs,
+                        60.0,
+                        ctx.scenario.concurrency,
+                        running,
+                    ))
                 })
                 .collect();
             trackers.push(Tracker {
@@ -264,6 +298,7 @@ impl Controller for Sampler {
                 self.readings.push(Reading {
                     at_ms: now,
                     backlog: ctx.live.backlog() as f64,
+                    in_flight: ctx.live.in_flight as f64,
                     running: ctx.live.running,
                     desired: ctx.scaler.desired(),
                 });
