@@ -29,9 +29,9 @@ pub const IN_FLIGHT_METRIC: &str = "ecsInFlight";
 /// The share of the target per task the fast path sizes the fleet for. Below 1, capacity is asked for before the
 /// backlog per task reaches the promise, so that tasks which take 30-180 s to start arrive in time. Measured in the
 /// simulator's robust mode (`cargo run --release -p bpi-sim --example sampler_designs`: 24 AWS behaviours,
-/// utilization target 80%, the recent MPD on): at 1.0 the worst cases were 2.1 points below the oracle
-/// in `diurnal` and 3.4 in `mpd-shift`; at 0.5, 0.5 and 2.4 points. The price is task-hours in minute-aligned bursts:
-/// `blueprint` 1.73× the oracle's instead of 1.24×.
+/// utilization target 80% on the sampler's in-flight count, the recent MPD on): at 1.0 the worst cases were 0.41
+/// point below the oracle in `blueprint` (below both KEDAs) and 3.29 in `mpd-shift`; at 0.5, 0.09 and 2.33 points.
+/// The price is task-hours in minute-aligned bursts: `blueprint` 1.73× the oracle's instead of 1.24×.
 pub const FAST_PATH_HEADROOM: f64 = 0.5;
 
 /// Minutes of the workers' newest processing durations the fast path looks at (see [`fast_path_target`]).

@@ -2,7 +2,7 @@
 //! scenario): `cargo run --release -p bpi-sim --example sampler_designs`.
 
 use bpi_sim::engine::simulate_controller;
-use bpi_sim::policies::sampler::{Sampler, SamplerDesign};
+use bpi_sim::policies::sampler::{Sampler, SamplerDesign, UtilizationSource};
 use bpi_sim::robust::{Ensemble, behaviours};
 use bpi_sim::{PolicyKind, SimSettings, scenarios, simulate_arrivals};
 
@@ -51,6 +51,28 @@ fn main() {
             "fast path without the recent MPD",
             SamplerDesign {
                 recent_mpd: false,
+                ..base
+            },
+        ),
+        (
+            "utilization on the workers' durations (round 2's first design)",
+            SamplerDesign {
+                utilization_source: UtilizationSource::WorkerDurations,
+                ..base
+            },
+        ),
+        (
+            "the workers' durations, fast path at the whole target",
+            SamplerDesign {
+                utilization_source: UtilizationSource::WorkerDurations,
+                fast_headroom: 1.0,
+                ..base
+            },
+        ),
+        (
+            "not shipped: the sampler sets the desired count itself",
+            SamplerDesign {
+                fast_path_by_the_sampler: true,
                 ..base
             },
         ),

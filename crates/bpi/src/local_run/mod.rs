@@ -244,7 +244,6 @@ impl<'a> LocalRun<'a> {
         let scaler = Scaler::new(
             config.policy.clone(),
             config.target,
-            period_secs as f64,
             config.policy.min_capacity,
         );
         let mut record = Record::default();

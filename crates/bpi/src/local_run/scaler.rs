@@ -45,6 +45,7 @@ impl Action {
 struct Period {
     visible_max: u64,
     in_flight_max: u64,
+    in_flight_sum: f64,
     running_sum: f64,
     samples: u32,
     busy_secs: f64,
@@ -56,7 +57,6 @@ struct Period {
 pub struct Scaler {
     settings: PolicySettings,
     target_settings: TargetSettings,
-    period_secs: f64,
     current: Period,
     closed: Vec<Period>,
     last_out: Option<usize>,
@@ -68,18 +68,12 @@ pub struct Scaler {
 }
 
 impl Scaler {
-    /// A scaler for `settings` (and `target_settings`, for the fast path's recent MPD) starting at `desired` tasks,
-    /// one datapoint per `period_secs`.
-    pub fn new(
-        settings: PolicySettings,
-        target_settings: TargetSettings,
-        period_secs: f64,
-        desired: u32,
-    ) -> Self {
+    /// A scaler for `settings` (and `target_settings`, for the fast path's recent MPD) starting at `desired` tasks;
+    /// a datapoint per [`Scaler::close_period`].
+    pub fn new(settings: PolicySettings, target_settings: TargetSettings, desired: u32) -> Self {
         Scaler {
             settings,
             target_settings,
-            period_secs,
             current: Period::default(),
             closed: Vec::new(),
             last_out: None,
@@ -97,6 +91,7 @@ impl Scaler {
         let p = &mut self.current;
         p.visible_max = p.visible_max.max(depth.visible);
         p.in_flight_max = p.in_flight_max.max(depth.in_flight);
+        p.in_flight_sum += depth.in_flight as f64;
         p.running_sum += f64::from(running);
         p.samples += 1;
         let now = self.closed.len();
@@ -149,12 +144,17 @@ impl Scaler {
         self.current.processed += 1;
     }
 
-    fn running(p: &Period) -> f64 {
+    /// A period's Average of a reading, from its sum.
+    fn mean(p: &Period, sum: f64) -> f64 {
         if p.samples == 0 {
             0.0
         } else {
-            p.running_sum / f64::from(p.samples)
+            sum / f64::from(p.samples)
         }
+    }
+
+    fn running(p: &Period) -> f64 {
+        Self::mean(p, p.running_sum)
     }
 
     fn backlog(&self, p: &Period) -> f64 {
@@ -201,8 +201,7 @@ impl Scaler {
                 .iter()
                 .map(|p| {
                     Some(utilization_of(
-                        p.busy_secs,
-                        self.period_secs,
+                        Self::mean(p, p.in_flight_sum),
                         u.concurrency,
                         Self::running(p),
                     ))
@@ -268,7 +267,7 @@ mod tests {
     fn the_fast_path_sizes_for_longer_messages_as_soon_as_the_workers_report_them() {
         // Target 12 (60 s / 5 s); the workers now report 20 s messages: the fast path sizes against 3, so 1.5
         // messages a task: 12 messages ask for 8 tasks where the policy's target alone would ask for 2.
-        let mut s = Scaler::new(settings(1), target_settings(), 10.0, 1);
+        let mut s = Scaler::new(settings(1), target_settings(), 1);
         for _ in 0..30 {
             s.processed(20.0);
         }
@@ -299,7 +298,7 @@ mod tests {
     #[test]
     fn the_fast_path_sets_what_the_backlog_needs_on_the_reading_itself() {
         // Target 12, half of it a task: 36 messages need 6 tasks; from zero too, on the first reading.
-        let mut s = Scaler::new(settings(0), target_settings(), 10.0, 0);
+        let mut s = Scaler::new(settings(0), target_settings(), 0);
         assert_eq!(period(&mut s, 30, 6, 0, 12.0).0, Some(Action::FastPath));
         assert_eq!(s.desired, 6);
         // The same backlog again: the service has it, nothing to add.
@@ -310,7 +309,7 @@ mod tests {
     fn backlog_above_target_scales_out_after_three_datapoints() {
         // 36 messages on one running task of 6 desired (the fast path asks for 6: satisfied): ecsBPI 36 against 12,
         // so after 3 datapoints target tracking wants 6 × 36 / 12 = 18, at most the maximum.
-        let mut s = Scaler::new(settings(1), target_settings(), 10.0, 6);
+        let mut s = Scaler::new(settings(1), target_settings(), 6);
         let actions: Vec<_> = (0..3).map(|_| period(&mut s, 35, 1, 1, 12.0).1).collect();
         assert_eq!(actions, vec![None, None, Some(Action::Out)]);
         assert_eq!(s.desired, 10, "at most the maximum");
@@ -318,7 +317,7 @@ mod tests {
 
     #[test]
     fn an_empty_queue_for_the_idle_minutes_sets_the_minimum() {
-        let mut s = Scaler::new(settings(0), target_settings(), 10.0, 5);
+        let mut s = Scaler::new(settings(0), target_settings(), 5);
         let actions: Vec<_> = (0..3).map(|_| period(&mut s, 0, 0, 5, 12.0).1).collect();
         assert_eq!(actions, vec![None, None, Some(Action::Idle)]);
         assert_eq!(s.desired, 0);

@@ -5,7 +5,7 @@
 
 use bpi_core::backlog::BacklogCounting;
 use bpi_core::policy::{
-    AlarmSpec, Metric, PolicySettings, ScalingSpec, StepPolicy, UtilizationSettings, scaling_spec,
+    AlarmSpec, PolicySettings, ScalingSpec, StepPolicy, UtilizationSettings, scaling_spec,
 };
 use bpi_testkit::service_model::ServiceModel;
 use serde_json::{Value, json};
@@ -26,12 +26,7 @@ fn settings(
         scale_in_cooldown_secs: 120,
         min_capacity,
         max_capacity,
-        utilization: utilization.then(|| UtilizationSettings {
-            duration_metric: Metric {
-                namespace: "ECS-SQS-BPI".into(),
-                metric_name: "MsgProcessingDuration".into(),
-                dimensions: Vec::new(),
-            },
+        utilization: utilization.then_some(UtilizationSettings {
             concurrency: 4,
             target_pct: 90,
         }),

@@ -3,6 +3,8 @@ use std::process::Command;
 use bpi_core::config::UpdaterConfig;
 use bpi_core::policy::{ScalingSpec, scaling_spec};
 
+use bpi_sim::PolicyKind;
+
 use crate::support::bpi;
 
 const SETTINGS: [(&str, &str); 4] = [
@@ -107,8 +109,8 @@ fn simulate_prints_reports_as_json_and_refuses_unknown_names() {
     let table = bpi(&["simulate", "--scenario", "burst", "--hours", "1"]);
     assert_eq!(
         String::from_utf8_lossy(&table.stdout).lines().count(),
-        2 + 8,
-        "header + one row per policy, the oracle's included"
+        2 + PolicyKind::ALL.len(),
+        "header + one row per policy, the oracle's and the reactive limit's included"
     );
     assert_eq!(
         bpi(&["simulate", "--scenario", "nope"]).status.code(),

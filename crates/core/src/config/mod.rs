@@ -348,10 +348,19 @@ mod tests {
         assert_eq!(c.bpi_metric_name, "ecsTargetBPI");
         let u = c.policy.utilization.as_ref().expect("on by default");
         assert_eq!((u.target_pct, u.concurrency), (80, 1));
-        assert_eq!(u.duration_metric.metric_name, "MsgProcessingDuration");
         // The sampler's metrics: the same namespace and dimensions as the workers' metric.
         assert_eq!(c.policy.signal.namespace, "ECS-SQS-BPI");
-        assert_eq!(c.policy.signal.dimensions, u.duration_metric.dimensions);
+        assert_eq!(
+            c.policy.signal.metric("x").dimensions,
+            c.metrics
+                .dimensions("jobs")
+                .into_iter()
+                .map(|(name, value)| crate::policy::Dimension {
+                    name: name.to_string(),
+                    value
+                })
+                .collect::<Vec<_>>()
+        );
         assert_eq!(c.policy.idle_minutes, 3);
         let off = UpdaterConfig::from_env(&[
             ("CLUSTER_NAME", "c"),

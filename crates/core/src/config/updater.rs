@@ -8,8 +8,7 @@ use crate::decision::DEFAULT_HYSTERESIS;
 use crate::mpd::DEFAULT_MIN_SAMPLES;
 use crate::policy::{
     DEFAULT_IDLE_MINUTES, DEFAULT_SCALE_IN_COOLDOWN_SECS, DEFAULT_SCALE_OUT_COOLDOWN_SECS,
-    DEFAULT_TARGET_UTILIZATION_PCT, Dimension, Metric, PolicySettings, SignalMetrics,
-    UtilizationSettings,
+    DEFAULT_TARGET_UTILIZATION_PCT, PolicySettings, SignalMetrics, UtilizationSettings,
 };
 use crate::target::{DEFAULT_MAX_TARGET_BPI, TargetSettings};
 
@@ -178,7 +177,7 @@ impl UpdaterConfig {
             VarDoc::new(
                 "TARGET_UTILIZATION_PCT",
                 "80",
-                "second target tracking policy: keep this share of the task slots busy (from the processing-duration metric); it stops scale-in below the work (0 = no such policy, 1-100)",
+                "second target tracking policy: keep this share of the task slots busy (the sampler's in-flight count over concurrency × its running count); it stops scale-in below the work (0 = no such policy, 1-100)",
             ),
             VarDoc::new(
                 "IDLE_SCALE_IN_MINUTES",
@@ -241,19 +240,7 @@ impl UpdaterConfig {
         let mut policy = policy;
         policy.signal =
             SignalMetrics::for_queue(&metrics.namespace, &metrics.metric_type, &policy.queue_name);
-        policy.utilization = (target_pct > 0).then(|| UtilizationSettings {
-            duration_metric: Metric {
-                namespace: metrics.namespace.clone(),
-                metric_name: metrics.metric_name.clone(),
-                dimensions: metrics
-                    .dimensions(&policy.queue_name)
-                    .into_iter()
-                    .map(|(name, value)| Dimension {
-                        name: name.to_string(),
-                        value,
-                    })
-                    .collect(),
-            },
+        policy.utilization = (target_pct > 0).then_some(UtilizationSettings {
             concurrency,
             target_pct,
         });

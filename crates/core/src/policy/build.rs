@@ -286,17 +286,25 @@ pub const UTILIZATION_EXPRESSION_ID: &str = "e1";
 /// Id of the expression an alarm with metric math (idle, backstop) evaluates.
 pub const ALARM_EXPRESSION_ID: &str = "e1";
 
-/// The utilization metric-math expression: busy slot-seconds of the minute (the Sum of the processing durations
-/// completed in it) over the slot-seconds the running tasks offered; 0 with no running task.
+/// The utilization metric-math expression: the sampler's in-flight count (m4, the minute's Average of its
+/// 10-second readings) over the slots its running tasks offer (m3, same readings); 0 with no running task.
+///
+/// Both come from the same PutMetricData call, so they arrive together. The earlier expression divided the workers'
+/// Sum(MsgProcessingDuration) by the sampler's count: the workers publish a minute later than the sampler, and an
+/// alarm FILLs a metric whose newest minute has not arrived with FILL's value (CloudWatch user guide, "Metric math
+/// syntax and functions", FILL), so the newest datapoints read 0 busy. Target tracking sizes its scale-in from the
+/// newest datapoint, so a busy fleet was allowed to halve (simulator, `diurnal`: 0.45 points below the oracle, now
+/// 0.19).
 pub fn utilization_expression(concurrency: u32) -> String {
-    format!("IF(FILL(m3, 0) > 0, FILL(m4, 0) / (60 * {concurrency} * FILL(m3, 0)), 0)")
+    format!("IF(FILL(m3, 0) > 0, FILL(m4, 0) / ({concurrency} * FILL(m3, 0)), 0)")
 }
 
-/// The arithmetic of [`utilization_expression`]: the busy share of the slots the running tasks offered over a
-/// period; 0 with no running task. The simulator and the local run compute their datapoints with it.
-pub fn utilization(busy_secs: f64, period_secs: f64, concurrency: u32, running_tasks: f64) -> f64 {
+/// The arithmetic of [`utilization_expression`]: messages in flight over the slots the running tasks offer (the
+/// busy share, by Little's law, when in flight means being processed); 0 with no running task. The simulator and
+/// the local run compute their datapoints with it.
+pub fn utilization(in_flight: f64, concurrency: u32, running_tasks: f64) -> f64 {
     if running_tasks > 0.0 {
-        busy_secs / (period_secs * f64::from(concurrency.max(1)) * running_tasks)
+        in_flight / (f64::from(concurrency.max(1)) * running_tasks)
     } else {
         0.0
     }
@@ -321,7 +329,12 @@ pub fn utilization_policy(s: &PolicySettings) -> Option<TargetTrackingPolicy> {
             TASK_COUNT_STAT,
             None,
         ),
-        metric_query("m4", u.duration_metric.clone(), Statistic::Sum, None),
+        metric_query(
+            "m4",
+            s.signal.metric(sampler::IN_FLIGHT_METRIC),
+            TASK_COUNT_STAT,
+            None,
+        ),
         expression(
             UTILIZATION_EXPRESSION_ID,
             utilization_expression(u.concurrency.max(1)),
@@ -630,11 +643,6 @@ mod tests {
 
     fn with_extras(mut s: PolicySettings) -> PolicySettings {
         s.utilization = Some(UtilizationSettings {
-            duration_metric: Metric {
-                namespace: "ECS-SQS-BPI".into(),
-                metric_name: "MsgProcessingDuration".into(),
-                dimensions: s.signal.dimensions.clone(),
-            },
             concurrency: 4,
             target_pct: 80,
         });
@@ -643,7 +651,7 @@ mod tests {
     }
 
     #[test]
-    fn the_utilization_policy_tracks_busy_slot_seconds_over_offered_ones() {
+    fn the_utilization_policy_tracks_messages_in_flight_over_offered_slots() {
         let s = with_extras(settings());
         let p = utilization_policy(&s).expect("configured");
         assert_eq!(p.policy_name, "bpi-utilization");
@@ -654,10 +662,11 @@ mod tests {
         let metrics = &c.customized_metric_specification.metrics;
         let m4 = metrics.iter().find(|q| q.id == "m4").expect("m4");
         let stat = m4.metric_stat.as_ref().expect("stat");
-        assert_eq!(stat.stat, "Sum");
+        assert_eq!(stat.stat, "Average");
         assert_eq!(
-            stat.metric,
-            s.utilization.as_ref().expect("set").duration_metric
+            stat.metric.metric_name,
+            sampler::IN_FLIGHT_METRIC,
+            "the sampler's in-flight count, on the same clock as its running count"
         );
         let m3 = metrics.iter().find(|q| q.id == "m3").expect("m3");
         assert_eq!(
@@ -669,7 +678,7 @@ mod tests {
         assert_eq!(returned.len(), 1);
         assert_eq!(
             returned[0].expression.as_deref(),
-            Some("IF(FILL(m3, 0) > 0, FILL(m4, 0) / (60 * 4 * FILL(m3, 0)), 0)")
+            Some("IF(FILL(m3, 0) > 0, FILL(m4, 0) / (4 * FILL(m3, 0)), 0)")
         );
         assert!(
             utilization_policy(&settings()).is_none(),

@@ -18,7 +18,9 @@ use bpi_aws::fixtures::{create_queue_with_dlq, create_service};
 use bpi_aws::sqs::Outgoing;
 use bpi_core::config::{SamplerConfig, UpdaterConfig};
 use bpi_core::policy::{MetricQuery, ScalingSpec, StepPolicySpec, scaling_spec};
-use bpi_core::sampler::{BACKLOG_METRIC, BPI_METRIC, FAST_PATH_METRIC, RUNNING_METRIC};
+use bpi_core::sampler::{
+    BACKLOG_METRIC, BPI_METRIC, FAST_PATH_METRIC, IN_FLIGHT_METRIC, RUNNING_METRIC,
+};
 use bpi_testkit::metric_math::{MissingData, Series, evaluate, in_alarm};
 use sampler::{SampleRequest, Sampler};
 
@@ -132,16 +134,7 @@ fn a_stopped_sampler_never_scales_in_raises_its_alarm_and_the_backstop_scales_ou
         ("ApproximateNumberOfMessagesVisible", "Maximum"),
         vec![Some(VISIBLE); minutes],
     );
-    let duration_metric = &config
-        .policy
-        .utilization
-        .as_ref()
-        .expect("utilization by default")
-        .duration_metric;
-    minute.insert(
-        (duration_metric.metric_name.as_str(), "Sum"),
-        live_minutes(100.0),
-    );
+    minute.insert((IN_FLIGHT_METRIC, "Average"), live_minutes(RUNNING));
     let tt = &spec
         .target_tracking
         .target_tracking_scaling_policy_configuration;

@@ -111,7 +111,7 @@ impl OursV1 {
                 .map(|i| {
                     let running = m.running_at(i, now).unwrap_or(0.0);
                     let sum = m.durations_at(i, now).map_or(0.0, |s| s.sum_secs);
-                    Some(utilization_of(sum, 60.0, u.concurrency, running))
+                    Some(utilization_of(sum / 60.0, u.concurrency, running))
                 })
                 .collect();
             trackers.push(Tracker {

@@ -7,8 +7,8 @@
 //!   no FILL;
 //! - **target tracking** on the minute's Average of the sampler's ecsBPI, towards `headroom × target` (the updater's
 //!   target, core's `plan_update`), for steady state and gradual scale-in;
-//! - **utilization** target tracking on Sum(MsgProcessingDuration) / (60 × concurrency × the sampler's running
-//!   count): no Container Insights;
+//! - **utilization** target tracking on the sampler's in-flight count over concurrency × its running count (core's
+//!   `utilization`), both the minute's Average of the same readings: no Container Insights, no second clock;
 //! - **idle**: a high-resolution alarm (10 s periods, `idle_minutes` × 6 of them, Maximum) on the sampler's
 //!   backlog: every reading of the last `idle_minutes` minutes, up to the newest, of an empty queue sets the minimum;
 //!   a missing reading counts as not idle (so a burst seen by the fast path is never undone by the idle policy);
@@ -49,6 +49,9 @@ pub struct SamplerDesign {
     pub recent_mpd: bool,
     /// Where the utilization policy's busy share comes from.
     pub utilization_source: UtilizationSource,
+    /// A design not shipped, measured: the sampler sets the desired count itself (ecs:UpdateService) on the reading
+    /// that asks for more, instead of publishing it for a high-resolution alarm `highres_delay_secs` later.
+    pub fast_path_by_the_sampler: bool,
 }
 
 /// Where the utilization policy reads the busy share of the running tasks' slots.
@@ -72,6 +75,7 @@ impl Default for SamplerDesign {
             updater_every_secs: 3600,
             recent_mpd: true,
             utilization_source: UtilizationSource::SamplerInFlight,
+            fast_path_by_the_sampler: false,
         }
     }
 }
@@ -114,11 +118,14 @@ impl Sampler {
         }
     }
 
-    /// Readings an alarm can see now.
+    /// Readings the fast path can act on now (an alarm sees them `highres_delay_secs` late).
     fn delivered<'a>(&'a self, ctx: &Ctx<'_>) -> impl DoubleEndedIterator<Item = &'a Reading> + 'a {
-        let horizon = ctx
-            .now_ms
-            .saturating_sub(ctx.model.highres_delay_secs * 1000);
+        let delay_ms = if self.design.fast_path_by_the_sampler {
+            0
+        } else {
+            ctx.model.highres_delay_secs * 1000
+        };
+        let horizon = ctx.now_ms.saturating_sub(delay_ms);
         self.readings.iter().filter(move |r| r.at_ms <= horizon)
     }
 
@@ -237,20 +244,18 @@ impl Sampler {
                 .map(|(i, m)| {
                     // FILL(m3, 0): no reading reads as no running task, so utilization 0.
                     let running = m.map_or(0.0, |m| m.running);
-                    let busy_secs = match self.design.utilization_source {
-                        // FILL(m4, 0): a minute the workers have not published yet reads as idle.
-                        UtilizationSource::WorkerDurations => ctx
-                            .metrics
-                            .durations_at(first + i, now)
-                            .map_or(0.0, |s| s.sum_secs),
-                        UtilizationSource::SamplerInFlight => m.map_or(0.0, |m| m.in_flight) * 60.0,
+                    let in_flight = match self.design.utilization_source {
+                        // FILL(m4, 0): a minute the workers have not published yet reads as idle. A minute's busy
+                        // slot-seconds over 60 s is its mean number of messages in process.
+                        UtilizationSource::WorkerDurations => {
+                            ctx.metrics
+                                .durations_at(first + i, now)
+                                .map_or(0.0, |s| s.sum_secs)
+                                / 60.0
+                        }
+                        UtilizationSource::SamplerInFlight => m.map_or(0.0, |m| m.in_flight),
                     };
-                    Some(utilization_of(
-                        busy_secs,
-                        60.0,
-                        ctx.scenario.concurrency,
-                        running,
-                    ))
+                    Some(utilization_of(in_flight, ctx.scenario.concurrency, running))
                 })
                 .collect();
             trackers.push(Tracker {

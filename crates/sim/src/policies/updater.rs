@@ -4,8 +4,7 @@
 
 use bpi_core::policy::{
     DEFAULT_IDLE_MINUTES, DEFAULT_SCALE_IN_COOLDOWN_SECS, DEFAULT_SCALE_OUT_COOLDOWN_SECS,
-    DEFAULT_TARGET_UTILIZATION_PCT, Metric, PolicySettings, UtilizationSettings,
-    target_tracking_config,
+    DEFAULT_TARGET_UTILIZATION_PCT, PolicySettings, UtilizationSettings, target_tracking_config,
 };
 use bpi_core::update::{UpdateInputs, WhenUnmeasured, plan_update};
 use bpi_core::{BacklogCounting, StatisticSet, TargetSettings, target_bpi};
@@ -105,11 +104,6 @@ pub fn policy_settings(scenario: &Scenario) -> PolicySettings {
         min_capacity: scenario.min_tasks,
         max_capacity: scenario.max_tasks,
         utilization: Some(UtilizationSettings {
-            duration_metric: Metric {
-                namespace: "sim".into(),
-                metric_name: "sim".into(),
-                dimensions: Vec::new(),
-            },
             concurrency: scenario.concurrency,
             target_pct: DEFAULT_TARGET_UTILIZATION_PCT,
         }),
