@@ -26,13 +26,15 @@ pub const FAST_PATH_METRIC: &str = "ecsFastPathCapacity";
 /// minute (README, "No worker metric": within 19% of the measured MPD in every scenario, against up to 152% off).
 pub const IN_FLIGHT_METRIC: &str = "ecsInFlight";
 
-/// The share of the target per task the fast path sizes the fleet for. Below 1, capacity is asked for before the
+/// The default share of the target per task the fast path sizes the fleet for (`FAST_PATH_HEADROOM`). Below 1, capacity is asked for before the
 /// backlog per task reaches the promise, so that tasks which take 30-180 s to start arrive in time. Measured in the
 /// simulator's robust mode (`cargo run --release -p bpi-sim --example sampler_designs`: 24 AWS behaviours,
 /// utilization target 80% on the sampler's in-flight count, the recent MPD on): at 1.0 the worst cases were 0.41
 /// point below the oracle in `blueprint` (below both KEDAs) and 3.29 in `mpd-shift`; at 0.5, 0.09 and 2.33 points.
 /// The price is task-hours in minute-aligned bursts: `blueprint` 1.73× the oracle's instead of 1.24×.
-pub const FAST_PATH_HEADROOM: f64 = 0.5;
+/// A lower share buys safety against work that suddenly grows per message with spare tasks: at 0.25, `mpd-shift`
+/// comes within 0.5 point of the oracle, for about 2× its task-hours everywhere (README, the design variants).
+pub const DEFAULT_FAST_PATH_HEADROOM: f64 = 0.5;
 
 /// Minutes of the workers' newest processing durations the fast path looks at (see [`fast_path_target`]).
 pub const RECENT_MPD_MINUTES: u32 = 3;
@@ -98,11 +100,13 @@ pub struct SampledValues {
     pub in_flight: u64,
 }
 
-/// The values of `reading` against the scaling `target` (ecsTargetBPI) and the service's `max_capacity`.
+/// The values of `reading` against the scaling `target` (ecsTargetBPI), the fast path's `fast_path_headroom` (the
+/// share of the target per task it sizes for) and the service's `max_capacity`.
 pub fn sampled_values(
     reading: Reading,
     counting: BacklogCounting,
     target: f64,
+    fast_path_headroom: f64,
     max_capacity: u32,
 ) -> SampledValues {
     let backlog = counting.backlog(reading.depth);
@@ -114,7 +118,7 @@ pub fn sampled_values(
         fast_path_capacity: fast_path_capacity(
             backlog,
             reading.desired,
-            target * FAST_PATH_HEADROOM,
+            target * fast_path_headroom,
             max_capacity,
         ),
         in_flight: reading.depth.in_flight,
@@ -176,6 +180,7 @@ mod tests {
             reading(30, 10, 0, 0),
             BacklogCounting::VisibleAndInFlight,
             12.0,
+            DEFAULT_FAST_PATH_HEADROOM,
             10,
         );
         assert_eq!((v.bpi, v.backlog, v.fast_path_capacity), (40.0, 40, 7));
@@ -184,9 +189,19 @@ mod tests {
             reading(1, 0, 0, 0),
             BacklogCounting::VisibleAndInFlight,
             12.0,
+            DEFAULT_FAST_PATH_HEADROOM,
             10,
         );
         assert_eq!(v.fast_path_capacity, 1);
+        // A quarter of the target: 3 messages a task, 14 tasks.
+        let v = sampled_values(
+            reading(30, 10, 0, 0),
+            BacklogCounting::VisibleAndInFlight,
+            12.0,
+            0.25,
+            20,
+        );
+        assert_eq!(v.fast_path_capacity, 14);
     }
 
     #[test]
@@ -195,6 +210,7 @@ mod tests {
             reading(30, 10, 5, 7),
             BacklogCounting::VisibleAndInFlight,
             12.0,
+            DEFAULT_FAST_PATH_HEADROOM,
             10,
         );
         assert_eq!(
@@ -207,6 +223,7 @@ mod tests {
             reading(30, 10, 5, 4),
             BacklogCounting::VisibleOnly,
             12.0,
+            DEFAULT_FAST_PATH_HEADROOM,
             10,
         );
         assert_eq!((v.backlog, v.fast_path_capacity), (30, 5));

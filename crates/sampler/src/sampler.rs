@@ -179,8 +179,13 @@ impl Sampler {
             let at = SystemTime::now();
             let result = match self.read(&queue).await {
                 Ok(reading) => {
-                    let values =
-                        sampled_values(reading, s.policy.counting, target, s.policy.max_capacity);
+                    let values = sampled_values(
+                        reading,
+                        s.policy.counting,
+                        target,
+                        self.config.fast_path_headroom,
+                        s.policy.max_capacity,
+                    );
                     publish(&self.clients, &self.config.scaling, &values, at)
                         .await
                         .map(|()| values)

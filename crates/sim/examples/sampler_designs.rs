@@ -20,6 +20,20 @@ fn main() {
             },
         ),
         (
+            "fast path at 0.35 of the target",
+            SamplerDesign {
+                fast_headroom: 0.35,
+                ..base
+            },
+        ),
+        (
+            "fast path at 0.25 of the target",
+            SamplerDesign {
+                fast_headroom: 0.25,
+                ..base
+            },
+        ),
+        (
             "fast path at 0.7 of the target",
             SamplerDesign {
                 fast_headroom: 0.7,

@@ -374,6 +374,7 @@ impl<'a> LocalRun<'a> {
             },
             self.config.policy.counting,
             self.scaler.fast_path_target(self.target),
+            self.scaler.fast_path_headroom,
             self.config.policy.max_capacity,
         );
         if let Err(e) =

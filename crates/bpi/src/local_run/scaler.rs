@@ -11,7 +11,7 @@ use bpi_core::backlog::per_task;
 use bpi_core::policy::utilization as utilization_of;
 use bpi_core::policy::{FAST_PATH_COOLDOWN_SECS, PolicySettings};
 use bpi_core::sampler::{
-    FAST_PATH_HEADROOM, RECENT_MPD_MINUTES, fast_path_capacity, fast_path_target,
+    DEFAULT_FAST_PATH_HEADROOM, RECENT_MPD_MINUTES, fast_path_capacity, fast_path_target,
 };
 use bpi_core::{QueueDepth, StatisticSet, TargetSettings};
 use bpi_sim::autoscaling::{self, Decision, Tracker};
@@ -63,6 +63,9 @@ pub struct Scaler {
     last_in: Option<usize>,
     /// The period of the fast path's last action.
     last_fast: Option<usize>,
+    /// The share of the target per task the fast path sizes for (the sampler's `FAST_PATH_HEADROOM`, at its
+    /// default).
+    pub fast_path_headroom: f64,
     /// The desired count.
     pub desired: u32,
 }
@@ -79,6 +82,7 @@ impl Scaler {
             last_out: None,
             last_in: None,
             last_fast: None,
+            fast_path_headroom: DEFAULT_FAST_PATH_HEADROOM,
             desired,
         }
     }
@@ -133,7 +137,7 @@ impl Scaler {
         fast_path_capacity(
             s.counting.backlog(depth),
             self.desired,
-            self.fast_path_target(bpi_target) * FAST_PATH_HEADROOM,
+            self.fast_path_target(bpi_target) * self.fast_path_headroom,
             s.max_capacity,
         )
     }

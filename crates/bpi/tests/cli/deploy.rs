@@ -324,6 +324,17 @@ async fn deploy_redeploy_change_load_and_destroy() {
         queue_url.rsplit('/').next().expect("name")
     );
     assert_eq!(text(&vars["DESIRED_LATENCY_SECS"]), "60");
+    let sampler = aws(&[
+        "lambda",
+        "get-function-configuration",
+        "--function-name",
+        &stack_resource(&stack, "SamplerFunction"),
+    ]);
+    assert_eq!(
+        text(&sampler["Environment"]["Variables"]["FAST_PATH_HEADROOM"]),
+        "0.5",
+        "the default share of the target"
+    );
     let producer_rule = aws(&[
         "events",
         "describe-rule",
@@ -427,7 +438,20 @@ async fn deploy_redeploy_change_load_and_destroy() {
     // more: the fast path starts tasks from zero, and no round-1 activation policy is made.
     let third = ok(&script(
         "deploy.sh",
-        &[&base[..], &["--latency", "120", "--min", "0", "--max", "7"]].concat(),
+        &[
+            &base[..],
+            &[
+                "--latency",
+                "120",
+                "--min",
+                "0",
+                "--max",
+                "7",
+                "--fast-path-headroom",
+                "0.25",
+            ],
+        ]
+        .concat(),
     ));
     assert_eq!(
         (
@@ -472,6 +496,16 @@ async fn deploy_redeploy_change_load_and_destroy() {
     assert_eq!(
         text(&updater["Environment"]["Variables"]["DESIRED_LATENCY_SECS"]),
         "120"
+    );
+    let sampler = aws(&[
+        "lambda",
+        "get-function-configuration",
+        "--function-name",
+        &stack_resource(&stack, "SamplerFunction"),
+    ]);
+    assert_eq!(
+        text(&sampler["Environment"]["Variables"]["FAST_PATH_HEADROOM"]),
+        "0.25"
     );
 
     // Load on and off.
@@ -614,6 +648,14 @@ fn bad_settings_are_refused_before_anything_is_deployed() {
             "--exec-command runs in the worker's container: give --image",
         ),
         (vec!["--app-port", "70000"], "--app-port must be 1-65535"),
+        (
+            vec!["--fast-path-headroom", "0.05"],
+            "--fast-path-headroom must be a number from 0.1 to 1, got '0.05'",
+        ),
+        (
+            vec!["--fast-path-headroom", "half"],
+            "--fast-path-headroom must be a number from 0.1 to 1",
+        ),
         (
             vec!["--app-health-path", "health"],
             "--app-health-path must start with /",

@@ -14,6 +14,8 @@ pub struct SamplerConfig {
     pub readings_per_run: u32,
     /// Seconds between readings.
     pub reading_interval_secs: u32,
+    /// The share of the target per task the fast path sizes the fleet for (core's `fast_path_capacity`).
+    pub fast_path_headroom: f64,
 }
 
 /// Lambda's longest run, less a margin for the last publication: readings × interval must fit in it.
@@ -37,10 +39,19 @@ const INTERVAL: Number<u32> = Number {
     meaning: "seconds between readings; readings × interval must stay within 840",
 };
 
+/// `FAST_PATH_HEADROOM`.
+const HEADROOM: Number<f64> = Number {
+    name: "FAST_PATH_HEADROOM",
+    default: crate::sampler::DEFAULT_FAST_PATH_HEADROOM,
+    min: 0.1,
+    max: 1.0,
+    meaning: "the fast path asks for a task per this share of the target in the backlog: lower keeps more spare tasks (safer when messages suddenly take longer, more task-hours)",
+};
+
 impl SamplerConfig {
     /// The variables the sampler reads beyond the updater's.
     pub fn variables() -> Vec<VarDoc> {
-        vec![READINGS.doc(), INTERVAL.doc()]
+        vec![READINGS.doc(), INTERVAL.doc(), HEADROOM.doc()]
     }
 
     /// Reads the sampler's settings.
@@ -63,6 +74,7 @@ impl SamplerConfig {
             scaling,
             readings_per_run,
             reading_interval_secs,
+            fast_path_headroom: r.number_var(&HEADROOM)?,
         })
     }
 }

@@ -38,7 +38,7 @@ pub struct SamplerDesign {
     pub fast_cooldown_secs: u64,
     /// Minutes of an empty queue before the idle policy sets the minimum (0: none).
     pub idle_minutes: u32,
-    /// The fast path sizes the fleet for this share of the target per task (core's `FAST_PATH_HEADROOM` by
+    /// The fast path sizes the fleet for this share of the target per task (core's `DEFAULT_FAST_PATH_HEADROOM` by
     /// default).
     pub fast_headroom: f64,
     /// The updater's cadence (and MPD window), seconds. Measured: every 5 minutes instead of hourly changes the
@@ -71,7 +71,7 @@ impl Default for SamplerDesign {
             utilization_pct: bpi_core::policy::DEFAULT_TARGET_UTILIZATION_PCT,
             fast_cooldown_secs: u64::from(bpi_core::policy::FAST_PATH_COOLDOWN_SECS),
             idle_minutes: bpi_core::policy::DEFAULT_IDLE_MINUTES,
-            fast_headroom: bpi_core::sampler::FAST_PATH_HEADROOM,
+            fast_headroom: bpi_core::sampler::DEFAULT_FAST_PATH_HEADROOM,
             updater_every_secs: 3600,
             recent_mpd: true,
             utilization_source: UtilizationSource::SamplerInFlight,
