@@ -134,6 +134,8 @@ pub struct Scaler {
     min: u32,
     max: u32,
     rule: CooldownRule,
+    /// A scale-out holds target tracking's scale-in for its cooldown ([`crate::AwsModel::scale_out_holds_scale_in`]).
+    out_holds_in: bool,
     /// When the last scale-out happened and the capacity before the one that started its cooldown.
     last_out: Option<(u64, u32)>,
     last_in: Option<u64>,
@@ -150,11 +152,23 @@ impl Scaler {
             min,
             max,
             rule,
+            out_holds_in: true,
             last_out: None,
             last_in: None,
             actions: 0,
             changes: Vec::new(),
         }
+    }
+
+    /// The same target with `holds` for whether a scale-out holds target tracking's scale-in for its cooldown.
+    pub fn scale_out_holding_scale_in(mut self, holds: bool) -> Self {
+        self.out_holds_in = holds;
+        self
+    }
+
+    /// Whether a scale-out holds target tracking's scale-in for its cooldown.
+    pub fn scale_out_holds_scale_in(&self) -> bool {
+        self.out_holds_in
     }
 
     /// Every change of the desired count: (time ms, the new count).
@@ -232,7 +246,7 @@ impl Scaler {
         let n = n.clamp(self.min, self.max);
         if n >= self.desired
             || !self.in_cooled(now_ms, in_cooldown_secs)
-            || self.in_out_cooldown(now_ms, out_cooldown_secs)
+            || (self.out_holds_in && self.in_out_cooldown(now_ms, out_cooldown_secs))
         {
             return false;
         }
@@ -451,6 +465,22 @@ mod tests {
             "the old model blocks every scale-out"
         );
         assert_eq!(s.actions(), 4);
+    }
+
+    #[test]
+    fn where_a_scale_out_does_not_hold_scale_in_it_can_follow_at_once() {
+        let mut held = Scaler::new(2, 1, 50, CooldownRule::LargerScaleOutPasses);
+        let mut free = Scaler::new(2, 1, 50, CooldownRule::LargerScaleOutPasses)
+            .scale_out_holding_scale_in(false);
+        assert!(held.scale_out_holds_scale_in() && !free.scale_out_holds_scale_in());
+        assert!(held.scale_out(0, 10, 60) && free.scale_out(0, 10, 60));
+        assert!(!held.scale_in(30_000, 9, 120, 60), "held for 60 s");
+        assert!(free.scale_in(30_000, 9, 120, 60), "not held");
+        assert!(
+            !free.scale_in(60_000, 8, 120, 60),
+            "its own scale-in cooldown still counts"
+        );
+        assert_eq!(free.desired(), 9);
     }
 
     #[test]

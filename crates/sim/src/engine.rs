@@ -172,7 +172,8 @@ pub fn simulate_controller(
             model.task_start_secs,
             model.launches_per_minute,
         ),
-        scaler: Scaler::new(min, min, max, model.cooldown_rule),
+        scaler: Scaler::new(min, min, max, model.cooldown_rule)
+            .scale_out_holding_scale_in(model.scale_out_holds_scale_in),
         metrics: MetricStore::new(model, settings.seed),
         timeline: Vec::new(),
         events_handled: 0,

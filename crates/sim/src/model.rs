@@ -67,6 +67,12 @@ pub struct AwsModel {
     pub scale_in_step_pct: u32,
     /// How a scale-out cooldown treats a larger scale-out.
     pub cooldown_rule: CooldownRule,
+    /// Whether a scale-out by any policy (the fast path's step, say) holds target tracking's scale-in for target
+    /// tracking's scale-out cooldown. Undocumented: the API reference describes each policy's cooldowns, not how one
+    /// policy's scale-out bears on another's scale-in. Where it does not, a scale-in alarm still in ALARM from the
+    /// quiet minutes before a burst can act on the fleet the fast path just launched, before the burst's own
+    /// minute reaches target tracking.
+    pub scale_out_holds_scale_in: bool,
 }
 
 impl Default for AwsModel {
@@ -85,6 +91,7 @@ impl Default for AwsModel {
             launches_per_minute: 20,
             scale_in_step_pct: 10,
             cooldown_rule: CooldownRule::LargerScaleOutPasses,
+            scale_out_holds_scale_in: true,
         }
     }
 }
@@ -149,6 +156,9 @@ impl AwsModel {
         }
         if self.cooldown_rule != d.cooldown_rule {
             parts.push("cooldown blocks all".to_string());
+        }
+        if self.scale_out_holds_scale_in != d.scale_out_holds_scale_in {
+            parts.push("scale-in not held by other scale-outs".to_string());
         }
         if parts.is_empty() {
             "default".to_string()
@@ -245,6 +255,12 @@ pub const PARAMETERS: &[Parameter] = &[
         default: "larger scale-out passes",
         explored: "fixed",
         source: "API reference, TargetTrackingScalingPolicyConfiguration.ScaleOutCooldown (documented)",
+    },
+    Parameter {
+        name: "scale_out_holds_scale_in",
+        default: "true",
+        explored: "fixed (its effect is measured beside the robust table)",
+        source: "undocumented (guess): the API reference gives each policy's cooldowns, not whether one policy's scale-out holds another's scale-in",
     },
 ];
 

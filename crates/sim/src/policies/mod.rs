@@ -58,7 +58,16 @@ impl Ctx<'_> {
     ) {
         let now = self.now_ms;
         let basis = self.scaler.basis(now, out_cooldown_secs);
-        match autoscaling::decide_with(trackers, basis, self.model.scale_in_step_pct) {
+        let step = self.model.scale_in_step_pct;
+        let decision = match autoscaling::decide_with(trackers, basis, step) {
+            // The capacity a scale-out added during its cooldown counts for the next scale-out only (API
+            // reference): where a scale-in can happen meanwhile, it computes from the desired count.
+            Decision::In(_) if !self.scaler.scale_out_holds_scale_in() => {
+                autoscaling::decide_with(trackers, self.scaler.desired(), step)
+            }
+            d => d,
+        };
+        match decision {
             Decision::Out(n) => {
                 self.scaler.scale_out(now, n, out_cooldown_secs);
             }
