@@ -35,8 +35,8 @@ pub struct SimulateArgs {
     /// With --trace: the queue's visibility timeout, seconds.
     #[arg(long, default_value_t = 30)]
     visibility_timeout: u64,
-    /// Policy name, or `all` (ours, blueprint, copilot, cdk, keda, keda-tuned, oracle); also `keda:N` (queueLength
-    /// N) and `fixed:N` (a fixed fleet of N tasks). Comma-separated for several.
+    /// Policy name, or `all` (ours, ours-v1, blueprint, copilot, cdk, keda, keda-tuned, oracle, reactive-limit); also
+    /// `keda:N` (queueLength N) and `fixed:N` (a fixed fleet of N tasks). Comma-separated for several.
     #[arg(long, default_value = "all")]
     policy: String,
     /// Seed of the arrivals.
@@ -89,7 +89,7 @@ fn policies(spec: &str) -> Result<Vec<PolicyKind>, String> {
         .map(|name| {
             PolicyKind::from_name(name.trim()).ok_or_else(|| {
                 format!(
-                    "unknown policy '{name}' (ours, blueprint, copilot, cdk, keda, keda:N, keda-tuned, fixed:N, oracle)"
+                    "unknown policy '{name}' (ours, ours-v1, blueprint, copilot, cdk, keda, keda:N, keda-tuned, fixed:N, oracle, reactive-limit)"
                 )
             })
         })
@@ -220,10 +220,10 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
         std::fs::write(path, csv).with_context(|| format!("cannot write {}", path.display()))?;
     }
     if let Some(path) = &args.svg {
-        // The oracle has no minute-by-minute timeline to draw.
+        // The oracle and the reactive limit are schedules, with no minute-by-minute timeline to draw.
         let charted: Vec<_> = reports
             .iter()
-            .filter(|r| r.policy != "oracle")
+            .filter(|r| !r.timeline.0.is_empty())
             .cloned()
             .collect();
         std::fs::write(path, bpi_sim::chart::svg(&charted))
