@@ -1,10 +1,9 @@
 //! Measures variants of the sampler design over the robust ensemble, beside the oracle (the worst case of each
 //! scenario): `cargo run --release -p bpi-sim --example sampler_designs`.
 
-use bpi_sim::engine::simulate_controller;
-use bpi_sim::policies::sampler::{Sampler, SamplerDesign, UtilizationSource};
-use bpi_sim::robust::{Ensemble, behaviours};
-use bpi_sim::{PolicyKind, SimSettings, scenarios, simulate_arrivals};
+use bpi_sim::policies::sampler::{SamplerDesign, UtilizationSource};
+use bpi_sim::robust::{Ensemble, behaviours, design_worst_case};
+use bpi_sim::scenarios;
 
 fn main() {
     let ensemble = Ensemble::default();
@@ -101,35 +100,13 @@ fn main() {
     for (label, design) in designs {
         println!("== {label}: {design:?}");
         for scenario in scenarios() {
-            let (mut worst, mut worst_gap, mut worst_hours) = (1.0_f64, 1.0_f64, 0.0_f64);
-            for model in &models {
-                for seed in &ensemble.seeds {
-                    let settings = SimSettings {
-                        seed: *seed,
-                        model: *model,
-                        ..SimSettings::default()
-                    };
-                    let arrivals = scenario.arrivals(*seed);
-                    let oracle =
-                        simulate_arrivals(&scenario, &arrivals, PolicyKind::Oracle, &settings);
-                    let r = simulate_controller(
-                        &scenario,
-                        &arrivals,
-                        PolicyKind::Ours,
-                        Box::new(Sampler::new(&scenario, design)),
-                        &settings,
-                    );
-                    worst = worst.min(r.within_promise);
-                    worst_gap = worst_gap.min(r.within_promise - oracle.within_promise);
-                    worst_hours = worst_hours.max(r.task_hours / oracle.task_hours);
-                }
-            }
+            let w = design_worst_case(&scenario, design, &models, &ensemble.seeds);
             println!(
                 "{:16} worst {:6.2}%  vs oracle {:+6.2}  hours/oracle worst {:.2}",
                 scenario.name,
-                worst * 100.0,
-                worst_gap * 100.0,
-                worst_hours
+                w.share * 100.0,
+                w.vs_oracle * 100.0,
+                w.hours_vs_oracle
             );
         }
     }

@@ -3,10 +3,10 @@
 //! modelled and flipped, for the shipped fast path and the latency-first setting:
 //! `cargo run --release -p bpi-sim --example scale_in_hold`.
 
-use bpi_sim::engine::simulate_controller;
-use bpi_sim::policies::sampler::{Sampler, SamplerDesign};
-use bpi_sim::robust::{Ensemble, behaviours};
-use bpi_sim::{AwsModel, PolicyKind, SimSettings, scenarios, simulate_arrivals};
+use bpi_sim::AwsModel;
+use bpi_sim::policies::sampler::SamplerDesign;
+use bpi_sim::robust::{Ensemble, behaviours, design_worst_case};
+use bpi_sim::scenarios;
 
 fn main() {
     let ensemble = Ensemble::default();
@@ -30,33 +30,12 @@ fn main() {
                 .collect();
             let mut line = format!("| {headroom} | {holds} |");
             for scenario in scenarios() {
-                let (mut worst, mut worst_gap, mut worst_hours) = (1.0_f64, 1.0_f64, 0.0_f64);
-                for model in &models {
-                    for seed in &ensemble.seeds {
-                        let settings = SimSettings {
-                            seed: *seed,
-                            model: *model,
-                            ..SimSettings::default()
-                        };
-                        let arrivals = scenario.arrivals(*seed);
-                        let oracle =
-                            simulate_arrivals(&scenario, &arrivals, PolicyKind::Oracle, &settings);
-                        let r = simulate_controller(
-                            &scenario,
-                            &arrivals,
-                            PolicyKind::Ours,
-                            Box::new(Sampler::new(&scenario, design)),
-                            &settings,
-                        );
-                        worst = worst.min(r.within_promise);
-                        worst_gap = worst_gap.min(r.within_promise - oracle.within_promise);
-                        worst_hours = worst_hours.max(r.task_hours / oracle.task_hours);
-                    }
-                }
+                let w = design_worst_case(&scenario, design, &models, &ensemble.seeds);
                 line += &format!(
-                    " {:.2}% ({:+.2}) / {worst_hours:.2} |",
-                    worst * 100.0,
-                    worst_gap * 100.0
+                    " {:.2}% ({:+.2}) / {:.2} |",
+                    w.share * 100.0,
+                    w.vs_oracle * 100.0,
+                    w.hours_vs_oracle
                 );
             }
             println!("{line}");

@@ -11,8 +11,9 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
-use crate::engine::{SimSettings, simulate_arrivals};
+use crate::engine::{SimSettings, simulate_arrivals, simulate_controller};
 use crate::model::{AwsModel, GaugePhase};
+use crate::policies::sampler::{Sampler, SamplerDesign};
 use crate::policies::{PolicyKind, keda};
 use crate::scenario::Scenario;
 
@@ -213,6 +214,57 @@ fn median(values: impl Iterator<Item = f64>) -> f64 {
         n if n % 2 == 1 => v[n / 2],
         n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
     }
+}
+
+/// A sampler design's worst case on one scenario over a set of behaviours and arrival seeds, each against the oracle
+/// of the same behaviour and arrivals: how the design variants are compared.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DesignWorstCase {
+    /// The lowest share within the promise.
+    pub share: f64,
+    /// The lowest share minus the oracle's (points as a fraction).
+    pub vs_oracle: f64,
+    /// The highest task-hours over the oracle's.
+    pub hours_vs_oracle: f64,
+}
+
+/// [`DesignWorstCase`] of `design` (this project's policy, [`crate::policies::sampler`]) on `scenario` under every
+/// model of `models` and arrival seed of `seeds`.
+pub fn design_worst_case(
+    scenario: &Scenario,
+    design: SamplerDesign,
+    models: &[AwsModel],
+    seeds: &[u64],
+) -> DesignWorstCase {
+    let mut worst = DesignWorstCase {
+        share: 1.0,
+        vs_oracle: 1.0,
+        hours_vs_oracle: 0.0,
+    };
+    for model in models {
+        for seed in seeds {
+            let settings = SimSettings {
+                seed: *seed,
+                model: *model,
+                ..SimSettings::default()
+            };
+            let arrivals = scenario.arrivals(*seed);
+            let oracle = simulate_arrivals(scenario, &arrivals, PolicyKind::Oracle, &settings);
+            let r = simulate_controller(
+                scenario,
+                &arrivals,
+                PolicyKind::Ours,
+                Box::new(Sampler::new(scenario, design)),
+                &settings,
+            );
+            worst.share = worst.share.min(r.within_promise);
+            worst.vs_oracle = worst
+                .vs_oracle
+                .min(r.within_promise - oracle.within_promise);
+            worst.hours_vs_oracle = worst.hours_vs_oracle.max(r.task_hours / oracle.task_hours);
+        }
+    }
+    worst
 }
 
 /// The rows as a Markdown table.

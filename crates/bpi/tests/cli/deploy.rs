@@ -153,6 +153,16 @@ fn stack_resource(stack: &str, logical: &str) -> String {
         .to_string()
 }
 
+/// The configuration of the stack's Lambda function `logical` (ProducerFunction, UpdaterFunction, SamplerFunction).
+fn function_configuration(stack: &str, logical: &str) -> Value {
+    aws(&[
+        "lambda",
+        "get-function-configuration",
+        "--function-name",
+        &stack_resource(stack, logical),
+    ])
+}
+
 async fn clients() -> AwsClients {
     AwsClients::new(&local_emulator_config(&bpi_testkit::emulator().endpoint).await)
 }
@@ -298,22 +308,12 @@ async fn deploy_redeploy_change_load_and_destroy() {
 
     // Functions and schedules.
     for (logical, timeout) in [("ProducerFunction", 60), ("UpdaterFunction", 120)] {
-        let f = &aws(&[
-            "lambda",
-            "get-function-configuration",
-            "--function-name",
-            &stack_resource(&stack, logical),
-        ]);
+        let f = &function_configuration(&stack, logical);
         assert_eq!(f["Runtime"], "provided.al2023");
         // (arm64 is checked in the template: moto's CloudFormation ignores a function's Architectures.)
         assert_eq!(f["Timeout"], timeout);
     }
-    let updater = aws(&[
-        "lambda",
-        "get-function-configuration",
-        "--function-name",
-        &stack_resource(&stack, "UpdaterFunction"),
-    ]);
+    let updater = function_configuration(&stack, "UpdaterFunction");
     let vars = &updater["Environment"]["Variables"];
     assert_eq!(
         (text(&vars["CLUSTER_NAME"]), text(&vars["SERVICE_NAME"])),
@@ -324,12 +324,7 @@ async fn deploy_redeploy_change_load_and_destroy() {
         queue_url.rsplit('/').next().expect("name")
     );
     assert_eq!(text(&vars["DESIRED_LATENCY_SECS"]), "60");
-    let sampler = aws(&[
-        "lambda",
-        "get-function-configuration",
-        "--function-name",
-        &stack_resource(&stack, "SamplerFunction"),
-    ]);
+    let sampler = function_configuration(&stack, "SamplerFunction");
     assert_eq!(
         text(&sampler["Environment"]["Variables"]["FAST_PATH_HEADROOM"]),
         "0.5",
@@ -487,22 +482,12 @@ async fn deploy_redeploy_change_load_and_destroy() {
     assert!(names.contains(&config.policy.fast_path_policy_name()));
     assert!(names.contains(&config.policy.backstop_policy_name()));
     assert!(!names.contains(&config.policy.activation_policy_name()));
-    let updater = aws(&[
-        "lambda",
-        "get-function-configuration",
-        "--function-name",
-        &stack_resource(&stack, "UpdaterFunction"),
-    ]);
+    let updater = function_configuration(&stack, "UpdaterFunction");
     assert_eq!(
         text(&updater["Environment"]["Variables"]["DESIRED_LATENCY_SECS"]),
         "120"
     );
-    let sampler = aws(&[
-        "lambda",
-        "get-function-configuration",
-        "--function-name",
-        &stack_resource(&stack, "SamplerFunction"),
-    ]);
+    let sampler = function_configuration(&stack, "SamplerFunction");
     assert_eq!(
         text(&sampler["Environment"]["Variables"]["FAST_PATH_HEADROOM"]),
         "0.25"
