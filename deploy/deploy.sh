@@ -23,8 +23,11 @@ Options (environment variable in brackets, default after =):
   --visibility-timeout SECS  [BPI_VISIBILITY_TIMEOUT_SECS=30] queue visibility timeout
   --max-receive-count N      [BPI_MAX_RECEIVE_COUNT=3] receives before a message goes to the DLQ
   --log-retention-days N     [BPI_LOG_RETENTION_DAYS=30]
-  --fast-path-headroom X     [BPI_FAST_PATH_HEADROOM=0.5] 0.1-1: the fast path asks for a task per X × the target in
-                             the backlog; lower keeps spare tasks for work that suddenly takes longer (more cost)
+  --fast-path-headroom X     [BPI_FAST_PATH_HEADROOM=0.35] 0.1-1: while tasks are starting, the fast path asks for a
+                             task per X × the target in the backlog; lower asks further ahead (safer, more cost)
+  --fast-path-steady-headroom X
+                             [BPI_FAST_PATH_STEADY_HEADROOM=0.8] the same while every desired task runs; both at
+                             0.25 put latency first (README, "Latency first or cost first")
   --cluster NAME             [BPI_EXISTING_CLUSTER=] use an existing cluster (Container Insights must be on)
   --subnets ID,ID            [BPI_SUBNET_IDS=] existing subnets (then --security-group is required);
                              default: a new VPC with two public subnets and no inbound rules
@@ -58,7 +61,8 @@ updater_rate=${BPI_UPDATER_RATE_MINUTES:-60}
 visibility=${BPI_VISIBILITY_TIMEOUT_SECS:-30}
 max_receive=${BPI_MAX_RECEIVE_COUNT:-3}
 log_retention=${BPI_LOG_RETENTION_DAYS:-30}
-fast_path_headroom=${BPI_FAST_PATH_HEADROOM:-0.5}
+fast_path_headroom=${BPI_FAST_PATH_HEADROOM:-0.35}
+fast_path_steady_headroom=${BPI_FAST_PATH_STEADY_HEADROOM:-0.8}
 cluster=${BPI_EXISTING_CLUSTER:-}
 subnets=${BPI_SUBNET_IDS:-}
 security_group=${BPI_SECURITY_GROUP_ID:-}
@@ -85,6 +89,7 @@ while [ $# -gt 0 ]; do
     --max-receive-count) max_receive=$2; shift 2 ;;
     --log-retention-days) log_retention=$2; shift 2 ;;
     --fast-path-headroom) fast_path_headroom=$2; shift 2 ;;
+    --fast-path-steady-headroom) fast_path_steady_headroom=$2; shift 2 ;;
     --cluster) cluster=$2; shift 2 ;;
     --subnets) subnets=$2; shift 2 ;;
     --security-group) security_group=$2; shift 2 ;;
@@ -108,9 +113,12 @@ for pair in "latency:$latency" "min:$min" "max:$max" "concurrency:$concurrency" 
   is_uint "${pair#*:}" || die "--${pair%%:*} must be a whole number, got '${pair#*:}'"
 done
 [ "$latency" -ge 1 ] || die "--latency must be at least 1"
-if [[ ! $fast_path_headroom =~ ^(0?\.[0-9]+|1(\.0*)?)$ ]] || ! awk -v x="$fast_path_headroom" 'BEGIN { exit !(x >= 0.1 && x <= 1) }'; then
-  die "--fast-path-headroom must be a number from 0.1 to 1, got '$fast_path_headroom'"
-fi
+for pair in "fast-path-headroom:$fast_path_headroom" "fast-path-steady-headroom:$fast_path_steady_headroom"; do
+  share=${pair#*:}
+  if [[ ! $share =~ ^(0?\.[0-9]+|1(\.0*)?)$ ]] || ! awk -v x="$share" 'BEGIN { exit !(x >= 0.1 && x <= 1) }'; then
+    die "--${pair%%:*} must be a number from 0.1 to 1, got '$share'"
+  fi
+done
 if [ "$max" -lt 1 ] || [ "$max" -lt "$min" ]; then die "--max must be at least 1 and at least --min ($min)"; fi
 [ "$concurrency" -ge 1 ] || die "--concurrency must be at least 1"
 [ "$updater_rate" -ge 1 ] || die "--updater-rate must be at least 1 minute"
@@ -227,7 +235,8 @@ awscli cloudformation deploy --stack-name "$stack" --template-file "$root/deploy
     "SecurityGroupId=$security_group" \
     "AppImage=$app_image" "AppRepositoryArn=$app_repository_arn" "AppPort=$app_port" "AppPath=$app_path" \
     "AppHealthPath=$app_health_path" "AppHealthCheckCommand=$app_health_check" "ExecCommand=$exec_command" \
-    "AppTimeoutSecs=$app_timeout" "FastPathHeadroom=$fast_path_headroom" >&2
+    "AppTimeoutSecs=$app_timeout" "FastPathHeadroom=$fast_path_headroom" \
+    "FastPathSteadyHeadroom=$fast_path_steady_headroom" >&2
 
 # 7. Scaling, outside the stack: the updater owns the policy from here on.
 scaling_env "$stack" || die "stack $stack is missing outputs"

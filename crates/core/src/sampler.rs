@@ -23,26 +23,70 @@ pub const DESIRED_METRIC: &str = "ecsDesiredTasks";
 pub const FAST_PATH_METRIC: &str = "ecsFastPathCapacity";
 /// Messages in flight (ApproximateNumberOfMessagesNotVisible) at the reading: six a minute, so the updater's
 /// estimate of MPD by Little's law, when no worker publishes durations, does not rest on SQS's one gauge reading a
-/// minute (README, "No worker metric": within 19% of the measured MPD in every scenario, against up to 152% off).
+/// minute (README, "No worker metric": within 21% of the measured MPD in every scenario, against up to 207% off).
 pub const IN_FLIGHT_METRIC: &str = "ecsInFlight";
 
-/// The default share of the target per task the fast path sizes the fleet for (`FAST_PATH_HEADROOM`). Below 1, capacity is asked for before the
-/// backlog per task reaches the promise, so that tasks which take 30-180 s to start arrive in time. Measured in the
-/// simulator's robust mode (`cargo run --release -p bpi-sim --example sampler_designs`: 24 AWS behaviours,
-/// utilization target 80% on the sampler's in-flight count, the recent MPD on): at 1.0 the worst cases were 0.41
-/// point below the oracle in `blueprint` (below both KEDAs) and 3.29 in `mpd-shift`; at 0.5, 0.09 and 2.33 points.
-/// The price is task-hours in minute-aligned bursts: `blueprint` 1.73× the oracle's instead of 1.24×.
-/// A lower share buys safety against work that suddenly grows per message with spare tasks: at 0.25, `mpd-shift`
-/// comes within 0.5 point of the oracle, for about 2× its task-hours everywhere (README, the design variants).
-pub const DEFAULT_FAST_PATH_HEADROOM: f64 = 0.5;
+/// The shares of the target per task the fast path sizes the fleet for: `pending` while some desired task is not
+/// running yet (or none runs), `steady` once every one runs.
+///
+/// Below 1, capacity is asked for before the backlog per task reaches the promise, so that tasks which take 30-180 s
+/// to start arrive in time. While tasks are pending the backlog keeps growing until they run, so the fast path asks
+/// ahead (0.35); a complete fleet meeting a batch it can serve needs no more than 0.8. Measured in the simulator's
+/// robust mode (`cargo run --release -p bpi-sim --example sampler_designs`, README "the design variants"): one share
+/// of 0.5 for both kept `blueprint` 0.09 point below the oracle for 1.73× its task-hours, because every minute's
+/// batch asked for twice the tasks it needed; 0.35 / 0.8 keeps the same share for 1.24×, and `mpd-shift` improves
+/// too (2.32 points below the oracle instead of 2.33, 1.57× instead of 1.69×). 0.25 for both buys safety against work
+/// that suddenly grows per message: `mpd-shift` within 0.5 point of the oracle, for about 2× its task-hours.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FastPathShares {
+    /// While some desired task is not running yet (`FAST_PATH_HEADROOM`).
+    pub pending: f64,
+    /// While every desired task runs (`FAST_PATH_STEADY_HEADROOM`).
+    pub steady: f64,
+}
+
+/// The default share while tasks are pending.
+pub const DEFAULT_FAST_PATH_HEADROOM: f64 = 0.35;
+/// The default share while every desired task runs.
+pub const DEFAULT_FAST_PATH_STEADY_HEADROOM: f64 = 0.8;
+
+impl Default for FastPathShares {
+    fn default() -> Self {
+        FastPathShares {
+            pending: DEFAULT_FAST_PATH_HEADROOM,
+            steady: DEFAULT_FAST_PATH_STEADY_HEADROOM,
+        }
+    }
+}
+
+impl FastPathShares {
+    /// One share in both states.
+    pub fn both(share: f64) -> Self {
+        FastPathShares {
+            pending: share,
+            steady: share,
+        }
+    }
+
+    /// The share for a reading of `running` tasks out of `desired`: `steady` only while tasks run and none is
+    /// pending; with nothing running (a service at zero) the backlog grows until the first tasks start, as while
+    /// tasks are pending.
+    pub fn share(&self, running: u32, desired: u32) -> f64 {
+        if running > 0 && running >= desired {
+            self.steady
+        } else {
+            self.pending
+        }
+    }
+}
 
 /// Minutes of the workers' newest processing durations the fast path looks at (see [`fast_path_target`]).
 pub const RECENT_MPD_MINUTES: u32 = 3;
 
 /// The recent MPD's target replaces the target in force only at or below this share of it (twice the updater's
 /// 10% hysteresis): log-normal durations make three minutes' mean wander, and a lower target costs tasks. Measured
-/// (`sampler_designs`): at 1.0 `varying` cost 1.98× the oracle's task-hours instead of 1.82×; 0.8 and 0.6 give the
-/// same worst cases, 0.5 loses 0.1 point in `mpd-shift`.
+/// (`sampler_designs`, with the first sampler design's fast path): at 1.0 `varying` cost 1.98× the oracle's task-hours
+/// instead of 1.82×; 0.8 and 0.6 give the same worst cases, 0.5 loses 0.1 point in `mpd-shift`.
 pub const RECENT_MPD_TRIGGER: f64 = 0.8;
 
 /// The ecsTargetBPI the fast path sizes the fleet against: the target in force (the updater's, re-measured hourly),
@@ -100,13 +144,13 @@ pub struct SampledValues {
     pub in_flight: u64,
 }
 
-/// The values of `reading` against the scaling `target` (ecsTargetBPI), the fast path's `fast_path_headroom` (the
-/// share of the target per task it sizes for) and the service's `max_capacity`.
+/// The values of `reading` against the scaling `target` (ecsTargetBPI), the fast path's `shares` of it and the
+/// service's `max_capacity`.
 pub fn sampled_values(
     reading: Reading,
     counting: BacklogCounting,
     target: f64,
-    fast_path_headroom: f64,
+    shares: FastPathShares,
     max_capacity: u32,
 ) -> SampledValues {
     let backlog = counting.backlog(reading.depth);
@@ -118,7 +162,7 @@ pub fn sampled_values(
         fast_path_capacity: fast_path_capacity(
             backlog,
             reading.desired,
-            target * fast_path_headroom,
+            target * shares.share(reading.running, reading.desired),
             max_capacity,
         ),
         in_flight: reading.depth.in_flight,
@@ -180,7 +224,7 @@ mod tests {
             reading(30, 10, 0, 0),
             BacklogCounting::VisibleAndInFlight,
             12.0,
-            DEFAULT_FAST_PATH_HEADROOM,
+            FastPathShares::both(0.5),
             10,
         );
         assert_eq!((v.bpi, v.backlog, v.fast_path_capacity), (40.0, 40, 7));
@@ -189,7 +233,7 @@ mod tests {
             reading(1, 0, 0, 0),
             BacklogCounting::VisibleAndInFlight,
             12.0,
-            DEFAULT_FAST_PATH_HEADROOM,
+            FastPathShares::both(0.5),
             10,
         );
         assert_eq!(v.fast_path_capacity, 1);
@@ -198,10 +242,52 @@ mod tests {
             reading(30, 10, 0, 0),
             BacklogCounting::VisibleAndInFlight,
             12.0,
-            0.25,
+            FastPathShares::both(0.25),
             20,
         );
         assert_eq!(v.fast_path_capacity, 14);
+    }
+
+    #[test]
+    fn the_fast_path_asks_ahead_only_while_tasks_are_pending() {
+        // Target 12. Every desired task runs (5 of 5): 0.8 × 12 = 9.6 a task, so the blueprint's batch of 50 needs
+        // 6, one more than the service has. With 2 of 5 still starting: 0.35 × 12 = 4.2 a task, 12 tasks.
+        let shares = FastPathShares::default();
+        assert_eq!((shares.pending, shares.steady), (0.35, 0.8));
+        let steady = sampled_values(
+            reading(50, 0, 5, 5),
+            BacklogCounting::VisibleAndInFlight,
+            12.0,
+            shares,
+            20,
+        );
+        assert_eq!(steady.fast_path_capacity, 6);
+        let pending = sampled_values(
+            reading(50, 0, 3, 5),
+            BacklogCounting::VisibleAndInFlight,
+            12.0,
+            shares,
+            20,
+        );
+        assert_eq!(pending.fast_path_capacity, 12);
+        // From zero, nothing runs: ahead, as while tasks start.
+        let from_zero = sampled_values(
+            reading(50, 0, 0, 0),
+            BacklogCounting::VisibleAndInFlight,
+            12.0,
+            shares,
+            20,
+        );
+        assert_eq!(from_zero.fast_path_capacity, 12);
+        // A batch a complete fleet of 6 serves within the share asks for nothing.
+        let served = sampled_values(
+            reading(50, 0, 6, 6),
+            BacklogCounting::VisibleAndInFlight,
+            12.0,
+            shares,
+            20,
+        );
+        assert_eq!(served.fast_path_capacity, 0);
     }
 
     #[test]
@@ -210,7 +296,7 @@ mod tests {
             reading(30, 10, 5, 7),
             BacklogCounting::VisibleAndInFlight,
             12.0,
-            DEFAULT_FAST_PATH_HEADROOM,
+            FastPathShares::both(0.5),
             10,
         );
         assert_eq!(
@@ -223,7 +309,7 @@ mod tests {
             reading(30, 10, 5, 4),
             BacklogCounting::VisibleOnly,
             12.0,
-            DEFAULT_FAST_PATH_HEADROOM,
+            FastPathShares::both(0.5),
             10,
         );
         assert_eq!((v.backlog, v.fast_path_capacity), (30, 5));

@@ -183,7 +183,7 @@ impl Sampler {
                         reading,
                         s.policy.counting,
                         target,
-                        self.config.fast_path_headroom,
+                        self.config.fast_path,
                         s.policy.max_capacity,
                     );
                     publish(&self.clients, &self.config.scaling, &values, at)

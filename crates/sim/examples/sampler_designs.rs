@@ -1,6 +1,7 @@
 //! Measures variants of the sampler design over the robust ensemble, beside the oracle (the worst case of each
 //! scenario): `cargo run --release -p bpi-sim --example sampler_designs`.
 
+use bpi_core::sampler::FastPathShares;
 use bpi_sim::policies::sampler::{SamplerDesign, UtilizationSource};
 use bpi_sim::robust::{Ensemble, behaviours, design_worst_case};
 use bpi_sim::scenarios;
@@ -9,35 +10,44 @@ fn main() {
     let ensemble = Ensemble::default();
     let models = behaviours(&ensemble);
     let base = SamplerDesign::default();
+    let with_shares = |shares: FastPathShares| SamplerDesign {
+        fast_shares: shares,
+        ..base
+    };
+    let pending_steady = |pending: f64, steady: f64| FastPathShares { pending, steady };
     let designs = [
         ("shipped", base),
         (
+            "one share of 0.5 (the first sampler design's fast path)",
+            with_shares(FastPathShares::both(0.5)),
+        ),
+        (
             "fast path at the whole target",
-            SamplerDesign {
-                fast_headroom: 1.0,
-                ..base
-            },
-        ),
-        (
-            "fast path at 0.35 of the target",
-            SamplerDesign {
-                fast_headroom: 0.35,
-                ..base
-            },
-        ),
-        (
-            "fast path at 0.25 of the target",
-            SamplerDesign {
-                fast_headroom: 0.25,
-                ..base
-            },
+            with_shares(FastPathShares::both(1.0)),
         ),
         (
             "fast path at 0.7 of the target",
-            SamplerDesign {
-                fast_headroom: 0.7,
-                ..base
-            },
+            with_shares(FastPathShares::both(0.7)),
+        ),
+        (
+            "fast path at 0.35 of the target",
+            with_shares(FastPathShares::both(0.35)),
+        ),
+        (
+            "fast path at 0.25 of the target",
+            with_shares(FastPathShares::both(0.25)),
+        ),
+        (
+            "0.35 pending, the whole target steady",
+            with_shares(pending_steady(0.35, 1.0)),
+        ),
+        (
+            "0.5 pending, 0.8 steady",
+            with_shares(pending_steady(0.5, 0.8)),
+        ),
+        (
+            "0.25 pending, 0.8 steady",
+            with_shares(pending_steady(0.25, 0.8)),
         ),
         (
             "utilization 90%",
@@ -68,9 +78,10 @@ fn main() {
             },
         ),
         (
-            "utilization on the workers' durations (round 2's first design)",
+            "the first sampler design: one share of 0.5, utilization on the workers' durations",
             SamplerDesign {
                 utilization_source: UtilizationSource::WorkerDurations,
+                fast_shares: FastPathShares::both(0.5),
                 ..base
             },
         ),
@@ -78,7 +89,7 @@ fn main() {
             "the workers' durations, fast path at the whole target",
             SamplerDesign {
                 utilization_source: UtilizationSource::WorkerDurations,
-                fast_headroom: 1.0,
+                fast_shares: FastPathShares::both(1.0),
                 ..base
             },
         ),

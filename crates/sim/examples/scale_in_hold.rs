@@ -3,6 +3,7 @@
 //! modelled and flipped, for the shipped fast path and the latency-first setting:
 //! `cargo run --release -p bpi-sim --example scale_in_hold`.
 
+use bpi_core::sampler::FastPathShares;
 use bpi_sim::AwsModel;
 use bpi_sim::policies::sampler::SamplerDesign;
 use bpi_sim::robust::{Ensemble, behaviours, design_worst_case};
@@ -15,9 +16,12 @@ fn main() {
         "| fast path share | scale-out holds scale-in | blueprint | varying | burst | mpd-shift | diurnal | idle-then-burst |"
     );
     println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
-    for headroom in [base.fast_headroom, 0.25] {
+    for (label, shares) in [
+        ("0.35 / 0.8 (default)", base.fast_shares),
+        ("0.25", FastPathShares::both(0.25)),
+    ] {
         let design = SamplerDesign {
-            fast_headroom: headroom,
+            fast_shares: shares,
             ..base
         };
         for holds in [true, false] {
@@ -28,7 +32,7 @@ fn main() {
                     ..m
                 })
                 .collect();
-            let mut line = format!("| {headroom} | {holds} |");
+            let mut line = format!("| {label} | {holds} |");
             for scenario in scenarios() {
                 let w = design_worst_case(&scenario, design, &models, &ensemble.seeds);
                 line += &format!(

@@ -374,7 +374,7 @@ impl<'a> LocalRun<'a> {
             },
             self.config.policy.counting,
             self.scaler.fast_path_target(self.target),
-            self.scaler.fast_path_headroom,
+            self.scaler.fast_path,
             self.config.policy.max_capacity,
         );
         if let Err(e) =

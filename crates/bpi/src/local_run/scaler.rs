@@ -10,9 +10,7 @@
 use bpi_core::backlog::per_task;
 use bpi_core::policy::utilization as utilization_of;
 use bpi_core::policy::{FAST_PATH_COOLDOWN_SECS, PolicySettings};
-use bpi_core::sampler::{
-    DEFAULT_FAST_PATH_HEADROOM, RECENT_MPD_MINUTES, fast_path_capacity, fast_path_target,
-};
+use bpi_core::sampler::{FastPathShares, RECENT_MPD_MINUTES, fast_path_capacity, fast_path_target};
 use bpi_core::{QueueDepth, StatisticSet, TargetSettings};
 use bpi_sim::autoscaling::{self, Decision, Tracker};
 
@@ -63,9 +61,8 @@ pub struct Scaler {
     last_in: Option<usize>,
     /// The period of the fast path's last action.
     last_fast: Option<usize>,
-    /// The share of the target per task the fast path sizes for (the sampler's `FAST_PATH_HEADROOM`, at its
-    /// default).
-    pub fast_path_headroom: f64,
+    /// The shares of the target per task the fast path sizes for (the sampler's settings, at their defaults).
+    pub fast_path: FastPathShares,
     /// The desired count.
     pub desired: u32,
 }
@@ -82,7 +79,7 @@ impl Scaler {
             last_out: None,
             last_in: None,
             last_fast: None,
-            fast_path_headroom: DEFAULT_FAST_PATH_HEADROOM,
+            fast_path: FastPathShares::default(),
             desired,
         }
     }
@@ -103,7 +100,7 @@ impl Scaler {
         let cooled = self
             .last_fast
             .is_none_or(|t| now >= t + (FAST_PATH_COOLDOWN_SECS as usize).div_ceil(60));
-        let capacity = self.fast_path_ask(depth, bpi_target);
+        let capacity = self.fast_path_ask(depth, running, bpi_target);
         if capacity > 0 && cooled {
             self.desired = capacity.max(self.settings.min_capacity);
             self.last_fast = Some(now);
@@ -132,12 +129,12 @@ impl Scaler {
 
     /// The capacity the fast path asks for on this reading (0: the desired count suffices), as the sampler's
     /// `ecsFastPathCapacity` would read; changes nothing.
-    pub fn fast_path_ask(&self, depth: QueueDepth, bpi_target: f64) -> u32 {
+    pub fn fast_path_ask(&self, depth: QueueDepth, running: u32, bpi_target: f64) -> u32 {
         let s = &self.settings;
         fast_path_capacity(
             s.counting.backlog(depth),
             self.desired,
-            self.fast_path_target(bpi_target) * self.fast_path_headroom,
+            self.fast_path_target(bpi_target) * self.fast_path.share(running, self.desired),
             s.max_capacity,
         )
     }
@@ -269,8 +266,9 @@ mod tests {
 
     #[test]
     fn the_fast_path_sizes_for_longer_messages_as_soon_as_the_workers_report_them() {
-        // Target 12 (60 s / 5 s); the workers now report 20 s messages: the fast path sizes against 3, so 1.5
-        // messages a task: 12 messages ask for 8 tasks where the policy's target alone would ask for 2.
+        // Target 12 (60 s / 5 s); the workers now report 20 s messages: the fast path sizes against 3, at 0.8 of it
+        // with the one desired task running, so 2.4 messages a task: 12 messages ask for 5 tasks where the policy's
+        // target alone would ask for 2.
         let mut s = Scaler::new(settings(1), target_settings(), 1);
         for _ in 0..30 {
             s.processed(20.0);
@@ -284,7 +282,7 @@ mod tests {
             1,
             12.0,
         );
-        assert_eq!((action, s.desired), (Some(Action::FastPath), 8));
+        assert_eq!((action, s.desired), (Some(Action::FastPath), 5));
     }
 
     /// One reading, then the period's close: (the fast path's action, target tracking's or idle's).
@@ -301,12 +299,12 @@ mod tests {
 
     #[test]
     fn the_fast_path_sets_what_the_backlog_needs_on_the_reading_itself() {
-        // Target 12, half of it a task: 36 messages need 6 tasks; from zero too, on the first reading.
+        // Target 12; from zero, nothing runs, so 0.35 of it a task: 36 messages need 9 tasks, on the first reading.
         let mut s = Scaler::new(settings(0), target_settings(), 0);
         assert_eq!(period(&mut s, 30, 6, 0, 12.0).0, Some(Action::FastPath));
-        assert_eq!(s.desired, 6);
-        // The same backlog again: the service has it, nothing to add.
-        assert_eq!(period(&mut s, 30, 6, 6, 12.0).0, None);
+        assert_eq!(s.desired, 9);
+        // The same backlog again with the 9 running (0.8 of the target a task: 4 needed): nothing to add.
+        assert_eq!(period(&mut s, 30, 6, 9, 12.0).0, None);
     }
 
     #[test]

@@ -325,10 +325,14 @@ async fn deploy_redeploy_change_load_and_destroy() {
     );
     assert_eq!(text(&vars["DESIRED_LATENCY_SECS"]), "60");
     let sampler = function_configuration(&stack, "SamplerFunction");
+    let sampler_vars = &sampler["Environment"]["Variables"];
     assert_eq!(
-        text(&sampler["Environment"]["Variables"]["FAST_PATH_HEADROOM"]),
-        "0.5",
-        "the default share of the target"
+        (
+            text(&sampler_vars["FAST_PATH_HEADROOM"]),
+            text(&sampler_vars["FAST_PATH_STEADY_HEADROOM"])
+        ),
+        ("0.35".to_string(), "0.8".to_string()),
+        "the default shares of the target"
     );
     let producer_rule = aws(&[
         "events",
@@ -444,6 +448,8 @@ async fn deploy_redeploy_change_load_and_destroy() {
                 "7",
                 "--fast-path-headroom",
                 "0.25",
+                "--fast-path-steady-headroom",
+                "0.25",
             ],
         ]
         .concat(),
@@ -488,9 +494,13 @@ async fn deploy_redeploy_change_load_and_destroy() {
         "120"
     );
     let sampler = function_configuration(&stack, "SamplerFunction");
+    let sampler_vars = &sampler["Environment"]["Variables"];
     assert_eq!(
-        text(&sampler["Environment"]["Variables"]["FAST_PATH_HEADROOM"]),
-        "0.25"
+        (
+            text(&sampler_vars["FAST_PATH_HEADROOM"]),
+            text(&sampler_vars["FAST_PATH_STEADY_HEADROOM"])
+        ),
+        ("0.25".to_string(), "0.25".to_string())
     );
 
     // Load on and off.
@@ -640,6 +650,10 @@ fn bad_settings_are_refused_before_anything_is_deployed() {
         (
             vec!["--fast-path-headroom", "half"],
             "--fast-path-headroom must be a number from 0.1 to 1",
+        ),
+        (
+            vec!["--fast-path-steady-headroom", "2"],
+            "--fast-path-steady-headroom must be a number from 0.1 to 1, got '2'",
         ),
         (
             vec!["--app-health-path", "health"],

@@ -424,18 +424,17 @@ mod tests {
         ];
         let c = SamplerConfig::from_env(&base).expect("valid");
         assert_eq!((c.readings_per_run, c.reading_interval_secs), (6, 10));
-        assert_eq!(c.fast_path_headroom, 0.5);
+        assert_eq!(c.fast_path, crate::sampler::FastPathShares::default());
         assert_eq!(c.scaling.policy.queue_name, "q");
         let mut env: HashMap<String, String> = base
             .iter()
             .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
             .collect();
         env.insert("FAST_PATH_HEADROOM".into(), "0.25".into());
+        env.insert("FAST_PATH_STEADY_HEADROOM".into(), "0.25".into());
         assert_eq!(
-            SamplerConfig::from_env(&env)
-                .expect("valid")
-                .fast_path_headroom,
-            0.25
+            SamplerConfig::from_env(&env).expect("valid").fast_path,
+            crate::sampler::FastPathShares::both(0.25)
         );
         for (var, bad) in [
             ("SAMPLER_READINGS", "0"),
@@ -444,6 +443,7 @@ mod tests {
             ("FAST_PATH_HEADROOM", "0"),
             ("FAST_PATH_HEADROOM", "1.5"),
             ("FAST_PATH_HEADROOM", "half"),
+            ("FAST_PATH_STEADY_HEADROOM", "0.05"),
             ("DESIRED_LATENCY_SECS", "0"),
         ] {
             let mut env: HashMap<String, String> = base

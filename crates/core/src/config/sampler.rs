@@ -14,8 +14,8 @@ pub struct SamplerConfig {
     pub readings_per_run: u32,
     /// Seconds between readings.
     pub reading_interval_secs: u32,
-    /// The share of the target per task the fast path sizes the fleet for (core's `fast_path_capacity`).
-    pub fast_path_headroom: f64,
+    /// The shares of the target per task the fast path sizes the fleet for (core's `FastPathShares`).
+    pub fast_path: crate::sampler::FastPathShares,
 }
 
 /// Lambda's longest run, less a margin for the last publication: readings × interval must fit in it.
@@ -45,13 +45,27 @@ const HEADROOM: Number<f64> = Number {
     default: crate::sampler::DEFAULT_FAST_PATH_HEADROOM,
     min: 0.1,
     max: 1.0,
-    meaning: "the fast path asks for a task per this share of the target in the backlog: lower keeps more spare tasks (safer when messages suddenly take longer, more task-hours)",
+    meaning: "while some desired task is still starting (or none runs), the fast path asks for a task per this share of the target in the backlog: lower asks further ahead (safer when messages suddenly take longer, more task-hours)",
+};
+
+/// `FAST_PATH_STEADY_HEADROOM`.
+const STEADY_HEADROOM: Number<f64> = Number {
+    name: "FAST_PATH_STEADY_HEADROOM",
+    default: crate::sampler::DEFAULT_FAST_PATH_STEADY_HEADROOM,
+    min: 0.1,
+    max: 1.0,
+    meaning: "the same share while every desired task runs; set both to 0.25 to put latency first",
 };
 
 impl SamplerConfig {
     /// The variables the sampler reads beyond the updater's.
     pub fn variables() -> Vec<VarDoc> {
-        vec![READINGS.doc(), INTERVAL.doc(), HEADROOM.doc()]
+        vec![
+            READINGS.doc(),
+            INTERVAL.doc(),
+            HEADROOM.doc(),
+            STEADY_HEADROOM.doc(),
+        ]
     }
 
     /// Reads the sampler's settings.
@@ -74,7 +88,10 @@ impl SamplerConfig {
             scaling,
             readings_per_run,
             reading_interval_secs,
-            fast_path_headroom: r.number_var(&HEADROOM)?,
+            fast_path: crate::sampler::FastPathShares {
+                pending: r.number_var(&HEADROOM)?,
+                steady: r.number_var(&STEADY_HEADROOM)?,
+            },
         })
     }
 }

@@ -95,7 +95,8 @@ async fn a_backlog_with_no_task_publishes_the_backlog_and_the_tasks_it_needs() {
         (record.readings, record.published, record.failed),
         (2, 2, 0)
     );
-    // No policy yet: the target of the default MPD, 60 s / 5 s = 12; the fast path sizes 6 a task: 2 tasks.
+    // No policy yet: the target of the default MPD, 60 s / 5 s = 12; nothing runs, so the fast path sizes 0.35 of it,
+    // 4.2 a task: 2 tasks.
     assert_eq!((record.target, record.target_from_policy), (12.0, false));
     let last = record.last.expect("values");
     assert_eq!((last.bpi, last.backlog, last.running), (7.0, 7, 0));
@@ -182,7 +183,8 @@ async fn the_built_function_answers_a_scheduled_event_and_bad_settings_exit_2() 
 #[tokio::test]
 async fn messages_that_got_longer_lower_the_fast_paths_target_at_once() {
     // The workers report 30 s messages over the last minutes while no policy exists (target of the default MPD 5 s:
-    // 12). The recent MPD's target, 60 / 30 = 2, is far below it, so the fast path sizes 1 message a task.
+    // 12). The recent MPD's target, 60 / 30 = 2, is far below it, so the fast path sizes 0.7 of a message a task,
+    // counted as 1.
     let (clients, env) = setup(7, 0).await;
     let config = SamplerConfig::from_env(&env).expect("valid settings");
     let mut stats = bpi_aws::cloudwatch::DurationStats::default();

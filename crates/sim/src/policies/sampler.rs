@@ -2,7 +2,8 @@
 //! every 10 s (a Lambda on a one-minute schedule that reads six times during its run) and publishes ecsBPI and its
 //! parts as high-resolution custom metrics, seen by alarms `highres_delay_secs` later. On those readings:
 //! - a **fast path**: a high-resolution alarm (10 s period, 1 datapoint) on the capacity the backlog needs at
-//!   `fast_headroom × target` messages a task when the service has fewer desired (core's `fast_path_capacity`)
+//!   a share of the target per task (more ahead while tasks are pending, core's `FastPathShares`) when the service
+//!   has fewer desired (core's `fast_path_capacity`)
 //!   drives a step policy to that capacity; from zero tasks any backlog asks for a task, so scaling from zero needs
 //!   no FILL;
 //! - **target tracking** on the minute's Average of the sampler's ecsBPI, towards `headroom × target` (the updater's
@@ -18,6 +19,7 @@
 
 use bpi_core::backlog::per_task;
 use bpi_core::policy::utilization as utilization_of;
+use bpi_core::sampler::FastPathShares;
 
 use super::updater::SimulatedUpdater;
 use super::{Controller, Ctx, last_minutes};
@@ -38,9 +40,9 @@ pub struct SamplerDesign {
     pub fast_cooldown_secs: u64,
     /// Minutes of an empty queue before the idle policy sets the minimum (0: none).
     pub idle_minutes: u32,
-    /// The fast path sizes the fleet for this share of the target per task (core's `DEFAULT_FAST_PATH_HEADROOM` by
-    /// default).
-    pub fast_headroom: f64,
+    /// The fast path sizes the fleet for these shares of the target per task, while tasks are pending and once all
+    /// run (core's `FastPathShares`, its defaults by default).
+    pub fast_shares: FastPathShares,
     /// The updater's cadence (and MPD window), seconds. Measured: every 5 minutes instead of hourly changes the
     /// worst cases by under 0.1 point (the utilization policy follows a change of duration meanwhile).
     pub updater_every_secs: u64,
@@ -71,7 +73,7 @@ impl Default for SamplerDesign {
             utilization_pct: bpi_core::policy::DEFAULT_TARGET_UTILIZATION_PCT,
             fast_cooldown_secs: u64::from(bpi_core::policy::FAST_PATH_COOLDOWN_SECS),
             idle_minutes: bpi_core::policy::DEFAULT_IDLE_MINUTES,
-            fast_headroom: bpi_core::sampler::DEFAULT_FAST_PATH_HEADROOM,
+            fast_shares: FastPathShares::default(),
             updater_every_secs: 3600,
             recent_mpd: true,
             utilization_source: UtilizationSource::SamplerInFlight,
@@ -154,7 +156,7 @@ impl Sampler {
         let capacity = bpi_core::sampler::fast_path_capacity(
             r.backlog as u64,
             r.desired,
-            target * self.design.fast_headroom,
+            target * self.design.fast_shares.share(r.running, r.desired),
             max,
         );
         if capacity > 0 {
