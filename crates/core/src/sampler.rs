@@ -250,44 +250,28 @@ mod tests {
 
     #[test]
     fn the_fast_path_asks_ahead_only_while_tasks_are_pending() {
-        // Target 12. Every desired task runs (5 of 5): 0.8 × 12 = 9.6 a task, so the blueprint's batch of 50 needs
-        // 6, one more than the service has. With 2 of 5 still starting: 0.35 × 12 = 4.2 a task, 12 tasks.
+        // Target 12, the blueprint's batch of 50 messages, at most 20 tasks: the capacity asked for with `running`
+        // of `desired` tasks.
         let shares = FastPathShares::default();
         assert_eq!((shares.pending, shares.steady), (0.35, 0.8));
-        let steady = sampled_values(
-            reading(50, 0, 5, 5),
-            BacklogCounting::VisibleAndInFlight,
-            12.0,
-            shares,
-            20,
-        );
-        assert_eq!(steady.fast_path_capacity, 6);
-        let pending = sampled_values(
-            reading(50, 0, 3, 5),
-            BacklogCounting::VisibleAndInFlight,
-            12.0,
-            shares,
-            20,
-        );
-        assert_eq!(pending.fast_path_capacity, 12);
+        let ask = |running: u32, desired: u32| {
+            sampled_values(
+                reading(50, 0, running, desired),
+                BacklogCounting::VisibleAndInFlight,
+                12.0,
+                shares,
+                20,
+            )
+            .fast_path_capacity
+        };
+        // Every desired task runs (5 of 5): 0.8 × 12 = 9.6 a task, 6 tasks, one more than the service has.
+        assert_eq!(ask(5, 5), 6);
+        // 2 of 5 still starting: 0.35 × 12 = 4.2 a task, 12 tasks.
+        assert_eq!(ask(3, 5), 12);
         // From zero, nothing runs: ahead, as while tasks start.
-        let from_zero = sampled_values(
-            reading(50, 0, 0, 0),
-            BacklogCounting::VisibleAndInFlight,
-            12.0,
-            shares,
-            20,
-        );
-        assert_eq!(from_zero.fast_path_capacity, 12);
+        assert_eq!(ask(0, 0), 12);
         // A batch a complete fleet of 6 serves within the share asks for nothing.
-        let served = sampled_values(
-            reading(50, 0, 6, 6),
-            BacklogCounting::VisibleAndInFlight,
-            12.0,
-            shares,
-            20,
-        );
-        assert_eq!(served.fast_path_capacity, 0);
+        assert_eq!(ask(6, 6), 0);
     }
 
     #[test]
