@@ -1,5 +1,7 @@
 //! Measures variants of the sampler design over the robust ensemble, beside the oracle (the worst case of each
-//! scenario): `cargo run --release -p bpi-sim --example sampler_designs`.
+//! scenario): `cargo run --release -p bpi-sim --example sampler_designs`. With `-- --held-out`, over an ensemble the
+//! design was not chosen on (another sample of behaviours, other arrival seeds), to check it was not fitted to the
+//! first.
 
 use bpi_core::sampler::FastPathShares;
 use bpi_sim::policies::sampler::{SamplerDesign, UtilizationSource};
@@ -7,7 +9,15 @@ use bpi_sim::robust::{Ensemble, behaviours, design_worst_case};
 use bpi_sim::scenarios;
 
 fn main() {
-    let ensemble = Ensemble::default();
+    let ensemble = if std::env::args().any(|a| a == "--held-out") {
+        Ensemble {
+            sample_seed: 11,
+            seeds: vec![3, 4],
+            ..Ensemble::default()
+        }
+    } else {
+        Ensemble::default()
+    };
     let models = behaviours(&ensemble);
     let base = SamplerDesign::default();
     let with_shares = |shares: FastPathShares| SamplerDesign {
