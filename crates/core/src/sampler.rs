@@ -195,6 +195,17 @@ mod tests {
         }
     }
 
+    /// The values of `r` against target 12, counting in-flight messages.
+    fn values_at_12(r: Reading, shares: FastPathShares, max_capacity: u32) -> SampledValues {
+        sampled_values(
+            r,
+            BacklogCounting::VisibleAndInFlight,
+            12.0,
+            shares,
+            max_capacity,
+        )
+    }
+
     fn durations(mpd_secs: f64, samples: u32) -> Vec<crate::StatisticSet> {
         vec![crate::StatisticSet {
             sum_secs: mpd_secs * f64::from(samples),
@@ -218,33 +229,15 @@ mod tests {
     }
     #[test]
     fn a_backlog_with_no_task_asks_for_the_tasks_it_needs() {
-        // Target 12, headroom 0.5: 6 messages a task. 40 messages, nothing running: 7 tasks; ecsBPI is the
+        // Target 12, both shares 0.5: 6 messages a task. 40 messages, nothing running: 7 tasks; ecsBPI is the
         // backlog itself (no division by zero).
-        let v = sampled_values(
-            reading(30, 10, 0, 0),
-            BacklogCounting::VisibleAndInFlight,
-            12.0,
-            FastPathShares::both(0.5),
-            10,
-        );
+        let v = values_at_12(reading(30, 10, 0, 0), FastPathShares::both(0.5), 10);
         assert_eq!((v.bpi, v.backlog, v.fast_path_capacity), (40.0, 40, 7));
         // One message still asks for one task.
-        let v = sampled_values(
-            reading(1, 0, 0, 0),
-            BacklogCounting::VisibleAndInFlight,
-            12.0,
-            FastPathShares::both(0.5),
-            10,
-        );
+        let v = values_at_12(reading(1, 0, 0, 0), FastPathShares::both(0.5), 10);
         assert_eq!(v.fast_path_capacity, 1);
         // A quarter of the target: 3 messages a task, 14 tasks.
-        let v = sampled_values(
-            reading(30, 10, 0, 0),
-            BacklogCounting::VisibleAndInFlight,
-            12.0,
-            FastPathShares::both(0.25),
-            20,
-        );
+        let v = values_at_12(reading(30, 10, 0, 0), FastPathShares::both(0.25), 20);
         assert_eq!(v.fast_path_capacity, 14);
     }
 
@@ -255,14 +248,7 @@ mod tests {
         let shares = FastPathShares::default();
         assert_eq!((shares.pending, shares.steady), (0.35, 0.8));
         let ask = |running: u32, desired: u32| {
-            sampled_values(
-                reading(50, 0, running, desired),
-                BacklogCounting::VisibleAndInFlight,
-                12.0,
-                shares,
-                20,
-            )
-            .fast_path_capacity
+            values_at_12(reading(50, 0, running, desired), shares, 20).fast_path_capacity
         };
         // Every desired task runs (5 of 5): 0.8 × 12 = 9.6 a task, 6 tasks, one more than the service has.
         assert_eq!(ask(5, 5), 6);
@@ -276,13 +262,7 @@ mod tests {
 
     #[test]
     fn a_service_that_has_the_capacity_reads_zero() {
-        let v = sampled_values(
-            reading(30, 10, 5, 7),
-            BacklogCounting::VisibleAndInFlight,
-            12.0,
-            FastPathShares::both(0.5),
-            10,
-        );
+        let v = values_at_12(reading(30, 10, 5, 7), FastPathShares::both(0.5), 10);
         assert_eq!(
             (v.bpi, v.fast_path_capacity),
             (8.0, 0),

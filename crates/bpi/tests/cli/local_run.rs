@@ -6,11 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use bpi_aws::autoscaling::register_scalable_target;
 use bpi_aws::fixtures::{create_queue_with_dlq, create_service};
 use bpi_aws::{AwsClients, local_emulator_config};
-use bpi_core::config::UpdaterConfig;
-use bpi_core::policy::scaling_spec;
 
 /// Processes whose environment holds `needle` (the test's unique queue URL): workers left behind.
 fn processes_with(needle: &str) -> Vec<String> {
@@ -53,18 +50,7 @@ async fn setup(prefix: &str) -> Setup {
         ("RUST_LOG", "warn".to_string()),
     ];
     let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let config = UpdaterConfig::from_env(&std::collections::HashMap::from_iter(
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), (*v).to_string())),
-    ))
-    .expect("valid");
-    register_scalable_target(
-        &clients.autoscaling,
-        &scaling_spec(&config.policy, 12.0).scalable_target,
-    )
-    .await
-    .expect("register");
+    crate::support::register_scalable_target_of(&clients, &pairs).await;
     Setup {
         queue_url: q.queue.url().to_string(),
         env,

@@ -1,15 +1,14 @@
 //! `bpi status` against the emulator shows the numbers the test set up.
 
-use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_cloudwatch::types::StandardUnit;
-use bpi_aws::autoscaling::{put_target_tracking_policy, register_scalable_target};
+use bpi_aws::autoscaling::put_target_tracking_policy;
 use bpi_aws::cloudwatch::{DurationStats, Resolution, put_duration_stats, put_values};
 use bpi_aws::fixtures::{create_queue_with_dlq, create_service};
 use bpi_aws::{AwsClients, local_emulator_config};
 use bpi_core::config::UpdaterConfig;
-use bpi_core::policy::{PolicySettings, scaling_spec, target_tracking_policy};
+use bpi_core::policy::{PolicySettings, target_tracking_policy};
 use bpi_core::sampler::{BPI_METRIC, FAST_PATH_METRIC};
 use bpi_core::{Message, MessageId};
 
@@ -39,18 +38,15 @@ impl Watched {
         );
         let queue = create_queue_with_dlq(&clients.sqs, &queue_name, 30, 3).await;
         create_service(&clients, &cluster, &service, desired).await;
-        let config = UpdaterConfig::from_env(&[
-            ("CLUSTER_NAME", cluster.as_str()),
-            ("SERVICE_NAME", service.as_str()),
-            ("QUEUE_NAME", queue_name.as_str()),
-        ])
-        .expect("valid");
-        register_scalable_target(
-            &clients.autoscaling,
-            &scaling_spec(&config.policy, 12.0).scalable_target,
+        let config = crate::support::register_scalable_target_of(
+            &clients,
+            &[
+                ("CLUSTER_NAME", cluster.as_str()),
+                ("SERVICE_NAME", service.as_str()),
+                ("QUEUE_NAME", queue_name.as_str()),
+            ],
         )
-        .await
-        .expect("register");
+        .await;
         Watched {
             clients,
             queue,
@@ -152,14 +148,7 @@ async fn status_shows_what_the_test_set_up() {
     let expected = if running > 0.0 { 7.0 / running } else { 7.0 };
     assert_eq!(st["backlog_per_task"].as_f64(), Some(expected));
 
-    let text = Command::new(env!("CARGO_BIN_EXE_bpi"))
-        .arg("status")
-        .env_clear()
-        .envs(bpi_testkit::emulator().child_env())
-        .envs(env)
-        .output()
-        .expect("run");
-    let text = String::from_utf8_lossy(&text.stdout);
+    let text = crate::support::bpi_text(&["status"], &env);
     assert!(text.contains("5 visible, 2 in flight"), "{text}");
     assert!(text.contains("DRIFTED"), "{text}");
     assert!(text.contains("MISSING"), "{text}");
@@ -249,14 +238,7 @@ async fn status_labels_an_mpd_by_littles_law_and_says_when_an_application_is_not
     );
     assert_eq!(st["computed_target"], 16, "60 s / 3.75 s");
     assert_eq!(st["app"]["not_ready"], true, "{st}");
-    let text = Command::new(env!("CARGO_BIN_EXE_bpi"))
-        .arg("status")
-        .env_clear()
-        .envs(bpi_testkit::emulator().child_env())
-        .envs(env)
-        .output()
-        .expect("run");
-    let text = String::from_utf8_lossy(&text.stdout);
+    let text = crate::support::bpi_text(&["status"], &env);
     assert!(text.contains("ESTIMATED by Little's law"), "{text}");
     assert!(text.contains("app        NOT READY on a task"), "{text}");
 }
