@@ -23,11 +23,12 @@ Options (environment variable in brackets, default after =):
   --visibility-timeout SECS  [BPI_VISIBILITY_TIMEOUT_SECS=30] queue visibility timeout
   --max-receive-count N      [BPI_MAX_RECEIVE_COUNT=3] receives before a message goes to the DLQ
   --log-retention-days N     [BPI_LOG_RETENTION_DAYS=30]
-  --fast-path-headroom X     [BPI_FAST_PATH_HEADROOM=0.35] 0.1-1: while tasks are starting, the fast path asks for a
-                             task per X × the target in the backlog; lower asks further ahead (safer, more cost)
+  --fast-path-headroom X     [BPI_FAST_PATH_HEADROOM=0.25] 0.1-1: while the backlog outgrows the running fleet, the
+                             fast path asks for a task per X × the target in the backlog; lower asks further ahead
+                             (safer, more cost)
   --fast-path-steady-headroom X
-                             [BPI_FAST_PATH_STEADY_HEADROOM=0.8] the same while every desired task runs; both at
-                             0.25 put latency first (README, "Latency first or cost first")
+                             [BPI_FAST_PATH_STEADY_HEADROOM=0.8] the same otherwise; both at 0.25 put latency
+                             first (README, "Latency first or cost first")
   --cluster NAME             [BPI_EXISTING_CLUSTER=] use an existing cluster (Container Insights must be on)
   --subnets ID,ID            [BPI_SUBNET_IDS=] existing subnets (then --security-group is required);
                              default: a new VPC with two public subnets and no inbound rules
@@ -61,7 +62,7 @@ updater_rate=${BPI_UPDATER_RATE_MINUTES:-60}
 visibility=${BPI_VISIBILITY_TIMEOUT_SECS:-30}
 max_receive=${BPI_MAX_RECEIVE_COUNT:-3}
 log_retention=${BPI_LOG_RETENTION_DAYS:-30}
-fast_path_headroom=${BPI_FAST_PATH_HEADROOM:-0.35}
+fast_path_headroom=${BPI_FAST_PATH_HEADROOM:-0.25}
 fast_path_steady_headroom=${BPI_FAST_PATH_STEADY_HEADROOM:-0.8}
 cluster=${BPI_EXISTING_CLUSTER:-}
 subnets=${BPI_SUBNET_IDS:-}

@@ -26,34 +26,46 @@ pub const FAST_PATH_METRIC: &str = "ecsFastPathCapacity";
 /// minute (README, "No worker metric": within 21% of the measured MPD in every scenario, against up to 207% off).
 pub const IN_FLIGHT_METRIC: &str = "ecsInFlight";
 
-/// The shares of the target per task the fast path sizes the fleet for: `pending` while some desired task is not
-/// running yet (or none runs), `steady` once every one runs.
+/// The shares of the target per task the fast path sizes the fleet for: `rising` while the backlog outgrows the
+/// running fleet (none runs, or it needs more than [`RISING_ABOVE_RUNNING`] × the running tasks at the steady share),
+/// `steady` otherwise.
 ///
 /// Below 1, capacity is asked for before the backlog per task reaches the promise, so that tasks which take 30-180 s
-/// to start arrive in time. While tasks are pending the backlog keeps growing until they run, so the fast path asks
-/// ahead (0.35); a complete fleet meeting a batch it can serve needs no more than 0.8. Measured in the simulator's
-/// robust mode (`cargo run --release -p bpi-sim --example sampler_designs`, README "the design variants"): one share
-/// of 0.5 for both kept `blueprint` 0.09 point below the oracle for 1.73× its task-hours, because every minute's
-/// batch asked for twice the tasks it needed; 0.35 / 0.8 keeps the same share for 1.24×, and `mpd-shift` improves
-/// too (2.32 points below the oracle instead of 2.33, 1.57× instead of 1.69×). 0.25 for both buys safety against work
-/// that suddenly grows per message: `mpd-shift` within 0.5 point of the oracle, for about 2× its task-hours.
+/// to start arrive in time. While the backlog outgrows the fleet it keeps growing until the new tasks run, so the fast
+/// path asks ahead (0.25); a fleet meeting a batch it nearly serves needs no more than 0.8. Measured in the
+/// simulator's robust mode (`cargo run --release -p bpi-sim --example sampler_designs`, README "the design
+/// variants"):
+/// - one share of 0.5 for both kept `blueprint` 0.09 point below the oracle for 1.73× its task-hours, because every
+///   minute's batch asked for twice the tasks it needed;
+/// - asking ahead whenever some desired task was still starting (the previous rule, 0.35 / 0.8) let a spill of one
+///   task's worth feed on itself: the ask for one more task made a task pending, and the next reading asked ahead for
+///   the whole fleet (`varying`: 6 → 10 tasks, then 15 minutes of scale-in; 1.75× the oracle's task-hours);
+/// - the rising backlog instead (0.25 / 0.8): `varying` 1.54×, `mpd-shift` 1.31× and 0.24 point nearer the oracle,
+///   the other shares within 0.01 point.
+///
+/// 0.25 for both buys safety against work that suddenly grows per message: `mpd-shift` within 0.5 point of the
+/// oracle, for about 2× its task-hours.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct FastPathShares {
-    /// While some desired task is not running yet (`FAST_PATH_HEADROOM`).
-    pub pending: f64,
-    /// While every desired task runs (`FAST_PATH_STEADY_HEADROOM`).
+    /// While the backlog outgrows the running fleet (`FAST_PATH_HEADROOM`).
+    pub rising: f64,
+    /// Otherwise (`FAST_PATH_STEADY_HEADROOM`).
     pub steady: f64,
 }
 
-/// The default share while tasks are pending.
-pub const DEFAULT_FAST_PATH_HEADROOM: f64 = 0.35;
-/// The default share while every desired task runs.
+/// The default share while the backlog outgrows the running fleet.
+pub const DEFAULT_FAST_PATH_HEADROOM: f64 = 0.25;
+/// The default share otherwise.
 pub const DEFAULT_FAST_PATH_STEADY_HEADROOM: f64 = 0.8;
+
+/// The backlog outgrows the running fleet when, at the steady share, it needs more than this many times the running
+/// tasks. Measured (`sampler_designs`): 1.1, 1.2 and 1.35 give the same worst cases; 2 loses 0.3 point in `mpd-shift`.
+pub const RISING_ABOVE_RUNNING: f64 = 1.2;
 
 impl Default for FastPathShares {
     fn default() -> Self {
         FastPathShares {
-            pending: DEFAULT_FAST_PATH_HEADROOM,
+            rising: DEFAULT_FAST_PATH_HEADROOM,
             steady: DEFAULT_FAST_PATH_STEADY_HEADROOM,
         }
     }
@@ -63,19 +75,31 @@ impl FastPathShares {
     /// One share in both states.
     pub fn both(share: f64) -> Self {
         FastPathShares {
-            pending: share,
+            rising: share,
             steady: share,
         }
     }
 
-    /// The share for a reading of `running` tasks out of `desired`: `steady` only while tasks run and none is
-    /// pending; with nothing running (a service at zero) the backlog grows until the first tasks start, as while
-    /// tasks are pending.
-    pub fn share(&self, running: u32, desired: u32) -> f64 {
-        if running > 0 && running >= desired {
-            self.steady
+    /// The capacity the fast path asks for (0: nothing to add): the tasks `backlog` needs at the steady share of
+    /// `target` per task when that is more than `desired`, asked at the rising share instead when the backlog
+    /// outgrows the `running` fleet (nothing runs, or it needs more than [`RISING_ABOVE_RUNNING`] × `running`).
+    /// A backlog the desired fleet serves at the steady share asks for nothing, however many of its tasks are still
+    /// starting.
+    pub fn capacity(
+        &self,
+        backlog: u64,
+        running: u32,
+        desired: u32,
+        target: f64,
+        max_capacity: u32,
+    ) -> u32 {
+        let steady = fast_path_capacity(backlog, desired, target * self.steady, max_capacity);
+        let rising = steady > 0
+            && (running == 0 || f64::from(steady) > f64::from(running) * RISING_ABOVE_RUNNING);
+        if rising {
+            fast_path_capacity(backlog, desired, target * self.rising, max_capacity)
         } else {
-            self.pending
+            steady
         }
     }
 }
@@ -159,10 +183,11 @@ pub fn sampled_values(
         backlog,
         running: reading.running,
         desired: reading.desired,
-        fast_path_capacity: fast_path_capacity(
+        fast_path_capacity: shares.capacity(
             backlog,
+            reading.running,
             reading.desired,
-            target * shares.share(reading.running, reading.desired),
+            target,
             max_capacity,
         ),
         in_flight: reading.depth.in_flight,
@@ -242,22 +267,27 @@ mod tests {
     }
 
     #[test]
-    fn the_fast_path_asks_ahead_only_while_tasks_are_pending() {
-        // Target 12, the blueprint's batch of 50 messages, at most 20 tasks: the capacity asked for with `running`
-        // of `desired` tasks.
+    fn the_fast_path_asks_ahead_only_while_the_backlog_outgrows_the_running_fleet() {
+        // Target 12, at most 20 tasks: the capacity asked for by `backlog` with `running` of `desired` tasks.
         let shares = FastPathShares::default();
-        assert_eq!((shares.pending, shares.steady), (0.35, 0.8));
-        let ask = |running: u32, desired: u32| {
-            values_at_12(reading(50, 0, running, desired), shares, 20).fast_path_capacity
+        assert_eq!((shares.rising, shares.steady), (0.25, 0.8));
+        let ask = |backlog: u64, running: u32, desired: u32| {
+            values_at_12(reading(backlog, 0, running, desired), shares, 20).fast_path_capacity
         };
-        // Every desired task runs (5 of 5): 0.8 × 12 = 9.6 a task, 6 tasks, one more than the service has.
-        assert_eq!(ask(5, 5), 6);
-        // 2 of 5 still starting: 0.35 × 12 = 4.2 a task, 12 tasks.
-        assert_eq!(ask(3, 5), 12);
-        // From zero, nothing runs: ahead, as while tasks start.
-        assert_eq!(ask(0, 0), 12);
+        // The blueprint's batch of 50 on a complete fleet of 5: 0.8 × 12 = 9.6 a task, 6 tasks, one more than it
+        // has and within 1.2 × 5: the steady share.
+        assert_eq!(ask(50, 5, 5), 6);
+        // On 4 running tasks it needs 6 > 1.2 × 4 at the steady share: rising, 0.25 × 12 = 3 a task, 17 tasks.
+        assert_eq!(ask(50, 4, 4), 17);
+        // Still rising while tasks start (3 of 5 run): 17.
+        assert_eq!(ask(50, 3, 5), 17);
+        // From zero, nothing runs: rising.
+        assert_eq!(ask(50, 0, 0), 17);
+        // A spill the desired fleet serves at the steady share (58 messages, 7 desired, 6 running) asks for
+        // nothing while its 7th task starts; the previous rule asked for 14 here, at the pending share.
+        assert_eq!(ask(58, 6, 7), 0);
         // A batch a complete fleet of 6 serves within the share asks for nothing.
-        assert_eq!(ask(6, 6), 0);
+        assert_eq!(ask(50, 6, 6), 0);
     }
 
     #[test]

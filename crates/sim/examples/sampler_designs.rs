@@ -4,7 +4,7 @@
 //! first.
 
 use bpi_core::sampler::FastPathShares;
-use bpi_sim::policies::sampler::{SamplerDesign, UtilizationSource};
+use bpi_sim::policies::sampler::{AskAhead, SamplerDesign, UtilizationSource};
 use bpi_sim::robust::{Ensemble, behaviours, design_worst_case};
 use bpi_sim::scenarios;
 
@@ -24,9 +24,22 @@ fn main() {
         fast_shares: shares,
         ..base
     };
-    let pending_steady = |pending: f64, steady: f64| FastPathShares { pending, steady };
+    let rising_steady = |rising: f64, steady: f64| FastPathShares { rising, steady };
+    let while_pending = |shares: FastPathShares| SamplerDesign {
+        fast_shares: shares,
+        ask_ahead: AskAhead::PendingTasks,
+        ..base
+    };
     let designs = [
         ("shipped", base),
+        (
+            "asking ahead while tasks are pending, 0.35 / 0.8 (the previous rule)",
+            while_pending(rising_steady(0.35, 0.8)),
+        ),
+        (
+            "asking ahead while tasks are pending, 0.25 / 0.8",
+            while_pending(rising_steady(0.25, 0.8)),
+        ),
         (
             "one share of 0.5 (the first sampler design's fast path)",
             with_shares(FastPathShares::both(0.5)),
@@ -40,24 +53,27 @@ fn main() {
             with_shares(FastPathShares::both(0.7)),
         ),
         (
-            "fast path at 0.35 of the target",
-            with_shares(FastPathShares::both(0.35)),
-        ),
-        (
             "fast path at 0.25 of the target",
             with_shares(FastPathShares::both(0.25)),
         ),
         (
-            "0.35 pending, the whole target steady",
-            with_shares(pending_steady(0.35, 1.0)),
+            "0.35 rising, 0.8 steady",
+            with_shares(rising_steady(0.35, 0.8)),
         ),
         (
-            "0.5 pending, 0.8 steady",
-            with_shares(pending_steady(0.5, 0.8)),
+            "0.2 rising, 0.8 steady",
+            with_shares(rising_steady(0.2, 0.8)),
         ),
         (
-            "0.25 pending, 0.8 steady",
-            with_shares(pending_steady(0.25, 0.8)),
+            "0.25 rising, 0.7 steady",
+            with_shares(rising_steady(0.25, 0.7)),
+        ),
+        (
+            "idle after 1 minute",
+            SamplerDesign {
+                idle_minutes: 1,
+                ..base
+            },
         ),
         (
             "utilization 90%",

@@ -17,7 +17,7 @@ fn main() {
     );
     println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
     for (label, shares) in [
-        ("0.35 / 0.8 (default)", base.fast_shares),
+        ("0.25 / 0.8 (default)", base.fast_shares),
         ("0.25", FastPathShares::both(0.25)),
     ] {
         let design = SamplerDesign {

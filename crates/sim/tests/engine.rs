@@ -355,7 +355,7 @@ fn a_stopped_sampler_never_scales_in_and_the_backstop_still_scales_out() {
     let r = simulate(&s, PolicyKind::Ours, &failed);
     let mut last = None;
     for &(t, n) in &r.desired_changes {
-        if t > 3600.0 + 120.0
+        if t >= 3600.0 + 120.0
             && let Some(before) = last
         {
             assert!(
@@ -366,11 +366,11 @@ fn a_stopped_sampler_never_scales_in_and_the_backstop_still_scales_out() {
         last = Some(n);
     }
     // The backstop: SQS's own metric shows the minute's batch visible while the sampler is silent, so the fleet
-    // doubles (7 -> 14, at most the 10 of the scenario) and stays.
+    // doubles (6 -> 12, at most the 10 of the scenario) two minutes after the last reading, and stays.
     let after: Vec<u32> = r
         .desired_changes
         .iter()
-        .filter(|(t, _)| *t > 3600.0 + 120.0)
+        .filter(|(t, _)| *t >= 3600.0 + 120.0)
         .map(|(_, n)| *n)
         .collect();
     assert_eq!(after, vec![10], "{:?}", r.desired_changes);

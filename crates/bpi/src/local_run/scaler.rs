@@ -10,7 +10,7 @@
 use bpi_core::backlog::per_task;
 use bpi_core::policy::utilization as utilization_of;
 use bpi_core::policy::{FAST_PATH_COOLDOWN_SECS, PolicySettings};
-use bpi_core::sampler::{FastPathShares, RECENT_MPD_MINUTES, fast_path_capacity, fast_path_target};
+use bpi_core::sampler::{FastPathShares, RECENT_MPD_MINUTES, fast_path_target};
 use bpi_core::{QueueDepth, StatisticSet, TargetSettings};
 use bpi_sim::autoscaling::{self, Decision, Tracker};
 
@@ -131,10 +131,11 @@ impl Scaler {
     /// `ecsFastPathCapacity` would read; changes nothing.
     pub fn fast_path_ask(&self, depth: QueueDepth, running: u32, bpi_target: f64) -> u32 {
         let s = &self.settings;
-        fast_path_capacity(
+        self.fast_path.capacity(
             s.counting.backlog(depth),
+            running,
             self.desired,
-            self.fast_path_target(bpi_target) * self.fast_path.share(running, self.desired),
+            self.fast_path_target(bpi_target),
             s.max_capacity,
         )
     }
@@ -267,22 +268,22 @@ mod tests {
     #[test]
     fn the_fast_path_sizes_for_longer_messages_as_soon_as_the_workers_report_them() {
         // Target 12 (60 s / 5 s); the workers now report 20 s messages: the fast path sizes against 3, at 0.8 of it
-        // with the one desired task running, so 2.4 messages a task: 12 messages ask for 5 tasks where the policy's
-        // target alone would ask for 2.
-        let mut s = Scaler::new(settings(1), target_settings(), 1);
+        // with the 5 desired tasks running, so 2.4 messages a task: 14 messages ask for 6 tasks where the policy's
+        // target alone would ask for none (2 needed).
+        let mut s = Scaler::new(settings(1), target_settings(), 5);
         for _ in 0..30 {
             s.processed(20.0);
         }
         s.close_period(12.0);
         let action = s.sample(
             QueueDepth {
-                visible: 12,
+                visible: 14,
                 in_flight: 0,
             },
-            1,
+            5,
             12.0,
         );
-        assert_eq!((action, s.desired), (Some(Action::FastPath), 5));
+        assert_eq!((action, s.desired), (Some(Action::FastPath), 6));
     }
 
     /// One reading, then the period's close: (the fast path's action, target tracking's or idle's).
@@ -299,12 +300,12 @@ mod tests {
 
     #[test]
     fn the_fast_path_sets_what_the_backlog_needs_on_the_reading_itself() {
-        // Target 12; from zero, nothing runs, so 0.35 of it a task: 36 messages need 9 tasks, on the first reading.
+        // Target 12; from zero, nothing runs, so 0.25 of it a task: 24 messages need 8 tasks, on the first reading.
         let mut s = Scaler::new(settings(0), target_settings(), 0);
-        assert_eq!(period(&mut s, 30, 6, 0, 12.0).0, Some(Action::FastPath));
-        assert_eq!(s.desired, 9);
-        // The same backlog again with the 9 running (0.8 of the target a task: 4 needed): nothing to add.
-        assert_eq!(period(&mut s, 30, 6, 9, 12.0).0, None);
+        assert_eq!(period(&mut s, 20, 4, 0, 12.0).0, Some(Action::FastPath));
+        assert_eq!(s.desired, 8);
+        // The same backlog again with the 8 running (0.8 of the target a task: 3 needed): nothing to add.
+        assert_eq!(period(&mut s, 20, 4, 8, 12.0).0, None);
     }
 
     #[test]

@@ -331,7 +331,7 @@ async fn deploy_redeploy_change_load_and_destroy() {
             text(&sampler_vars["FAST_PATH_HEADROOM"]),
             text(&sampler_vars["FAST_PATH_STEADY_HEADROOM"])
         ),
-        ("0.35".to_string(), "0.8".to_string()),
+        ("0.25".to_string(), "0.8".to_string()),
         "the default shares of the target"
     );
     let producer_rule = aws(&[

@@ -430,11 +430,14 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
             .collect();
-        env.insert("FAST_PATH_HEADROOM".into(), "0.25".into());
-        env.insert("FAST_PATH_STEADY_HEADROOM".into(), "0.25".into());
+        env.insert("FAST_PATH_HEADROOM".into(), "0.3".into());
+        env.insert("FAST_PATH_STEADY_HEADROOM".into(), "0.5".into());
         assert_eq!(
             SamplerConfig::from_env(&env).expect("valid").fast_path,
-            crate::sampler::FastPathShares::both(0.25)
+            crate::sampler::FastPathShares {
+                rising: 0.3,
+                steady: 0.5
+            }
         );
         for (var, bad) in [
             ("SAMPLER_READINGS", "0"),

@@ -45,7 +45,7 @@ const HEADROOM: Number<f64> = Number {
     default: crate::sampler::DEFAULT_FAST_PATH_HEADROOM,
     min: 0.1,
     max: 1.0,
-    meaning: "while some desired task is still starting (or none runs), the fast path asks for a task per this share of the target in the backlog: lower asks further ahead (safer when messages suddenly take longer, more task-hours)",
+    meaning: "while the backlog outgrows the running fleet (none runs, or it needs over 1.2 times the running tasks at the steady share), the fast path asks for a task per this share of the target in the backlog: lower asks further ahead (safer when messages suddenly take longer, more task-hours)",
 };
 
 /// `FAST_PATH_STEADY_HEADROOM`.
@@ -54,7 +54,7 @@ const STEADY_HEADROOM: Number<f64> = Number {
     default: crate::sampler::DEFAULT_FAST_PATH_STEADY_HEADROOM,
     min: 0.1,
     max: 1.0,
-    meaning: "the same share while every desired task runs; set both to 0.25 to put latency first",
+    meaning: "the same share otherwise; set both to 0.25 to put latency first",
 };
 
 impl SamplerConfig {
@@ -89,7 +89,7 @@ impl SamplerConfig {
             readings_per_run,
             reading_interval_secs,
             fast_path: crate::sampler::FastPathShares {
-                pending: r.number_var(&HEADROOM)?,
+                rising: r.number_var(&HEADROOM)?,
                 steady: r.number_var(&STEADY_HEADROOM)?,
             },
         })

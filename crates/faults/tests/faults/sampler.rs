@@ -275,12 +275,12 @@ async fn a_throttled_sampler_leaves_gaps_that_never_scale_in_and_its_next_readin
                 if record.published > 0 {
                     assert_eq!(
                         last,
-                        Some(2),
-                        "7 messages, no task: 2 tasks at 4.2 a task (0.35 of 12 while none runs)"
+                        Some(3),
+                        "7 messages, no task: 3 tasks at 3 a task (0.25 of 12 while none runs)"
                     );
                 }
                 periods
-                    .extend((0..READINGS).map(|i| (!record.failed_at.contains(&i)).then_some(2.0)));
+                    .extend((0..READINGS).map(|i| (!record.failed_at.contains(&i)).then_some(3.0)));
             }
             Err(_) => {
                 runs_failed += 1;

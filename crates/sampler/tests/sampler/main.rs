@@ -95,17 +95,17 @@ async fn a_backlog_with_no_task_publishes_the_backlog_and_the_tasks_it_needs() {
         (record.readings, record.published, record.failed),
         (2, 2, 0)
     );
-    // No policy yet: the target of the default MPD, 60 s / 5 s = 12; nothing runs, so the fast path sizes 0.35 of it,
-    // 4.2 a task: 2 tasks.
+    // No policy yet: the target of the default MPD, 60 s / 5 s = 12; nothing runs, so the fast path sizes 0.25 of it,
+    // 3 a task: 3 tasks.
     assert_eq!((record.target, record.target_from_policy), (12.0, false));
     let last = record.last.expect("values");
     assert_eq!((last.bpi, last.backlog, last.running), (7.0, 7, 0));
-    assert_eq!(last.fast_path_capacity, 2);
+    assert_eq!(last.fast_path_capacity, 3);
     let queue = &env["QUEUE_NAME"];
     assert_eq!(published_max(&clients, queue, BPI_METRIC).await, Some(7.0));
     assert_eq!(
         published_max(&clients, queue, FAST_PATH_METRIC).await,
-        Some(2.0)
+        Some(3.0)
     );
 }
 

@@ -2,7 +2,7 @@
 //! every 10 s (a Lambda on a one-minute schedule that reads six times during its run) and publishes ecsBPI and its
 //! parts as high-resolution custom metrics, seen by alarms `highres_delay_secs` later. On those readings:
 //! - a **fast path**: a high-resolution alarm (10 s period, 1 datapoint) on the capacity the backlog needs at
-//!   a share of the target per task (more ahead while tasks are pending, core's `FastPathShares`) when the service
+//!   a share of the target per task (more ahead while the backlog outgrows the running fleet, core's `FastPathShares`) when the service
 //!   has fewer desired (core's `fast_path_capacity`)
 //!   drives a step policy to that capacity; from zero tasks any backlog asks for a task, so scaling from zero needs
 //!   no FILL;
@@ -40,8 +40,8 @@ pub struct SamplerDesign {
     pub fast_cooldown_secs: u64,
     /// Minutes of an empty queue before the idle policy sets the minimum (0: none).
     pub idle_minutes: u32,
-    /// The fast path sizes the fleet for these shares of the target per task, while tasks are pending and once all
-    /// run (core's `FastPathShares`, its defaults by default).
+    /// The fast path sizes the fleet for these shares of the target per task, while the backlog outgrows the running
+    /// fleet and otherwise (core's `FastPathShares`, its defaults by default).
     pub fast_shares: FastPathShares,
     /// The updater's cadence (and MPD window), seconds. Measured: every 5 minutes instead of hourly changes the
     /// worst cases by under 0.1 point (the utilization policy follows a change of duration meanwhile).
@@ -54,6 +54,18 @@ pub struct SamplerDesign {
     /// A design not shipped, measured: the sampler sets the desired count itself (ecs:UpdateService) on the reading
     /// that asks for more, instead of publishing it for a high-resolution alarm `highres_delay_secs` later.
     pub fast_path_by_the_sampler: bool,
+    /// When the fast path asks ahead (at the rising share).
+    pub ask_ahead: AskAhead,
+}
+
+/// When the fast path sizes at the rising share rather than the steady one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AskAhead {
+    /// Core's rule (`FastPathShares::capacity`): while the backlog outgrows the running fleet.
+    RisingBacklog,
+    /// The previous rule, measured: while some desired task is not running yet (or none runs). A spill of one task's
+    /// worth feeds on itself: the ask for one more task makes a task pending, and the next reading asks ahead.
+    PendingTasks,
 }
 
 /// Where the utilization policy reads the busy share of the running tasks' slots.
@@ -78,6 +90,7 @@ impl Default for SamplerDesign {
             recent_mpd: true,
             utilization_source: UtilizationSource::SamplerInFlight,
             fast_path_by_the_sampler: false,
+            ask_ahead: AskAhead::RisingBacklog,
         }
     }
 }
@@ -153,12 +166,25 @@ impl Sampler {
         } else {
             self.updater.target()
         };
-        let capacity = bpi_core::sampler::fast_path_capacity(
-            r.backlog as u64,
-            r.desired,
-            target * self.design.fast_shares.share(r.running, r.desired),
-            max,
-        );
+        let shares = self.design.fast_shares;
+        let capacity = match self.design.ask_ahead {
+            AskAhead::RisingBacklog => {
+                shares.capacity(r.backlog as u64, r.running, r.desired, target, max)
+            }
+            AskAhead::PendingTasks => {
+                let share = if r.running > 0 && r.running >= r.desired {
+                    shares.steady
+                } else {
+                    shares.rising
+                };
+                bpi_core::sampler::fast_path_capacity(
+                    r.backlog as u64,
+                    r.desired,
+                    target * share,
+                    max,
+                )
+            }
+        };
         if capacity > 0 {
             ctx.scaler
                 .scale_out(ctx.now_ms, capacity, self.design.fast_cooldown_secs);
