@@ -24,11 +24,17 @@ fn main() {
         fast_shares: shares,
         ..base
     };
-    let rising_steady = |rising: f64, steady: f64| FastPathShares { rising, steady };
+    let rising_steady = FastPathShares::new;
     let while_pending = |shares: FastPathShares| SamplerDesign {
         fast_shares: shares,
         ask_ahead: AskAhead::PendingTasks,
         ..base
+    };
+    let rising_above = |rising_above_running: f64| {
+        with_shares(FastPathShares {
+            rising_above_running,
+            ..FastPathShares::default()
+        })
     };
     let designs = [
         ("shipped", base),
@@ -68,10 +74,20 @@ fn main() {
             "0.25 rising, 0.7 steady",
             with_shares(rising_steady(0.25, 0.7)),
         ),
+        ("rising above 1.1 x the running tasks", rising_above(1.1)),
+        ("rising above 1.5 x the running tasks", rising_above(1.5)),
+        ("rising above 2 x the running tasks", rising_above(2.0)),
         (
             "idle after 1 minute",
             SamplerDesign {
                 idle_minutes: 1,
+                ..base
+            },
+        ),
+        (
+            "utilization 85%",
+            SamplerDesign {
+                utilization_pct: 85,
                 ..base
             },
         ),

@@ -434,10 +434,7 @@ mod tests {
         env.insert("FAST_PATH_STEADY_HEADROOM".into(), "0.5".into());
         assert_eq!(
             SamplerConfig::from_env(&env).expect("valid").fast_path,
-            crate::sampler::FastPathShares {
-                rising: 0.3,
-                steady: 0.5
-            }
+            crate::sampler::FastPathShares::new(0.3, 0.5)
         );
         for (var, bad) in [
             ("SAMPLER_READINGS", "0"),

@@ -88,10 +88,10 @@ impl SamplerConfig {
             scaling,
             readings_per_run,
             reading_interval_secs,
-            fast_path: crate::sampler::FastPathShares {
-                rising: r.number_var(&HEADROOM)?,
-                steady: r.number_var(&STEADY_HEADROOM)?,
-            },
+            fast_path: crate::sampler::FastPathShares::new(
+                r.number_var(&HEADROOM)?,
+                r.number_var(&STEADY_HEADROOM)?,
+            ),
         })
     }
 }
