@@ -143,6 +143,13 @@ fn main() {
             },
         ),
         (
+            "not shipped: the idle wait set hourly to the longest gap of the last hour and a minute (1-15)",
+            SamplerDesign {
+                idle_after_longest_gap: Some((1, 15)),
+                ..base
+            },
+        ),
+        (
             "updater every 5 minutes",
             SamplerDesign {
                 updater_every_secs: 300,

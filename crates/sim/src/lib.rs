@@ -10,7 +10,8 @@
 //! - [`queue`], [`fleet`], [`metrics`]: SQS, the ECS service's tasks, CloudWatch.
 //! - [`autoscaling`]: target tracking's decision and the scalable target's cooldowns, shared with the local run.
 //! - [`policies`]: the policies compared, one type each; [`oracle`]: the physical limit.
-//! - [`engine`]: the simulation; [`robust`]: the comparison over an ensemble of AWS behaviours.
+//! - [`engine`]: the simulation; [`robust`]: the comparison over an ensemble of AWS behaviours; [`idle_gap`]: the
+//!   idle policy's wait against batches a few minutes apart.
 //! - [`report`]: latency, cost and activity figures, table and timeline; [`chart`]: an SVG chart of runs.
 
 // Tests compare floats exactly on purpose: the expected values are exact.
@@ -20,6 +21,7 @@ pub mod autoscaling;
 pub mod chart;
 pub mod engine;
 pub mod fleet;
+pub mod idle_gap;
 pub mod littles_law;
 pub mod metrics;
 pub mod model;

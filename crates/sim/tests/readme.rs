@@ -61,3 +61,23 @@ fn the_readme_shows_littles_law_against_the_measured_mpd_as_generated() {
         assert_eq!(r.sampler.unknown, 0, "{}", r.scenario);
     }
 }
+
+#[test]
+fn the_readme_shows_the_idle_wait_against_batch_gaps_as_generated() {
+    let rows = bpi_sim::idle_gap::compare();
+    assert_eq!(
+        readme_section("idle-gap-table"),
+        bpi_sim::idle_gap::table(&rows),
+        "regenerate with `cargo run --release -p bpi-sim --example idle_gap`"
+    );
+    // The default's reason: a wait shorter than the batches' gap costs the promise at every batch; 3 minutes
+    // bridges batches 3 minutes apart.
+    let share = |label: &str, column: usize| {
+        rows.iter()
+            .find(|r| r.label.starts_with(label))
+            .map(|r| r.worst[column].0)
+            .expect("row")
+    };
+    assert!(share("idle after 1 minute", 0) < 0.5);
+    assert!(share("idle after 3 minutes (default)", 1) > 0.98);
+}

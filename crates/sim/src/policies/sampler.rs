@@ -56,6 +56,10 @@ pub struct SamplerDesign {
     pub fast_path_by_the_sampler: bool,
     /// When the fast path asks ahead (at the rising share).
     pub ask_ahead: AskAhead,
+    /// A design not shipped, measured: each updater run sets the idle policy's wait to one minute more than the
+    /// longest gap between busy minutes of the last hour, within these bounds (minutes); `idle_minutes` until the
+    /// first run.
+    pub idle_after_longest_gap: Option<(u32, u32)>,
 }
 
 /// When the fast path sizes at the rising share rather than the steady one.
@@ -91,6 +95,7 @@ impl Default for SamplerDesign {
             utilization_source: UtilizationSource::SamplerInFlight,
             fast_path_by_the_sampler: false,
             ask_ahead: AskAhead::RisingBacklog,
+            idle_after_longest_gap: None,
         }
     }
 }
@@ -120,6 +125,8 @@ pub struct Sampler {
     updater: SimulatedUpdater,
     readings: Vec<Reading>,
     last_backstop_ms: Option<u64>,
+    /// The idle policy's wait in force, minutes.
+    idle_minutes: u32,
 }
 
 impl Sampler {
@@ -130,6 +137,7 @@ impl Sampler {
             updater: SimulatedUpdater::new(scenario),
             readings: Vec::new(),
             last_backstop_ms: None,
+            idle_minutes: design.idle_minutes,
         }
     }
 
@@ -234,7 +242,7 @@ impl Sampler {
         let (min, _) = ctx.scaler.bounds();
         // Idle: the last idle_minutes × 6 ten-second periods, up to the newest delivered, each with an empty
         // reading.
-        let periods = self.design.idle_minutes as usize * 6;
+        let periods = self.idle_minutes as usize * 6;
         let horizon = now.saturating_sub(ctx.model.highres_delay_secs * 1000);
         let recent: Vec<&Reading> = self
             .readings
@@ -296,6 +304,38 @@ impl Sampler {
         ctx.target_tracking(&trackers, out_cd, in_cd);
     }
 
+    /// The longest run of minutes with no reading of a backlog between two minutes with one, over the hour before
+    /// `now_ms` (0 when the hour has no such gap).
+    fn longest_gap_minutes(&self, now_ms: u64) -> u32 {
+        let first = now_ms.saturating_sub(60 * MINUTE_MS) / MINUTE_MS;
+        let end = now_ms / MINUTE_MS;
+        let mut busy = vec![false; (end - first) as usize];
+        for r in self.readings.iter().rev() {
+            let m = r.at_ms / MINUTE_MS;
+            if m < first {
+                break;
+            }
+            if m < end && r.backlog > 0.0 {
+                busy[(m - first) as usize] = true;
+            }
+        }
+        let mut longest = 0;
+        let mut quiet = 0;
+        let mut seen_busy = false;
+        for b in busy {
+            if b {
+                if seen_busy {
+                    longest = longest.max(quiet);
+                }
+                seen_busy = true;
+                quiet = 0;
+            } else {
+                quiet += 1;
+            }
+        }
+        longest
+    }
+
     /// With the sampler silent for a whole minute, SQS's own visible count above zero doubles the fleet.
     fn backstop(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now_ms;
@@ -342,6 +382,9 @@ impl Controller for Sampler {
             if now.is_multiple_of(self.design.updater_every_secs * 1000) {
                 self.updater
                     .run(ctx, (self.design.updater_every_secs / 60) as usize);
+                if let Some((fewest, most)) = self.design.idle_after_longest_gap {
+                    self.idle_minutes = (self.longest_gap_minutes(now) + 1).clamp(fewest, most);
+                }
             }
             self.backstop(ctx);
             self.per_minute(ctx);
