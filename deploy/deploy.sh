@@ -29,6 +29,10 @@ Options (environment variable in brackets, default after =):
   --fast-path-steady-headroom X
                              [BPI_FAST_PATH_STEADY_HEADROOM=0.8] the same otherwise; both at 0.25 put latency
                              first (README, "Latency first or cost first")
+  --idle-minutes N           [BPI_IDLE_SCALE_IN_MINUTES=3] 0-60: after N minutes of an empty queue the service is set
+                             to --min at once (0 = never); set it above your producers' longest pause, or every
+                             batch after a longer one waits for tasks to start (README, "How long the idle policy
+                             waits")
   --cluster NAME             [BPI_EXISTING_CLUSTER=] use an existing cluster (Container Insights must be on)
   --subnets ID,ID            [BPI_SUBNET_IDS=] existing subnets (then --security-group is required);
                              default: a new VPC with two public subnets and no inbound rules
@@ -64,6 +68,7 @@ max_receive=${BPI_MAX_RECEIVE_COUNT:-3}
 log_retention=${BPI_LOG_RETENTION_DAYS:-30}
 fast_path_headroom=${BPI_FAST_PATH_HEADROOM:-0.25}
 fast_path_steady_headroom=${BPI_FAST_PATH_STEADY_HEADROOM:-0.8}
+idle_minutes=${BPI_IDLE_SCALE_IN_MINUTES:-3}
 cluster=${BPI_EXISTING_CLUSTER:-}
 subnets=${BPI_SUBNET_IDS:-}
 security_group=${BPI_SECURITY_GROUP_ID:-}
@@ -91,6 +96,7 @@ while [ $# -gt 0 ]; do
     --log-retention-days) log_retention=$2; shift 2 ;;
     --fast-path-headroom) fast_path_headroom=$2; shift 2 ;;
     --fast-path-steady-headroom) fast_path_steady_headroom=$2; shift 2 ;;
+    --idle-minutes) idle_minutes=$2; shift 2 ;;
     --cluster) cluster=$2; shift 2 ;;
     --subnets) subnets=$2; shift 2 ;;
     --security-group) security_group=$2; shift 2 ;;
@@ -110,10 +116,11 @@ done
 is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 for pair in "latency:$latency" "min:$min" "max:$max" "concurrency:$concurrency" "updater-rate:$updater_rate" \
             "visibility-timeout:$visibility" "max-receive-count:$max_receive" "log-retention-days:$log_retention" \
-            "app-port:$app_port" "app-timeout:$app_timeout"; do
+            "app-port:$app_port" "app-timeout:$app_timeout" "idle-minutes:$idle_minutes"; do
   is_uint "${pair#*:}" || die "--${pair%%:*} must be a whole number, got '${pair#*:}'"
 done
 [ "$latency" -ge 1 ] || die "--latency must be at least 1"
+[ "$idle_minutes" -le 60 ] || die "--idle-minutes must be 0-60, got $idle_minutes"
 for pair in "fast-path-headroom:$fast_path_headroom" "fast-path-steady-headroom:$fast_path_steady_headroom"; do
   share=${pair#*:}
   if [[ ! $share =~ ^(0?\.[0-9]+|1(\.0*)?)$ ]] || ! awk -v x="$share" 'BEGIN { exit !(x >= 0.1 && x <= 1) }'; then
@@ -241,7 +248,8 @@ awscli cloudformation deploy --stack-name "$stack" --template-file "$root/deploy
 
 # 7. Scaling, outside the stack: the updater owns the policy from here on.
 scaling_env "$stack" || die "stack $stack is missing outputs"
-export DESIRED_LATENCY_SECS=$latency TASK_CONCURRENCY=$concurrency MIN_CAPACITY=$min MAX_CAPACITY=$max
+export DESIRED_LATENCY_SECS=$latency TASK_CONCURRENCY=$concurrency MIN_CAPACITY=$min MAX_CAPACITY=$max \
+  IDLE_SCALE_IN_MINUTES=$idle_minutes
 say "applying the scaling set-up to service/$CLUSTER_NAME/$SERVICE_NAME"
 report=$("$bpi" scaling apply) || die "bpi scaling apply failed"
 echo "$report"

@@ -126,9 +126,10 @@ pub const RECENT_MPD_TRIGGER: f64 = 0.8;
 
 /// The ecsTargetBPI the fast path sizes the fleet against: the target in force (the updater's, re-measured hourly),
 /// or, when the workers' newest `recent` minutes of MsgProcessingDuration say messages now take longer, the lower
-/// target of that recent MPD (when at least 20% lower, [`RECENT_MPD_TRIGGER`]). Only ever lowers the target: when the work gets longer, the hourly updater would leave
-/// the fast path asking for a quarter of the tasks a fourfold longer message needs for up to an hour (the simulator's
-/// `mpd-shift`); when it gets shorter, the fast path keeps the larger fleet until the updater moves the target.
+/// target of that recent MPD (when at least 20% lower, [`RECENT_MPD_TRIGGER`]). Only ever lowers the target: when the
+/// work gets longer, the hourly updater would leave the fast path asking for a quarter of the tasks a fourfold longer
+/// message needs for up to an hour (the simulator's `mpd-shift`); when it gets shorter, the fast path keeps the larger
+/// fleet until the updater moves the target.
 /// Fewer than [`crate::mpd::DEFAULT_MIN_SAMPLES`] recent samples, or a broken statistic, leave the target in force.
 pub fn fast_path_target(
     target_in_force: f64,

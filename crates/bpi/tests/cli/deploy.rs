@@ -450,6 +450,8 @@ async fn deploy_redeploy_change_load_and_destroy() {
                 "0.25",
                 "--fast-path-steady-headroom",
                 "0.25",
+                "--idle-minutes",
+                "6",
             ],
         ]
         .concat(),
@@ -488,6 +490,19 @@ async fn deploy_redeploy_change_load_and_destroy() {
     assert!(names.contains(&config.policy.fast_path_policy_name()));
     assert!(names.contains(&config.policy.backstop_policy_name()));
     assert!(!names.contains(&config.policy.activation_policy_name()));
+    // --idle-minutes 6: the idle alarm looks at 36 ten-second readings.
+    let idle_alarm = config.policy.alarm_name(&config.policy.idle_policy_name());
+    let alarms = aws(&[
+        "cloudwatch",
+        "describe-alarms",
+        "--alarm-names",
+        &idle_alarm,
+    ]);
+    assert_eq!(
+        alarms["MetricAlarms"][0]["EvaluationPeriods"].as_u64(),
+        Some(36),
+        "{alarms}"
+    );
     let updater = function_configuration(&stack, "UpdaterFunction");
     assert_eq!(
         text(&updater["Environment"]["Variables"]["DESIRED_LATENCY_SECS"]),
@@ -643,6 +658,14 @@ fn bad_settings_are_refused_before_anything_is_deployed() {
             "--exec-command runs in the worker's container: give --image",
         ),
         (vec!["--app-port", "70000"], "--app-port must be 1-65535"),
+        (
+            vec!["--idle-minutes", "61"],
+            "--idle-minutes must be 0-60, got 61",
+        ),
+        (
+            vec!["--idle-minutes", "two"],
+            "--idle-minutes must be a whole number, got 'two'",
+        ),
         (
             vec!["--fast-path-headroom", "0.05"],
             "--fast-path-headroom must be a number from 0.1 to 1, got '0.05'",

@@ -2,10 +2,9 @@
 //! every 10 s (a Lambda on a one-minute schedule that reads six times during its run) and publishes ecsBPI and its
 //! parts as high-resolution custom metrics, seen by alarms `highres_delay_secs` later. On those readings:
 //! - a **fast path**: a high-resolution alarm (10 s period, 1 datapoint) on the capacity the backlog needs at
-//!   a share of the target per task (more ahead while the backlog outgrows the running fleet, core's `FastPathShares`) when the service
-//!   has fewer desired (core's `fast_path_capacity`)
-//!   drives a step policy to that capacity; from zero tasks any backlog asks for a task, so scaling from zero needs
-//!   no FILL;
+//!   a share of the target per task (more ahead while the backlog outgrows the running fleet, core's
+//!   `FastPathShares`) when the service has fewer desired drives a step policy to that capacity; from zero tasks any
+//!   backlog asks for a task, so scaling from zero needs no FILL;
 //! - **target tracking** on the minute's Average of the sampler's ecsBPI, towards `headroom × target` (the updater's
 //!   target, core's `plan_update`), for steady state and gradual scale-in;
 //! - **utilization** target tracking on the sampler's in-flight count over concurrency × its running count (core's
