@@ -35,12 +35,7 @@ fn main() {
             let mut line = format!("| {label} | {holds} |");
             for scenario in scenarios() {
                 let w = design_worst_case(&scenario, design, &models, &ensemble.seeds);
-                line += &format!(
-                    " {:.2}% ({:+.2}) / {:.2} |",
-                    w.share * 100.0,
-                    w.vs_oracle * 100.0,
-                    w.hours_vs_oracle
-                );
+                line += &format!(" {} |", w.cell());
             }
             println!("{line}");
         }

@@ -7,11 +7,9 @@
 //! 1-10 tasks): 100 messages of 5 s every 2, 3 or 4 minutes for 6 hours, the worst case of `ours` over the robust
 //! ensemble's behaviours beside the oracle (one arrival seed: the batches are the same in every seed).
 
-use crate::engine::simulate_controller;
-use crate::policies::sampler::{Sampler, SamplerDesign};
-use crate::robust::{Ensemble, behaviours};
+use crate::policies::sampler::SamplerDesign;
+use crate::robust::{DesignWorstCase, Ensemble, behaviours, design_worst_case_on};
 use crate::scenario::Arrival;
-use crate::{PolicyKind, SimSettings, simulate_arrivals};
 
 /// Minutes between batches, per column.
 pub const BATCH_EVERY_MINUTES: [u64; 3] = [2, 3, 4];
@@ -21,8 +19,8 @@ pub const BATCH_EVERY_MINUTES: [u64; 3] = [2, 3, 4];
 pub struct IdleGapRow {
     /// What the idle policy does.
     pub label: String,
-    /// (share within the promise, points against the oracle's share, task-hours ÷ the oracle's) per column.
-    pub worst: Vec<(f64, f64, f64)>,
+    /// The worst case per column.
+    pub worst: Vec<DesignWorstCase>,
 }
 
 /// The idle designs compared: fixed waits of 1, 2, 3 (the default) and 5 minutes, and the adaptive wait measured
@@ -81,27 +79,9 @@ pub fn compare() -> Vec<IdleGapRow> {
             let worst = BATCH_EVERY_MINUTES
                 .iter()
                 .map(|&every| {
-                    let arrivals = batches(scenario.duration_secs, every);
-                    let mut worst = (1.0_f64, 1.0_f64, 0.0_f64);
-                    for model in &models {
-                        let settings = SimSettings {
-                            model: *model,
-                            ..SimSettings::default()
-                        };
-                        let r = simulate_controller(
-                            &scenario,
-                            &arrivals,
-                            PolicyKind::Ours,
-                            Box::new(Sampler::new(&scenario, design)),
-                            &settings,
-                        );
-                        let oracle =
-                            simulate_arrivals(&scenario, &arrivals, PolicyKind::Oracle, &settings);
-                        worst.0 = worst.0.min(r.within_promise);
-                        worst.1 = worst.1.min(r.within_promise - oracle.within_promise);
-                        worst.2 = worst.2.max(r.task_hours / oracle.task_hours);
-                    }
-                    worst
+                    // One arrival seed: the batches are the same in every seed; seed 1 for the model's draws.
+                    let runs = [(1, batches(scenario.duration_secs, every))];
+                    design_worst_case_on(&scenario, design, &models, &runs)
                 })
                 .collect();
             IdleGapRow { label, worst }
@@ -115,17 +95,7 @@ pub fn table(rows: &[IdleGapRow]) -> String {
         "| idle policy | batch every 2 minutes | every 3 minutes | every 4 minutes |\n| --- | --- | --- | --- |\n",
     );
     for row in rows {
-        let cells: Vec<String> = row
-            .worst
-            .iter()
-            .map(|(share, vs_oracle, hours)| {
-                format!(
-                    "{:.2}% ({:+.2}) / {hours:.2}",
-                    share * 100.0,
-                    vs_oracle * 100.0
-                )
-            })
-            .collect();
+        let cells: Vec<String> = row.worst.iter().map(DesignWorstCase::cell).collect();
         out.push_str(&format!("| {} | {} |\n", row.label, cells.join(" | ")));
     }
     out

@@ -15,7 +15,7 @@ use crate::engine::{SimSettings, simulate_arrivals, simulate_controller};
 use crate::model::{AwsModel, GaugePhase};
 use crate::policies::sampler::{Sampler, SamplerDesign};
 use crate::policies::{PolicyKind, keda};
-use crate::scenario::Scenario;
+use crate::scenario::{Arrival, Scenario};
 
 /// The ensemble: how many AWS behaviours (the default first), which arrival seeds, and the seed of the sample.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -228,6 +228,18 @@ pub struct DesignWorstCase {
     pub hours_vs_oracle: f64,
 }
 
+impl DesignWorstCase {
+    /// A table cell: `share% (points against the oracle) / task-hours ÷ the oracle's`.
+    pub fn cell(&self) -> String {
+        format!(
+            "{:.2}% ({:+.2}) / {:.2}",
+            self.share * 100.0,
+            self.vs_oracle * 100.0,
+            self.hours_vs_oracle
+        )
+    }
+}
+
 /// [`DesignWorstCase`] of `design` (this project's policy, [`crate::policies::sampler`]) on `scenario` under every
 /// model of `models` and arrival seed of `seeds`.
 pub fn design_worst_case(
@@ -236,23 +248,37 @@ pub fn design_worst_case(
     models: &[AwsModel],
     seeds: &[u64],
 ) -> DesignWorstCase {
+    let runs: Vec<(u64, Vec<Arrival>)> = seeds
+        .iter()
+        .map(|&seed| (seed, scenario.arrivals(seed)))
+        .collect();
+    design_worst_case_on(scenario, design, models, &runs)
+}
+
+/// [`DesignWorstCase`] of `design` on `scenario`'s deployment under every model of `models`, for given arrivals
+/// (each with the seed of the model's random draws): traffic other than the scenario's own.
+pub fn design_worst_case_on(
+    scenario: &Scenario,
+    design: SamplerDesign,
+    models: &[AwsModel],
+    runs: &[(u64, Vec<Arrival>)],
+) -> DesignWorstCase {
     let mut worst = DesignWorstCase {
         share: 1.0,
         vs_oracle: 1.0,
         hours_vs_oracle: 0.0,
     };
     for model in models {
-        for seed in seeds {
+        for (seed, arrivals) in runs {
             let settings = SimSettings {
                 seed: *seed,
                 model: *model,
                 ..SimSettings::default()
             };
-            let arrivals = scenario.arrivals(*seed);
-            let oracle = simulate_arrivals(scenario, &arrivals, PolicyKind::Oracle, &settings);
+            let oracle = simulate_arrivals(scenario, arrivals, PolicyKind::Oracle, &settings);
             let r = simulate_controller(
                 scenario,
-                &arrivals,
+                arrivals,
                 PolicyKind::Ours,
                 Box::new(Sampler::new(scenario, design)),
                 &settings,

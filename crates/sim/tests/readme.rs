@@ -75,7 +75,7 @@ fn the_readme_shows_the_idle_wait_against_batch_gaps_as_generated() {
     let share = |label: &str, column: usize| {
         rows.iter()
             .find(|r| r.label.starts_with(label))
-            .map(|r| r.worst[column].0)
+            .map(|r| r.worst[column].share)
             .expect("row")
     };
     assert!(share("idle after 1 minute", 0) < 0.5);

@@ -422,16 +422,21 @@ mod tests {
             ("SERVICE_NAME", "s"),
             (QUEUE_NAME, "q"),
         ];
+        // The base variables and `extra` on top.
+        let env_with = |extra: &[(&str, &str)]| -> HashMap<String, String> {
+            base.iter()
+                .chain(extra)
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect()
+        };
         let c = SamplerConfig::from_env(&base).expect("valid");
         assert_eq!((c.readings_per_run, c.reading_interval_secs), (6, 10));
         assert_eq!(c.fast_path, crate::sampler::FastPathShares::default());
         assert_eq!(c.scaling.policy.queue_name, "q");
-        let mut env: HashMap<String, String> = base
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-            .collect();
-        env.insert("FAST_PATH_HEADROOM".into(), "0.3".into());
-        env.insert("FAST_PATH_STEADY_HEADROOM".into(), "0.5".into());
+        let env = env_with(&[
+            ("FAST_PATH_HEADROOM", "0.3"),
+            ("FAST_PATH_STEADY_HEADROOM", "0.5"),
+        ]);
         assert_eq!(
             SamplerConfig::from_env(&env).expect("valid").fast_path,
             crate::sampler::FastPathShares::new(0.3, 0.5)
@@ -446,19 +451,10 @@ mod tests {
             ("FAST_PATH_STEADY_HEADROOM", "0.05"),
             ("DESIRED_LATENCY_SECS", "0"),
         ] {
-            let mut env: HashMap<String, String> = base
-                .iter()
-                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-                .collect();
-            env.insert(var.to_string(), bad.to_string());
+            let env = env_with(&[(var, bad)]);
             assert_eq!(SamplerConfig::from_env(&env).expect_err(var).variable, var);
         }
-        let mut env: HashMap<String, String> = base
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-            .collect();
-        env.insert("SAMPLER_READINGS".into(), "60".into());
-        env.insert("SAMPLER_INTERVAL_SECS".into(), "15".into());
+        let env = env_with(&[("SAMPLER_READINGS", "60"), ("SAMPLER_INTERVAL_SECS", "15")]);
         let err = SamplerConfig::from_env(&env).expect_err("a run past Lambda's limit");
         assert_eq!(err.variable, "SAMPLER_INTERVAL_SECS");
     }
