@@ -6,7 +6,7 @@
 //! its source):
 //! - SQS: a received message is invisible until deleted or, without a heartbeat, until the visibility timeout runs
 //!   out, when it is visible again and may be processed a second time.
-//! - Tasks: start `task_start_secs` after launch, launched at most `launches_per_minute`; process up to
+//! - Tasks: start `task_start_secs` after launch, launched within `launch_quota`; process up to
 //!   `concurrency` messages at once; billed from launch to stop. On scale-in, policies without graceful workers
 //!   lose the task at once (its messages come back after the visibility timeout); ours drains a busy task picked
 //!   for scale-in (SIGTERM: it takes nothing new and stops once its messages are done) and never picks one running
@@ -170,7 +170,7 @@ pub fn simulate_controller(
             min,
             scenario.concurrency,
             model.task_start_secs,
-            model.launches_per_minute,
+            model.launch_quota,
         ),
         scaler: Scaler::new(min, min, max, model.cooldown_rule)
             .scale_out_holding_scale_in(model.scale_out_holds_scale_in),

@@ -1,8 +1,10 @@
-//! The ECS service's tasks: launched at most `launches_per_minute` a minute, ready `task_start_secs` after launch,
+//! The ECS service's tasks: launched within Fargate's launch quotas ([`crate::launch`]), ready `task_start_secs` after launch,
 //! billed from launch to stop; stopped above the desired count: tasks still starting first, then idle ones, then
 //! busy ones. This project's workers (`graceful`) drain a busy task picked for scale-in (it takes nothing new and
 //! stops once its messages are done) and are never picked while running a message longer than the drain grace
 //! (scale-in protection); other workers lose what they were running.
+
+use crate::launch::{LaunchLimiter, LaunchQuota};
 
 /// One task.
 #[derive(Debug, Clone)]
@@ -29,7 +31,7 @@ impl Task {
 }
 
 /// The tasks.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Fleet {
     tasks: Vec<Task>,
     /// Ids of the tasks alive, in launch order (the stopped ones are never looked at again).
@@ -37,19 +39,13 @@ pub struct Fleet {
     ready_count: u32,
     busy: u32,
     concurrency: usize,
-    next_launch_ms: u64,
-    launch_spacing_ms: u64,
+    launches: LaunchLimiter,
     start_ms: u64,
 }
 
 impl Fleet {
-    /// `initial` tasks already running at 0; slots per task; the model's start latency and launch rate.
-    pub fn new(
-        initial: u32,
-        concurrency: u32,
-        task_start_secs: u64,
-        launches_per_minute: u32,
-    ) -> Self {
+    /// `initial` tasks already running at 0; slots per task; the model's start latency and launch quota.
+    pub fn new(initial: u32, concurrency: u32, task_start_secs: u64, quota: LaunchQuota) -> Self {
         let tasks = (0..initial)
             .map(|_| Task {
                 launched_ms: 0,
@@ -66,12 +62,7 @@ impl Fleet {
             busy: 0,
             tasks,
             concurrency: concurrency.max(1) as usize,
-            next_launch_ms: 0,
-            launch_spacing_ms: if launches_per_minute == 0 {
-                0
-            } else {
-                60_000 / u64::from(launches_per_minute)
-            },
+            launches: LaunchLimiter::new(quota),
             start_ms: task_start_secs * 1000,
         }
     }
@@ -100,8 +91,7 @@ impl Fleet {
     pub fn grow_to(&mut self, desired: u32, now_ms: u64) -> Vec<(usize, u64)> {
         let mut launched = Vec::new();
         while self.alive() < desired {
-            let at = now_ms.max(self.next_launch_ms);
-            self.next_launch_ms = at + self.launch_spacing_ms;
+            let at = self.launches.admit(now_ms);
             let task = self.tasks.len();
             self.tasks.push(Task {
                 launched_ms: at,
@@ -220,7 +210,7 @@ mod tests {
 
     #[test]
     fn a_busy_graceful_task_drains_and_a_protected_one_is_never_picked() {
-        let mut f = Fleet::new(3, 1, 30, 0);
+        let mut f = Fleet::new(3, 1, 30, LaunchQuota::UNLIMITED);
         f.start(0, 10, 1, false);
         f.start(1, 11, 1, true);
         f.start(2, 12, 1, false);
@@ -240,18 +230,23 @@ mod tests {
         assert!(f.shrink_to(0, 7000, true).is_empty());
         assert_eq!(f.alive(), 0);
         // Workers that are not graceful lose what they run.
-        let mut g = Fleet::new(1, 1, 30, 0);
+        let mut g = Fleet::new(1, 1, 30, LaunchQuota::UNLIMITED);
         g.start(0, 1, 1, false);
         assert_eq!(g.shrink_to(0, 100, false), vec![(1, 1)]);
     }
 
     #[test]
-    fn launches_are_spaced_by_the_launch_rate() {
-        // 20 a minute: one every 3 s. Five tasks asked at 0 are ready at 60, 63, ..., 72 s.
-        let mut f = Fleet::new(0, 1, 60, 20);
+    fn launches_wait_for_the_launch_quota() {
+        // A bucket of 2 refilled at 1 a second: five tasks asked at 0 are ready at 60, 60, 61, 62, 63 s.
+        let quota = LaunchQuota {
+            burst: 2,
+            per_sec: 1.0,
+            per_service_per_minute: 0,
+        };
+        let mut f = Fleet::new(0, 1, 60, quota);
         let ready: Vec<u64> = f.grow_to(5, 0).into_iter().map(|(_, at)| at).collect();
-        assert_eq!(ready, vec![60_000, 63_000, 66_000, 69_000, 72_000]);
-        let mut unlimited = Fleet::new(0, 1, 30, 0);
+        assert_eq!(ready, vec![60_000, 60_000, 61_000, 62_000, 63_000]);
+        let mut unlimited = Fleet::new(0, 1, 30, LaunchQuota::UNLIMITED);
         assert!(
             unlimited
                 .grow_to(5, 1000)
@@ -262,7 +257,12 @@ mod tests {
 
     #[test]
     fn a_task_stopped_before_its_launch_slot_bills_nothing() {
-        let mut f = Fleet::new(0, 1, 60, 1);
+        let one_a_minute = LaunchQuota {
+            burst: 0,
+            per_sec: 0.0,
+            per_service_per_minute: 1,
+        };
+        let mut f = Fleet::new(0, 1, 60, one_a_minute);
         f.grow_to(3, 0); // launches at 0, 60 s, 120 s
         f.shrink_to(1, 10_000, true);
         assert_eq!(f.billed_ms(600_000), 600_000, "only the first task ran");

@@ -6,8 +6,10 @@
 //! decision, canonical policy), so the simulated updater IS the real logic. Pure: no AWS, no I/O.
 //!
 //! - [`model`]: what AWS leaves undocumented, as parameters with their sources.
-//! - [`scenario`]: workloads and the shipped scenarios; [`trace`]: a user's own traffic replayed.
-//! - [`queue`], [`fleet`], [`metrics`]: SQS, the ECS service's tasks, CloudWatch.
+//! - [`scenario`]: workloads and the shipped scenarios; [`suite`]: the workload suite, with its held-out part;
+//!   [`trace`]: a user's own traffic replayed.
+//! - [`queue`], [`fleet`], [`metrics`]: SQS, the ECS service's tasks, CloudWatch; [`launch`]: Fargate's launch
+//!   quotas.
 //! - [`autoscaling`]: target tracking's decision and the scalable target's cooldowns, shared with the local run.
 //! - [`policies`]: the policies compared, one type each; [`oracle`]: the physical limit.
 //! - [`engine`]: the simulation; [`robust`]: the comparison over an ensemble of AWS behaviours; [`idle_gap`]: the
@@ -22,6 +24,7 @@ pub mod chart;
 pub mod engine;
 pub mod fleet;
 pub mod idle_gap;
+pub mod launch;
 pub mod littles_law;
 pub mod metrics;
 pub mod model;
@@ -31,6 +34,7 @@ pub mod queue;
 pub mod report;
 pub mod robust;
 pub mod scenario;
+pub mod suite;
 pub mod trace;
 
 pub use engine::{SimSettings, simulate, simulate_arrivals};

@@ -8,6 +8,8 @@
 
 use serde::Serialize;
 
+use crate::launch::LaunchQuota;
+
 /// When within a minute SQS takes its one reading of the depth gauges (ApproximateNumberOfMessagesVisible /
 /// NotVisible). Undocumented: a parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -61,8 +63,8 @@ pub struct AwsModel {
     pub highres_delay_secs: u64,
     /// Seconds from launching a task to its first receive (image pull, start).
     pub task_start_secs: u64,
-    /// Tasks the service can launch per minute (0: no limit).
-    pub launches_per_minute: u32,
+    /// How fast the service's tasks can be launched (Fargate's quotas, [`crate::launch`]).
+    pub launch_quota: LaunchQuota,
     /// The most a target-tracking scale-in removes in one action, percent of the capacity (at least one task).
     pub scale_in_step_pct: u32,
     /// How a scale-out cooldown treats a larger scale-out.
@@ -88,7 +90,7 @@ impl Default for AwsModel {
             custom_delay_secs: 60,
             highres_delay_secs: 10,
             task_start_secs: 60,
-            launches_per_minute: 20,
+            launch_quota: LaunchQuota::PUBLISHED,
             scale_in_step_pct: 10,
             cooldown_rule: CooldownRule::LargerScaleOutPasses,
             scale_out_holds_scale_in: true,
@@ -104,7 +106,7 @@ impl AwsModel {
             gauge_readings_per_minute: 6,
             gauge_phase: GaugePhase::Fixed { secs: 0 },
             gauge_slip_share: 0.0,
-            launches_per_minute: 0,
+            launch_quota: LaunchQuota::UNLIMITED,
             cooldown_rule: CooldownRule::BlocksAll,
             ..AwsModel::default()
         }
@@ -141,11 +143,11 @@ impl AwsModel {
         if self.task_start_secs != d.task_start_secs {
             parts.push(format!("start {} s", self.task_start_secs));
         }
-        if self.launches_per_minute != d.launches_per_minute {
-            parts.push(if self.launches_per_minute == 0 {
-                "no launch limit".to_string()
+        if self.launch_quota != d.launch_quota {
+            parts.push(if self.launch_quota == LaunchQuota::CROWDED_ACCOUNT {
+                "crowded account".to_string()
             } else {
-                format!("{} launches/min", self.launches_per_minute)
+                self.launch_quota.label()
             });
         }
         if self.scale_in_step_pct != d.scale_in_step_pct {
@@ -235,14 +237,14 @@ pub const PARAMETERS: &[Parameter] = &[
     Parameter {
         name: "task_start_secs",
         default: "60",
-        explored: "30, 60, 90, 180",
-        source: "AWS News Blog (SOCI): typically 30-90 s; reports up to 3 minutes; no published percentile",
+        explored: "20, 30, 60, 90, 180",
+        source: "AWS's benchmark of high-resolution scaling: about 23 s from trigger to tasks provisioned (containers-roadmap#2113); AWS News Blog (SOCI): typically 30-90 s; reports up to 3 minutes; no published percentile",
     },
     Parameter {
-        name: "launches_per_minute",
-        default: "20",
-        explored: "20, no limit",
-        source: "Fargate throttles launches per account and Region; about 20 a minute per service reported by practitioners (guess)",
+        name: "launch_quota",
+        default: "a burst of 100, then 20 a second; 500 a minute per service",
+        explored: "published; crowded account (burst 10, 2 a second: other services hold the rest, a guess)",
+        source: "ECS developer guide, Fargate throttling (a token bucket per account and Region: burst 100, 20 a second); AWS General Reference, ECS quotas (500 tasks launched per service per minute); the share of the account's bucket one service gets is undocumented",
     },
     Parameter {
         name: "scale_in_step_pct",

@@ -12,6 +12,7 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
 use crate::engine::{SimSettings, simulate_arrivals, simulate_controller};
+use crate::launch::LaunchQuota;
 use crate::model::{AwsModel, GaugePhase};
 use crate::policies::sampler::{Sampler, SamplerDesign};
 use crate::policies::{PolicyKind, keda};
@@ -56,8 +57,12 @@ pub fn behaviours(ensemble: &Ensemble) -> Vec<AwsModel> {
             insights_delay_secs: *[60, 120].choose(&mut rng).unwrap_or(&60),
             custom_delay_secs: *[60, 120].choose(&mut rng).unwrap_or(&60),
             highres_delay_secs: *[10, 20].choose(&mut rng).unwrap_or(&10),
-            task_start_secs: *[30, 60, 90, 180].choose(&mut rng).unwrap_or(&60),
-            launches_per_minute: if rng.random_bool(0.5) { 20 } else { 0 },
+            task_start_secs: *[20, 30, 60, 90, 180].choose(&mut rng).unwrap_or(&60),
+            launch_quota: if rng.random_bool(0.5) {
+                LaunchQuota::PUBLISHED
+            } else {
+                LaunchQuota::CROWDED_ACCOUNT
+            },
             scale_in_step_pct: *[10, 25, 50].choose(&mut rng).unwrap_or(&10),
             ..AwsModel::default()
         });
@@ -84,6 +89,12 @@ pub struct RobustRow {
     pub median_hours_vs_oracle: f64,
     /// The behaviour and seed of the worst share.
     pub worst_under: String,
+    /// The lowest share minus the reactive limit's under the same behaviour and arrivals.
+    pub worst_vs_reactive: f64,
+    /// The highest task-hours over the reactive limit's.
+    pub worst_hours_vs_reactive: f64,
+    /// The median of that ratio.
+    pub median_hours_vs_reactive: f64,
 }
 
 struct Outcome {
@@ -92,7 +103,27 @@ struct Outcome {
     share: f64,
     vs_oracle: f64,
     hours_vs_oracle: f64,
+    vs_reactive: f64,
+    hours_vs_reactive: f64,
     label: String,
+}
+
+/// Where a workload's messages come from for an arrival seed.
+#[derive(Debug, Clone, Copy)]
+pub enum Traffic<'a> {
+    /// Drawn from the scenario's own description with the seed.
+    Generated,
+    /// A replayed trace: the same messages for every seed (the seed still drives the model's random draws).
+    Trace(&'a [Arrival]),
+}
+
+impl Traffic<'_> {
+    fn arrivals(&self, scenario: &Scenario, seed: u64) -> Vec<Arrival> {
+        match self {
+            Traffic::Generated => scenario.arrivals(seed),
+            Traffic::Trace(a) => a.to_vec(),
+        }
+    }
 }
 
 /// Runs the comparison on `threads` threads (at least 1).
@@ -103,11 +134,27 @@ pub fn run(
     base: &SimSettings,
     threads: usize,
 ) -> Vec<RobustRow> {
+    let generated: Vec<(Scenario, Traffic<'_>)> = scenarios
+        .iter()
+        .map(|s| (s.clone(), Traffic::Generated))
+        .collect();
+    run_on(&generated, policies, ensemble, base, threads)
+}
+
+/// [`run`] on workloads whose traffic may be a replayed trace.
+pub fn run_on(
+    workloads: &[(Scenario, Traffic<'_>)],
+    policies: &[PolicyKind],
+    ensemble: &Ensemble,
+    base: &SimSettings,
+    threads: usize,
+) -> Vec<RobustRow> {
+    let scenarios: Vec<&Scenario> = workloads.iter().map(|(s, _)| s).collect();
     let models = behaviours(ensemble);
     // KEDA is tuned once per scenario, on the default behaviour and the first seed, as a user would tune it.
-    let resolved: Vec<Vec<(PolicyKind, String)>> = scenarios
+    let resolved: Vec<Vec<(PolicyKind, String)>> = workloads
         .iter()
-        .map(|s| {
+        .map(|(s, traffic)| {
             policies
                 .iter()
                 .map(|p| match p {
@@ -117,7 +164,7 @@ pub fn run(
                             model: AwsModel::default(),
                             ..*base
                         };
-                        let ql = keda::tune(s, &s.arrivals(settings.seed), &settings);
+                        let ql = keda::tune(s, &traffic.arrivals(s, settings.seed), &settings);
                         (
                             PolicyKind::Keda { queue_length: ql },
                             format!("keda-tuned (queueLength {ql})"),
@@ -144,22 +191,28 @@ pub fn run(
                     let Some(&(s, m, seed)) = work.get(i) else {
                         break;
                     };
-                    let scenario = &scenarios[s];
+                    let (scenario, traffic) = &workloads[s];
                     let settings = SimSettings {
                         seed,
                         model: models[m],
                         ..*base
                     };
-                    let arrivals = scenario.arrivals(seed);
+                    let arrivals = traffic.arrivals(scenario, seed);
                     let oracle =
                         simulate_arrivals(scenario, &arrivals, PolicyKind::Oracle, &settings);
+                    let reactive = simulate_arrivals(
+                        scenario,
+                        &arrivals,
+                        PolicyKind::ReactiveLimit,
+                        &settings,
+                    );
                     let label = format!("{} (seed {seed})", models[m].label());
                     let mut local = Vec::new();
                     for (p, (policy, _)) in resolved[s].iter().enumerate() {
-                        let r = if *policy == PolicyKind::Oracle {
-                            oracle.clone()
-                        } else {
-                            simulate_arrivals(scenario, &arrivals, *policy, &settings)
+                        let r = match policy {
+                            PolicyKind::Oracle => oracle.clone(),
+                            PolicyKind::ReactiveLimit => reactive.clone(),
+                            _ => simulate_arrivals(scenario, &arrivals, *policy, &settings),
                         };
                         local.push(Outcome {
                             scenario: s,
@@ -167,6 +220,8 @@ pub fn run(
                             share: r.within_promise,
                             vs_oracle: r.within_promise - oracle.within_promise,
                             hours_vs_oracle: r.task_hours / oracle.task_hours,
+                            vs_reactive: r.within_promise - reactive.within_promise,
+                            hours_vs_reactive: r.task_hours / reactive.task_hours,
                             label: label.clone(),
                         });
                     }
@@ -200,6 +255,12 @@ pub fn run(
                 worst_hours_vs_oracle: of.iter().map(|o| o.hours_vs_oracle).fold(0.0, f64::max),
                 median_hours_vs_oracle: median(of.iter().map(|o| o.hours_vs_oracle)),
                 worst_under: worst.label.clone(),
+                worst_vs_reactive: of
+                    .iter()
+                    .map(|o| o.vs_reactive)
+                    .fold(f64::INFINITY, f64::min),
+                worst_hours_vs_reactive: of.iter().map(|o| o.hours_vs_reactive).fold(0.0, f64::max),
+                median_hours_vs_reactive: median(of.iter().map(|o| o.hours_vs_reactive)),
             });
         }
     }

@@ -39,15 +39,61 @@ pub enum Arrivals {
         /// How many.
         count: u32,
     },
+    /// Poisson arrivals alternating between `on_per_min` for `on_secs` and `off_per_min` for `off_secs`, starting
+    /// on.
+    OnOff {
+        /// Length of an on period, seconds.
+        on_secs: u64,
+        /// Length of an off period, seconds.
+        off_secs: u64,
+        /// Mean messages a minute while on.
+        on_per_min: f64,
+        /// Mean messages a minute while off.
+        off_per_min: f64,
+    },
+    /// Poisson arrivals whose rate moves linearly between `(at_secs, per_min)` points, flat before the first and
+    /// after the last (ramps up and down).
+    Ramp {
+        /// The rate's corners, by time.
+        points: Vec<(u64, f64)>,
+    },
+    /// Several arrival processes at once (a background and dumps; a mixed day).
+    Sum {
+        /// The processes.
+        parts: Vec<Arrivals>,
+    },
 }
 
-/// A duration distribution that may change at a point in time (`mpd-shift`).
+impl Arrivals {
+    /// The rate of a [`Arrivals::Ramp`] at `t_secs`, messages a minute.
+    fn ramp_rate(points: &[(u64, f64)], t_secs: f64) -> f64 {
+        let Some(first) = points.first() else {
+            return 0.0;
+        };
+        if t_secs <= first.0 as f64 {
+            return first.1;
+        }
+        for w in points.windows(2) {
+            let ((t0, r0), (t1, r1)) = (w[0], w[1]);
+            if t_secs <= t1 as f64 {
+                let share = (t_secs - t0 as f64) / (t1 - t0).max(1) as f64;
+                return r0 + (r1 - r0) * share;
+            }
+        }
+        points.last().map_or(0.0, |p| p.1)
+    }
+}
+
+/// A duration distribution that may change at a point in time (`mpd-shift`), and may mix in a share of messages
+/// of another kind (bimodal work: mostly short, a few long).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Durations {
     /// Before `shift_at_secs` (or always).
     pub before: DurationDistribution,
     /// From `shift_at_secs` on.
     pub after: Option<(u64, DurationDistribution)>,
+    /// This share of the messages (0-1) takes its duration from this distribution instead.
+    pub mixed_in: Option<(f64, DurationDistribution)>,
 }
 
 impl Durations {
@@ -56,13 +102,53 @@ impl Durations {
         Durations {
             before: d,
             after: None,
+            mixed_in: None,
         }
     }
 
-    fn at(&self, t_secs: u64) -> &DurationDistribution {
-        match &self.after {
+    /// `before`, then `after` from `at_secs` on.
+    pub fn shifting(
+        before: DurationDistribution,
+        at_secs: u64,
+        after: DurationDistribution,
+    ) -> Self {
+        Durations {
+            after: Some((at_secs, after)),
+            ..Durations::fixed(before)
+        }
+    }
+
+    /// `main`, with a share `share` of the messages drawn from `other`.
+    pub fn mixed(main: DurationDistribution, share: f64, other: DurationDistribution) -> Self {
+        Durations {
+            mixed_in: Some((share, other)),
+            ..Durations::fixed(main)
+        }
+    }
+
+    /// One message's duration at `t_secs`, seconds.
+    fn sample(&self, t_secs: u64, rng: &mut StdRng) -> f64 {
+        let main = match &self.after {
             Some((from, d)) if t_secs >= *from => d,
             _ => &self.before,
+        };
+        // Only a mixed distribution draws the extra uniform, so every other workload's draws stay as they were.
+        let d = match &self.mixed_in {
+            Some((share, other)) if rng.random::<f64>() < *share => other,
+            _ => main,
+        };
+        d.sample(rng.random(), rng.random())
+    }
+
+    /// The mean duration at `t_secs`, seconds.
+    pub fn mean_secs(&self, t_secs: u64) -> f64 {
+        let main = match &self.after {
+            Some((from, d)) if t_secs >= *from => d,
+            _ => &self.before,
+        };
+        match &self.mixed_in {
+            Some((share, other)) => (1.0 - share) * main.mean_secs() + share * other.mean_secs(),
+            None => main.mean_secs(),
         }
     }
 }
@@ -114,27 +200,59 @@ impl Scenario {
     pub fn arrivals(&self, seed: u64) -> Vec<Arrival> {
         let mut rng = StdRng::seed_from_u64(seed);
         let mut out = Vec::new();
-        let mut push = |rng: &mut StdRng, at_ms: u64| {
-            let secs = self
-                .durations
-                .at(at_ms / 1000)
-                .sample(rng.random(), rng.random());
-            out.push(Arrival {
-                at_ms,
-                work_ms: (secs * 1000.0).round() as u64,
-            });
-        };
-        match &self.arrivals {
+        self.draw(&self.arrivals, &mut rng, &mut out);
+        out.sort_by_key(|a| a.at_ms);
+        out
+    }
+
+    /// One message at `at_ms`, its duration drawn now.
+    fn push(&self, rng: &mut StdRng, out: &mut Vec<Arrival>, at_ms: u64) {
+        let secs = self.durations.sample(at_ms / 1000, rng);
+        out.push(Arrival {
+            at_ms,
+            work_ms: (secs * 1000.0).round() as u64,
+        });
+    }
+
+    /// A Poisson process of `rate_per_min(t_ms)`, at most `peak_per_min`, by thinning: draws at the peak rate and
+    /// keeps each with rate / peak.
+    fn thinned(
+        &self,
+        rng: &mut StdRng,
+        out: &mut Vec<Arrival>,
+        peak_per_min: f64,
+        rate_per_min: impl Fn(f64) -> f64,
+    ) {
+        if peak_per_min <= 0.0 {
+            return;
+        }
+        let peak_per_ms = peak_per_min / 60_000.0;
+        let end = (self.duration_secs * 1000) as f64;
+        let mut t = 0.0_f64;
+        loop {
+            let u: f64 = rng.random();
+            t += -(1.0 - u).ln() / peak_per_ms;
+            if t >= end {
+                break;
+            }
+            if rng.random::<f64>() < rate_per_min(t) / peak_per_min {
+                self.push(rng, out, t as u64);
+            }
+        }
+    }
+
+    fn draw(&self, arrivals: &Arrivals, rng: &mut StdRng, out: &mut Vec<Arrival>) {
+        match arrivals {
             Arrivals::EveryMinute { count } => {
                 for minute in 0..self.duration_secs / 60 {
                     for _ in 0..*count {
-                        push(&mut rng, minute * 60_000);
+                        self.push(rng, out, minute * 60_000);
                     }
                 }
             }
             Arrivals::Burst { at_secs, count } => {
                 for _ in 0..*count {
-                    push(&mut rng, at_secs * 1000);
+                    self.push(rng, out, at_secs * 1000);
                 }
             }
             Arrivals::Poisson { per_min } => {
@@ -147,7 +265,7 @@ impl Scenario {
                     if t >= end {
                         break;
                     }
-                    push(&mut rng, t as u64);
+                    self.push(rng, out, t as u64);
                 }
             }
             Arrivals::Replayed { .. } => {}
@@ -168,13 +286,37 @@ impl Scenario {
                     let phase = 2.0 * std::f64::consts::PI * t / 86_400_000.0;
                     let rate = mean_per_min * (1.0 + amplitude * phase.sin()) / 60_000.0;
                     if rng.random::<f64>() < rate / peak_per_ms {
-                        push(&mut rng, t as u64);
+                        self.push(rng, out, t as u64);
                     }
                 }
             }
+            Arrivals::OnOff {
+                on_secs,
+                off_secs,
+                on_per_min,
+                off_per_min,
+            } => {
+                let cycle_ms = ((on_secs + off_secs) * 1000).max(1) as f64;
+                let on_ms = (on_secs * 1000) as f64;
+                let rate = |t: f64| {
+                    if t % cycle_ms < on_ms {
+                        *on_per_min
+                    } else {
+                        *off_per_min
+                    }
+                };
+                self.thinned(rng, out, on_per_min.max(*off_per_min), rate);
+            }
+            Arrivals::Ramp { points } => {
+                let peak = points.iter().map(|p| p.1).fold(0.0, f64::max);
+                self.thinned(rng, out, peak, |t| Arrivals::ramp_rate(points, t / 1000.0));
+            }
+            Arrivals::Sum { parts } => {
+                for part in parts {
+                    self.draw(part, rng, out);
+                }
+            }
         }
-        out.sort_by_key(|a| a.at_ms);
-        out
     }
 }
 
@@ -240,10 +382,7 @@ pub fn scenarios() -> Vec<Scenario> {
                 "mpd-shift",
                 "50 messages a minute; durations step from 5 s to 20 s after 3 hours; promise 60 s, up to 30 tasks",
                 Arrivals::EveryMinute { count: 50 },
-                Durations {
-                    before: constant(5.0),
-                    after: Some((3 * 3600, constant(20.0))),
-                },
+                Durations::shifting(constant(5.0), 3 * 3600, constant(20.0)),
             )
         },
         Scenario {

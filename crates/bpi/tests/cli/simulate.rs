@@ -97,7 +97,7 @@ fn the_parameters_table_names_every_parameter_with_a_source() {
         "sqs_delay_secs",
         "insights_delay_secs",
         "task_start_secs",
-        "launches_per_minute",
+        "launch_quota",
         "scale_in_step_pct",
         "cooldown_rule",
     ] {
