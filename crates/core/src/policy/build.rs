@@ -355,6 +355,12 @@ pub fn utilization_policy(s: &PolicySettings) -> Option<TargetTrackingPolicy> {
     ))
 }
 
+/// The idle alarm's expression: 1 while the sampler's backlog (m1) and its in-flight count (m2) are both 0; a
+/// missing reading reads as not empty. The in-flight count is read on its own because with `COUNT_IN_FLIGHT=false`
+/// the backlog holds visible messages only, and a fleet busy with in-flight messages would read as idle (the
+/// fault suite's `messages_in_flight_keep_the_idle_policy_off_whatever_the_backlog_counts`).
+pub const IDLE_EXPRESSION: &str = "IF(FILL(m1, 1) + FILL(m2, 1) == 0, 1, 0)";
+
 /// The idle policy: once every sampler reading of the last `idle_minutes` (10-second periods) saw nothing visible
 /// or in flight, set the fleet to its minimum in one action.
 ///
@@ -398,10 +404,16 @@ pub fn idle_spec(s: &PolicySettings) -> Option<StepPolicySpec> {
                     Statistic::Maximum,
                     Some(HIGH_RESOLUTION_PERIOD_SECS),
                 ),
+                metric_query(
+                    "m2",
+                    s.signal.metric(sampler::IN_FLIGHT_METRIC),
+                    Statistic::Maximum,
+                    Some(HIGH_RESOLUTION_PERIOD_SECS),
+                ),
                 expression(
                     ALARM_EXPRESSION_ID,
-                    "IF(FILL(m1, 1) == 0, 1, 0)".to_string(),
-                    "1 while the queue holds nothing",
+                    IDLE_EXPRESSION.to_string(),
+                    "1 while the queue holds nothing, visible or in flight",
                     true,
                 ),
             ],
@@ -708,8 +720,14 @@ mod tests {
             (sampler::BACKLOG_METRIC, Some(10))
         );
         let e1 = a.metrics.iter().find(|q| q.return_data).expect("e1");
-        // A missing reading reads as not empty: a gap in the data never scales in.
-        assert_eq!(e1.expression.as_deref(), Some("IF(FILL(m1, 1) == 0, 1, 0)"));
+        // A missing reading reads as not empty: a gap in the data never scales in. In-flight messages count
+        // whatever the backlog counts.
+        assert_eq!(
+            e1.expression.as_deref(),
+            Some("IF(FILL(m1, 1) + FILL(m2, 1) == 0, 1, 0)")
+        );
+        let m2 = a.metrics[1].metric_stat.as_ref().expect("stat");
+        assert_eq!(m2.metric.metric_name, sampler::IN_FLIGHT_METRIC);
         s.idle_minutes = 0;
         assert!(idle_spec(&s).is_none());
         let spec = scaling_spec(&with_extras(settings()), 12.0);

@@ -112,6 +112,7 @@ fn a_stopped_sampler_never_scales_in_raises_its_alarm_and_the_backstop_scales_ou
     let mut ten_second: BTreeMap<(&str, &str), Series> = BTreeMap::new();
     ten_second.insert((FAST_PATH_METRIC, "Maximum"), live(0.0));
     ten_second.insert((BACKLOG_METRIC, "Maximum"), live(VISIBLE));
+    ten_second.insert((IN_FLIGHT_METRIC, "Maximum"), live(0.0));
     let fast = alarm_states(&spec.fast_path, &ten_second, tens);
     let idle_spec = spec.idle.as_ref().expect("an idle policy by default");
     let idle = alarm_states(idle_spec, &ten_second, tens);
@@ -302,6 +303,7 @@ async fn a_throttled_sampler_leaves_gaps_that_never_scale_in_and_its_next_readin
     let fast = alarm_states(&spec.fast_path, &data, n);
     let empty: Series = periods.iter().map(|p| p.map(|_| 0.0)).collect();
     data.insert((BACKLOG_METRIC, "Maximum"), empty.clone());
+    data.insert((IN_FLIGHT_METRIC, "Maximum"), empty.clone());
     let idle_spec = spec.idle.as_ref().expect("idle by default");
     let idle = alarm_states(idle_spec, &data, n);
     let range = idle_spec.alarm.evaluation_periods as usize;
@@ -337,4 +339,59 @@ async fn a_throttled_sampler_leaves_gaps_that_never_scale_in_and_its_next_readin
         (0..n).all(|i| fast[i] == periods[i].is_some()),
         "the fast path acts on every published reading and on nothing else"
     );
+}
+
+/// The idle policy with `COUNT_IN_FLIGHT=false`: the sampler's `ecsBacklog` then holds visible messages only, so an
+/// idle alarm on it alone would read a fleet busy with in-flight messages and nothing visible as idle, and set it to
+/// its minimum. No emulator: core's published values for such readings, through core's idle alarm.
+#[test]
+fn messages_in_flight_keep_the_idle_policy_off_whatever_the_backlog_counts() {
+    use bpi_core::BacklogCounting;
+    use bpi_core::backlog::QueueDepth;
+    use bpi_core::sampler::{FastPathShares, Reading, sampled_values};
+    let config = UpdaterConfig::from_env(&[
+        ("CLUSTER_NAME", "cluster"),
+        ("SERVICE_NAME", "service"),
+        ("QUEUE_NAME", "queue"),
+        ("COUNT_IN_FLIGHT", "false"),
+    ])
+    .expect("valid settings");
+    assert_eq!(config.policy.counting, BacklogCounting::VisibleOnly);
+    let spec = scaling_spec(&config.policy, 12.0);
+    let idle = spec.idle.as_ref().expect("idle by default");
+    let periods = idle.alarm.evaluation_periods as usize * 2;
+    // Every reading: nothing visible, 4 messages in flight on 4 running tasks.
+    let values = sampled_values(
+        Reading {
+            depth: QueueDepth {
+                visible: 0,
+                in_flight: 4,
+            },
+            running: 4,
+            desired: 4,
+        },
+        config.policy.counting,
+        12.0,
+        FastPathShares::default(),
+        10,
+    );
+    assert_eq!(values.backlog, 0, "visible only");
+    let mut data: BTreeMap<(&str, &str), Series> = BTreeMap::new();
+    data.insert(
+        (BACKLOG_METRIC, "Maximum"),
+        vec![Some(values.backlog as f64); periods],
+    );
+    data.insert(
+        (IN_FLIGHT_METRIC, "Maximum"),
+        vec![Some(values.in_flight as f64); periods],
+    );
+    let states = alarm_states(idle, &data, periods);
+    assert!(
+        states.iter().all(|a| !*a),
+        "a busy fleet is never idle: {states:?}"
+    );
+    // The same readings with nothing in flight: idle once its periods are all empty.
+    data.insert((IN_FLIGHT_METRIC, "Maximum"), vec![Some(0.0); periods]);
+    let states = alarm_states(idle, &data, periods);
+    assert!(states[periods - 1], "an empty queue is idle");
 }
