@@ -23,12 +23,11 @@ Options (environment variable in brackets, default after =):
   --visibility-timeout SECS  [BPI_VISIBILITY_TIMEOUT_SECS=30] queue visibility timeout
   --max-receive-count N      [BPI_MAX_RECEIVE_COUNT=3] receives before a message goes to the DLQ
   --log-retention-days N     [BPI_LOG_RETENTION_DAYS=30]
-  --fast-path-headroom X     [BPI_FAST_PATH_HEADROOM=0.25] 0.1-1: while the backlog outgrows the running fleet, the
-                             fast path asks for a task per X × the target in the backlog; lower asks further ahead
-                             (safer, more cost)
-  --fast-path-steady-headroom X
-                             [BPI_FAST_PATH_STEADY_HEADROOM=0.8] the same otherwise; both at 0.25 put latency
-                             first (README, "Latency first or cost first")
+  --task-start SECS          [BPI_TASK_START_SECS=180] 0-900: how long a task takes to start, as the capacity model
+                             assumes; a task asked for now serves the backlog in what is left of the promise after
+                             it (longer is safer for bursts, shorter is leaner)
+  --scale-in-window N        [BPI_SCALE_IN_WINDOW_MINUTES=2] 0-15: once every reading of N minutes needed fewer
+                             tasks than desired, set the need at once (0 = leave scale-in to target tracking)
   --idle-minutes N           [BPI_IDLE_SCALE_IN_MINUTES=3] 0-60: after N minutes of an empty queue the service is set
                              to --min at once (0 = never); set it above your producers' longest pause, or every
                              batch after a longer one waits for tasks to start (README, "How long the idle policy
@@ -66,8 +65,8 @@ updater_rate=${BPI_UPDATER_RATE_MINUTES:-60}
 visibility=${BPI_VISIBILITY_TIMEOUT_SECS:-30}
 max_receive=${BPI_MAX_RECEIVE_COUNT:-3}
 log_retention=${BPI_LOG_RETENTION_DAYS:-30}
-fast_path_headroom=${BPI_FAST_PATH_HEADROOM:-0.25}
-fast_path_steady_headroom=${BPI_FAST_PATH_STEADY_HEADROOM:-0.8}
+task_start=${BPI_TASK_START_SECS:-180}
+scale_in_window=${BPI_SCALE_IN_WINDOW_MINUTES:-2}
 idle_minutes=${BPI_IDLE_SCALE_IN_MINUTES:-3}
 cluster=${BPI_EXISTING_CLUSTER:-}
 subnets=${BPI_SUBNET_IDS:-}
@@ -94,8 +93,8 @@ while [ $# -gt 0 ]; do
     --visibility-timeout) visibility=$2; shift 2 ;;
     --max-receive-count) max_receive=$2; shift 2 ;;
     --log-retention-days) log_retention=$2; shift 2 ;;
-    --fast-path-headroom) fast_path_headroom=$2; shift 2 ;;
-    --fast-path-steady-headroom) fast_path_steady_headroom=$2; shift 2 ;;
+    --task-start) task_start=$2; shift 2 ;;
+    --scale-in-window) scale_in_window=$2; shift 2 ;;
     --idle-minutes) idle_minutes=$2; shift 2 ;;
     --cluster) cluster=$2; shift 2 ;;
     --subnets) subnets=$2; shift 2 ;;
@@ -116,17 +115,14 @@ done
 is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 for pair in "latency:$latency" "min:$min" "max:$max" "concurrency:$concurrency" "updater-rate:$updater_rate" \
             "visibility-timeout:$visibility" "max-receive-count:$max_receive" "log-retention-days:$log_retention" \
-            "app-port:$app_port" "app-timeout:$app_timeout" "idle-minutes:$idle_minutes"; do
+            "app-port:$app_port" "app-timeout:$app_timeout" "idle-minutes:$idle_minutes" \
+            "task-start:$task_start" "scale-in-window:$scale_in_window"; do
   is_uint "${pair#*:}" || die "--${pair%%:*} must be a whole number, got '${pair#*:}'"
 done
 [ "$latency" -ge 1 ] || die "--latency must be at least 1"
 [ "$idle_minutes" -le 60 ] || die "--idle-minutes must be 0-60, got $idle_minutes"
-for pair in "fast-path-headroom:$fast_path_headroom" "fast-path-steady-headroom:$fast_path_steady_headroom"; do
-  share=${pair#*:}
-  if [[ ! $share =~ ^(0?\.[0-9]+|1(\.0*)?)$ ]] || ! awk -v x="$share" 'BEGIN { exit !(x >= 0.1 && x <= 1) }'; then
-    die "--${pair%%:*} must be a number from 0.1 to 1, got '$share'"
-  fi
-done
+[ "$task_start" -le 900 ] || die "--task-start must be 0-900, got $task_start"
+[ "$scale_in_window" -le 15 ] || die "--scale-in-window must be 0-15, got $scale_in_window"
 if [ "$max" -lt 1 ] || [ "$max" -lt "$min" ]; then die "--max must be at least 1 and at least --min ($min)"; fi
 [ "$concurrency" -ge 1 ] || die "--concurrency must be at least 1"
 [ "$updater_rate" -ge 1 ] || die "--updater-rate must be at least 1 minute"
@@ -243,13 +239,12 @@ awscli cloudformation deploy --stack-name "$stack" --template-file "$root/deploy
     "SecurityGroupId=$security_group" \
     "AppImage=$app_image" "AppRepositoryArn=$app_repository_arn" "AppPort=$app_port" "AppPath=$app_path" \
     "AppHealthPath=$app_health_path" "AppHealthCheckCommand=$app_health_check" "ExecCommand=$exec_command" \
-    "AppTimeoutSecs=$app_timeout" "FastPathHeadroom=$fast_path_headroom" \
-    "FastPathSteadyHeadroom=$fast_path_steady_headroom" >&2
+    "AppTimeoutSecs=$app_timeout" "TaskStartSecs=$task_start" >&2
 
 # 7. Scaling, outside the stack: the updater owns the policy from here on.
 scaling_env "$stack" || die "stack $stack is missing outputs"
 export DESIRED_LATENCY_SECS=$latency TASK_CONCURRENCY=$concurrency MIN_CAPACITY=$min MAX_CAPACITY=$max \
-  IDLE_SCALE_IN_MINUTES=$idle_minutes
+  IDLE_SCALE_IN_MINUTES=$idle_minutes SCALE_IN_WINDOW_MINUTES=$scale_in_window
 say "applying the scaling set-up to service/$CLUSTER_NAME/$SERVICE_NAME"
 report=$("$bpi" scaling apply) || die "bpi scaling apply failed"
 echo "$report"

@@ -221,7 +221,7 @@ pub async fn put_step_policy(
     for s in &c.step_adjustments {
         steps.push(
             StepAdjustment::builder()
-                .metric_interval_lower_bound(s.metric_interval_lower_bound)
+                .set_metric_interval_lower_bound(s.metric_interval_lower_bound)
                 .set_metric_interval_upper_bound(s.metric_interval_upper_bound)
                 .scaling_adjustment(s.scaling_adjustment)
                 .build()
@@ -357,6 +357,7 @@ mod tests {
             max_capacity: 10,
             utilization: None,
             idle_minutes: 0,
+            scale_in_window_minutes: 0,
             signal: bpi_core::policy::SignalMetrics::for_queue("ECS-SQS-BPI", "Single-Queue", "q"),
         }
     }

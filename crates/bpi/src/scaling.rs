@@ -19,8 +19,8 @@ use bpi_aws::autoscaling::{
 use bpi_aws::cloudwatch::{alarm_description, delete_alarms, existing_alarms, put_alarm};
 use bpi_core::config::UpdaterConfig;
 use bpi_core::policy::{
-    PolicySettings, StepPolicySpec, backstop_spec, fast_path_spec, idle_spec, scaling_spec,
-    utilization_policy,
+    PolicySettings, StepPolicySpec, backstop_spec, fast_path_spec, idle_spec, scale_in_spec,
+    scaling_spec, utilization_policy,
 };
 use serde::Serialize;
 use target_bpi_updater::{DecisionRecord, Updater, WhenUnmeasured};
@@ -46,6 +46,8 @@ pub struct ApplyReport {
     pub utilization: &'static str,
     /// The idle scale-in policy (same words).
     pub idle: &'static str,
+    /// The fast scale-in policy (same words).
+    pub scale_in: &'static str,
     /// Whether anything changed.
     pub changed: bool,
 }
@@ -81,12 +83,13 @@ pub async fn apply(clients: &AwsClients, config: &UpdaterConfig) -> anyhow::Resu
     };
     let fast_path = step(s.fast_path_policy_name(), Some(fast_path_spec(s))).await?;
     let idle = step(s.idle_policy_name(), idle_spec(s)).await?;
+    let scale_in = step(s.scale_in_policy_name(), scale_in_spec(s)).await?;
     let backstop = step(s.backstop_policy_name(), Some(backstop_spec(s))).await?;
     let activation = step(s.activation_policy_name(), None).await?;
     let utilization = apply_utilization(clients, &resource_id, &existing, s).await?;
     let changed = old_bounds != Some(bounds_i32)
         || policy.updated
-        || [fast_path, idle, backstop, activation, utilization]
+        || [fast_path, idle, scale_in, backstop, activation, utilization]
             .iter()
             .any(|a| matches!(*a, "created" | "updated" | "removed"));
     Ok(ApplyReport {
@@ -99,6 +102,7 @@ pub async fn apply(clients: &AwsClients, config: &UpdaterConfig) -> anyhow::Resu
         activation,
         utilization,
         idle,
+        scale_in,
         changed,
     })
 }

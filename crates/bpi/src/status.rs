@@ -200,6 +200,9 @@ pub async fn gather(
     if s.idle_minutes > 0 {
         wanted.push(s.idle_policy_name());
     }
+    if s.scale_in_window_minutes > 0 {
+        wanted.push(s.scale_in_policy_name());
+    }
     let missing_policies: Vec<String> = wanted
         .into_iter()
         .filter(|name| !present.contains(name))

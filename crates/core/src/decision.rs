@@ -123,6 +123,7 @@ mod tests {
             max_capacity: 10,
             utilization: None,
             idle_minutes: 0,
+            scale_in_window_minutes: 0,
             signal: crate::policy::SignalMetrics::for_queue("ECS-SQS-BPI", "Single-Queue", queue),
         }
     }

@@ -11,6 +11,7 @@
 //! - [`decision`]: whether the updater should write the policy.
 //! - [`update`]: the updater's whole rule, measure → target → decide (updater, simulator, `bpi status`).
 //! - [`policy`]: the canonical scaling policy spec.
+//! - [`capacity`]: the tasks a reading needs (the capacity model: busy and backlog parts).
 //! - [`sampler`]: the sampler's values from one live reading (ecsBPI, the fast path's capacity).
 //! - [`durations`]: duration distributions of generated messages.
 //! - [`config`]: settings from environment variables, one struct per binary.
@@ -19,6 +20,7 @@
 #![cfg_attr(test, allow(clippy::float_cmp))]
 
 pub mod backlog;
+pub mod capacity;
 pub mod config;
 pub mod decision;
 pub mod durations;

@@ -5,11 +5,13 @@
 //! Insights publishes the task count on its own clock, so a policy on those metrics reacts minutes late and can be
 //! fooled by the phase of the reading (a load that arrives at :00 and is done by :30 reads as an empty queue).
 //! The sampler reads `GetQueueAttributes` and `DescribeServices` itself every 10 seconds; this module turns one
-//! reading into ecsBPI (core's rule, [`backlog_per_task`]) and the capacity the fast path asks for.
+//! reading into ecsBPI (core's rule, [`backlog_per_task`]) and the tasks it needs (core's capacity model,
+//! [`crate::capacity`]): the fast path's ask when above the desired count, the fast scale-in's when below it.
 
 use serde::Serialize;
 
 use crate::backlog::{BacklogCounting, QueueDepth, backlog_per_task};
+use crate::capacity::{CapacityModel, NeedReason, ServiceLoad};
 
 /// ecsBPI: backlog per running task (the backlog itself at zero tasks).
 pub const BPI_METRIC: &str = "ecsBPI";
@@ -19,16 +21,19 @@ pub const BACKLOG_METRIC: &str = "ecsBacklog";
 pub const RUNNING_METRIC: &str = "ecsRunningTasks";
 /// The service's desired count when read.
 pub const DESIRED_METRIC: &str = "ecsDesiredTasks";
-/// The capacity the fast path asks for: the tasks the backlog needs when the service has fewer desired, else 0.
+/// The capacity the fast path asks for: the tasks the reading needs when the service has fewer desired, else 0.
 pub const FAST_PATH_METRIC: &str = "ecsFastPathCapacity";
+/// The tasks the reading needs (core's capacity model), whatever the desired count: the fast scale-in's signal and
+/// `bpi status`'s "needed".
+pub const NEEDED_METRIC: &str = "ecsNeededTasks";
 /// Messages in flight (ApproximateNumberOfMessagesNotVisible) at the reading: six a minute, so the updater's
 /// estimate of MPD by Little's law, when no worker publishes durations, does not rest on SQS's one gauge reading a
 /// minute (README, "No worker metric": within 18% of the measured MPD in every scenario, against up to 156% long
 /// and 99.8% short).
 pub const IN_FLIGHT_METRIC: &str = "ecsInFlight";
 
-/// The shares of the target per task the fast path sizes the fleet for: `rising` while the backlog outgrows the
-/// running fleet (none runs, or it needs more than [`RISING_ABOVE_RUNNING`] × the running tasks at the steady share),
+/// The previous fast path's rule, kept for the simulator's comparison (`capacity_designs`): the shares of the
+/// target per task the fast path sized the fleet for, `rising` while the backlog outgrows the running fleet (none runs, or it needs more than [`RISING_ABOVE_RUNNING`] × the running tasks at the steady share),
 /// `steady` otherwise.
 ///
 /// Below 1, capacity is asked for before the backlog per task reaches the promise, so that tasks which take 30-180 s
@@ -178,31 +183,46 @@ pub struct SampledValues {
     pub fast_path_capacity: u32,
     /// Messages in flight.
     pub in_flight: u64,
+    /// The tasks the reading needs (the capacity model).
+    pub needed: u32,
+    /// Which part of the model decided it.
+    pub need_reason: NeedReason,
 }
 
-/// The values of `reading` against the scaling `target` (ecsTargetBPI), the fast path's `shares` of it and the
-/// service's `max_capacity`.
+/// The values of `reading`: ecsBPI by `counting`, and the tasks it needs by `model` when a message takes `mpd_secs`
+/// (the fast path asks for them when the service has fewer desired), at most `max_capacity`. The model counts
+/// in-flight messages whatever `counting` says: they hold tasks.
 pub fn sampled_values(
     reading: Reading,
     counting: BacklogCounting,
-    target: f64,
-    shares: FastPathShares,
+    model: &CapacityModel,
+    mpd_secs: f64,
     max_capacity: u32,
 ) -> SampledValues {
     let backlog = counting.backlog(reading.depth);
+    let need = model.needed(
+        ServiceLoad {
+            visible: reading.depth.visible,
+            in_flight: reading.depth.in_flight,
+            running: reading.running,
+            desired: reading.desired,
+        },
+        mpd_secs,
+        max_capacity,
+    );
     SampledValues {
         bpi: backlog_per_task(reading.depth, reading.running, counting),
         backlog,
         running: reading.running,
         desired: reading.desired,
-        fast_path_capacity: shares.capacity(
-            backlog,
-            reading.running,
-            reading.desired,
-            target,
-            max_capacity,
-        ),
+        fast_path_capacity: if need.tasks > reading.desired {
+            need.tasks
+        } else {
+            0
+        },
         in_flight: reading.depth.in_flight,
+        needed: need.tasks,
+        need_reason: need.reason,
     }
 }
 
@@ -232,13 +252,24 @@ mod tests {
         }
     }
 
-    /// The values of `r` against target 12, counting in-flight messages.
-    fn values_at_12(r: Reading, shares: FastPathShares, max_capacity: u32) -> SampledValues {
+    /// Promise 60 s, concurrency 1, starts of 20 s, 80% utilization: a new task has 20 s of the promise.
+    fn model() -> CapacityModel {
+        CapacityModel {
+            promise_secs: 60.0,
+            concurrency: 1,
+            task_start_secs: 20.0,
+            target_utilization: 0.8,
+            busy_rule: crate::capacity::BusyRule::Utilization,
+        }
+    }
+
+    /// The values of `r` for messages of 5 s, counting in-flight messages.
+    fn values_at_5s(r: Reading, max_capacity: u32) -> SampledValues {
         sampled_values(
             r,
             BacklogCounting::VisibleAndInFlight,
-            12.0,
-            shares,
+            &model(),
+            5.0,
             max_capacity,
         )
     }
@@ -266,59 +297,33 @@ mod tests {
     }
     #[test]
     fn a_backlog_with_no_task_asks_for_the_tasks_it_needs() {
-        // Target 12, both shares 0.5: 6 messages a task. 40 messages, nothing running: 7 tasks; ecsBPI is the
-        // backlog itself (no division by zero).
-        let v = values_at_12(reading(30, 10, 0, 0), FastPathShares::both(0.5), 10);
-        assert_eq!((v.bpi, v.backlog, v.fast_path_capacity), (40.0, 40, 7));
+        // 40 messages of 5 s, nothing running: 4 each in a new task's 20 s, 10 tasks; ecsBPI is the backlog itself
+        // (no division by zero).
+        let v = values_at_5s(reading(30, 10, 0, 0), 20);
+        assert_eq!((v.bpi, v.backlog, v.fast_path_capacity), (40.0, 40, 10));
+        assert_eq!((v.needed, v.need_reason), (10, NeedReason::Backlog));
         // One message still asks for one task.
-        let v = values_at_12(reading(1, 0, 0, 0), FastPathShares::both(0.5), 10);
-        assert_eq!(v.fast_path_capacity, 1);
-        // A quarter of the target: 3 messages a task, 14 tasks.
-        let v = values_at_12(reading(30, 10, 0, 0), FastPathShares::both(0.25), 20);
-        assert_eq!(v.fast_path_capacity, 14);
+        assert_eq!(values_at_5s(reading(1, 0, 0, 0), 20).fast_path_capacity, 1);
+        // At most the maximum.
+        assert_eq!(values_at_5s(reading(30, 10, 0, 0), 6).fast_path_capacity, 6);
     }
 
     #[test]
-    fn the_fast_path_asks_ahead_only_while_the_backlog_outgrows_the_running_fleet() {
-        // Target 12, at most 20 tasks: the capacity asked for by `backlog` with `running` of `desired` tasks.
-        let shares = FastPathShares::default();
-        assert_eq!((shares.rising, shares.steady), (0.25, 0.8));
-        let ask = |backlog: u64, running: u32, desired: u32| {
-            values_at_12(reading(backlog, 0, running, desired), shares, 20).fast_path_capacity
-        };
-        // The blueprint's batch of 50 on a complete fleet of 5: 0.8 × 12 = 9.6 a task, 6 tasks, one more than it
-        // has and within 1.2 × 5: the steady share.
-        assert_eq!(ask(50, 5, 5), 6);
-        // On 4 running tasks it needs 6 > 1.2 × 4 at the steady share: rising, 0.25 × 12 = 3 a task, 17 tasks.
-        assert_eq!(ask(50, 4, 4), 17);
-        // Still rising while tasks start (3 of 5 run): 17.
-        assert_eq!(ask(50, 3, 5), 17);
-        // From zero, nothing runs: rising.
-        assert_eq!(ask(50, 0, 0), 17);
-        // A spill the desired fleet serves at the steady share (58 messages, 7 desired, 6 running) asks for
-        // nothing while its 7th task starts; the previous rule asked for 14 here, at the pending share.
-        assert_eq!(ask(58, 6, 7), 0);
-        // A batch a complete fleet of 6 serves within the share asks for nothing.
-        assert_eq!(ask(50, 6, 6), 0);
-    }
-
-    #[test]
-    fn a_service_that_has_the_capacity_reads_zero() {
-        let v = values_at_12(reading(30, 10, 5, 7), FastPathShares::both(0.5), 10);
-        assert_eq!(
-            (v.bpi, v.fast_path_capacity),
-            (8.0, 0),
-            "7 needed, 7 desired"
-        );
-        // Visible only: 30 / 6 = 5 needed.
+    fn a_service_that_has_the_capacity_reads_zero_and_publishes_its_need() {
+        // 34 messages on 5 running of 7 desired: the 5 serve 9.6 each within 0.8 of the promise (4 would do), and
+        // the 4 in flight at 80% keep 5.
+        let v = values_at_5s(reading(30, 4, 5, 7), 10);
+        assert_eq!((v.bpi, v.fast_path_capacity, v.needed), (6.8, 0, 5));
+        assert_eq!(v.need_reason, NeedReason::Busy);
+        // Visible only: the backlog counts 30, the need still counts the 4 in flight; 4 desired is one short.
         let v = sampled_values(
-            reading(30, 10, 5, 4),
+            reading(30, 4, 5, 4),
             BacklogCounting::VisibleOnly,
-            12.0,
-            FastPathShares::both(0.5),
+            &model(),
+            5.0,
             10,
         );
-        assert_eq!((v.backlog, v.fast_path_capacity), (30, 5));
+        assert_eq!((v.backlog, v.needed, v.fast_path_capacity), (30, 5, 5));
     }
 
     #[test]

@@ -151,6 +151,16 @@ pub struct TargetBpi {
     pub warnings: Vec<TargetWarning>,
 }
 
+/// The MPD a target in force stands for, seconds: concurrency × latency / target (the inverse of [`target_bpi`],
+/// up to its rounding down). The sampler reads only the policy's target; the capacity model needs the MPD.
+pub fn mpd_of_target(settings: &TargetSettings, target: f64) -> f64 {
+    if target.is_finite() && target > 0.0 {
+        f64::from(settings.concurrency) * settings.latency_secs / target
+    } else {
+        settings.fallback_mpd_secs
+    }
+}
+
 /// Computes ecsTargetBPI = concurrency × latency / MPD, rounded down and clamped to `1..=max_target`.
 ///
 /// `measured_mpd_secs` of `None`, zero, negative, NaN or infinite is replaced by the fallback MPD (documented

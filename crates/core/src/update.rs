@@ -167,6 +167,7 @@ mod tests {
             max_capacity: 10,
             utilization: None,
             idle_minutes: 3,
+            scale_in_window_minutes: 2,
             signal: crate::policy::SignalMetrics::for_queue("ECS-SQS-BPI", "Single-Queue", "q"),
         }
     }

@@ -11,9 +11,10 @@ use bpi_aws::sqs::Queue;
 use bpi_aws::{AwsClients, AwsError};
 use bpi_core::config::{QUEUE_DIMENSION, QueueRef, SamplerConfig, TYPE_DIMENSION, UpdaterConfig};
 use bpi_core::sampler::{
-    BACKLOG_METRIC, BPI_METRIC, DESIRED_METRIC, FAST_PATH_METRIC, IN_FLIGHT_METRIC,
+    BACKLOG_METRIC, BPI_METRIC, DESIRED_METRIC, FAST_PATH_METRIC, IN_FLIGHT_METRIC, NEEDED_METRIC,
     RECENT_MPD_MINUTES, RUNNING_METRIC, Reading, SampledValues, fast_path_target, sampled_values,
 };
+use bpi_core::target::mpd_of_target;
 use bpi_core::{estimate_mpd, target_bpi};
 use serde::Serialize;
 use tokio::time::Instant;
@@ -31,8 +32,8 @@ pub struct RunRecord {
     pub failed: u32,
     /// Their positions in the run (0-based): the 10-second periods the alarms see no datapoint in.
     pub failed_at: Vec<u32>,
-    /// The ecsTargetBPI the fast path's capacity was computed against: the policy's, lowered by the recent MPD
-    /// when messages got longer (core's `fast_path_target`).
+    /// The ecsTargetBPI the capacity model's MPD was taken from: the policy's, lowered by the recent MPD when
+    /// messages got longer (core's `fast_path_target`).
     pub target: f64,
     /// Whether the policy's target is in force (false: no policy yet, the target of the default MPD).
     pub target_from_policy: bool,
@@ -69,7 +70,8 @@ pub async fn publish(
                 f64::from(values.fast_path_capacity),
                 count.clone(),
             ),
-            (IN_FLIGHT_METRIC, values.in_flight as f64, count),
+            (IN_FLIGHT_METRIC, values.in_flight as f64, count.clone()),
+            (NEEDED_METRIC, f64::from(values.needed), count),
         ],
         at,
         Resolution::High,
@@ -162,6 +164,8 @@ impl Sampler {
         let (policy_target, target_from_policy) = self.target().await?;
         let recent = self.recent_durations().await;
         let target = fast_path_target(policy_target, &recent, &s.target);
+        let model = self.config.capacity_model();
+        let mpd_secs = mpd_of_target(&s.target, target);
         let mut record = RunRecord {
             readings,
             published: 0,
@@ -182,8 +186,8 @@ impl Sampler {
                     let values = sampled_values(
                         reading,
                         s.policy.counting,
-                        target,
-                        self.config.fast_path,
+                        &model,
+                        mpd_secs,
                         s.policy.max_capacity,
                     );
                     publish(&self.clients, &self.config.scaling, &values, at)

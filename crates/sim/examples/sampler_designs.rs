@@ -1,10 +1,10 @@
-//! Measures variants of the sampler design over the robust ensemble, beside the oracle (the worst case of each
+//! Measures variants of the previous sampler design (the fast path sized by shares of the target) over the robust ensemble, beside the oracle (the worst case of each
 //! scenario): `cargo run --release -p bpi-sim --example sampler_designs`. With `-- --held-out`, over an ensemble the
 //! design was not chosen on (another sample of behaviours, other arrival seeds), to check it was not fitted to the
 //! first.
 
 use bpi_core::sampler::FastPathShares;
-use bpi_sim::policies::sampler::{AskAhead, SamplerDesign, UtilizationSource};
+use bpi_sim::policies::sampler::{AskAhead, FastPathSizing, SamplerDesign, UtilizationSource};
 use bpi_sim::robust::{Ensemble, behaviours, design_worst_case};
 use bpi_sim::scenarios;
 
@@ -19,7 +19,13 @@ fn main() {
         Ensemble::default()
     };
     let models = behaviours(&ensemble);
-    let base = SamplerDesign::default();
+    // The shares' variants, on the design they were measured on (the fast path sized by shares, target tracking's
+    // scale-in); the capacity model's candidates are `capacity_designs`.
+    let base = SamplerDesign {
+        sizing: FastPathSizing::Shares,
+        scale_in_window_secs: None,
+        ..SamplerDesign::default()
+    };
     let with_shares = |shares: FastPathShares| SamplerDesign {
         fast_shares: shares,
         ..base
@@ -37,7 +43,7 @@ fn main() {
         })
     };
     let designs = [
-        ("shipped", base),
+        ("shares (the previous design)", base),
         (
             "asking ahead while tasks are pending, 0.35 / 0.8 (the previous rule)",
             while_pending(rising_steady(0.35, 0.8)),

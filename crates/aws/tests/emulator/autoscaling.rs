@@ -20,6 +20,7 @@ fn settings(cluster: &str, service: &str, min_capacity: u32) -> PolicySettings {
         max_capacity: 10,
         utilization: None,
         idle_minutes: 0,
+        scale_in_window_minutes: 0,
         signal: bpi_core::policy::SignalMetrics::for_queue("ECS-SQS-BPI", "Single-Queue", "q"),
     }
 }

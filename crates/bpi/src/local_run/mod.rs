@@ -373,8 +373,8 @@ impl<'a> LocalRun<'a> {
                 desired: self.scaler.desired,
             },
             self.config.policy.counting,
-            self.scaler.fast_path_target(self.target),
-            self.scaler.fast_path,
+            &self.scaler.capacity,
+            self.scaler.mpd_secs(self.target),
             self.config.policy.max_capacity,
         );
         if let Err(e) =

@@ -1,16 +1,19 @@
 //! The local stand-in for Application Auto Scaling and CloudWatch: the sampler's readings (live queue counts, taken
 //! as often as the local run samples), datapoints built from them and the workers' logs on an accelerated period,
-//! the written policies' targets, and the same decisions as the simulator (core's fast-path rule on every reading,
-//! `bpi_sim::autoscaling::decide` for target tracking, the idle rule).
+//! the written policies' targets, and the same decisions as the simulator (core's capacity model on every reading
+//! for the fast path, and per period for the fast scale-in; `bpi_sim::autoscaling::decide` for target tracking; the
+//! idle rule).
 //!
 //! One period here stands for one CloudWatch minute: datapoint counts (3 high, 15 low, the idle minutes) and
 //! cooldowns (in minutes) are kept, so only the clock is faster. The sampler's datapoints are seen as soon as their
 //! period closes (it publishes within seconds).
 
 use bpi_core::backlog::per_task;
+use bpi_core::capacity::{BusyRule, CapacityModel, DEFAULT_TASK_START_SECS, ServiceLoad};
 use bpi_core::policy::utilization as utilization_of;
 use bpi_core::policy::{FAST_PATH_COOLDOWN_SECS, PolicySettings};
-use bpi_core::sampler::{FastPathShares, RECENT_MPD_MINUTES, fast_path_target};
+use bpi_core::sampler::{RECENT_MPD_MINUTES, fast_path_target};
+use bpi_core::target::mpd_of_target;
 use bpi_core::{QueueDepth, StatisticSet, TargetSettings};
 use bpi_sim::autoscaling::{self, Decision, Tracker};
 
@@ -25,6 +28,8 @@ pub enum Action {
     FastPath,
     /// The idle step policy.
     Idle,
+    /// The fast scale-in (every reading of its window needed fewer tasks than desired).
+    FastScaleIn,
 }
 
 impl Action {
@@ -35,6 +40,7 @@ impl Action {
             Action::In => "scale-in",
             Action::FastPath => "fast-path",
             Action::Idle => "idle",
+            Action::FastScaleIn => "fast-scale-in",
         }
     }
 }
@@ -48,6 +54,10 @@ struct Period {
     samples: u32,
     busy_secs: f64,
     processed: u64,
+    /// The most tasks a reading of the period needed (the sampler's `ecsNeededTasks`, Maximum).
+    need_max: u32,
+    /// The fewest desired at a reading (its `ecsDesiredTasks`, Minimum).
+    desired_min: Option<u32>,
 }
 
 /// The scaling state of the local run.
@@ -61,8 +71,10 @@ pub struct Scaler {
     last_in: Option<usize>,
     /// The period of the fast path's last action.
     last_fast: Option<usize>,
-    /// The shares of the target per task the fast path sizes for (the sampler's settings, at their defaults).
-    pub fast_path: FastPathShares,
+    /// The period of the fast scale-in's last action.
+    last_fast_in: Option<usize>,
+    /// The capacity model the sampler sizes with (its settings at their defaults).
+    pub capacity: CapacityModel,
     /// The desired count.
     pub desired: u32,
 }
@@ -71,6 +83,21 @@ impl Scaler {
     /// A scaler for `settings` (and `target_settings`, for the fast path's recent MPD) starting at `desired` tasks;
     /// a datapoint per [`Scaler::close_period`].
     pub fn new(settings: PolicySettings, target_settings: TargetSettings, desired: u32) -> Self {
+        let capacity = CapacityModel {
+            promise_secs: target_settings.latency_secs(),
+            concurrency: target_settings.concurrency(),
+            task_start_secs: f64::from(DEFAULT_TASK_START_SECS),
+            target_utilization: f64::from(
+                settings
+                    .utilization
+                    .as_ref()
+                    .map_or(bpi_core::policy::DEFAULT_TARGET_UTILIZATION_PCT, |u| {
+                        u.target_pct
+                    })
+                    .clamp(1, 100),
+            ) / 100.0,
+            busy_rule: BusyRule::Utilization,
+        };
         Scaler {
             settings,
             target_settings,
@@ -79,7 +106,8 @@ impl Scaler {
             last_out: None,
             last_in: None,
             last_fast: None,
-            fast_path: FastPathShares::default(),
+            last_fast_in: None,
+            capacity,
             desired,
         }
     }
@@ -100,7 +128,11 @@ impl Scaler {
         let cooled = self
             .last_fast
             .is_none_or(|t| now >= t + (FAST_PATH_COOLDOWN_SECS as usize).div_ceil(60));
-        let capacity = self.fast_path_ask(depth, running, bpi_target);
+        let need = self.need(depth, running, bpi_target);
+        let p = &mut self.current;
+        p.need_max = p.need_max.max(need);
+        p.desired_min = Some(p.desired_min.map_or(self.desired, |d| d.min(self.desired)));
+        let capacity = if need > self.desired { need } else { 0 };
         if capacity > 0 && cooled {
             self.desired = capacity.max(self.settings.min_capacity);
             self.last_fast = Some(now);
@@ -127,17 +159,23 @@ impl Scaler {
         fast_path_target(bpi_target, &recent, &self.target_settings)
     }
 
-    /// The capacity the fast path asks for on this reading (0: the desired count suffices), as the sampler's
-    /// `ecsFastPathCapacity` would read; changes nothing.
-    pub fn fast_path_ask(&self, depth: QueueDepth, running: u32, bpi_target: f64) -> u32 {
-        let s = &self.settings;
-        self.fast_path.capacity(
-            s.counting.backlog(depth),
+    /// The MPD the capacity model sizes with: that of the fast path's target.
+    pub fn mpd_secs(&self, bpi_target: f64) -> f64 {
+        mpd_of_target(&self.target_settings, self.fast_path_target(bpi_target))
+    }
+
+    /// The tasks this reading needs (core's capacity model, as the sampler's `ecsNeededTasks` would read); the fast
+    /// path asks for them when more than desired. Changes nothing.
+    pub fn need(&self, depth: QueueDepth, running: u32, bpi_target: f64) -> u32 {
+        let load = ServiceLoad {
+            visible: depth.visible,
+            in_flight: depth.in_flight,
             running,
-            self.desired,
-            self.fast_path_target(bpi_target),
-            s.max_capacity,
-        )
+            desired: self.desired,
+        };
+        self.capacity
+            .needed(load, self.mpd_secs(bpi_target), self.settings.max_capacity)
+            .tasks
     }
 
     /// Records a processed message (the Sum of MsgProcessingDuration).
@@ -188,6 +226,23 @@ impl Scaler {
             self.desired = s.min_capacity;
             self.last_in = Some(now);
             return Some(Action::Idle);
+        }
+        // The fast scale-in: every period of the window needed fewer than it desired: the newest period's need.
+        let window = s.scale_in_window_minutes as usize;
+        if window > 0 && visible.len() >= window && cooled(self.last_fast_in, 60) {
+            let recent = &visible[visible.len() - window..];
+            let below = recent
+                .iter()
+                .all(|p| p.desired_min.is_some_and(|d| p.need_max < d));
+            let to = recent
+                .last()
+                .map_or(self.desired, |p| p.need_max.max(1))
+                .clamp(s.min_capacity, s.max_capacity);
+            if below && to < self.desired {
+                self.desired = to;
+                self.last_fast_in = Some(now);
+                return Some(Action::FastScaleIn);
+            }
         }
         let bpi: Vec<Option<f64>> = visible
             .iter()
@@ -257,6 +312,7 @@ mod tests {
             max_capacity: 10,
             utilization: None,
             idle_minutes: 3,
+            scale_in_window_minutes: 2,
             signal: bpi_core::policy::SignalMetrics::for_queue("ECS-SQS-BPI", "Single-Queue", "q"),
         }
     }

@@ -15,6 +15,7 @@ fn settings(
     max_capacity: u32,
     utilization: bool,
     idle_minutes: u32,
+    scale_in_window_minutes: u32,
 ) -> PolicySettings {
     PolicySettings {
         cluster_name: "cluster".into(),
@@ -31,6 +32,7 @@ fn settings(
             target_pct: 90,
         }),
         idle_minutes,
+        scale_in_window_minutes,
         signal: bpi_core::policy::SignalMetrics::for_queue("ECS-SQS-BPI", "Single-Queue", "q"),
     }
 }
@@ -40,9 +42,12 @@ fn specs() -> Vec<ScalingSpec> {
     let mut out = Vec::new();
     for (min, max) in [(0, 10), (1, 10), (0, 100), (2, 500)] {
         for utilization in [false, true] {
-            for idle in [0, 3, 60] {
+            for (idle, window) in [(0, 0), (3, 2), (60, 15)] {
                 for target in [1.0, 12.0, 10_000.0] {
-                    out.push(scaling_spec(&settings(min, max, utilization, idle), target));
+                    out.push(scaling_spec(
+                        &settings(min, max, utilization, idle, window),
+                        target,
+                    ));
                 }
             }
         }
@@ -66,6 +71,7 @@ fn alarm_request(alarm: &AlarmSpec) -> Value {
 fn step_policies(spec: &ScalingSpec) -> Vec<(&StepPolicy, &AlarmSpec)> {
     std::iter::once(&spec.fast_path)
         .chain(spec.idle.iter())
+        .chain(spec.scale_in.iter())
         .chain(std::iter::once(&spec.backstop))
         .map(|a| (&a.policy, &a.alarm))
         .collect()
@@ -97,7 +103,7 @@ fn the_models_catch_what_they_should() {
     // The checker itself: each of these is refused by AWS and must be named.
     let scaling = ServiceModel::load("application-autoscaling");
     let cloudwatch = ServiceModel::load("cloudwatch");
-    let spec = scaling_spec(&settings(0, 10, true, 3), 12.0);
+    let spec = scaling_spec(&settings(0, 10, true, 3, 2), 12.0);
     let mut bad = json_of(&spec.target_tracking);
     bad["TargetTrackingScalingPolicyConfiguration"]["CustomizedMetricSpecification"]["Metrics"]
         [0]["MetricStat"]["Period"] = json!(60);
@@ -160,16 +166,65 @@ fn alarms_and_steps_keep_the_limits_aws_documents() {
             );
             for pair in steps.windows(2) {
                 assert_eq!(
-                    pair[0].metric_interval_upper_bound,
-                    Some(pair[1].metric_interval_lower_bound),
+                    pair[0].metric_interval_upper_bound, pair[1].metric_interval_lower_bound,
                     "{name}: steps must meet"
                 );
             }
-            assert_eq!(
-                steps.last().and_then(|s| s.metric_interval_upper_bound),
-                None,
-                "{name}: the last step is open"
+            // StepAdjustment's rules (API reference): at most one null lower and one null upper bound, never both
+            // on one step; a negative lower bound needs a null lower bound somewhere, a positive upper bound a null
+            // upper bound.
+            let lower_nulls = steps
+                .iter()
+                .filter(|s| s.metric_interval_lower_bound.is_none())
+                .count();
+            let upper_nulls = steps
+                .iter()
+                .filter(|s| s.metric_interval_upper_bound.is_none())
+                .count();
+            assert!(lower_nulls <= 1 && upper_nulls <= 1, "{name}");
+            assert!(
+                steps.iter().all(|s| s.metric_interval_lower_bound.is_some()
+                    || s.metric_interval_upper_bound.is_some()),
+                "{name}"
             );
+            if steps
+                .iter()
+                .any(|s| s.metric_interval_lower_bound.is_some_and(|l| l < 0.0))
+            {
+                assert_eq!(
+                    lower_nulls, 1,
+                    "{name}: a negative lower bound needs a null one"
+                );
+            }
+            if steps
+                .iter()
+                .any(|s| s.metric_interval_upper_bound.is_some_and(|u| u > 0.0))
+            {
+                assert_eq!(
+                    upper_nulls, 1,
+                    "{name}: a positive upper bound needs a null one"
+                );
+            }
+            // Every breach of the alarm falls in a step: above the threshold from 0 up, below it up to 0.
+            let above = matches!(
+                alarm.comparison_operator.as_str(),
+                "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold"
+            );
+            if above {
+                assert_eq!(steps[0].metric_interval_lower_bound, Some(0.0), "{name}");
+                assert_eq!(
+                    steps.last().and_then(|s| s.metric_interval_upper_bound),
+                    None,
+                    "{name}"
+                );
+            } else {
+                assert_eq!(steps[0].metric_interval_lower_bound, None, "{name}");
+                assert_eq!(
+                    steps.last().and_then(|s| s.metric_interval_upper_bound),
+                    Some(0.0),
+                    "{name}"
+                );
+            }
         }
     }
 }

@@ -327,12 +327,9 @@ async fn deploy_redeploy_change_load_and_destroy() {
     let sampler = function_configuration(&stack, "SamplerFunction");
     let sampler_vars = &sampler["Environment"]["Variables"];
     assert_eq!(
-        (
-            text(&sampler_vars["FAST_PATH_HEADROOM"]),
-            text(&sampler_vars["FAST_PATH_STEADY_HEADROOM"])
-        ),
-        ("0.25".to_string(), "0.8".to_string()),
-        "the default shares of the target"
+        text(&sampler_vars["TASK_START_SECS"]),
+        "180",
+        "the capacity model's default start"
     );
     let producer_rule = aws(&[
         "events",
@@ -446,10 +443,10 @@ async fn deploy_redeploy_change_load_and_destroy() {
                 "0",
                 "--max",
                 "7",
-                "--fast-path-headroom",
-                "0.25",
-                "--fast-path-steady-headroom",
-                "0.25",
+                "--task-start",
+                "45",
+                "--scale-in-window",
+                "4",
                 "--idle-minutes",
                 "6",
             ],
@@ -503,6 +500,22 @@ async fn deploy_redeploy_change_load_and_destroy() {
         Some(36),
         "{alarms}"
     );
+    // --scale-in-window 4: the fast scale-in's alarm looks at 4 one-minute periods.
+    assert!(names.contains(&config.policy.scale_in_policy_name()));
+    let scale_in_alarm = config
+        .policy
+        .alarm_name(&config.policy.scale_in_policy_name());
+    let alarms = aws(&[
+        "cloudwatch",
+        "describe-alarms",
+        "--alarm-names",
+        &scale_in_alarm,
+    ]);
+    assert_eq!(
+        alarms["MetricAlarms"][0]["EvaluationPeriods"].as_u64(),
+        Some(4),
+        "{alarms}"
+    );
     let updater = function_configuration(&stack, "UpdaterFunction");
     assert_eq!(
         text(&updater["Environment"]["Variables"]["DESIRED_LATENCY_SECS"]),
@@ -510,13 +523,7 @@ async fn deploy_redeploy_change_load_and_destroy() {
     );
     let sampler = function_configuration(&stack, "SamplerFunction");
     let sampler_vars = &sampler["Environment"]["Variables"];
-    assert_eq!(
-        (
-            text(&sampler_vars["FAST_PATH_HEADROOM"]),
-            text(&sampler_vars["FAST_PATH_STEADY_HEADROOM"])
-        ),
-        ("0.25".to_string(), "0.25".to_string())
-    );
+    assert_eq!(text(&sampler_vars["TASK_START_SECS"]), "45");
 
     // Load on and off.
     let rule = stack_resource(&stack, "ProducerSchedule");
@@ -667,16 +674,16 @@ fn bad_settings_are_refused_before_anything_is_deployed() {
             "--idle-minutes must be a whole number, got 'two'",
         ),
         (
-            vec!["--fast-path-headroom", "0.05"],
-            "--fast-path-headroom must be a number from 0.1 to 1, got '0.05'",
+            vec!["--task-start", "901"],
+            "--task-start must be 0-900, got 901",
         ),
         (
-            vec!["--fast-path-headroom", "half"],
-            "--fast-path-headroom must be a number from 0.1 to 1",
+            vec!["--task-start", "fast"],
+            "--task-start must be a whole number, got 'fast'",
         ),
         (
-            vec!["--fast-path-steady-headroom", "2"],
-            "--fast-path-steady-headroom must be a number from 0.1 to 1, got '2'",
+            vec!["--scale-in-window", "16"],
+            "--scale-in-window must be 0-15, got 16",
         ),
         (
             vec!["--app-health-path", "health"],

@@ -361,16 +361,27 @@ mod tests {
                 })
                 .collect::<Vec<_>>()
         );
-        assert_eq!(c.policy.idle_minutes, 3);
+        assert_eq!(
+            (c.policy.idle_minutes, c.policy.scale_in_window_minutes),
+            (3, 2)
+        );
         let off = UpdaterConfig::from_env(&[
             ("CLUSTER_NAME", "c"),
             ("SERVICE_NAME", "s"),
             (QUEUE_NAME, "q"),
             ("TARGET_UTILIZATION_PCT", "0"),
             ("IDLE_SCALE_IN_MINUTES", "0"),
+            ("SCALE_IN_WINDOW_MINUTES", "0"),
         ])
         .expect("valid");
-        assert_eq!((off.policy.utilization, off.policy.idle_minutes), (None, 0));
+        assert_eq!(
+            (
+                off.policy.utilization,
+                off.policy.idle_minutes,
+                off.policy.scale_in_window_minutes
+            ),
+            (None, 0, 0)
+        );
     }
 
     #[test]
@@ -397,6 +408,8 @@ mod tests {
             ("TARGET_UTILIZATION_PCT", "ninety"),
             ("IDLE_SCALE_IN_MINUTES", "-1"),
             ("IDLE_SCALE_IN_MINUTES", "61"),
+            ("SCALE_IN_WINDOW_MINUTES", "16"),
+            ("SCALE_IN_WINDOW_MINUTES", "two"),
         ] {
             let err = UpdaterConfig::from_env(&base((var, bad))).expect_err(var);
             assert_eq!(err.variable, var, "{var}={bad}: {err}");
@@ -431,24 +444,32 @@ mod tests {
         };
         let c = SamplerConfig::from_env(&base).expect("valid");
         assert_eq!((c.readings_per_run, c.reading_interval_secs), (6, 10));
-        assert_eq!(c.fast_path, crate::sampler::FastPathShares::default());
+        assert_eq!(c.task_start_secs, crate::capacity::DEFAULT_TASK_START_SECS);
         assert_eq!(c.scaling.policy.queue_name, "q");
-        let env = env_with(&[
-            ("FAST_PATH_HEADROOM", "0.3"),
-            ("FAST_PATH_STEADY_HEADROOM", "0.5"),
-        ]);
+        let model = c.capacity_model();
         assert_eq!(
-            SamplerConfig::from_env(&env).expect("valid").fast_path,
-            crate::sampler::FastPathShares::new(0.3, 0.5)
+            (
+                model.promise_secs,
+                model.concurrency,
+                model.target_utilization
+            ),
+            (60.0, 1, 0.8)
+        );
+        let env = env_with(&[("TASK_START_SECS", "30")]);
+        assert_eq!(
+            SamplerConfig::from_env(&env)
+                .expect("valid")
+                .capacity_model()
+                .task_start_secs,
+            30.0
         );
         for (var, bad) in [
             ("SAMPLER_READINGS", "0"),
             ("SAMPLER_READINGS", "six"),
             ("SAMPLER_INTERVAL_SECS", "61"),
-            ("FAST_PATH_HEADROOM", "0"),
-            ("FAST_PATH_HEADROOM", "1.5"),
-            ("FAST_PATH_HEADROOM", "half"),
-            ("FAST_PATH_STEADY_HEADROOM", "0.05"),
+            ("TASK_START_SECS", "901"),
+            ("TASK_START_SECS", "a minute"),
+            ("SCALE_IN_WINDOW_MINUTES", "16"),
             ("DESIRED_LATENCY_SECS", "0"),
         ] {
             let env = env_with(&[(var, bad)]);

@@ -14,8 +14,8 @@ pub struct SamplerConfig {
     pub readings_per_run: u32,
     /// Seconds between readings.
     pub reading_interval_secs: u32,
-    /// The shares of the target per task the fast path sizes the fleet for (core's `FastPathShares`).
-    pub fast_path: crate::sampler::FastPathShares,
+    /// The task start the capacity model assumes, seconds (`TASK_START_SECS`).
+    pub task_start_secs: u32,
 }
 
 /// Lambda's longest run, less a margin for the last publication: readings × interval must fit in it.
@@ -39,33 +39,19 @@ const INTERVAL: Number<u32> = Number {
     meaning: "seconds between readings; readings × interval must stay within 840",
 };
 
-/// `FAST_PATH_HEADROOM`.
-const HEADROOM: Number<f64> = Number {
-    name: "FAST_PATH_HEADROOM",
-    default: crate::sampler::DEFAULT_FAST_PATH_HEADROOM,
-    min: 0.1,
-    max: 1.0,
-    meaning: "while the backlog outgrows the running fleet (none runs, or it needs over 1.2 times the running tasks at the steady share), the fast path asks for a task per this share of the target in the backlog: lower asks further ahead (safer when messages suddenly take longer, more task-hours)",
-};
-
-/// `FAST_PATH_STEADY_HEADROOM`.
-const STEADY_HEADROOM: Number<f64> = Number {
-    name: "FAST_PATH_STEADY_HEADROOM",
-    default: crate::sampler::DEFAULT_FAST_PATH_STEADY_HEADROOM,
-    min: 0.1,
-    max: 1.0,
-    meaning: "the same share otherwise; set both to 0.25 to put latency first",
+/// `TASK_START_SECS`.
+const TASK_START: Number<u32> = Number {
+    name: "TASK_START_SECS",
+    default: crate::capacity::DEFAULT_TASK_START_SECS,
+    min: 0,
+    max: 900,
+    meaning: "seconds from launching a task to its first receive, as the capacity model assumes: a task asked for now serves the backlog only in what is left of the promise after it; longer is safer (more tasks for a burst), shorter is leaner",
 };
 
 impl SamplerConfig {
     /// The variables the sampler reads beyond the updater's.
     pub fn variables() -> Vec<VarDoc> {
-        vec![
-            READINGS.doc(),
-            INTERVAL.doc(),
-            HEADROOM.doc(),
-            STEADY_HEADROOM.doc(),
-        ]
+        vec![READINGS.doc(), INTERVAL.doc(), TASK_START.doc()]
     }
 
     /// Reads the sampler's settings.
@@ -88,10 +74,27 @@ impl SamplerConfig {
             scaling,
             readings_per_run,
             reading_interval_secs,
-            fast_path: crate::sampler::FastPathShares::new(
-                r.number_var(&HEADROOM)?,
-                r.number_var(&STEADY_HEADROOM)?,
-            ),
+            task_start_secs: r.number_var(&TASK_START)?,
         })
+    }
+
+    /// The capacity model of this deployment: its promise and concurrency, the start it assumes, the utilization
+    /// policy's target (80% when that policy is off).
+    pub fn capacity_model(&self) -> crate::capacity::CapacityModel {
+        let target_pct = self
+            .scaling
+            .policy
+            .utilization
+            .as_ref()
+            .map_or(crate::policy::DEFAULT_TARGET_UTILIZATION_PCT, |u| {
+                u.target_pct
+            });
+        crate::capacity::CapacityModel {
+            promise_secs: self.scaling.target.latency_secs(),
+            concurrency: self.scaling.target.concurrency(),
+            task_start_secs: f64::from(self.task_start_secs),
+            target_utilization: f64::from(target_pct.clamp(1, 100)) / 100.0,
+            busy_rule: crate::capacity::BusyRule::Utilization,
+        }
     }
 }

@@ -7,8 +7,9 @@ use crate::backlog::BacklogCounting;
 use crate::decision::DEFAULT_HYSTERESIS;
 use crate::mpd::DEFAULT_MIN_SAMPLES;
 use crate::policy::{
-    DEFAULT_IDLE_MINUTES, DEFAULT_SCALE_IN_COOLDOWN_SECS, DEFAULT_SCALE_OUT_COOLDOWN_SECS,
-    DEFAULT_TARGET_UTILIZATION_PCT, PolicySettings, SignalMetrics, UtilizationSettings,
+    DEFAULT_IDLE_MINUTES, DEFAULT_SCALE_IN_COOLDOWN_SECS, DEFAULT_SCALE_IN_WINDOW_MINUTES,
+    DEFAULT_SCALE_OUT_COOLDOWN_SECS, DEFAULT_TARGET_UTILIZATION_PCT, PolicySettings, SignalMetrics,
+    UtilizationSettings,
 };
 use crate::target::{DEFAULT_MAX_TARGET_BPI, TargetSettings};
 
@@ -184,6 +185,11 @@ impl UpdaterConfig {
                 "3",
                 "after this many minutes with nothing visible or in flight, set the service to MIN_CAPACITY at once (0 = off, 1-60)",
             ),
+            VarDoc::new(
+                "SCALE_IN_WINDOW_MINUTES",
+                "2",
+                "fast scale-in: once every sampler reading of this many minutes needed fewer tasks than desired (the capacity model's ecsNeededTasks), set the service to that need, at least one task (0 = off, 1-15)",
+            ),
             BPI_METRIC.doc(),
         ];
         docs.extend(metric_docs());
@@ -221,6 +227,12 @@ impl UpdaterConfig {
             max_capacity,
             utilization: None,
             idle_minutes: r.number("IDLE_SCALE_IN_MINUTES", DEFAULT_IDLE_MINUTES, 0, 60)?,
+            scale_in_window_minutes: r.number(
+                "SCALE_IN_WINDOW_MINUTES",
+                DEFAULT_SCALE_IN_WINDOW_MINUTES,
+                0,
+                15,
+            )?,
             signal: SignalMetrics::for_queue("", "", ""),
         };
         // Ranges are checked by the reads, so TargetSettings::new cannot fail; map its error anyway.

@@ -129,11 +129,11 @@ fn capacity_steps(max_capacity: u32) -> Vec<StepAdjustment> {
     (1..=steps)
         .map(|k| StepAdjustment {
             // Breaches are whole task counts: step k takes ((k - 1) w, k w].
-            metric_interval_lower_bound: if k == 1 {
+            metric_interval_lower_bound: Some(if k == 1 {
                 0.0
             } else {
                 f64::from((k - 1) * width) + 0.5
-            },
+            }),
             metric_interval_upper_bound: (k < steps).then(|| f64::from(k * width) + 0.5),
             scaling_adjustment: i32::try_from((k * width).min(max)).unwrap_or(i32::MAX),
         })
@@ -210,7 +210,7 @@ pub fn backstop_spec(s: &PolicySettings) -> StepPolicySpec {
             StepScalingConfig {
                 adjustment_type: AdjustmentType::PercentChangeInCapacity,
                 step_adjustments: vec![StepAdjustment {
-                    metric_interval_lower_bound: 0.0,
+                    metric_interval_lower_bound: Some(0.0),
                     metric_interval_upper_bound: None,
                     scaling_adjustment: 100,
                 }],
@@ -263,6 +263,106 @@ pub fn activation_capacity(s: &PolicySettings, target_value: f64, backlog: f64) 
     if k >= steps { s.max_capacity.max(1) } else { k }
 }
 
+/// The fast scale-in's alarm value while the need is not below the desired count (or a reading is missing): above
+/// any capacity, so the alarm reads OK.
+pub const NO_SCALE_IN: f64 = 1_000_000.0;
+
+/// Cooldown of the fast scale-in, seconds: one minute's readings of the new fleet before the next step.
+pub const SCALE_IN_COOLDOWN_SECS: u32 = 60;
+
+/// The fast scale-in alarm's expression: the minute's largest need (n) while it is below the minute's smallest
+/// desired count (d), else [`NO_SCALE_IN`]; a missing reading of either reads as no scale-in.
+pub fn scale_in_expression() -> String {
+    format!("IF(FILL(n, {NO_SCALE_IN}) < FILL(d, 0), n, {NO_SCALE_IN})")
+}
+
+/// The steps that set the capacity to the need (an alarm below a threshold of `max + 0.5` on the need): a need of
+/// n tasks sets n, at least 1, rounded up to the step width when the maximum exceeds [`MAX_STEPS`] (keeping more,
+/// never fewer), at most the maximum. Bounds are relative to the threshold, all below it.
+fn scale_in_steps(max_capacity: u32) -> Vec<StepAdjustment> {
+    let max = max_capacity.max(1);
+    let width = max.div_ceil(MAX_STEPS);
+    let steps = max.div_ceil(width);
+    let threshold = f64::from(max) + 0.5;
+    (1..=steps)
+        .map(|k| StepAdjustment {
+            // Needs are whole task counts: step k takes ((k - 1) w, k w] (step 1 also 0).
+            metric_interval_lower_bound: (k > 1)
+                .then(|| f64::from((k - 1) * width) + 0.5 - threshold),
+            metric_interval_upper_bound: Some(if k == steps {
+                0.0
+            } else {
+                f64::from(k * width) + 0.5 - threshold
+            }),
+            scaling_adjustment: i32::try_from((k * width).clamp(1, max)).unwrap_or(i32::MAX),
+        })
+        .collect()
+}
+
+/// The fast scale-in: when, for every minute of the window, the most tasks any sampler reading needed (its
+/// `ecsNeededTasks`, core's capacity model) stayed below the fewest desired, set the desired count to the need, at
+/// least one task (`ExactCapacity`; Application Auto Scaling keeps it at or above the minimum; the idle policy
+/// takes the fleet to the minimum once the queue is empty).
+///
+/// Why: target tracking's own scale-in waits for 15 one-minute datapoints and then removes capacity gradually, so
+/// after every burst the fleet ran several times the tasks the work needed for tens of minutes (the workload suite:
+/// on/off 6.3×, a cron dump 4.8× the reactive limit's task-hours). One-minute periods of a Maximum make each
+/// datapoint the minute's largest need, so a single quiet reading does not size the fleet; a missing reading is no
+/// breach, so missing data never scales in. Busy tasks are safe as on every scale-in: the workers drain on SIGTERM
+/// and protect a task running a message longer than the grace.
+pub fn scale_in_spec(s: &PolicySettings) -> Option<StepPolicySpec> {
+    if s.scale_in_window_minutes == 0 {
+        return None;
+    }
+    let name = s.scale_in_policy_name();
+    Some(StepPolicySpec {
+        policy: step_policy(
+            s,
+            &name,
+            StepScalingConfig {
+                adjustment_type: AdjustmentType::ExactCapacity,
+                step_adjustments: scale_in_steps(s.max_capacity),
+                min_adjustment_magnitude: None,
+                cooldown: SCALE_IN_COOLDOWN_SECS,
+                metric_aggregation_type: MetricAggregation::Maximum,
+            },
+        ),
+        alarm: AlarmSpec {
+            alarm_name: s.alarm_name(&name),
+            alarm_description: format!(
+                "For {} minutes every reading of {} needed fewer tasks than {} had: set the need (fast scale-in, at \
+                 least 1 task).",
+                s.scale_in_window_minutes, s.queue_name, s.service_name
+            ),
+            metrics: vec![
+                metric_query(
+                    "n",
+                    s.signal.metric(sampler::NEEDED_METRIC),
+                    Statistic::Maximum,
+                    Some(60),
+                ),
+                metric_query(
+                    "d",
+                    s.signal.metric(sampler::DESIRED_METRIC),
+                    Statistic::Minimum,
+                    Some(60),
+                ),
+                expression(
+                    ALARM_EXPRESSION_ID,
+                    scale_in_expression(),
+                    "the tasks needed, while fewer than desired",
+                    true,
+                ),
+            ],
+            comparison_operator: ComparisonOperator::LessThan,
+            threshold: f64::from(s.max_capacity.max(1)) + 0.5,
+            evaluation_periods: s.scale_in_window_minutes,
+            datapoints_to_alarm: s.scale_in_window_minutes,
+            treat_missing_data: TreatMissingData::NotBreaching,
+        },
+    })
+}
+
 /// The whole scaling setup for `target_value`.
 pub fn scaling_spec(s: &PolicySettings, target_value: f64) -> ScalingSpec {
     ScalingSpec {
@@ -277,6 +377,7 @@ pub fn scaling_spec(s: &PolicySettings, target_value: f64) -> ScalingSpec {
         utilization: utilization_policy(s),
         fast_path: fast_path_spec(s),
         idle: idle_spec(s),
+        scale_in: scale_in_spec(s),
         backstop: backstop_spec(s),
     }
 }
@@ -382,7 +483,7 @@ pub fn idle_spec(s: &PolicySettings) -> Option<StepPolicySpec> {
             StepScalingConfig {
                 adjustment_type: AdjustmentType::ExactCapacity,
                 step_adjustments: vec![StepAdjustment {
-                    metric_interval_lower_bound: 0.0,
+                    metric_interval_lower_bound: Some(0.0),
                     metric_interval_upper_bound: None,
                     scaling_adjustment: i32::try_from(s.min_capacity).unwrap_or(i32::MAX),
                 }],
@@ -482,6 +583,7 @@ mod tests {
             max_capacity: 10,
             utilization: None,
             idle_minutes: 0,
+            scale_in_window_minutes: 0,
             signal: SignalMetrics::for_queue("ECS-SQS-BPI", "Single-Queue", "my-queue"),
         }
     }
@@ -597,7 +699,7 @@ mod tests {
             c.step_adjustments
                 .iter()
                 .find(|st| {
-                    breach >= st.metric_interval_lower_bound
+                    st.metric_interval_lower_bound.is_none_or(|l| breach >= l)
                         && st.metric_interval_upper_bound.is_none_or(|u| breach < u)
                 })
                 .map(|st| st.scaling_adjustment)
@@ -757,7 +859,7 @@ mod tests {
             a.alarm_names()
                 .contains(&a.alarm_name(&a.activation_policy_name()))
         );
-        assert_eq!(a.alarm_names().len(), 4);
+        assert_eq!(a.alarm_names().len(), 5);
     }
 
     #[test]

@@ -264,8 +264,10 @@ pub struct TargetTrackingPolicy {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct StepAdjustment {
-    /// Lower bound (inclusive) of the breach (metric − threshold) this step applies to.
-    pub metric_interval_lower_bound: f64,
+    /// Lower bound (inclusive) of the breach (metric − threshold) this step applies to; none for the lowest step
+    /// of a policy whose steps lie below the threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric_interval_lower_bound: Option<f64>,
     /// Upper bound (exclusive); none for the last step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metric_interval_upper_bound: Option<f64>,
@@ -369,6 +371,8 @@ pub struct ScalingSpec {
     pub fast_path: StepPolicySpec,
     /// The idle scale-in policy and alarm, when configured.
     pub idle: Option<StepPolicySpec>,
+    /// The fast scale-in to the capacity model's need, when configured.
+    pub scale_in: Option<StepPolicySpec>,
     /// The backstop while the sampler is silent: SQS's own metrics double the fleet.
     pub backstop: StepPolicySpec,
 }

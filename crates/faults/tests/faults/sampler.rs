@@ -348,14 +348,15 @@ async fn a_throttled_sampler_leaves_gaps_that_never_scale_in_and_its_next_readin
 fn messages_in_flight_keep_the_idle_policy_off_whatever_the_backlog_counts() {
     use bpi_core::BacklogCounting;
     use bpi_core::backlog::QueueDepth;
-    use bpi_core::sampler::{FastPathShares, Reading, sampled_values};
-    let config = UpdaterConfig::from_env(&[
+    use bpi_core::sampler::{Reading, sampled_values};
+    let sampler_config = SamplerConfig::from_env(&[
         ("CLUSTER_NAME", "cluster"),
         ("SERVICE_NAME", "service"),
         ("QUEUE_NAME", "queue"),
         ("COUNT_IN_FLIGHT", "false"),
     ])
     .expect("valid settings");
+    let config = &sampler_config.scaling;
     assert_eq!(config.policy.counting, BacklogCounting::VisibleOnly);
     let spec = scaling_spec(&config.policy, 12.0);
     let idle = spec.idle.as_ref().expect("idle by default");
@@ -371,8 +372,8 @@ fn messages_in_flight_keep_the_idle_policy_off_whatever_the_backlog_counts() {
             desired: 4,
         },
         config.policy.counting,
-        12.0,
-        FastPathShares::default(),
+        &sampler_config.capacity_model(),
+        5.0,
         10,
     );
     assert_eq!(values.backlog, 0, "visible only");

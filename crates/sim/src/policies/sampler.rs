@@ -17,6 +17,7 @@
 //!   every `BACKSTOP_COOLDOWN_SECS`.
 
 use bpi_core::backlog::per_task;
+use bpi_core::capacity::{BusyRule, CapacityModel, DEFAULT_TASK_START_SECS, ServiceLoad};
 use bpi_core::policy::utilization as utilization_of;
 use bpi_core::sampler::FastPathShares;
 
@@ -24,6 +25,7 @@ use super::updater::SimulatedUpdater;
 use super::{Controller, Ctx, last_minutes};
 use crate::autoscaling::{DATAPOINTS_NEEDED, Tracker};
 use crate::metrics::{MINUTE_MS, SAMPLE_MS};
+use crate::model::StepBreach;
 use crate::scenario::Scenario;
 
 const BACKSTOP_COOLDOWN_SECS: u64 = 120;
@@ -59,7 +61,31 @@ pub struct SamplerDesign {
     /// longest gap between busy minutes of the last hour, within these bounds (minutes); `idle_minutes` until the
     /// first run.
     pub idle_after_longest_gap: Option<(u32, u32)>,
+    /// How the fast path sizes the fleet it asks for.
+    pub sizing: FastPathSizing,
+    /// The fast scale-in: when every reading of this many seconds needed fewer tasks than desired (core's capacity
+    /// model), a step policy lowers the desired count to the need (at least one task; the idle policy takes the
+    /// last). None: scale-in is left to target tracking and the idle policy.
+    pub scale_in_window_secs: Option<u64>,
 }
+
+/// How the fast path sizes the fleet.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FastPathSizing {
+    /// Core's `FastPathShares`: the backlog at a share of the target per task.
+    Shares,
+    /// Core's capacity model (`bpi_core::capacity`), assuming task starts of `task_start_secs` (the deployment's
+    /// setting, not the behaviour's truth: the model cannot see it).
+    Capacity {
+        /// The start the model assumes, seconds.
+        task_start_secs: f64,
+        /// The busy part's rule.
+        busy_rule: BusyRule,
+    },
+}
+
+/// The fast scale-in's step cooldown, seconds.
+pub const SCALE_IN_COOLDOWN_SECS: u64 = 60;
 
 /// When the fast path sizes at the rising share rather than the steady one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +121,13 @@ impl Default for SamplerDesign {
             fast_path_by_the_sampler: false,
             ask_ahead: AskAhead::RisingBacklog,
             idle_after_longest_gap: None,
+            sizing: FastPathSizing::Capacity {
+                task_start_secs: f64::from(DEFAULT_TASK_START_SECS),
+                busy_rule: BusyRule::Utilization,
+            },
+            scale_in_window_secs: Some(
+                u64::from(bpi_core::policy::DEFAULT_SCALE_IN_WINDOW_MINUTES) * 60,
+            ),
         }
     }
 }
@@ -107,6 +140,8 @@ struct Reading {
     in_flight: f64,
     running: u32,
     desired: u32,
+    /// The tasks the capacity model needs (the sampler's `ecsNeededTasks`), when the fast scale-in is on.
+    need: Option<u32>,
 }
 
 /// A minute's Averages of the sampler's readings, as a period-60 statistic sees them.
@@ -126,6 +161,7 @@ pub struct Sampler {
     last_backstop_ms: Option<u64>,
     /// The idle policy's wait in force, minutes.
     idle_minutes: u32,
+    last_scale_in_ms: Option<u64>,
 }
 
 impl Sampler {
@@ -137,6 +173,7 @@ impl Sampler {
             readings: Vec::new(),
             last_backstop_ms: None,
             idle_minutes: design.idle_minutes,
+            last_scale_in_ms: None,
         }
     }
 
@@ -151,34 +188,99 @@ impl Sampler {
         self.readings.iter().filter(move |r| r.at_ms <= horizon)
     }
 
+    /// The target the fast path sizes against, as the sampler Lambda computes it: the updater's, lowered by the
+    /// workers' newest minutes of MPD.
+    fn fast_path_target(&self, ctx: &Ctx<'_>) -> f64 {
+        if !self.design.recent_mpd {
+            return self.updater.target();
+        }
+        let delivered = ctx
+            .metrics
+            .delivered(ctx.now_ms, ctx.model.custom_delay_secs);
+        let recent: Vec<bpi_core::StatisticSet> =
+            last_minutes(delivered, bpi_core::sampler::RECENT_MPD_MINUTES as usize)
+                .filter_map(|m| ctx.metrics.durations_at(m, ctx.now_ms))
+                .collect();
+        bpi_core::sampler::fast_path_target(
+            self.updater.target(),
+            &recent,
+            self.updater.target_settings(),
+        )
+    }
+
+    /// Core's capacity model for the scenario, as the design sizes (the shares' design: the defaults).
+    fn capacity_model(&self, ctx: &Ctx<'_>) -> CapacityModel {
+        let (task_start_secs, busy_rule) = match self.design.sizing {
+            FastPathSizing::Capacity {
+                task_start_secs,
+                busy_rule,
+            } => (task_start_secs, busy_rule),
+            FastPathSizing::Shares => (f64::from(DEFAULT_TASK_START_SECS), BusyRule::Utilization),
+        };
+        CapacityModel {
+            promise_secs: ctx.scenario.latency_secs,
+            concurrency: ctx.scenario.concurrency,
+            task_start_secs,
+            target_utilization: f64::from(self.design.utilization_pct.max(1)) / 100.0,
+            busy_rule,
+        }
+    }
+
+    /// What the capacity model needs of the live state, against `target`.
+    fn needed(&self, ctx: &Ctx<'_>, target: f64) -> u32 {
+        let model = self.capacity_model(ctx);
+        let mpd = bpi_core::target::mpd_of_target(self.updater.target_settings(), target);
+        let load = ServiceLoad {
+            visible: ctx.live.visible as u64,
+            in_flight: ctx.live.in_flight as u64,
+            running: ctx.live.running,
+            desired: ctx.scaler.desired(),
+        };
+        model.needed(load, mpd, ctx.scaler.bounds().1).tasks
+    }
+
+    /// Takes a reading: the live state and, with the capacity model, the excess the sampler publishes.
+    fn read(&self, ctx: &Ctx<'_>) -> Reading {
+        let desired = ctx.scaler.desired();
+        let need = self
+            .design
+            .scale_in_window_secs
+            .map(|_| self.needed(ctx, self.fast_path_target(ctx)));
+        Reading {
+            at_ms: ctx.now_ms,
+            backlog: ctx.live.backlog() as f64,
+            in_flight: ctx.live.in_flight as f64,
+            running: ctx.live.running,
+            desired,
+            need,
+        }
+    }
+
     fn fast_path(&mut self, ctx: &mut Ctx<'_>) {
         let Some(r) = self.delivered(ctx).next_back().copied() else {
             return;
         };
         let (_, max) = ctx.scaler.bounds();
         // Core's rules, as the sampler Lambda publishes them: the target, lowered by the newest minutes of MPD.
-        let target = if self.design.recent_mpd {
-            let delivered = ctx
-                .metrics
-                .delivered(ctx.now_ms, ctx.model.custom_delay_secs);
-            let recent: Vec<bpi_core::StatisticSet> =
-                last_minutes(delivered, bpi_core::sampler::RECENT_MPD_MINUTES as usize)
-                    .filter_map(|m| ctx.metrics.durations_at(m, ctx.now_ms))
-                    .collect();
-            bpi_core::sampler::fast_path_target(
-                self.updater.target(),
-                &recent,
-                self.updater.target_settings(),
-            )
-        } else {
-            self.updater.target()
-        };
+        let target = self.fast_path_target(ctx);
         let shares = self.design.fast_shares;
-        let capacity = match self.design.ask_ahead {
-            AskAhead::RisingBacklog => {
+        let capacity = match (self.design.sizing, self.design.ask_ahead) {
+            (FastPathSizing::Capacity { .. }, _) => {
+                let model = self.capacity_model(ctx);
+                let mpd = bpi_core::target::mpd_of_target(self.updater.target_settings(), target);
+                let load = ServiceLoad {
+                    visible: (r.backlog - r.in_flight).max(0.0) as u64,
+                    in_flight: r.in_flight as u64,
+                    running: r.running,
+                    desired: r.desired,
+                };
+                let need = model.needed(load, mpd, max).tasks;
+                if need > r.desired { need } else { 0 }
+            }
+            (FastPathSizing::Shares, AskAhead::RisingBacklog) => {
                 shares.capacity(r.backlog as u64, r.running, r.desired, target, max)
             }
-            AskAhead::PendingTasks => {
+            (FastPathSizing::Shares, AskAhead::PendingTasks) => {
                 let share = if r.running > 0 && r.running >= r.desired {
                     shares.steady
                 } else {
@@ -195,6 +297,59 @@ impl Sampler {
         if capacity > 0 {
             ctx.scaler
                 .scale_out(ctx.now_ms, capacity, self.design.fast_cooldown_secs);
+        }
+    }
+
+    /// The fast scale-in: an alarm on one-minute periods of the sampler's need (Maximum: the most any reading of
+    /// the minute needed) and desired count (Minimum), breaching while the need is below the desired count, every
+    /// period of the window breaching and none missing, sets the desired count to the need, at least one task (a
+    /// step policy, `ExactCapacity`): the newest period's, or the window's largest, as the model's `step_breach`
+    /// says. Evaluated when a minute's readings are all delivered.
+    fn fast_scale_in(&mut self, ctx: &mut Ctx<'_>) {
+        let Some(window_secs) = self.design.scale_in_window_secs else {
+            return;
+        };
+        let periods = window_secs.div_ceil(60).max(1) as usize;
+        let horizon = ctx
+            .now_ms
+            .saturating_sub(ctx.model.highres_delay_secs * 1000);
+        let complete = horizon / MINUTE_MS;
+        if complete < periods as u64 {
+            return;
+        }
+        let first = complete - periods as u64;
+        // Per minute: (the largest need, the smallest desired count).
+        let mut minutes: Vec<Option<(u32, u32)>> = vec![None; periods];
+        for r in self.readings.iter().rev() {
+            let m = r.at_ms / MINUTE_MS;
+            if m < first {
+                break;
+            }
+            let Some(need) = r.need else { continue };
+            if m >= complete {
+                continue;
+            }
+            let slot = &mut minutes[(m - first) as usize];
+            *slot = Some(slot.map_or((need, r.desired), |(n, d)| (n.max(need), d.min(r.desired))));
+        }
+        let Some(all) = minutes.into_iter().collect::<Option<Vec<(u32, u32)>>>() else {
+            return;
+        };
+        if all.iter().any(|(need, desired)| need >= desired) {
+            return;
+        }
+        let cooled = self
+            .last_scale_in_ms
+            .is_none_or(|t| ctx.now_ms >= t + SCALE_IN_COOLDOWN_SECS * 1000);
+        if !cooled {
+            return;
+        }
+        let to = match ctx.model.step_breach {
+            StepBreach::WindowAggregate => all.iter().map(|(n, _)| *n).max().unwrap_or(0),
+            StepBreach::NewestDatapoint => all.last().map_or(0, |(n, _)| *n),
+        };
+        if to < ctx.scaler.desired() && ctx.scaler.set(ctx.now_ms, to.max(1)) {
+            self.last_scale_in_ms = Some(ctx.now_ms);
         }
     }
 
@@ -367,13 +522,8 @@ impl Controller for Sampler {
         if now.is_multiple_of(SAMPLE_MS) {
             let failed = ctx.sampler_fails_at_ms.is_some_and(|at| now >= at);
             if !failed {
-                self.readings.push(Reading {
-                    at_ms: now,
-                    backlog: ctx.live.backlog() as f64,
-                    in_flight: ctx.live.in_flight as f64,
-                    running: ctx.live.running,
-                    desired: ctx.scaler.desired(),
-                });
+                let reading = self.read(ctx);
+                self.readings.push(reading);
             }
             self.fast_path(ctx);
         }
@@ -386,6 +536,7 @@ impl Controller for Sampler {
                 }
             }
             self.backstop(ctx);
+            self.fast_scale_in(ctx);
             self.per_minute(ctx);
         }
     }

@@ -108,6 +108,7 @@ pub fn policy_settings(scenario: &Scenario) -> PolicySettings {
             target_pct: DEFAULT_TARGET_UTILIZATION_PCT,
         }),
         idle_minutes: DEFAULT_IDLE_MINUTES,
+        scale_in_window_minutes: bpi_core::policy::DEFAULT_SCALE_IN_WINDOW_MINUTES,
         signal: bpi_core::policy::SignalMetrics::for_queue("ECS-SQS-BPI", "Single-Queue", "q"),
     }
 }
