@@ -231,8 +231,8 @@ impl Sampler {
         let model = self.capacity_model(ctx);
         let mpd = bpi_core::target::mpd_of_target(self.updater.target_settings(), target);
         let load = ServiceLoad {
-            visible: ctx.live.visible as u64,
-            in_flight: ctx.live.in_flight as u64,
+            visible: ctx.live.visible,
+            in_flight: ctx.live.in_flight,
             running: ctx.live.running,
             desired: ctx.scaler.desired(),
         };
