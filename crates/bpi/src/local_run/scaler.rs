@@ -312,7 +312,8 @@ mod tests {
             max_capacity: 10,
             utilization: None,
             idle_minutes: 3,
-            scale_in_window_minutes: 2,
+            // The fast scale-in off: these tests watch the other rules; its own test turns it on.
+            scale_in_window_minutes: 0,
             signal: bpi_core::policy::SignalMetrics::for_queue("ECS-SQS-BPI", "Single-Queue", "q"),
         }
     }
@@ -323,9 +324,9 @@ mod tests {
 
     #[test]
     fn the_fast_path_sizes_for_longer_messages_as_soon_as_the_workers_report_them() {
-        // Target 12 (60 s / 5 s); the workers now report 20 s messages: the fast path sizes against 3, at 0.8 of it
-        // with the 5 desired tasks running, so 2.4 messages a task: 14 messages ask for 6 tasks where the policy's
-        // target alone would ask for none (2 needed).
+        // Target 12 (60 s / 5 s); the workers now report 20 s messages: the capacity model sizes for 20 s, so each
+        // of the 5 running tasks serves 2.4 within 0.8 of the promise (12), and each new one 1 in its 15 s: 14
+        // messages ask for 7 tasks where the policy's 5 s alone would ask for none.
         let mut s = Scaler::new(settings(1), target_settings(), 5);
         for _ in 0..30 {
             s.processed(20.0);
@@ -339,7 +340,7 @@ mod tests {
             5,
             12.0,
         );
-        assert_eq!((action, s.desired), (Some(Action::FastPath), 6));
+        assert_eq!((action, s.desired), (Some(Action::FastPath), 7));
     }
 
     /// One reading, then the period's close: (the fast path's action, target tracking's or idle's).
@@ -366,12 +367,41 @@ mod tests {
 
     #[test]
     fn backlog_above_target_scales_out_after_three_datapoints() {
-        // 36 messages on one running task of 6 desired (the fast path asks for 6: satisfied): ecsBPI 36 against 12,
-        // so after 3 datapoints target tracking wants 6 × 36 / 12 = 18, at most the maximum.
-        let mut s = Scaler::new(settings(1), target_settings(), 6);
-        let actions: Vec<_> = (0..3).map(|_| period(&mut s, 35, 1, 1, 12.0).1).collect();
-        assert_eq!(actions, vec![None, None, Some(Action::Out)]);
-        assert_eq!(s.desired, 10, "at most the maximum");
+        // 14 messages on one running task of 3 desired: the capacity model needs 3 (9.6 on the running task, 3 on
+        // each new one), so the fast path adds nothing; ecsBPI 14 against 12 for 3 datapoints: target tracking wants
+        // ⌈3 × 14 / 12⌉ = 4.
+        let mut s = Scaler::new(settings(1), target_settings(), 3);
+        let actions: Vec<_> = (0..3).map(|_| period(&mut s, 13, 1, 1, 12.0)).collect();
+        assert!(
+            actions.iter().all(|(fast, _)| fast.is_none()),
+            "{actions:?}"
+        );
+        let tracking: Vec<_> = actions.iter().map(|(_, t)| *t).collect();
+        assert_eq!(tracking, vec![None, None, Some(Action::Out)]);
+        assert_eq!(s.desired, 4);
+    }
+
+    #[test]
+    fn the_fast_scale_in_sets_the_need_after_its_window() {
+        // 8 desired, 2 messages in flight on 8 running: the need is ⌈2 / 0.8⌉ = 3. With a 2-period window the
+        // second period sets 3.
+        let mut s = Scaler::new(
+            PolicySettings {
+                scale_in_window_minutes: 2,
+                ..settings(1)
+            },
+            target_settings(),
+            8,
+        );
+        let actions: Vec<_> = (0..2).map(|_| period(&mut s, 0, 2, 8, 12.0).1).collect();
+        assert_eq!(actions, vec![None, Some(Action::FastScaleIn)]);
+        assert_eq!(s.desired, 3);
+        // A period that needs all it has resets the window.
+        let actions: Vec<_> = [3, 0, 0]
+            .into_iter()
+            .map(|in_flight| period(&mut s, 0, in_flight, 3, 12.0).1)
+            .collect();
+        assert_eq!(actions[0], None);
     }
 
     #[test]

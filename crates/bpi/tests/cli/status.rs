@@ -130,7 +130,8 @@ async fn status_shows_what_the_test_set_up() {
             config.policy.fast_path_policy_name(),
             config.policy.backstop_policy_name(),
             config.policy.utilization_policy_name(),
-            config.policy.idle_policy_name()
+            config.policy.idle_policy_name(),
+            config.policy.scale_in_policy_name()
         ])
     );
     assert_eq!(
