@@ -5,8 +5,8 @@
 #   deploy/fault-suite.sh [--table FILE]
 #
 # Cases 1-5 (crates/faults) run real worker processes under load, scale-in SIGTERMs, SIGKILL, an emulator restart
-# and injected 5xx/throttling; 9-10 stop and throttle the sampler; 11 deploys under load; cases 6-8 are the tests
-# that live beside the code they exercise (poison bodies, bad settings of each binary, the updater's edge cases).
+# and injected 5xx/throttling; 9-10 stop and throttle the sampler; 11 deploys and 12 scales in fast under load;
+# cases 6-8 are the tests that live beside the code they exercise (poison, bad settings, the updater's edge cases).
 # Each records its figures; a failing case fails the suite.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -48,6 +48,7 @@ what = {
     9: "sampler stopped after 3 minutes with a backlog: the shipped alarms and policies evaluated (metric math)",
     10: "sampler through the fault proxy, 50% of requests throttled or failed: gaps and the alarms over them",
     11: "rolling deployment under a sustained backlog, one message longer than the drain grace (ECS's part played as documented)",
+    12: "fast scale-in under a sustained load (core's capacity model and scale-in rule over 2 s readings; ECS's part played as documented), one message longer than the grace",
 }
 rows = {}
 for line in open(sys.argv[1]):

@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use bpi_aws::{AwsClients, load_sdk_config};
-use bpi_core::config::{ProcessEnv, UpdaterConfig};
+use bpi_core::config::{ProcessEnv, SamplerConfig, UpdaterConfig};
 use bpi_core::policy::scaling_spec;
 use bpi_core::target_bpi;
 use clap::{Parser, Subcommand};
@@ -104,7 +104,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             print_json(&report)
         }
         Command::Status(args) => {
-            let config = settings()?;
+            // The sampler's settings: the updater's and the start its capacity model assumes.
+            let config =
+                SamplerConfig::from_env(&ProcessEnv).map_err(|e| CliError::Usage(e.to_string()))?;
             let clients = AwsClients::new(&load_sdk_config().await);
             Ok(status::run(&args, &clients, &config).await?)
         }

@@ -1,12 +1,14 @@
 //! `bpi simulate`: runs policies on the shipped scenarios (or a replayed trace) and prints the comparison; with
-//! `--robust`, over an ensemble of AWS behaviours, judged by the worst case against the oracle.
+//! `--robust`, over an ensemble of AWS behaviours, judged by the worst case against the oracle; with `--suite`, on
+//! the workload suite's generated families, judged against the reactive limit.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use bpi_core::DurationDistribution;
-use bpi_sim::robust::{self, Ensemble};
+use bpi_sim::robust::{self, Ensemble, RobustRow, Traffic};
 use bpi_sim::scenario::{Arrival, Arrivals, Durations};
+use bpi_sim::suite::{self, Part};
 use bpi_sim::{AwsModel, PolicyKind, Scenario, SimSettings, scenarios, simulate_arrivals, table};
 
 use crate::cli_error::{CliError, print_json};
@@ -36,6 +38,7 @@ pub struct SimulateArgs {
     #[arg(long, default_value_t = 30)]
     visibility_timeout: u64,
     /// Policy name, or `all` (ours, ours-v1, blueprint, copilot, cdk, keda, keda-tuned, oracle, reactive-limit); also
+    /// `ours-latency-first` (ours at its latency-first settings),
     /// `keda:N` (queueLength N) and `fixed:N` (a fixed fleet of N tasks). Comma-separated for several.
     #[arg(long, default_value = "all")]
     policy: String,
@@ -53,13 +56,19 @@ pub struct SimulateArgs {
     /// behaviour of the worst case, against the oracle.
     #[arg(long)]
     robust: bool,
-    /// With --robust: AWS behaviours in the ensemble (the default model first, then a seeded sample).
+    /// Run the workload suite instead (twelve generated families of traffic, several settings each): its tuning
+    /// part, its held-out part (other settings and seeds, never used to choose the design) or both, over each part's
+    /// ensemble of AWS behaviours, against the reactive limit. `--policy all` compares the suite's set (ours, KEDA at
+    /// queueLength 1, 2, 3, 5, 8, 13, 20, the other peers, the reactive limit, the oracle).
+    #[arg(long, value_enum, value_name = "PART", conflicts_with_all = ["scenario", "trace", "hours"])]
+    suite: Option<SuiteParts>,
+    /// With --robust or --suite: AWS behaviours in the ensemble (the default model first, then a seeded sample).
     #[arg(long, default_value_t = Ensemble::default().behaviours)]
     behaviours: usize,
-    /// With --robust: arrival seeds (1..=N).
+    /// With --robust: arrival seeds (1..=N; the suite's parts have their own).
     #[arg(long, default_value_t = Ensemble::default().seeds.len() as u64)]
     seeds: u64,
-    /// With --robust: threads (default: the machine's cores).
+    /// With --robust or --suite: threads (default: the machine's cores).
     #[arg(long)]
     threads: Option<usize>,
     /// Print the model's parameters (default, range explored, source) as a Markdown table and exit.
@@ -72,9 +81,90 @@ pub struct SimulateArgs {
     #[arg(long)]
     csv: Option<PathBuf>,
     /// Also write an SVG chart (one panel per run: the longest wait against the promise, the backlog, tasks against
-    /// desired, on a labelled time axis zoomed to the activity) to this file.
+    /// desired, on a labelled time axis zoomed to the activity) to this file; with --suite, the trade-off chart (a
+    /// panel per workload: every policy's worst share against its task-hours ÷ the reactive limit's), one file per
+    /// part (`NAME-tuning.svg`, `NAME-held-out.svg` with both).
     #[arg(long)]
     svg: Option<PathBuf>,
+}
+
+/// The parts of the workload suite `--suite` runs.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum SuiteParts {
+    /// The workloads the design was chosen on.
+    Tuning,
+    /// The workloads kept out of every choice.
+    HeldOut,
+    /// Both, reported apart.
+    All,
+}
+
+impl SuiteParts {
+    fn parts(self) -> Vec<Part> {
+        match self {
+            SuiteParts::Tuning => vec![Part::Tuning],
+            SuiteParts::HeldOut => vec![Part::HeldOut],
+            SuiteParts::All => vec![Part::Tuning, Part::HeldOut],
+        }
+    }
+}
+
+/// One part of the suite's results, as `--json` prints them.
+#[derive(serde::Serialize)]
+struct SuiteResult {
+    part: Part,
+    rows: Vec<RobustRow>,
+}
+
+/// `--suite`: every part asked for, its table against the reactive limit and the KEDA settings that beat ours on
+/// both counts.
+fn run_suite(args: &SimulateArgs, parts: SuiteParts) -> Result<(), CliError> {
+    let policies = if args.policy == "all" {
+        suite::policies()
+    } else {
+        policies(&args.policy).map_err(CliError::Usage)?
+    };
+    let results: Vec<SuiteResult> = parts
+        .parts()
+        .into_iter()
+        .map(|part| SuiteResult {
+            part,
+            rows: suite::run(
+                part,
+                &policies,
+                args.behaviours.max(1),
+                threads(args.threads),
+            ),
+        })
+        .collect();
+    if let Some(path) = &args.svg {
+        for r in &results {
+            // One chart per part: with both parts, the file name takes the part's.
+            let file = if results.len() == 1 {
+                path.clone()
+            } else {
+                let stem = path
+                    .file_stem()
+                    .map_or_else(|| "suite".to_string(), |s| s.to_string_lossy().into_owned());
+                path.with_file_name(format!("{stem}-{}.svg", r.part.name()))
+            };
+            let title = bpi_sim::tradeoff::title(r.part);
+            std::fs::write(&file, bpi_sim::tradeoff::svg(&title, &r.rows))
+                .with_context(|| format!("cannot write {}", file.display()))?;
+        }
+    }
+    if args.json {
+        return print_json(&results);
+    }
+    for r in &results {
+        println!("## the {} part\n", r.part.name());
+        print!("{}", suite::table(&r.rows));
+        for (workload, keda) in suite::keda_dominating_ours(&r.rows) {
+            println!("- {workload}: {keda} has both a higher share and fewer task-hours than ours");
+        }
+        println!();
+    }
+    Ok(())
 }
 
 fn threads(asked: Option<usize>) -> usize {
@@ -89,7 +179,7 @@ fn policies(spec: &str) -> Result<Vec<PolicyKind>, String> {
         .map(|name| {
             PolicyKind::from_name(name.trim()).ok_or_else(|| {
                 format!(
-                    "unknown policy '{name}' (ours, ours-v1, blueprint, copilot, cdk, keda, keda:N, keda-tuned, fixed:N, oracle, reactive-limit)"
+                    "unknown policy '{name}' (ours, ours-latency-first, ours-v1, blueprint, copilot, cdk, keda, keda:N, keda-tuned, fixed:N, oracle, reactive-limit)"
                 )
             })
         })
@@ -142,6 +232,9 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
         print!("{}", bpi_sim::model::parameters_table());
         return Ok(());
     }
+    if let Some(parts) = args.suite {
+        return run_suite(args, parts);
+    }
     let policies = policies(&args.policy).map_err(CliError::Usage)?;
     let settings = SimSettings {
         seed: args.seed,
@@ -176,19 +269,21 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
         }
     };
     if args.robust {
-        if args.trace.is_some() {
-            return Err(CliError::Usage(
-                "--robust runs the shipped scenarios, not a trace".into(),
-            ));
-        }
         let ensemble = Ensemble {
             behaviours: args.behaviours.max(1),
             seeds: (1..=args.seeds.max(1)).collect(),
             ..Ensemble::default()
         };
-        let scenarios: Vec<Scenario> = runs.into_iter().map(|(s, _)| s).collect();
-        let rows = robust::run(
-            &scenarios,
+        // A trace is the same messages for every seed; the seeds still vary the model's own draws.
+        let workloads: Vec<(Scenario, Traffic<'_>)> = runs
+            .iter()
+            .map(|(s, a)| {
+                let traffic = a.as_deref().map_or(Traffic::Generated, Traffic::Trace);
+                (s.clone(), traffic)
+            })
+            .collect();
+        let rows = robust::run_on(
+            &workloads,
             &policies,
             &ensemble,
             &settings,

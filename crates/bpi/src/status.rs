@@ -1,5 +1,6 @@
 //! `bpi status`: the live state of a deployed system (real AWS or the emulator) in one view: queue, DLQ and tasks,
-//! ecsBPI against the policy's target, the MPD over the updater's window, and whether the policy in force is core's
+//! ecsBPI against the policy's target, the tasks core's capacity model needs against the desired count and which
+//! policy acts on the difference, the MPD over the updater's window, and whether the policy in force is core's
 //! canonical spec (drift).
 
 use std::time::{Duration, SystemTime};
@@ -12,13 +13,17 @@ use bpi_aws::cloudwatch::{
 };
 use bpi_aws::ecs::{ServiceCounts, service_counts};
 use bpi_aws::sqs::Queue;
+use bpi_core::capacity::{CapacityModel, NeedReason, NeededCapacity, ServiceLoad};
 use bpi_core::config::{
-    APP_NOT_READY_METRIC, QUEUE_DIMENSION, QueueRef, TYPE_DIMENSION, UpdaterConfig,
+    APP_NOT_READY_METRIC, QUEUE_DIMENSION, QueueRef, SamplerConfig, TYPE_DIMENSION, UpdaterConfig,
 };
-use bpi_core::policy::target_tracking_config;
-use bpi_core::sampler::{BPI_METRIC, FAST_PATH_METRIC};
+use bpi_core::policy::{NeedVerdict, PolicySettings, need_verdict, target_tracking_config};
+use bpi_core::sampler::{
+    BPI_METRIC, FAST_PATH_METRIC, NEEDED_METRIC, RECENT_MPD_MINUTES, fast_path_target,
+};
+use bpi_core::target::mpd_of_target;
 use bpi_core::update::{MpdStatus, UpdateInputs, WhenUnmeasured, plan_update};
-use bpi_core::{QueueDepth, backlog_per_task};
+use bpi_core::{QueueDepth, backlog_per_task, target_bpi};
 use serde::Serialize;
 
 /// Arguments of `bpi status`.
@@ -47,6 +52,8 @@ pub struct Status {
     pub tasks: ServiceCounts,
     /// ecsBPI now (core's rule, live counts).
     pub backlog_per_task: f64,
+    /// What core's capacity model needs of the live counts, and what the policies do about it.
+    pub need: NeedView,
     /// The policy's target, if there is a policy.
     pub target: Option<f64>,
     /// Whether the policy differs from core's canonical spec (None: no policy).
@@ -72,6 +79,57 @@ pub struct Status {
     pub app: Option<AppHealth>,
 }
 
+/// The tasks the live counts need, as the sampler computes them (core's capacity model, the sampler's MPD), against
+/// the desired count, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct NeedView {
+    /// The need and its parts.
+    pub needed: NeededCapacity,
+    /// The MPD the model sized with, seconds: the target in force's, lowered by the workers' recent MPD when messages
+    /// got longer (as the sampler does).
+    pub mpd_secs: f64,
+    /// Seconds of the promise a task launched now has left to serve the backlog.
+    pub new_task_budget_secs: f64,
+    /// What the fast policies do about the need against the desired count.
+    pub verdict: NeedVerdict,
+}
+
+impl NeedView {
+    /// The view of `load` under `model`, with `target_in_force` (the policy's, or the default MPD's) and the workers'
+    /// `recent` durations.
+    pub fn of(
+        config: &UpdaterConfig,
+        model: &CapacityModel,
+        load: ServiceLoad,
+        target_in_force: f64,
+        recent: &[bpi_core::StatisticSet],
+    ) -> Self {
+        let target = fast_path_target(target_in_force, recent, &config.target);
+        Self::with_mpd(
+            &config.policy,
+            model,
+            load,
+            mpd_of_target(&config.target, target),
+        )
+    }
+
+    /// The view of `load` under `model` when a message takes `mpd_secs`.
+    pub fn with_mpd(
+        settings: &PolicySettings,
+        model: &CapacityModel,
+        load: ServiceLoad,
+        mpd_secs: f64,
+    ) -> Self {
+        let needed = model.needed(load, mpd_secs, settings.max_capacity);
+        NeedView {
+            needed,
+            mpd_secs,
+            new_task_budget_secs: model.new_task_budget_secs(),
+            verdict: need_verdict(settings, needed.tasks, load.desired),
+        }
+    }
+}
+
 /// The newest report of the workers that carry an application (HTTP or exec mode).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct AppHealth {
@@ -90,6 +148,8 @@ pub struct SamplerHealth {
     pub bpi: f64,
     /// The capacity its fast path asked for (0: none), if published.
     pub fast_path_capacity: Option<f64>,
+    /// The tasks its reading needed (`ecsNeededTasks`, what the fast scale-in reads), if published.
+    pub needed: Option<f64>,
 }
 
 /// How far back `bpi status` looks for a sampler reading.
@@ -109,7 +169,12 @@ async fn published_health(
     let newest = latest_values(
         &clients.cloudwatch,
         &m.namespace,
-        &[BPI_METRIC, FAST_PATH_METRIC, APP_NOT_READY_METRIC],
+        &[
+            BPI_METRIC,
+            FAST_PATH_METRIC,
+            APP_NOT_READY_METRIC,
+            NEEDED_METRIC,
+        ],
         &dims,
         SAMPLER_LOOKBACK,
         now,
@@ -124,11 +189,13 @@ async fn published_health(
         return Ok((None, app));
     };
     let fast_path = newest.get(1).copied().flatten();
+    let needed = newest.get(3).copied().flatten();
     Ok((
         Some(SamplerHealth {
             age_secs: age(at),
             bpi,
             fast_path_capacity: fast_path.map(|(_, v)| v),
+            needed: needed.map(|(_, v)| v),
         }),
         app,
     ))
@@ -178,6 +245,7 @@ impl Watched {
 pub async fn gather(
     clients: &AwsClients,
     config: &UpdaterConfig,
+    model: &CapacityModel,
     watched: &Watched,
 ) -> anyhow::Result<Status> {
     let s = &config.policy;
@@ -245,6 +313,30 @@ pub async fn gather(
         },
     );
     let estimate = plan.estimate;
+    let recent = read_duration_stats(
+        &clients.cloudwatch,
+        &config.metrics,
+        &s.queue_name,
+        Duration::from_secs(u64::from(RECENT_MPD_MINUTES) * 60),
+        SystemTime::now(),
+    )
+    .await?;
+    let target_in_force = current.as_ref().map_or_else(
+        || f64::from(target_bpi(&config.target, None).value),
+        |p| p.target_value,
+    );
+    let need = NeedView::of(
+        config,
+        model,
+        ServiceLoad {
+            visible: depth.visible,
+            in_flight: depth.in_flight,
+            running: tasks.running,
+            desired: tasks.desired,
+        },
+        target_in_force,
+        &recent,
+    );
     let (sampler, app) = published_health(clients, config, SystemTime::now()).await?;
     Ok(Status {
         queue: s.queue_name.clone(),
@@ -253,6 +345,7 @@ pub async fn gather(
         service: s.resource_id(),
         tasks,
         backlog_per_task: backlog_per_task(depth, tasks.running, s.counting),
+        need,
         target: current.as_ref().map(|p| p.target_value),
         drift: current
             .as_ref()
@@ -269,8 +362,34 @@ pub async fn gather(
     })
 }
 
-/// The state as text.
-pub fn render(st: &Status) -> String {
+/// The need against the desired count, its deciding part and the policy that acts.
+fn render_need(st: &Status, settings: &PolicySettings) -> String {
+    let n = &st.need;
+    let why = match n.needed.reason {
+        NeedReason::Empty => "nothing waits or runs".to_string(),
+        NeedReason::Busy => format!(
+            "busy: {} in flight at the target utilization need {:.1}",
+            st.depth.in_flight, n.needed.busy_tasks
+        ),
+        NeedReason::Backlog => format!(
+            "backlog: {} messages served within the promise (a new task has {:.0} s of it) need {}",
+            st.depth.visible + st.depth.in_flight,
+            n.new_task_budget_secs,
+            n.needed.backlog_tasks
+        ),
+        NeedReason::Maximum => "capped at the maximum".to_string(),
+    };
+    format!(
+        "needs {} of {} desired ({why}; MPD {:.2} s): {}",
+        n.needed.tasks,
+        st.tasks.desired,
+        n.mpd_secs,
+        n.verdict.describe(settings)
+    )
+}
+
+/// The state as text, `settings` naming the policies' windows.
+pub fn render(st: &Status, settings: &PolicySettings) -> String {
     let target = st
         .target
         .map_or_else(|| "no policy".to_string(), |t| format!("{t}"));
@@ -297,11 +416,13 @@ pub fn render(st: &Status) -> String {
     };
     let sampler = match &st.sampler {
         Some(h) => format!(
-            "last reading {} s ago: ecsBPI {:.2}, fast path asks {}",
+            "last reading {} s ago: ecsBPI {:.2}, fast path asks {}, needed {}",
             h.age_secs,
             h.bpi,
             h.fast_path_capacity
-                .map_or_else(|| "nothing published".to_string(), |c| format!("{c}"))
+                .map_or_else(|| "nothing published".to_string(), |c| format!("{c}")),
+            h.needed
+                .map_or_else(|| "not published".to_string(), |c| format!("{c}"))
         ),
         None => "NO READING in the last 10 minutes (stopped, or not deployed)".to_string(),
     };
@@ -318,6 +439,7 @@ pub fn render(st: &Status) -> String {
         // The demo's work, or workers whose application has been ready and idle: nothing to say.
         None => String::new(),
     };
+    let need = render_need(st, settings);
     let dlq = st.dlq.as_ref().map_or_else(
         || "none (no redrive policy!)".to_string(),
         |(n, v)| format!("{v} in {n}"),
@@ -326,6 +448,7 @@ pub fn render(st: &Status) -> String {
         "queue      {}: {} visible, {} in flight; DLQ: {dlq}\n\
          service    {}: {} running, {} desired, {} pending\n\
          ecsBPI     {:.2} (target {target})\n\
+         capacity   {need}\n\
          policy     {drift}{companions}\n\
          MPD        {mpd} in the last {} s -> {} target {}{}\n\
          sampler    {sampler}\n{app}",
@@ -352,11 +475,13 @@ pub fn render(st: &Status) -> String {
 pub async fn run(
     args: &StatusArgs,
     clients: &AwsClients,
-    config: &UpdaterConfig,
+    config: &SamplerConfig,
 ) -> anyhow::Result<()> {
+    let model = config.capacity_model();
+    let config = &config.scaling;
     let watched = Watched::resolve(clients, config).await?;
     loop {
-        let st = gather(clients, config, &watched).await?;
+        let st = gather(clients, config, &model, &watched).await?;
         if args.json {
             println!("{}", serde_json::to_string(&st)?);
         } else {
@@ -364,7 +489,7 @@ pub async fn run(
                 // Clear the screen and go home: refresh in place.
                 print!("\x1b[2J\x1b[H");
             }
-            print!("{}", render(&st));
+            print!("{}", render(&st, &config.policy));
         }
         match args.watch {
             Some(secs) => tokio::time::sleep(Duration::from_secs(secs.max(1))).await,

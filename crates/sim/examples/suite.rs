@@ -1,15 +1,18 @@
 //! The workload suite over its robust ensembles, the tuning part and the held-out part apart, with the time it
-//! took: `cargo run --release -p bpi-sim --example suite [-- BEHAVIOURS]`.
+//! took, and the trade-off charts (`docs/suite-tuning.svg`, `docs/suite-held-out.svg`, written with `--charts`):
+//! `cargo run --release -p bpi-sim --example suite [-- BEHAVIOURS] [--charts]`.
 
 use std::time::Instant;
 
 use bpi_sim::suite::{self, Part};
 
 fn main() {
-    let behaviours = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let behaviours = args
+        .iter()
+        .find_map(|a| a.parse().ok())
         .unwrap_or(bpi_sim::robust::Ensemble::default().behaviours);
+    let charts = args.iter().any(|a| a == "--charts");
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     for part in [Part::Tuning, Part::HeldOut] {
         let started = Instant::now();
@@ -25,5 +28,11 @@ fn main() {
             println!("- {workload}: {keda} has both a higher share and fewer task-hours than ours");
         }
         println!();
+        if charts {
+            let path = format!("docs/suite-{}.svg", part.name());
+            let title = bpi_sim::tradeoff::title(part);
+            std::fs::write(&path, bpi_sim::tradeoff::svg(&title, &rows)).expect("write the chart");
+            println!("wrote {path}\n");
+        }
     }
 }

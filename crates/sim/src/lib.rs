@@ -36,6 +36,7 @@ pub mod robust;
 pub mod scenario;
 pub mod suite;
 pub mod trace;
+pub mod tradeoff;
 
 pub use engine::{SimSettings, simulate, simulate_arrivals};
 pub use model::AwsModel;

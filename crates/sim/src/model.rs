@@ -37,18 +37,6 @@ pub enum CooldownRule {
     BlocksAll,
 }
 
-/// Which value of a step policy's alarm Application Auto Scaling sizes the step from. The API reference speaks of
-/// "the aggregated CloudWatch metric" (StepAdjustment) aggregated by `MetricAggregationType`, without saying over
-/// which datapoints. Undocumented: a parameter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StepBreach {
-    /// The newest datapoint alone (the riskier reading for a scale-in sized from it).
-    NewestDatapoint,
-    /// The aggregate over the alarm's evaluated datapoints.
-    WindowAggregate,
-}
-
 /// The AWS behaviours a run assumes.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct AwsModel {
@@ -87,8 +75,6 @@ pub struct AwsModel {
     /// quiet minutes before a burst can act on the fleet the fast path just launched, before the burst's own
     /// minute reaches target tracking.
     pub scale_out_holds_scale_in: bool,
-    /// Which alarm value a step policy sizes its step from.
-    pub step_breach: StepBreach,
 }
 
 impl Default for AwsModel {
@@ -108,7 +94,6 @@ impl Default for AwsModel {
             scale_in_step_pct: 10,
             cooldown_rule: CooldownRule::LargerScaleOutPasses,
             scale_out_holds_scale_in: true,
-            step_breach: StepBreach::NewestDatapoint,
         }
     }
 }
@@ -173,9 +158,6 @@ impl AwsModel {
         }
         if self.cooldown_rule != d.cooldown_rule {
             parts.push("cooldown blocks all".to_string());
-        }
-        if self.step_breach != d.step_breach {
-            parts.push("step from the window".to_string());
         }
         if self.scale_out_holds_scale_in != d.scale_out_holds_scale_in {
             parts.push("scale-in not held by other scale-outs".to_string());
@@ -281,12 +263,6 @@ pub const PARAMETERS: &[Parameter] = &[
         default: "true",
         explored: "fixed (its effect is measured beside the robust table)",
         source: "undocumented (guess): the API reference gives each policy's cooldowns, not whether one policy's scale-out holds another's scale-in",
-    },
-    Parameter {
-        name: "step_breach",
-        default: "newest datapoint",
-        explored: "newest datapoint; the window's aggregate (every other behaviour)",
-        source: "undocumented (guess): StepAdjustment is sized from \"the aggregated CloudWatch metric\" (API reference) without saying over which datapoints",
     },
 ];
 

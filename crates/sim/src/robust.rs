@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::engine::{SimSettings, simulate_arrivals, simulate_controller};
 use crate::launch::LaunchQuota;
-use crate::model::{AwsModel, GaugePhase, StepBreach};
+use crate::model::{AwsModel, GaugePhase};
 use crate::policies::sampler::{Sampler, SamplerDesign};
 use crate::policies::{PolicyKind, keda};
 use crate::scenario::{Arrival, Scenario};
@@ -64,12 +64,6 @@ pub fn behaviours(ensemble: &Ensemble) -> Vec<AwsModel> {
                 LaunchQuota::CROWDED_ACCOUNT
             },
             scale_in_step_pct: *[10, 25, 50].choose(&mut rng).unwrap_or(&10),
-            // Alternating, not drawn: the behaviours drawn before this parameter existed stay as they were.
-            step_breach: if out.len() % 2 == 0 {
-                StepBreach::WindowAggregate
-            } else {
-                StepBreach::NewestDatapoint
-            },
             ..AwsModel::default()
         });
     }

@@ -502,10 +502,10 @@ pub fn part(part: Part) -> Vec<Workload> {
     workloads().into_iter().filter(|w| w.part == part).collect()
 }
 
-/// The policies the suite compares: ours at its defaults, KEDA over its usual queueLengths, every other peer, the
+/// The policies the suite compares: ours at its defaults and latency first, KEDA over its usual queueLengths, every other peer, the
 /// reactive limit and the oracle.
 pub fn policies() -> Vec<PolicyKind> {
-    let mut out = vec![PolicyKind::Ours];
+    let mut out = vec![PolicyKind::Ours, PolicyKind::OursLatencyFirst];
     out.extend(
         KEDA_QUEUE_LENGTHS
             .iter()

@@ -24,15 +24,16 @@ use bpi_aws::AwsClients;
 use bpi_aws::autoscaling::describe_target_tracking_policy;
 use bpi_aws::ecs::ServiceCounts;
 use bpi_aws::sqs::Queue;
+use bpi_core::capacity::ServiceLoad;
 use bpi_core::config::{EnvSource, ProcessEnv, ProducerConfig, QueueRef, UpdaterConfig};
 use bpi_core::sampler::{Reading, sampled_values};
-use bpi_core::{QueueDepth, backlog_per_task};
+use bpi_core::{QueueDepth, backlog_per_task, target_bpi};
 use bpi_sim::chart::{Panel, svg_panels};
 use bpi_sim::report::TimelinePoint;
 use message_producer::{ProduceRequest, Producer};
 use target_bpi_updater::Updater;
 
-use crate::status::Watched;
+use crate::status::{NeedView, Watched};
 use fleet::{Fleet, LocalApp, WorkerEvent};
 use record::Record;
 use scaler::{Action, Scaler};
@@ -548,7 +549,7 @@ async fn show_status(
         "bpi local-run: {t} s of {duration} s (Ctrl-C stops); produced {}, processed {}, workers {running} running / {} desired\n",
         record.produced, record.processed, scaler.desired
     );
-    let body = match crate::status::gather(clients, config, watched).await {
+    let body = match crate::status::gather(clients, config, &scaler.capacity, watched).await {
         Ok(mut st) => {
             // The service's tasks are the local workers.
             st.tasks = ServiceCounts {
@@ -557,7 +558,21 @@ async fn show_status(
                 pending: 0,
             };
             st.backlog_per_task = backlog_per_task(st.depth, running, config.policy.counting);
-            crate::status::render(&st)
+            let target = st
+                .target
+                .unwrap_or_else(|| f64::from(target_bpi(&config.target, None).value));
+            st.need = NeedView::with_mpd(
+                &config.policy,
+                &scaler.capacity,
+                ServiceLoad {
+                    visible: st.depth.visible,
+                    in_flight: st.depth.in_flight,
+                    running,
+                    desired: scaler.desired,
+                },
+                scaler.mpd_secs(target),
+            );
+            crate::status::render(&st, &config.policy)
         }
         Err(e) => format!("status unavailable: {e:#}\n"),
     };

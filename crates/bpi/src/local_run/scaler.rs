@@ -11,7 +11,9 @@
 use bpi_core::backlog::per_task;
 use bpi_core::capacity::{BusyRule, CapacityModel, DEFAULT_TASK_START_SECS, ServiceLoad};
 use bpi_core::policy::utilization as utilization_of;
-use bpi_core::policy::{FAST_PATH_COOLDOWN_SECS, PolicySettings};
+use bpi_core::policy::{
+    FAST_PATH_COOLDOWN_SECS, FAST_SCALE_IN_COOLDOWN_SECS, PolicySettings, scale_in_breaches,
+};
 use bpi_core::sampler::{RECENT_MPD_MINUTES, fast_path_target};
 use bpi_core::target::mpd_of_target;
 use bpi_core::{QueueDepth, StatisticSet, TargetSettings};
@@ -227,21 +229,27 @@ impl Scaler {
             self.last_in = Some(now);
             return Some(Action::Idle);
         }
-        // The fast scale-in: every period of the window needed fewer than it desired: the newest period's need.
+        // The fast scale-in: the window's largest need below its fewest desired, and some reading needed a task
+        // (core's `scale_in_breaches`, one datapoint over the window as core's spec states it): that need.
         let window = s.scale_in_window_minutes as usize;
-        if window > 0 && visible.len() >= window && cooled(self.last_fast_in, 60) {
+        if window > 0
+            && visible.len() >= window
+            && cooled(self.last_fast_in, FAST_SCALE_IN_COOLDOWN_SECS)
+        {
             let recent = &visible[visible.len() - window..];
-            let below = recent
-                .iter()
-                .all(|p| p.desired_min.is_some_and(|d| p.need_max < d));
-            let to = recent
-                .last()
-                .map_or(self.desired, |p| p.need_max.max(1))
-                .clamp(s.min_capacity, s.max_capacity);
-            if below && to < self.desired {
-                self.desired = to;
-                self.last_fast_in = Some(now);
-                return Some(Action::FastScaleIn);
+            let need_max = recent.iter().map(|p| p.need_max).max();
+            let desired_min = recent.iter().filter_map(|p| p.desired_min).min();
+            if let Some(desired_min) = desired_min
+                && scale_in_breaches(need_max, desired_min)
+            {
+                let to = need_max
+                    .unwrap_or(self.desired)
+                    .clamp(s.min_capacity, s.max_capacity);
+                if to < self.desired {
+                    self.desired = to;
+                    self.last_fast_in = Some(now);
+                    return Some(Action::FastScaleIn);
+                }
             }
         }
         let bpi: Vec<Option<f64>> = visible

@@ -500,7 +500,7 @@ async fn deploy_redeploy_change_load_and_destroy() {
         Some(36),
         "{alarms}"
     );
-    // --scale-in-window 4: the fast scale-in's alarm looks at 4 one-minute periods.
+    // --scale-in-window 4: the fast scale-in's alarm is one datapoint of a 4-minute period.
     assert!(names.contains(&config.policy.scale_in_policy_name()));
     let scale_in_alarm = config
         .policy
@@ -512,8 +512,8 @@ async fn deploy_redeploy_change_load_and_destroy() {
         &scale_in_alarm,
     ]);
     assert_eq!(
-        alarms["MetricAlarms"][0]["EvaluationPeriods"].as_u64(),
-        Some(4),
+        alarms["MetricAlarms"][0]["Metrics"][0]["MetricStat"]["Period"].as_u64(),
+        Some(240),
         "{alarms}"
     );
     let updater = function_configuration(&stack, "UpdaterFunction");

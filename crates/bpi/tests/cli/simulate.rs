@@ -86,6 +86,88 @@ fn robust_mode_reports_worst_and_median_against_the_oracle() {
 }
 
 #[test]
+fn robust_mode_takes_a_trace_and_replays_it_under_every_behaviour() {
+    // 40 messages of 2 s at once, twice, an hour apart: a cron dump.
+    let dir = std::env::temp_dir().join(format!("bpi-robust-trace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let trace = dir.join("dumps.csv");
+    let mut csv = String::from("arrival_secs,duration_secs\n");
+    for at in [60, 3660] {
+        for _ in 0..40 {
+            csv.push_str(&format!("{at},2\n"));
+        }
+    }
+    std::fs::write(&trace, csv).expect("write trace");
+    let path = trace.to_string_lossy().into_owned();
+    let rows = json(&bpi(&[
+        "simulate",
+        "--robust",
+        "--trace",
+        &path,
+        "--policy",
+        "ours,reactive-limit",
+        "--behaviours",
+        "2",
+        "--seeds",
+        "2",
+        "--json",
+    ]));
+    let rows = rows.as_array().expect("rows");
+    assert_eq!(rows.len(), 2);
+    for r in rows {
+        assert_eq!(r["scenario"], "dumps");
+        let worst = r["worst_share"].as_f64().expect("worst");
+        assert!(worst <= r["median_share"].as_f64().expect("median"), "{r}");
+        assert!(!r["worst_under"].as_str().unwrap_or("").is_empty());
+    }
+    assert_eq!(rows[1]["policy"], "reactive-limit");
+    assert_eq!(rows[1]["worst_vs_reactive"], 0.0);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn the_suite_reports_its_part_against_the_reactive_limit() {
+    let chart = std::env::temp_dir().join(format!("bpi-suite-{}.svg", std::process::id()));
+    let chart_path = chart.to_string_lossy().into_owned();
+    let results = json(&bpi(&[
+        "simulate",
+        "--suite",
+        "tuning",
+        "--policy",
+        "ours,reactive-limit",
+        "--behaviours",
+        "1",
+        "--svg",
+        &chart_path,
+        "--json",
+    ]));
+    let results = results.as_array().expect("parts");
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0]["part"], "tuning");
+    let rows = results[0]["rows"].as_array().expect("rows");
+    // Every family of the suite, both policies each.
+    assert!(rows.len() >= 24, "{} rows", rows.len());
+    assert_eq!(rows.len() % 2, 0);
+    for pair in rows.chunks(2) {
+        assert_eq!(pair[0]["policy"], "ours");
+        assert_eq!(pair[1]["policy"], "reactive-limit");
+        assert_eq!(pair[0]["scenario"], pair[1]["scenario"]);
+        assert_eq!(pair[1]["worst_hours_vs_reactive"], 1.0);
+    }
+    // The trade-off chart: a panel (its title) per workload.
+    let svg = std::fs::read_to_string(&chart).expect("the chart");
+    assert!(svg.starts_with("<svg"), "{svg}");
+    for pair in rows.chunks(2) {
+        let title = format!(">{}</text>", pair[0]["scenario"].as_str().expect("name"));
+        assert!(svg.contains(&title), "no panel {title}");
+    }
+    std::fs::remove_file(&chart).ok();
+    // A suite is not a scenario.
+    let out = bpi(&["simulate", "--suite", "all", "--scenario", "burst"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
 fn the_parameters_table_names_every_parameter_with_a_source() {
     let out = bpi(&["simulate", "--parameters"]);
     assert!(out.status.success());

@@ -7,9 +7,10 @@ use bpi_aws::autoscaling::put_target_tracking_policy;
 use bpi_aws::cloudwatch::{DurationStats, Resolution, put_duration_stats, put_values};
 use bpi_aws::fixtures::{create_queue_with_dlq, create_service};
 use bpi_aws::{AwsClients, local_emulator_config};
-use bpi_core::config::UpdaterConfig;
-use bpi_core::policy::{PolicySettings, target_tracking_policy};
-use bpi_core::sampler::{BPI_METRIC, FAST_PATH_METRIC};
+use bpi_core::capacity::ServiceLoad;
+use bpi_core::config::{SamplerConfig, UpdaterConfig};
+use bpi_core::policy::{PolicySettings, need_verdict, target_tracking_policy};
+use bpi_core::sampler::{BPI_METRIC, FAST_PATH_METRIC, NEEDED_METRIC};
 use bpi_core::{Message, MessageId};
 
 /// `bpi status --json` with `env`, against the emulator.
@@ -158,6 +159,32 @@ async fn status_shows_what_the_test_set_up() {
         text.contains("sampler    NO READING"),
         "no sampler ran: {text}"
     );
+    // The need: core's capacity model on the live counts with the sampler's MPD: the target in force's (12: 5 s;
+    // the recent 6 s gives 10, not 20% below it), against the desired 3, and the policy that acts on it.
+    let model = SamplerConfig::from_env(&env)
+        .expect("settings")
+        .capacity_model();
+    let want = model.needed(
+        ServiceLoad {
+            visible: 5,
+            in_flight: 2,
+            running: running as u32,
+            desired: 3,
+        },
+        5.0,
+        config.policy.max_capacity,
+    );
+    assert!(want.tasks > 0);
+    assert_eq!(st["need"]["needed"]["tasks"], want.tasks, "{st}");
+    assert_eq!(st["need"]["mpd_secs"], 5.0);
+    assert_eq!(
+        st["need"]["verdict"],
+        serde_json::to_value(need_verdict(&config.policy, want.tasks, 3)).expect("json")
+    );
+    assert!(
+        text.contains(&format!("capacity   needs {} of 3 desired", want.tasks)),
+        "{text}"
+    );
     assert_eq!(st["sampler"], serde_json::Value::Null);
 
     // A sampler reading taken 20 s ago: its age and values are shown.
@@ -168,6 +195,7 @@ async fn status_shows_what_the_test_set_up() {
         &[
             (BPI_METRIC, 2.5, StandardUnit::Count),
             (FAST_PATH_METRIC, 4.0, StandardUnit::Count),
+            (NEEDED_METRIC, 3.0, StandardUnit::Count),
         ],
         SystemTime::now() - Duration::from_secs(20),
         Resolution::High,
@@ -178,6 +206,7 @@ async fn status_shows_what_the_test_set_up() {
     let sampler = &st["sampler"];
     assert_eq!(sampler["bpi"], 2.5, "{st}");
     assert_eq!(sampler["fast_path_capacity"], 4.0);
+    assert_eq!(sampler["needed"], 3.0);
     let age = sampler["age_secs"].as_u64().expect("age");
     assert!((20..=60).contains(&age), "age {age}");
 }

@@ -5,6 +5,7 @@
 
 mod crash;
 mod deployment;
+mod fast_scale_in;
 mod injected;
 mod load;
 mod outage;

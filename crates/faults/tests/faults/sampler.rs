@@ -396,3 +396,69 @@ fn messages_in_flight_keep_the_idle_policy_off_whatever_the_backlog_counts() {
     let states = alarm_states(idle, &data, periods);
     assert!(states[periods - 1], "an empty queue is idle");
 }
+
+/// The fast scale-in through core's spec: its alarm fires on a window (one datapoint whose period is the window)
+/// whose readings all needed fewer tasks than desired and some a task; an empty queue is left to the idle policy
+/// (its wait bridges a pause between batches), and a window without the sampler's need never scales in. No
+/// emulator: moto stores the alarm and the step policy but evaluates neither, so the expression runs through the
+/// CloudWatch evaluator of the testkit.
+#[test]
+fn the_fast_scale_in_fires_on_a_need_below_desired_never_on_an_empty_queue_or_missing_data() {
+    use bpi_core::sampler::{DESIRED_METRIC, NEEDED_METRIC};
+    let config = updater_config("cluster", "service", "queue");
+    let spec = scaling_spec(&config.policy, 12.0);
+    let scale_in = spec.scale_in.as_ref().expect("on by default");
+    let window_secs = config.policy.scale_in_window_minutes * 60;
+    assert!(window_secs > 0);
+    for q in scale_in
+        .alarm
+        .metrics
+        .iter()
+        .filter_map(|q| q.metric_stat.as_ref())
+    {
+        assert_eq!(q.period, Some(window_secs), "one datapoint is the window");
+    }
+    assert_eq!(
+        (
+            scale_in.alarm.evaluation_periods,
+            scale_in.alarm.datapoints_to_alarm
+        ),
+        (1, 1)
+    );
+    // Datapoints of successive windows: the window's largest need, its fewest desired (8).
+    let run = |need: Vec<Option<f64>>| {
+        let periods = need.len();
+        let mut data: BTreeMap<(&str, &str), Series> = BTreeMap::new();
+        data.insert((NEEDED_METRIC, "Maximum"), need);
+        data.insert((DESIRED_METRIC, "Minimum"), vec![Some(8.0); periods]);
+        let states = alarm_states(scale_in, &data, periods);
+        let (_, values) = inputs(&scale_in.alarm.metrics, &data, periods);
+        (states, values)
+    };
+    // 3 tasks needed of 8 desired: in ALARM, and the step the value falls in sets exactly 3.
+    let (states, values) = run(vec![Some(3.0); 2]);
+    assert!(states.iter().all(|a| *a), "{states:?}");
+    let breach = values[1].expect("a value") - scale_in.alarm.threshold;
+    let step = scale_in
+        .policy
+        .step_scaling_policy_configuration
+        .step_adjustments
+        .iter()
+        .find(|s| {
+            s.metric_interval_lower_bound.is_none_or(|l| breach >= l)
+                && s.metric_interval_upper_bound.is_none_or(|u| breach < u)
+        })
+        .expect("a step for every need");
+    assert_eq!(step.scaling_adjustment, 3);
+    // An empty queue needs 0 tasks: never a fast scale-in (the idle policy waits its minutes).
+    let (states, _) = run(vec![Some(0.0); 3]);
+    assert!(states.iter().all(|a| !*a), "an empty queue: {states:?}");
+    // A need as large as the fleet, or a window without the sampler's need, holds it.
+    let (states, _) = run(vec![Some(8.0); 3]);
+    assert!(
+        states.iter().all(|a| !*a),
+        "a need of the whole fleet: {states:?}"
+    );
+    let (states, _) = run(vec![Some(3.0), None]);
+    assert_eq!(states, vec![true, false], "a window without readings");
+}

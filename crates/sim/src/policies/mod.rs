@@ -110,6 +110,9 @@ pub const KEDA_DEFAULT_QUEUE_LENGTH: u32 = 5;
 pub enum PolicyKind {
     /// This project: the sampler's 10-second readings, the fast path ([`sampler`]).
     Ours,
+    /// This project at its "latency first" settings ([`sampler::SamplerDesign::latency_first`]): a longer assumed
+    /// task start, a longer scale-in window and idle wait, for more task-hours.
+    OursLatencyFirst,
     /// This project's round-1 policy on CloudWatch's SQS metrics ([`ours_v1`]), for comparison.
     OursV1,
     /// The AWS blueprint ([`blueprint`]).
@@ -156,6 +159,7 @@ impl PolicyKind {
     pub fn name(self) -> String {
         match self {
             PolicyKind::Ours => "ours".into(),
+            PolicyKind::OursLatencyFirst => "ours-latency-first".into(),
             PolicyKind::OursV1 => "ours-v1".into(),
             PolicyKind::Blueprint => "blueprint".into(),
             PolicyKind::Copilot => "copilot".into(),
@@ -181,17 +185,26 @@ impl PolicyKind {
         if let Some(rest) = name.strip_prefix("keda:") {
             return number(rest).map(|queue_length| PolicyKind::Keda { queue_length });
         }
+        if name == PolicyKind::OursLatencyFirst.name() {
+            return Some(PolicyKind::OursLatencyFirst);
+        }
         Self::ALL.into_iter().find(|p| p.name() == name)
     }
 
     /// Workers drain on SIGTERM and are protected from scale-in while busy (only ours).
     pub fn graceful_workers(self) -> bool {
-        matches!(self, PolicyKind::Ours | PolicyKind::OursV1)
+        matches!(
+            self,
+            PolicyKind::Ours | PolicyKind::OursLatencyFirst | PolicyKind::OursV1
+        )
     }
 
     /// Workers extend a message's visibility while processing it (only ours).
     pub fn heartbeat(self) -> bool {
-        matches!(self, PolicyKind::Ours | PolicyKind::OursV1)
+        matches!(
+            self,
+            PolicyKind::Ours | PolicyKind::OursLatencyFirst | PolicyKind::OursV1
+        )
     }
 
     /// The fewest and most tasks the policy runs on `scenario`: the scenario's, except the blueprint's minimum of
@@ -211,6 +224,10 @@ impl PolicyKind {
             PolicyKind::Ours => Box::new(sampler::Sampler::new(
                 scenario,
                 sampler::SamplerDesign::default(),
+            )),
+            PolicyKind::OursLatencyFirst => Box::new(sampler::Sampler::new(
+                scenario,
+                sampler::SamplerDesign::latency_first(),
             )),
             PolicyKind::OursV1 => Box::new(ours_v1::OursV1::new(scenario)),
             PolicyKind::Blueprint => Box::new(blueprint::Blueprint::new()),

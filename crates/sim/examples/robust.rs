@@ -1,0 +1,17 @@
+//! The README's robust table, as `bpi simulate --robust` prints it, without building the CLI and its AWS SDK:
+//! `cargo run --release -p bpi-sim --example robust`.
+
+use bpi_sim::robust::{self, Ensemble};
+use bpi_sim::{PolicyKind, SimSettings, scenarios};
+
+fn main() {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let rows = robust::run(
+        &scenarios(),
+        &PolicyKind::ALL,
+        &Ensemble::default(),
+        &SimSettings::default(),
+        threads,
+    );
+    print!("{}", robust::table(&rows));
+}
