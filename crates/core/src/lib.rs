@@ -19,6 +19,7 @@
 // Tests compare floats exactly on purpose: the expected values are exact.
 #![cfg_attr(test, allow(clippy::float_cmp))]
 
+pub mod alarm;
 pub mod backlog;
 pub mod capacity;
 pub mod config;

@@ -189,6 +189,21 @@ pub struct SampledValues {
     pub need_reason: NeedReason,
 }
 
+impl SampledValues {
+    /// The metrics the sampler publishes for the reading, by name: what the alarms of core's spec read.
+    pub fn metrics(&self) -> [(&'static str, f64); 7] {
+        [
+            (BPI_METRIC, self.bpi),
+            (BACKLOG_METRIC, self.backlog as f64),
+            (RUNNING_METRIC, f64::from(self.running)),
+            (DESIRED_METRIC, f64::from(self.desired)),
+            (FAST_PATH_METRIC, f64::from(self.fast_path_capacity)),
+            (IN_FLIGHT_METRIC, self.in_flight as f64),
+            (NEEDED_METRIC, f64::from(self.needed)),
+        ]
+    }
+}
+
 /// The values of `reading`: ecsBPI by `counting`, and the tasks it needs by `model` when a message takes `mpd_secs`
 /// (the fast path asks for them when the service has fewer desired), at most `max_capacity`. The model counts
 /// in-flight messages whatever `counting` says: they hold tasks.

@@ -11,8 +11,7 @@ use bpi_aws::sqs::Queue;
 use bpi_aws::{AwsClients, AwsError};
 use bpi_core::config::{QUEUE_DIMENSION, QueueRef, SamplerConfig, TYPE_DIMENSION, UpdaterConfig};
 use bpi_core::sampler::{
-    BACKLOG_METRIC, BPI_METRIC, DESIRED_METRIC, FAST_PATH_METRIC, IN_FLIGHT_METRIC, NEEDED_METRIC,
-    RECENT_MPD_MINUTES, RUNNING_METRIC, Reading, SampledValues, fast_path_target, sampled_values,
+    RECENT_MPD_MINUTES, Reading, SampledValues, fast_path_target, sampled_values,
 };
 use bpi_core::target::mpd_of_target;
 use bpi_core::{estimate_mpd, target_bpi};
@@ -55,24 +54,16 @@ pub async fn publish(
         (TYPE_DIMENSION, scaling.metrics.metric_type.as_str()),
         (QUEUE_DIMENSION, scaling.policy.queue_name.as_str()),
     ];
-    let count = StandardUnit::Count;
+    let metrics: Vec<(&str, f64, StandardUnit)> = values
+        .metrics()
+        .into_iter()
+        .map(|(name, value)| (name, value, StandardUnit::Count))
+        .collect();
     put_values(
         &clients.cloudwatch,
         &scaling.metrics.namespace,
         &dims,
-        &[
-            (BPI_METRIC, values.bpi, count.clone()),
-            (BACKLOG_METRIC, values.backlog as f64, count.clone()),
-            (RUNNING_METRIC, f64::from(values.running), count.clone()),
-            (DESIRED_METRIC, f64::from(values.desired), count.clone()),
-            (
-                FAST_PATH_METRIC,
-                f64::from(values.fast_path_capacity),
-                count.clone(),
-            ),
-            (IN_FLIGHT_METRIC, values.in_flight as f64, count.clone()),
-            (NEEDED_METRIC, f64::from(values.needed), count),
-        ],
+        &metrics,
         at,
         Resolution::High,
     )

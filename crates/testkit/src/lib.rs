@@ -10,7 +10,6 @@
 
 pub mod ecs_agent;
 pub mod lambda;
-pub mod metric_math;
 pub mod service_model;
 
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};

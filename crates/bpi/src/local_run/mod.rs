@@ -26,7 +26,6 @@ use bpi_aws::ecs::ServiceCounts;
 use bpi_aws::sqs::Queue;
 use bpi_core::capacity::ServiceLoad;
 use bpi_core::config::{EnvSource, ProcessEnv, ProducerConfig, QueueRef, UpdaterConfig};
-use bpi_core::sampler::{Reading, sampled_values};
 use bpi_core::{QueueDepth, backlog_per_task, target_bpi};
 use bpi_sim::chart::{Panel, svg_panels};
 use bpi_sim::report::TimelinePoint;
@@ -246,6 +245,7 @@ impl<'a> LocalRun<'a> {
             config.policy.clone(),
             config.target,
             config.policy.min_capacity,
+            period_secs,
         );
         let mut record = Record::default();
         let started = Instant::now();
@@ -367,17 +367,7 @@ impl<'a> LocalRun<'a> {
             }
         };
         self.last_depth = depth;
-        let values = sampled_values(
-            Reading {
-                depth,
-                running: self.fleet.running(),
-                desired: self.scaler.desired,
-            },
-            self.config.policy.counting,
-            &self.scaler.capacity,
-            self.scaler.mpd_secs(self.target),
-            self.config.policy.max_capacity,
-        );
+        let values = self.scaler.values(depth, self.fleet.running(), self.target);
         if let Err(e) =
             sampler::publish(self.clients, self.config, &values, SystemTime::now()).await
         {
@@ -390,7 +380,7 @@ impl<'a> LocalRun<'a> {
         } else {
             self.unmet_ask_since.get_or_insert(now);
         }
-        if let Some(action) = self.scaler.sample(depth, self.fleet.running(), self.target) {
+        if let Some(action) = self.scaler.sample(now, depth, &values) {
             if action == Action::FastPath
                 && let Some(since) = self.unmet_ask_since.take()
             {

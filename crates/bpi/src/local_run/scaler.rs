@@ -1,20 +1,21 @@
 //! The local stand-in for Application Auto Scaling and CloudWatch: the sampler's readings (live queue counts, taken
-//! as often as the local run samples), datapoints built from them and the workers' logs on an accelerated period,
-//! the written policies' targets, and the same decisions as the simulator (core's capacity model on every reading
-//! for the fast path, and per period for the fast scale-in; `bpi_sim::autoscaling::decide` for target tracking; the
-//! idle rule).
+//! as often as the local run samples, core's `sampled_values`), kept as CloudWatch would keep them on an accelerated
+//! clock, and the same decisions as the simulator: core's step policies (the fast path, the idle policy, the fast
+//! scale-in: `bpi_core::policy::scaling_spec`, what AWS is given) evaluated by core's alarm evaluator
+//! (`bpi_core::alarm`), and target tracking by `bpi_sim::autoscaling::decide`.
 //!
-//! One period here stands for one CloudWatch minute: datapoint counts (3 high, 15 low, the idle minutes) and
-//! cooldowns (in minutes) are kept, so only the clock is faster. The sampler's datapoints are seen as soon as their
-//! period closes (it publishes within seconds).
+//! One period here stands for one CloudWatch minute: the readings are stamped on a clock that runs 60 / period
+//! seconds for each real one, so datapoint counts (3 high, 15 low, the idle minutes) and cooldowns keep their
+//! values and only the clock is faster. The sampler's datapoints are seen at once (it publishes within seconds).
 
+use bpi_core::alarm::MetricStore;
 use bpi_core::backlog::per_task;
-use bpi_core::capacity::{BusyRule, CapacityModel, DEFAULT_TASK_START_SECS, ServiceLoad};
+use bpi_core::capacity::{BusyRule, CapacityModel, DEFAULT_TASK_START_SECS};
 use bpi_core::policy::utilization as utilization_of;
-use bpi_core::policy::{
-    FAST_PATH_COOLDOWN_SECS, FAST_SCALE_IN_COOLDOWN_SECS, PolicySettings, scale_in_breaches,
+use bpi_core::policy::{PolicySettings, StepPolicySpec, fast_path_spec, idle_spec, scale_in_spec};
+use bpi_core::sampler::{
+    RECENT_MPD_MINUTES, Reading, SampledValues, fast_path_target, sampled_values,
 };
-use bpi_core::sampler::{RECENT_MPD_MINUTES, fast_path_target};
 use bpi_core::target::mpd_of_target;
 use bpi_core::{QueueDepth, StatisticSet, TargetSettings};
 use bpi_sim::autoscaling::{self, Decision, Tracker};
@@ -30,7 +31,7 @@ pub enum Action {
     FastPath,
     /// The idle step policy.
     Idle,
-    /// The fast scale-in (every reading of its window needed fewer tasks than desired).
+    /// The fast scale-in (the window's readings needed fewer tasks than desired, and some a task).
     FastScaleIn,
 }
 
@@ -56,10 +57,6 @@ struct Period {
     samples: u32,
     busy_secs: f64,
     processed: u64,
-    /// The most tasks a reading of the period needed (the sampler's `ecsNeededTasks`, Maximum).
-    need_max: u32,
-    /// The fewest desired at a reading (its `ecsDesiredTasks`, Minimum).
-    desired_min: Option<u32>,
 }
 
 /// The scaling state of the local run.
@@ -71,10 +68,20 @@ pub struct Scaler {
     closed: Vec<Period>,
     last_out: Option<usize>,
     last_in: Option<usize>,
-    /// The period of the fast path's last action.
-    last_fast: Option<usize>,
-    /// The period of the fast scale-in's last action.
-    last_fast_in: Option<usize>,
+    /// The sampler's metrics, stamped on the accelerated clock.
+    store: MetricStore,
+    /// Core's step policies for the settings.
+    fast_path: StepPolicySpec,
+    idle: Option<StepPolicySpec>,
+    scale_in: Option<StepPolicySpec>,
+    /// Accelerated milliseconds per real second: a period stands for a minute.
+    clock_ms_per_sec: f64,
+    /// The accelerated time of the newest reading, ms.
+    now_ms: u64,
+    /// The accelerated times of the step policies' last actions (their cooldowns), ms.
+    last_fast_ms: Option<u64>,
+    last_idle_ms: Option<u64>,
+    last_fast_in_ms: Option<u64>,
     /// The capacity model the sampler sizes with (its settings at their defaults).
     pub capacity: CapacityModel,
     /// The desired count.
@@ -82,9 +89,14 @@ pub struct Scaler {
 }
 
 impl Scaler {
-    /// A scaler for `settings` (and `target_settings`, for the fast path's recent MPD) starting at `desired` tasks;
-    /// a datapoint per [`Scaler::close_period`].
-    pub fn new(settings: PolicySettings, target_settings: TargetSettings, desired: u32) -> Self {
+    /// A scaler for `settings` (and `target_settings`, for the fast path's recent MPD) starting at `desired` tasks,
+    /// a period of `period_secs` standing for a minute; a datapoint per [`Scaler::close_period`].
+    pub fn new(
+        settings: PolicySettings,
+        target_settings: TargetSettings,
+        desired: u32,
+        period_secs: u64,
+    ) -> Self {
         let capacity = CapacityModel {
             promise_secs: target_settings.latency_secs(),
             concurrency: target_settings.concurrency(),
@@ -101,46 +113,96 @@ impl Scaler {
             busy_rule: BusyRule::Utilization,
         };
         Scaler {
+            fast_path: fast_path_spec(&settings),
+            idle: idle_spec(&settings),
+            scale_in: scale_in_spec(&settings),
             settings,
             target_settings,
             current: Period::default(),
             closed: Vec::new(),
             last_out: None,
             last_in: None,
-            last_fast: None,
-            last_fast_in: None,
+            store: MetricStore::new(),
+            clock_ms_per_sec: 60_000.0 / period_secs.max(1) as f64,
+            now_ms: 0,
+            last_fast_ms: None,
+            last_idle_ms: None,
+            last_fast_in_ms: None,
             capacity,
             desired,
         }
     }
 
-    /// Records a reading of the queue and the running workers (what the sampler publishes), and applies the fast
-    /// path to it with the BPI policy's target in force, lowered by the newest periods' MPD when messages got longer:
-    /// when the backlog needs more tasks than desired, the desired count becomes that at once (core's rules, as the
-    /// sampler's `ecsFastPathCapacity` and its step policy do).
-    pub fn sample(&mut self, depth: QueueDepth, running: u32, bpi_target: f64) -> Option<Action> {
+    /// What the sampler publishes for a reading of `depth` with `running` workers, against the BPI policy's
+    /// target in force (core's `sampled_values`, with this scaler's capacity model and MPD).
+    pub fn values(&self, depth: QueueDepth, running: u32, bpi_target: f64) -> SampledValues {
+        sampled_values(
+            Reading {
+                depth,
+                running,
+                desired: self.desired,
+            },
+            self.settings.counting,
+            &self.capacity,
+            self.mpd_secs(bpi_target),
+            self.settings.max_capacity,
+        )
+    }
+
+    /// What `policy` sets now, if its alarm is in ALARM and its cooldown since `last_ms` has passed.
+    fn step(&self, policy: &StepPolicySpec, last_ms: Option<u64>) -> Option<u32> {
+        let cooldown_ms =
+            u64::from(policy.policy.step_scaling_policy_configuration.cooldown) * 1000;
+        if last_ms.is_some_and(|t| self.now_ms < t + cooldown_ms) {
+            return None;
+        }
+        policy
+            .decide(
+                &self.store,
+                self.now_ms,
+                self.desired,
+                self.settings.min_capacity,
+                self.settings.max_capacity,
+            )
+            .unwrap_or_else(|e| unreachable!("core's spec is valid metric math: {e}"))
+            .capacity
+    }
+
+    /// Records a reading taken `at_secs` into the run (`depth`, and the sampler's `values` of it, [`Scaler::values`])
+    /// and applies the step policies that act on every reading: the fast path (when the need exceeds the desired
+    /// count, the desired count becomes it) and the idle policy.
+    pub fn sample(
+        &mut self,
+        at_secs: f64,
+        depth: QueueDepth,
+        values: &SampledValues,
+    ) -> Option<Action> {
         let p = &mut self.current;
         p.visible_max = p.visible_max.max(depth.visible);
         p.in_flight_max = p.in_flight_max.max(depth.in_flight);
         p.in_flight_sum += depth.in_flight as f64;
-        p.running_sum += f64::from(running);
+        p.running_sum += f64::from(values.running);
         p.samples += 1;
-        let now = self.closed.len();
-        // The cooldown in periods (a period stands for a minute): the action after the next period at the earliest.
-        let cooled = self
-            .last_fast
-            .is_none_or(|t| now >= t + (FAST_PATH_COOLDOWN_SECS as usize).div_ceil(60));
-        let need = self.need(depth, running, bpi_target);
-        let p = &mut self.current;
-        p.need_max = p.need_max.max(need);
-        p.desired_min = Some(p.desired_min.map_or(self.desired, |d| d.min(self.desired)));
-        let capacity = if need > self.desired { need } else { 0 };
-        if capacity > 0 && cooled {
-            self.desired = capacity.max(self.settings.min_capacity);
-            self.last_fast = Some(now);
-            self.last_out = Some(now);
+        self.now_ms = ((at_secs * self.clock_ms_per_sec) as u64).max(self.now_ms);
+        self.store.put_sampled(self.now_ms, values);
+        let period = self.closed.len();
+        if let Some(to) = self.step(&self.fast_path, self.last_fast_ms)
+            && to > self.desired
+        {
+            self.desired = to;
+            self.last_fast_ms = Some(self.now_ms);
+            self.last_out = Some(period);
             self.last_in = None;
             return Some(Action::FastPath);
+        }
+        if let Some(idle) = &self.idle
+            && let Some(to) = self.step(idle, self.last_idle_ms)
+            && to < self.desired
+        {
+            self.desired = to;
+            self.last_idle_ms = Some(self.now_ms);
+            self.last_in = Some(period);
+            return Some(Action::Idle);
         }
         None
     }
@@ -164,20 +226,6 @@ impl Scaler {
     /// The MPD the capacity model sizes with: that of the fast path's target.
     pub fn mpd_secs(&self, bpi_target: f64) -> f64 {
         mpd_of_target(&self.target_settings, self.fast_path_target(bpi_target))
-    }
-
-    /// The tasks this reading needs (core's capacity model, as the sampler's `ecsNeededTasks` would read); the fast
-    /// path asks for them when more than desired. Changes nothing.
-    pub fn need(&self, depth: QueueDepth, running: u32, bpi_target: f64) -> u32 {
-        let load = ServiceLoad {
-            visible: depth.visible,
-            in_flight: depth.in_flight,
-            running,
-            desired: self.desired,
-        };
-        self.capacity
-            .needed(load, self.mpd_secs(bpi_target), self.settings.max_capacity)
-            .tasks
     }
 
     /// Records a processed message (the Sum of MsgProcessingDuration).
@@ -216,41 +264,14 @@ impl Scaler {
         let cooled = |last: Option<usize>, cooldown_secs: u32| {
             last.is_none_or(|t| now >= t + (cooldown_secs as usize).div_ceil(60))
         };
-        // Idle: nothing visible or in flight for the idle minutes sets the minimum.
-        let backlogs = visible
-            .iter()
-            .rev()
-            .map(|p| (p.visible_max + p.in_flight_max) as f64);
-        if autoscaling::idle_alarm(backlogs, s.idle_minutes)
-            && self.desired > s.min_capacity
-            && cooled(self.last_out, s.scale_out_cooldown_secs)
+        // The fast scale-in: core's step policy on the need over its window.
+        if let Some(scale_in) = &self.scale_in
+            && let Some(to) = self.step(scale_in, self.last_fast_in_ms)
+            && to < self.desired
         {
-            self.desired = s.min_capacity;
-            self.last_in = Some(now);
-            return Some(Action::Idle);
-        }
-        // The fast scale-in: the window's largest need below its fewest desired, and some reading needed a task
-        // (core's `scale_in_breaches`, one datapoint over the window as core's spec states it): that need.
-        let window = s.scale_in_window_minutes as usize;
-        if window > 0
-            && visible.len() >= window
-            && cooled(self.last_fast_in, FAST_SCALE_IN_COOLDOWN_SECS)
-        {
-            let recent = &visible[visible.len() - window..];
-            let need_max = recent.iter().map(|p| p.need_max).max();
-            let desired_min = recent.iter().filter_map(|p| p.desired_min).min();
-            if let Some(desired_min) = desired_min
-                && scale_in_breaches(need_max, desired_min)
-            {
-                let to = need_max
-                    .unwrap_or(self.desired)
-                    .clamp(s.min_capacity, s.max_capacity);
-                if to < self.desired {
-                    self.desired = to;
-                    self.last_fast_in = Some(now);
-                    return Some(Action::FastScaleIn);
-                }
-            }
+            self.desired = to;
+            self.last_fast_in_ms = Some(self.now_ms);
+            return Some(Action::FastScaleIn);
         }
         let bpi: Vec<Option<f64>> = visible
             .iter()
@@ -330,28 +351,31 @@ mod tests {
         TargetSettings::new(60.0, 1, 5.0, 10_000).expect("valid")
     }
 
+    /// A scaler whose period stands for a minute of real seconds: its clock is the tests' own.
+    fn scaler(settings: PolicySettings, desired: u32) -> Scaler {
+        Scaler::new(settings, target_settings(), desired, 60)
+    }
+
     #[test]
     fn the_fast_path_sizes_for_longer_messages_as_soon_as_the_workers_report_them() {
         // Target 12 (60 s / 5 s); the workers now report 20 s messages: the capacity model sizes for 20 s, so each
         // of the 5 running tasks serves 2.4 within 0.8 of the promise (12), and each new one 1 in its 15 s: 14
         // messages ask for 7 tasks where the policy's 5 s alone would ask for none.
-        let mut s = Scaler::new(settings(1), target_settings(), 5);
+        let mut s = scaler(settings(1), 5);
         for _ in 0..30 {
             s.processed(20.0);
         }
         s.close_period(12.0);
-        let action = s.sample(
-            QueueDepth {
-                visible: 14,
-                in_flight: 0,
-            },
-            5,
-            12.0,
-        );
+        let depth = QueueDepth {
+            visible: 14,
+            in_flight: 0,
+        };
+        let values = s.values(depth, 5, 12.0);
+        let action = s.sample(60.0, depth, &values);
         assert_eq!((action, s.desired), (Some(Action::FastPath), 7));
     }
 
-    /// One reading, then the period's close: (the fast path's action, target tracking's or idle's).
+    /// A period of six readings 10 s apart, then its close: (the first action of a reading, the close's).
     fn period(
         s: &mut Scaler,
         visible: u64,
@@ -359,14 +383,21 @@ mod tests {
         running: u32,
         target: f64,
     ) -> (Option<Action>, Option<Action>) {
-        let fast = s.sample(QueueDepth { visible, in_flight }, running, target);
-        (fast, s.close_period(target))
+        let start = s.closed.len() as f64 * 60.0;
+        let depth = QueueDepth { visible, in_flight };
+        let mut first = None;
+        for i in 0..6 {
+            let values = s.values(depth, running, target);
+            let action = s.sample(start + 10.0 * f64::from(i), depth, &values);
+            first = first.or(action);
+        }
+        (first, s.close_period(target))
     }
 
     #[test]
     fn the_fast_path_sets_what_the_backlog_needs_on_the_reading_itself() {
         // Target 12; from zero, nothing runs, so 0.25 of it a task: 24 messages need 8 tasks, on the first reading.
-        let mut s = Scaler::new(settings(0), target_settings(), 0);
+        let mut s = scaler(settings(0), 0);
         assert_eq!(period(&mut s, 20, 4, 0, 12.0).0, Some(Action::FastPath));
         assert_eq!(s.desired, 8);
         // The same backlog again with the 8 running (0.8 of the target a task: 3 needed): nothing to add.
@@ -378,7 +409,7 @@ mod tests {
         // 14 messages on one running task of 3 desired: the capacity model needs 3 (9.6 on the running task, 3 on
         // each new one), so the fast path adds nothing; ecsBPI 14 against 12 for 3 datapoints: target tracking wants
         // ⌈3 × 14 / 12⌉ = 4.
-        let mut s = Scaler::new(settings(1), target_settings(), 3);
+        let mut s = scaler(settings(1), 3);
         let actions: Vec<_> = (0..3).map(|_| period(&mut s, 13, 1, 1, 12.0)).collect();
         assert!(
             actions.iter().all(|(fast, _)| fast.is_none()),
@@ -391,31 +422,33 @@ mod tests {
 
     #[test]
     fn the_fast_scale_in_sets_the_need_after_its_window() {
-        // 8 desired, 2 messages in flight on 8 running: the need is ⌈2 / 0.8⌉ = 3. With a 2-period window the
-        // second period sets 3.
-        let mut s = Scaler::new(
+        // 8 desired: a minute with 7 messages in flight on 8 running needs the whole fleet; then 2 in flight need
+        // ⌈2 / 0.8⌉ = 3. With a 2-minute window the minute that needed 8 holds the fleet until it leaves the window.
+        let mut s = scaler(
             PolicySettings {
                 scale_in_window_minutes: 2,
                 ..settings(1)
             },
-            target_settings(),
             8,
         );
-        let actions: Vec<_> = (0..2).map(|_| period(&mut s, 0, 2, 8, 12.0).1).collect();
-        assert_eq!(actions, vec![None, Some(Action::FastScaleIn)]);
+        let mut actions = vec![period(&mut s, 0, 7, 8, 12.0).1];
+        actions.extend((0..2).map(|_| period(&mut s, 0, 2, 8, 12.0).1));
+        assert_eq!(actions, vec![None, None, Some(Action::FastScaleIn)]);
         assert_eq!(s.desired, 3);
-        // A period that needs all it has resets the window.
-        let actions: Vec<_> = [3, 0, 0]
-            .into_iter()
-            .map(|in_flight| period(&mut s, 0, in_flight, 3, 12.0).1)
-            .collect();
-        assert_eq!(actions[0], None);
+        // A window whose readings need all the fleet has holds it.
+        let actions: Vec<_> = (0..3).map(|_| period(&mut s, 0, 3, 3, 12.0).1).collect();
+        assert!(
+            actions.iter().all(|a| *a != Some(Action::FastScaleIn)),
+            "{actions:?}"
+        );
     }
 
     #[test]
     fn an_empty_queue_for_the_idle_minutes_sets_the_minimum() {
-        let mut s = Scaler::new(settings(0), target_settings(), 5);
-        let actions: Vec<_> = (0..3).map(|_| period(&mut s, 0, 0, 5, 12.0).1).collect();
+        // The idle alarm: 18 ten-second periods (3 minutes), every one empty; the third minute's last reading
+        // completes them.
+        let mut s = scaler(settings(0), 5);
+        let actions: Vec<_> = (0..3).map(|_| period(&mut s, 0, 0, 5, 12.0).0).collect();
         assert_eq!(actions, vec![None, None, Some(Action::Idle)]);
         assert_eq!(s.desired, 0);
     }

@@ -119,23 +119,61 @@ fn step_policy(s: &PolicySettings, name: &str, config: StepScalingConfig) -> Ste
     }
 }
 
-/// The steps that set the capacity to the breach (an alarm on a task count with threshold 0): a breach of c tasks
-/// sets c, rounded up to the step width when the maximum exceeds [`MAX_STEPS`] (width ⌈max / 20⌉), at most the
-/// maximum.
-fn capacity_steps(max_capacity: u32) -> Vec<StepAdjustment> {
+/// The capacities a step policy can set, for a maximum of `max_capacity`: every count up to [`MAX_STEPS`] when the
+/// maximum allows, else a ladder that is exact at the bottom and grows by a constant ratio above (the smallest ratio
+/// that reaches the maximum in [`MAX_STEPS`] rungs), ending at the maximum. A need between two rungs gets the upper
+/// one: more tasks, never fewer.
+///
+/// Why a ladder: Application Auto Scaling takes at most 20 step adjustments a policy, and steps of one width
+/// (⌈max / 20⌉) rounded small needs up by up to the width: with 60 tasks, one message launched 3 tasks (the workload
+/// suite's `sparse` ran 7.1× the reactive limit's task-hours, against 3.0× with exact steps). The ladder for 60 is
+/// 1-7 exact, then 9, 11, 13, 15, 18, 21, 25, 29, 34, 39, 45, 52, 60 (a need is rounded up by at most about a
+/// fifth).
+pub fn capacity_ladder(max_capacity: u32) -> Vec<u32> {
     let max = max_capacity.max(1);
-    let width = max.div_ceil(MAX_STEPS);
-    let steps = max.div_ceil(width);
-    (1..=steps)
-        .map(|k| StepAdjustment {
-            // Breaches are whole task counts: step k takes ((k - 1) w, k w].
-            metric_interval_lower_bound: Some(if k == 1 {
+    if max <= MAX_STEPS {
+        return (1..=max).collect();
+    }
+    let rungs = |ratio: f64| -> Vec<u32> {
+        let mut out = vec![1u32];
+        while let Some(&last) = out.last()
+            && last < max
+        {
+            let next = ((f64::from(last) * ratio).ceil() as u32).max(last + 1);
+            out.push(next.min(max));
+        }
+        out
+    };
+    // The smallest ratio (to a thousandth) whose ladder fits.
+    let (mut low, mut high) = (1.0_f64, f64::from(max));
+    while high - low > 0.001 {
+        let mid = (low + high) / 2.0;
+        if rungs(mid).len() as u32 <= MAX_STEPS {
+            high = mid;
+        } else {
+            low = mid;
+        }
+    }
+    rungs(high)
+}
+
+/// The steps that set the capacity to the breach (an alarm on a task count with threshold 0): a breach of c tasks
+/// sets the ladder's rung at or above c ([`capacity_ladder`]), at most the maximum.
+fn capacity_steps(max_capacity: u32) -> Vec<StepAdjustment> {
+    let ladder = capacity_ladder(max_capacity);
+    let last = ladder.len() - 1;
+    ladder
+        .iter()
+        .enumerate()
+        .map(|(k, &rung)| StepAdjustment {
+            // Breaches are whole task counts: rung k takes (rung k-1, rung k].
+            metric_interval_lower_bound: Some(if k == 0 {
                 0.0
             } else {
-                f64::from((k - 1) * width) + 0.5
+                f64::from(ladder[k - 1]) + 0.5
             }),
-            metric_interval_upper_bound: (k < steps).then(|| f64::from(k * width) + 0.5),
-            scaling_adjustment: i32::try_from((k * width).min(max)).unwrap_or(i32::MAX),
+            metric_interval_upper_bound: (k < last).then(|| f64::from(rung) + 0.5),
+            scaling_adjustment: i32::try_from(rung).unwrap_or(i32::MAX),
         })
         .collect()
 }
@@ -341,24 +379,25 @@ pub fn need_verdict(s: &PolicySettings, need: u32, desired: u32) -> NeedVerdict 
 }
 
 /// The steps that set the capacity to the need (an alarm below a threshold of `max + 0.5` on the need): a need of
-/// n tasks sets n, at least 1, rounded up to the step width when the maximum exceeds [`MAX_STEPS`] (keeping more,
-/// never fewer), at most the maximum. Bounds are relative to the threshold, all below it.
+/// n tasks sets the ladder's rung at or above n ([`capacity_ladder`]: keeping more, never fewer), at least 1, at
+/// most the maximum. Bounds are relative to the threshold, all below it.
 fn scale_in_steps(max_capacity: u32) -> Vec<StepAdjustment> {
-    let max = max_capacity.max(1);
-    let width = max.div_ceil(MAX_STEPS);
-    let steps = max.div_ceil(width);
-    let threshold = f64::from(max) + 0.5;
-    (1..=steps)
-        .map(|k| StepAdjustment {
-            // Needs are whole task counts: step k takes ((k - 1) w, k w] (step 1 also 0).
-            metric_interval_lower_bound: (k > 1)
-                .then(|| f64::from((k - 1) * width) + 0.5 - threshold),
-            metric_interval_upper_bound: Some(if k == steps {
+    let ladder = capacity_ladder(max_capacity);
+    let threshold = f64::from(max_capacity.max(1)) + 0.5;
+    let last = ladder.len() - 1;
+    ladder
+        .iter()
+        .enumerate()
+        .map(|(k, &rung)| StepAdjustment {
+            // Needs are whole task counts: rung k takes (rung k-1, rung k] (rung 0 also 0).
+            metric_interval_lower_bound: (k > 0)
+                .then(|| f64::from(ladder[k - 1]) + 0.5 - threshold),
+            metric_interval_upper_bound: Some(if k == last {
                 0.0
             } else {
-                f64::from(k * width) + 0.5 - threshold
+                f64::from(rung) + 0.5 - threshold
             }),
-            scaling_adjustment: i32::try_from((k * width).clamp(1, max)).unwrap_or(i32::MAX),
+            scaling_adjustment: i32::try_from(rung).unwrap_or(i32::MAX),
         })
         .collect()
 }
@@ -373,7 +412,8 @@ fn scale_in_steps(max_capacity: u32) -> Vec<StepAdjustment> {
 /// on/off 6.3×, a cron dump 4.8× the reactive limit's task-hours). One datapoint whose period is the whole window
 /// (`SCALE_IN_WINDOW_MINUTES` × 60 s; CloudWatch takes any multiple of 60 s, PutMetricAlarm's `Period`) makes the
 /// value the window's largest need, as the HPA's stabilization window takes its largest recommendation; a window
-/// without readings is no breach, so missing data never scales in. The CloudWatch user guide documents that
+/// without readings is no breach, so missing data never scales in (a window with some readings decides on those:
+/// each a real reading, never a missing one read as zero). The CloudWatch user guide documents that
 /// alarms of 10 and 30 s periods are evaluated every 10 s; how often an alarm of a longer period is evaluated, the
 /// sources here do not say: the simulator evaluates it every minute (if AWS evaluates once per period, a scale-in
 /// comes up to one window later: the safe side). Busy tasks are safe as on every scale-in: the workers drain on
@@ -811,16 +851,30 @@ mod tests {
             (set(1.0), set(2.0), set(7.0), set(10.0)),
             (Some(1), Some(2), Some(7), Some(10))
         );
-        // Max 100: 20 steps of 5, rounded up.
-        let big = PolicySettings {
-            max_capacity: 100,
-            ..s.clone()
-        };
-        let steps = capacity_steps(big.max_capacity);
-        assert_eq!(steps.len(), 20);
-        assert_eq!(steps[0].scaling_adjustment, 5);
-        assert_eq!(steps[19].scaling_adjustment, 100);
-        assert_eq!(steps[19].metric_interval_upper_bound, None);
+        // Max 100: at most 20 steps, exact at the bottom (one message, one task), ending at the maximum, never
+        // rounding a need down and never up by more than a quarter.
+        let steps = capacity_steps(100);
+        assert!(steps.len() <= 20);
+        assert_eq!(steps[0].scaling_adjustment, 1);
+        assert_eq!(steps.last().map(|st| st.scaling_adjustment), Some(100));
+        assert_eq!(
+            steps.last().and_then(|st| st.metric_interval_upper_bound),
+            None
+        );
+        let ladder = capacity_ladder(100);
+        for need in 1..=100u32 {
+            let rung = *ladder.iter().find(|&&r| r >= need).expect("a rung");
+            assert!(
+                f64::from(rung) <= f64::from(need) * 1.25 + 1.0,
+                "{need} -> {rung}"
+            );
+        }
+        assert_eq!(
+            capacity_ladder(60),
+            vec![
+                1, 2, 3, 4, 5, 6, 7, 9, 11, 13, 15, 18, 21, 25, 29, 34, 39, 45, 52, 60
+            ][..]
+        );
         assert_eq!(capacity_steps(1).len(), 1);
         assert_eq!(
             capacity_steps(37).last().map(|st| st.scaling_adjustment),

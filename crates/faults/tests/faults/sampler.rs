@@ -2,7 +2,7 @@
 //!
 //! moto stores alarms and scaling policies but evaluates neither metric math nor alarms, so these cases evaluate the
 //! shipped specs themselves (core's `scaling_spec` and the stack's `SamplerStoppedAlarm`) with
-//! `bpi_testkit::metric_math`, which follows the CloudWatch user guide, over the datapoints the sampler leaves:
+//! `bpi_core::alarm`, which follows the CloudWatch user guide, over the datapoints the sampler leaves:
 //! - case 9: the sampler publishes for 3 minutes, then stops, while SQS's own metric shows a backlog;
 //! - case 10: the real sampler runs through the fault proxy with most requests throttled or failed; the readings it
 //!   could not publish are the gaps the alarms see.
@@ -16,12 +16,13 @@ use std::collections::BTreeMap;
 
 use bpi_aws::fixtures::{create_queue_with_dlq, create_service};
 use bpi_aws::sqs::Outgoing;
+use bpi_core::alarm::{MissingData, Series, evaluate, in_alarm};
 use bpi_core::config::{SamplerConfig, UpdaterConfig};
+use bpi_core::policy::{ComparisonOperator, TreatMissingData};
 use bpi_core::policy::{MetricQuery, ScalingSpec, StepPolicySpec, scaling_spec};
 use bpi_core::sampler::{
     BACKLOG_METRIC, BPI_METRIC, FAST_PATH_METRIC, IN_FLIGHT_METRIC, RUNNING_METRIC,
 };
-use bpi_testkit::metric_math::{MissingData, Series, evaluate, in_alarm};
 use sampler::{SampleRequest, Sampler};
 
 use crate::support::*;
@@ -68,13 +69,12 @@ fn alarm_states(
     periods: usize,
 ) -> Vec<bool> {
     let (_, values) = inputs(&spec.alarm.metrics, data, periods);
-    let missing =
-        MissingData::parse(spec.alarm.treat_missing_data.as_str()).expect("a known value");
+    let missing = MissingData::from(spec.alarm.treat_missing_data);
     (1..=periods)
         .map(|n| {
             in_alarm(
                 &values[..n],
-                spec.alarm.comparison_operator.as_str(),
+                spec.alarm.comparison_operator,
                 spec.alarm.threshold,
                 spec.alarm.evaluation_periods as usize,
                 spec.alarm.datapoints_to_alarm as usize,
@@ -160,12 +160,19 @@ fn a_stopped_sampler_never_scales_in_raises_its_alarm_and_the_backstop_scales_ou
         .map(|n| {
             in_alarm(
                 &counts[..n],
-                stopped["ComparisonOperator"].as_str().expect("operator"),
+                serde_norway::from_value::<ComparisonOperator>(
+                    stopped["ComparisonOperator"].clone(),
+                )
+                .expect("operator"),
                 stopped["Threshold"].as_f64().expect("threshold"),
                 stopped["EvaluationPeriods"].as_u64().expect("periods") as usize,
                 stopped["DatapointsToAlarm"].as_u64().expect("datapoints") as usize,
-                MissingData::parse(stopped["TreatMissingData"].as_str().expect("treat"))
+                MissingData::from(
+                    serde_norway::from_value::<TreatMissingData>(
+                        stopped["TreatMissingData"].clone(),
+                    )
                     .expect("known"),
+                ),
             )
         })
         .collect();

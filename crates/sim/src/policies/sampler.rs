@@ -1,6 +1,9 @@
 //! This project's policy (`ours`): the sampler reads the queue and the service itself
 //! every 10 s (a Lambda on a one-minute schedule that reads six times during its run) and publishes ecsBPI and its
-//! parts as high-resolution custom metrics, seen by alarms `highres_delay_secs` later. On those readings:
+//! parts as high-resolution custom metrics (core's `SampledValues::metrics`), seen by alarms `highres_delay_secs`
+//! later. The step policies (the fast path, the idle policy, the fast scale-in) are core's spec itself
+//! (`bpi_core::policy::scaling_spec`), evaluated by core's alarm evaluator (`bpi_core::alarm`) over those metrics;
+//! target tracking is Application Auto Scaling's as modelled in [`crate::autoscaling`]. On those readings:
 //! - a **fast path**: a high-resolution alarm (10 s period, 1 datapoint) on the capacity the backlog needs at
 //!   a share of the target per task (more ahead while the backlog outgrows the running fleet, core's
 //!   `FastPathShares`) when the service has fewer desired drives a step policy to that capacity; from zero tasks any
@@ -16,11 +19,16 @@
 //!   no idle; an alarm on SQS's own visible count while the sampler is silent doubles the desired count (at least +1)
 //!   every `BACKSTOP_COOLDOWN_SECS`.
 
+use bpi_core::alarm::MetricStore;
 use bpi_core::backlog::per_task;
 use bpi_core::capacity::{BusyRule, CapacityModel, DEFAULT_TASK_START_SECS, ServiceLoad};
 use bpi_core::policy::utilization as utilization_of;
-use bpi_core::policy::{FAST_SCALE_IN_COOLDOWN_SECS, scale_in_breaches};
+use bpi_core::policy::{
+    FAST_SCALE_IN_COOLDOWN_SECS, PolicySettings, StepPolicySpec, fast_path_spec, idle_spec,
+    scale_in_spec,
+};
 use bpi_core::sampler::FastPathShares;
+use bpi_core::sampler::SampledValues;
 
 use super::updater::SimulatedUpdater;
 use super::{Controller, Ctx, last_minutes};
@@ -164,8 +172,44 @@ struct Reading {
     in_flight: f64,
     running: u32,
     desired: u32,
-    /// The tasks the capacity model needs (the sampler's `ecsNeededTasks`), when the fast scale-in is on.
-    need: Option<u32>,
+    /// The capacity the fast path asks for (the sampler's `ecsFastPathCapacity`, 0: none).
+    fast_path_capacity: u32,
+    /// The tasks the capacity model needs (the sampler's `ecsNeededTasks`).
+    need: u32,
+}
+
+impl Reading {
+    /// The metrics the sampler publishes for it.
+    fn values(&self) -> SampledValues {
+        SampledValues {
+            bpi: per_task(self.backlog, f64::from(self.running)),
+            backlog: self.backlog as u64,
+            running: self.running,
+            desired: self.desired,
+            fast_path_capacity: self.fast_path_capacity,
+            in_flight: self.in_flight as u64,
+            needed: self.need,
+            need_reason: bpi_core::capacity::NeedReason::Busy,
+        }
+    }
+}
+
+/// Core's step policies for the deployment: what AWS is given, and what the simulator evaluates.
+#[derive(Debug, Clone)]
+struct StepPolicies {
+    fast_path: StepPolicySpec,
+    idle: Option<StepPolicySpec>,
+    scale_in: Option<StepPolicySpec>,
+}
+
+impl StepPolicies {
+    fn of(settings: &PolicySettings) -> Self {
+        StepPolicies {
+            fast_path: fast_path_spec(settings),
+            idle: idle_spec(settings),
+            scale_in: scale_in_spec(settings),
+        }
+    }
 }
 
 /// A minute's Averages of the sampler's readings, as a period-60 statistic sees them.
@@ -182,34 +226,55 @@ pub struct Sampler {
     design: SamplerDesign,
     updater: SimulatedUpdater,
     readings: Vec<Reading>,
+    /// The sampler's metrics, as CloudWatch holds them for the alarms.
+    store: MetricStore,
+    /// The step policies in force (rebuilt when the idle wait changes).
+    policies: StepPolicies,
     last_backstop_ms: Option<u64>,
     /// The idle policy's wait in force, minutes.
     idle_minutes: u32,
     last_scale_in_ms: Option<u64>,
+    last_idle_ms: Option<u64>,
 }
 
 impl Sampler {
     /// The design on `scenario`.
     pub fn new(scenario: &Scenario, design: SamplerDesign) -> Self {
+        let updater = SimulatedUpdater::new(scenario);
+        let policies = StepPolicies::of(&Self::settings(&updater, design, design.idle_minutes));
         Sampler {
             design,
-            updater: SimulatedUpdater::new(scenario),
+            updater,
             readings: Vec::new(),
+            store: MetricStore::new(),
+            policies,
             last_backstop_ms: None,
             idle_minutes: design.idle_minutes,
             last_scale_in_ms: None,
+            last_idle_ms: None,
         }
     }
 
-    /// Readings the fast path can act on now (an alarm sees them `highres_delay_secs` late).
-    fn delivered<'a>(&'a self, ctx: &Ctx<'_>) -> impl DoubleEndedIterator<Item = &'a Reading> + 'a {
-        let delay_ms = if self.design.fast_path_by_the_sampler {
-            0
-        } else {
-            ctx.model.highres_delay_secs * 1000
-        };
-        let horizon = ctx.now_ms.saturating_sub(delay_ms);
-        self.readings.iter().filter(move |r| r.at_ms <= horizon)
+    /// The deployment's policy settings under the design: the updater's, with the design's idle wait and scale-in
+    /// window.
+    fn settings(
+        updater: &SimulatedUpdater,
+        design: SamplerDesign,
+        idle_minutes: u32,
+    ) -> PolicySettings {
+        PolicySettings {
+            idle_minutes,
+            scale_in_window_minutes: design
+                .scale_in_window_secs
+                .map_or(0, |secs| secs.div_ceil(60).max(1) as u32),
+            ..updater.policy().clone()
+        }
+    }
+
+    /// Where the alarms evaluate: the newest datapoints they see are `highres_delay_secs` old.
+    fn horizon_ms(ctx: &Ctx<'_>) -> u64 {
+        ctx.now_ms
+            .saturating_sub(ctx.model.highres_delay_secs * 1000)
     }
 
     /// The target the fast path sizes against, as the sampler Lambda computes it: the updater's, lowered by the
@@ -263,43 +328,35 @@ impl Sampler {
         model.needed(load, mpd, ctx.scaler.bounds().1).tasks
     }
 
-    /// Takes a reading: the live state and, with the capacity model, the excess the sampler publishes.
+    /// Takes a reading: the live state, the capacity model's need and the capacity the fast path asks for, as the
+    /// sampler Lambda publishes them.
     fn read(&self, ctx: &Ctx<'_>) -> Reading {
         let desired = ctx.scaler.desired();
-        let need = self
-            .design
-            .scale_in_window_secs
-            .map(|_| self.needed(ctx, self.fast_path_target(ctx)));
-        Reading {
+        let target = self.fast_path_target(ctx);
+        let mut r = Reading {
             at_ms: ctx.now_ms,
             backlog: ctx.live.backlog() as f64,
             in_flight: ctx.live.in_flight as f64,
             running: ctx.live.running,
             desired,
-            need,
-        }
+            fast_path_capacity: 0,
+            need: self.needed(ctx, target),
+        };
+        r.fast_path_capacity = self.fast_path_capacity(ctx, &r, target);
+        r
     }
 
-    fn fast_path(&mut self, ctx: &mut Ctx<'_>) {
-        let Some(r) = self.delivered(ctx).next_back().copied() else {
-            return;
-        };
+    /// The capacity the fast path asks for on reading `r` (0: none), by the design's sizing.
+    fn fast_path_capacity(&self, ctx: &Ctx<'_>, r: &Reading, target: f64) -> u32 {
         let (_, max) = ctx.scaler.bounds();
-        // Core's rules, as the sampler Lambda publishes them: the target, lowered by the newest minutes of MPD.
-        let target = self.fast_path_target(ctx);
         let shares = self.design.fast_shares;
-        let capacity = match (self.design.sizing, self.design.ask_ahead) {
+        match (self.design.sizing, self.design.ask_ahead) {
             (FastPathSizing::Capacity { .. }, _) => {
-                let model = self.capacity_model(ctx);
-                let mpd = bpi_core::target::mpd_of_target(self.updater.target_settings(), target);
-                let load = ServiceLoad {
-                    visible: (r.backlog - r.in_flight).max(0.0) as u64,
-                    in_flight: r.in_flight as u64,
-                    running: r.running,
-                    desired: r.desired,
-                };
-                let need = model.needed(load, mpd, max).tasks;
-                if need > r.desired { need } else { 0 }
+                if r.need > r.desired {
+                    r.need
+                } else {
+                    0
+                }
             }
             (FastPathSizing::Shares, AskAhead::RisingBacklog) => {
                 shares.capacity(r.backlog as u64, r.running, r.desired, target, max)
@@ -317,6 +374,29 @@ impl Sampler {
                     max,
                 )
             }
+        }
+    }
+
+    /// The fast path: core's step policy on the sampler's `ecsFastPathCapacity` (a 10 s alarm), its step sizes
+    /// rounded as the spec writes them; or, in the variant not shipped, the sampler setting the desired count itself
+    /// from its newest reading.
+    fn fast_path(&mut self, ctx: &mut Ctx<'_>) {
+        let (min, max) = ctx.scaler.bounds();
+        let capacity = if self.design.fast_path_by_the_sampler {
+            self.readings.last().map_or(0, |r| r.fast_path_capacity)
+        } else {
+            let decision = self
+                .policies
+                .fast_path
+                .decide(
+                    &self.store,
+                    Self::horizon_ms(ctx),
+                    ctx.scaler.desired(),
+                    min,
+                    max,
+                )
+                .unwrap_or_else(|e| unreachable!("core's spec is valid metric math: {e}"));
+            decision.capacity.unwrap_or(0)
         };
         if capacity > 0 {
             ctx.scaler
@@ -324,48 +404,54 @@ impl Sampler {
         }
     }
 
-    /// The fast scale-in: an alarm on one datapoint whose period is the window (core's `scale_in_spec`): the
-    /// window's largest need (Maximum of the sampler's need) against its fewest desired (Minimum), breaching while
-    /// some reading needed a task and none as many as desired (core's `scale_in_breaches`), sets the desired count to
-    /// that need (a step policy, `ExactCapacity`). A window without readings is no breach. Evaluated every minute, on
-    /// the minutes whose readings are all delivered.
+    /// The idle policy: core's step policy on the sampler's backlog and in-flight count (10 s periods, every one of
+    /// the idle minutes empty) sets the minimum.
+    fn idle(&mut self, ctx: &mut Ctx<'_>) {
+        let Some(idle) = &self.policies.idle else {
+            return;
+        };
+        let (min, max) = ctx.scaler.bounds();
+        let desired = ctx.scaler.desired();
+        if desired <= min {
+            // Its step sets the minimum: nothing to evaluate at it.
+            return;
+        }
+        let decision = idle
+            .decide(&self.store, Self::horizon_ms(ctx), desired, min, max)
+            .unwrap_or_else(|e| unreachable!("core's spec is valid metric math: {e}"));
+        let cooldown_ms = u64::from(idle.policy.step_scaling_policy_configuration.cooldown) * 1000;
+        let cooled = self
+            .last_idle_ms
+            .is_none_or(|t| ctx.now_ms >= t + cooldown_ms);
+        if let Some(to) = decision.capacity
+            && to < desired
+            && cooled
+            && ctx.scaler.set(ctx.now_ms, to)
+        {
+            self.last_idle_ms = Some(ctx.now_ms);
+        }
+    }
+
+    /// The fast scale-in: core's step policy on the sampler's need against its desired count (one datapoint over
+    /// the window, core's `scale_in_spec`), evaluated every minute: the desired count becomes the window's largest
+    /// need (rounded up to the spec's step width).
     fn fast_scale_in(&mut self, ctx: &mut Ctx<'_>) {
-        let Some(window_secs) = self.design.scale_in_window_secs else {
+        let Some(scale_in) = &self.policies.scale_in else {
             return;
         };
-        let periods = window_secs.div_ceil(60).max(1);
-        let horizon = ctx
-            .now_ms
-            .saturating_sub(ctx.model.highres_delay_secs * 1000);
-        let complete = horizon / MINUTE_MS;
-        if complete < periods {
-            return;
-        }
-        let first = complete - periods;
-        // The window's (largest need, smallest desired count), over the readings that carry a need.
-        let mut window: Option<(u32, u32)> = None;
-        for r in self.readings.iter().rev() {
-            let m = r.at_ms / MINUTE_MS;
-            if m < first {
-                break;
-            }
-            let Some(need) = r.need else { continue };
-            if m >= complete {
-                continue;
-            }
-            window =
-                Some(window.map_or((need, r.desired), |(n, d)| (n.max(need), d.min(r.desired))));
-        }
-        let Some((need, desired)) = window else {
-            return;
-        };
-        if !scale_in_breaches(Some(need), desired) {
-            return;
-        }
+        let (min, max) = ctx.scaler.bounds();
+        let desired = ctx.scaler.desired();
+        let decision = scale_in
+            .decide(&self.store, Self::horizon_ms(ctx), desired, min, max)
+            .unwrap_or_else(|e| unreachable!("core's spec is valid metric math: {e}"));
         let cooled = self
             .last_scale_in_ms
             .is_none_or(|t| ctx.now_ms >= t + u64::from(FAST_SCALE_IN_COOLDOWN_SECS) * 1000);
-        if cooled && need < ctx.scaler.desired() && ctx.scaler.set(ctx.now_ms, need) {
+        if let Some(to) = decision.capacity
+            && to < desired
+            && cooled
+            && ctx.scaler.set(ctx.now_ms, to)
+        {
             self.last_scale_in_ms = Some(ctx.now_ms);
         }
     }
@@ -410,24 +496,6 @@ impl Sampler {
     fn per_minute(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now_ms;
         let minutes = self.minutes(ctx);
-        let (min, _) = ctx.scaler.bounds();
-        // Idle: the last idle_minutes × 6 ten-second periods, up to the newest delivered, each with an empty
-        // reading.
-        let periods = self.idle_minutes as usize * 6;
-        let horizon = now.saturating_sub(ctx.model.highres_delay_secs * 1000);
-        let recent: Vec<&Reading> = self
-            .readings
-            .iter()
-            .rev()
-            .skip_while(|r| r.at_ms > horizon)
-            .take_while(|r| r.at_ms + (periods as u64) * SAMPLE_MS > horizon)
-            .collect();
-        let idle =
-            periods > 0 && recent.len() >= periods && recent.iter().all(|r| r.backlog == 0.0);
-        if idle && ctx.scaler.desired() > min {
-            ctx.scaler.set(now, min);
-            return;
-        }
         // Core's expression: the sampler's ecsBPI, or the target itself while no reading arrives.
         let target = self.updater.target() * self.design.headroom;
         let bpi: Vec<Option<f64>> = minutes
@@ -540,16 +608,23 @@ impl Controller for Sampler {
             let failed = ctx.sampler_fails_at_ms.is_some_and(|at| now >= at);
             if !failed {
                 let reading = self.read(ctx);
+                self.store.put_sampled(reading.at_ms, &reading.values());
                 self.readings.push(reading);
             }
             self.fast_path(ctx);
+            self.idle(ctx);
         }
         if ctx.minute_boundary() {
             if now.is_multiple_of(self.design.updater_every_secs * 1000) {
                 self.updater
                     .run(ctx, (self.design.updater_every_secs / 60) as usize);
                 if let Some((fewest, most)) = self.design.idle_after_longest_gap {
-                    self.idle_minutes = (self.longest_gap_minutes(now) + 1).clamp(fewest, most);
+                    let minutes = (self.longest_gap_minutes(now) + 1).clamp(fewest, most);
+                    if minutes != self.idle_minutes {
+                        self.idle_minutes = minutes;
+                        let settings = Self::settings(&self.updater, self.design, minutes);
+                        self.policies.idle = idle_spec(&settings);
+                    }
                 }
             }
             self.backstop(ctx);

@@ -1,12 +1,7 @@
-//! A small evaluator of CloudWatch metric math and alarm evaluation, for the expressions this project writes.
-//!
-//! Why it exists: moto stores alarms and scaling policies but evaluates neither metric math nor alarms, so what the
-//! shipped expressions do when a metric goes missing (the sampler stopped, a reading throttled) cannot be observed
-//! against the emulator. This evaluator follows the CloudWatch user guide ("Metric math syntax and functions";
-//! "Evaluating an alarm", "Configuring how CloudWatch alarms treat missing data") for the subset used here:
-//! numbers, metric ids, `+ - * /`, comparisons (`== != > < >= <=`, 1 or 0), `IF(c, a, b)` and `FILL(m, v)`.
-//! Series are aligned by period; an operation on a missing value is missing (a time series has no datapoint
-//! there), except `FILL`, which replaces it.
+//! CloudWatch metric math, for the expressions this project writes: the CloudWatch user guide's "Metric math syntax
+//! and functions" for the subset used here: numbers, metric ids, `+ - * /`, comparisons (`== != > < >= <=`, 1 or
+//! 0), `IF(c, a, b)` and `FILL(m, v)`. Series are aligned by period; an operation on a missing value is missing (a
+//! time series has no datapoint there), except `FILL`, which replaces it.
 
 // CloudWatch compares values exactly (`==` on datapoints); so does this evaluator.
 #![allow(clippy::float_cmp)]
@@ -24,8 +19,9 @@ enum Expr {
     Call(String, Vec<Expr>),
 }
 
-/// A parse error, with the expression.
-#[derive(Debug, Clone, PartialEq)]
+/// An expression this evaluator cannot read or evaluate, with the place and the expression.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("metric math: {0}")]
 pub struct ParseError(pub String);
 
 struct Parser<'a> {
@@ -197,75 +193,27 @@ fn value(e: &Expr, inputs: &BTreeMap<String, Series>, i: usize) -> Result<Option
 }
 
 /// Evaluates `expression` period by period over `inputs` (each id's series; all of the same length `periods`).
+///
+/// Each expression text is parsed once per thread and kept: the simulator evaluates the same few alarms millions
+/// of times.
 pub fn evaluate(
     expression: &str,
     inputs: &BTreeMap<String, Series>,
     periods: usize,
 ) -> Result<Series, ParseError> {
-    let e = parse(expression)?;
-    (0..periods).map(|i| value(&e, inputs, i)).collect()
-}
-
-/// How an alarm treats a missing datapoint (PutMetricAlarm `TreatMissingData`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MissingData {
-    /// `breaching`: counts as a breaching datapoint.
-    Breaching,
-    /// `notBreaching`: counts as a good datapoint.
-    NotBreaching,
-    /// `missing` or `ignore`: not counted (the state stays while too few datapoints remain).
-    Missing,
-}
-
-impl MissingData {
-    /// The PutMetricAlarm value's meaning.
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "breaching" => Some(MissingData::Breaching),
-            "notBreaching" => Some(MissingData::NotBreaching),
-            "missing" | "ignore" => Some(MissingData::Missing),
-            _ => None,
-        }
+    thread_local! {
+        static PARSED: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<Expr>>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
     }
-}
-
-/// Whether an alarm with `datapoints_to_alarm` of `evaluation_periods` is in ALARM after the newest period of
-/// `values` (compared with `threshold` by `comparison`, PutMetricAlarm's names). With `Missing`, the evaluation
-/// range reaches back past missing periods for up to `evaluation_periods` present ones, as the user guide describes.
-pub fn in_alarm(
-    values: &[Option<f64>],
-    comparison: &str,
-    threshold: f64,
-    evaluation_periods: usize,
-    datapoints_to_alarm: usize,
-    missing: MissingData,
-) -> bool {
-    let breaches = |v: f64| match comparison {
-        "GreaterThanThreshold" => v > threshold,
-        "GreaterThanOrEqualToThreshold" => v >= threshold,
-        "LessThanThreshold" => v < threshold,
-        "LessThanOrEqualToThreshold" => v <= threshold,
-        _ => false,
-    };
-    let considered: Vec<bool> = match missing {
-        MissingData::Missing => values
-            .iter()
-            .rev()
-            .flatten()
-            .take(evaluation_periods)
-            .map(|v| breaches(*v))
-            .collect(),
-        _ => values
-            .iter()
-            .rev()
-            .take(evaluation_periods)
-            .map(|v| match v {
-                Some(v) => breaches(*v),
-                None => missing == MissingData::Breaching,
-            })
-            .collect(),
-    };
-    considered.iter().filter(|b| **b).count() >= datapoints_to_alarm
+    let e = PARSED.with(|cache| -> Result<std::rc::Rc<Expr>, ParseError> {
+        if let Some(e) = cache.borrow().get(expression) {
+            return Ok(e.clone());
+        }
+        let e = std::rc::Rc::new(parse(expression)?);
+        cache.borrow_mut().insert(expression.to_string(), e.clone());
+        Ok(e)
+    })?;
+    (0..periods).map(|i| value(&e, inputs, i)).collect()
 }
 
 #[cfg(test)]
@@ -300,23 +248,5 @@ mod tests {
         );
         assert!(evaluate("AVG(m1)", &i, 3).is_err());
         assert!(evaluate("m1 +", &i, 3).is_err());
-    }
-
-    #[test]
-    fn alarms_count_missing_data_as_told() {
-        let v = vec![Some(1.0), None, None];
-        let check = |m| in_alarm(&v, "GreaterThanThreshold", 0.0, 2, 2, m);
-        assert!(check(MissingData::Breaching));
-        assert!(!check(MissingData::NotBreaching));
-        // Missing: the evaluation reaches back to the one present datapoint: 1 of 2 needed.
-        assert!(!check(MissingData::Missing));
-        assert!(in_alarm(
-            &v,
-            "GreaterThanThreshold",
-            0.0,
-            1,
-            1,
-            MissingData::Missing
-        ));
     }
 }
