@@ -182,11 +182,11 @@ impl CapacityModel {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Promise 60 s, concurrency 1, starts of 20 s, 80% utilization: a new task has 60 − 20 − 20 = 20 s.
-    fn model() -> CapacityModel {
+    pub(crate) fn model() -> CapacityModel {
         CapacityModel {
             promise_secs: 60.0,
             concurrency: 1,

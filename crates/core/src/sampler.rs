@@ -268,15 +268,7 @@ mod tests {
     }
 
     /// Promise 60 s, concurrency 1, starts of 20 s, 80% utilization: a new task has 20 s of the promise.
-    fn model() -> CapacityModel {
-        CapacityModel {
-            promise_secs: 60.0,
-            concurrency: 1,
-            task_start_secs: 20.0,
-            target_utilization: 0.8,
-            busy_rule: crate::capacity::BusyRule::Utilization,
-        }
-    }
+    use crate::capacity::tests::model;
 
     /// The values of `r` for messages of 5 s, counting in-flight messages.
     fn values_at_5s(r: Reading, max_capacity: u32) -> SampledValues {

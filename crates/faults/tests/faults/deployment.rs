@@ -11,7 +11,6 @@
 use std::time::{Duration, Instant};
 
 use bpi_aws::fixtures::create_queue_with_dlq;
-use bpi_testkit::ecs_agent::FakeEcsAgent;
 
 use crate::support::*;
 
@@ -39,17 +38,7 @@ async fn a_rolling_deployment_under_sustained_load_waits_only_for_the_message_lo
     next_id += 40;
     let mut old = Vec::new();
     for _ in 0..2 {
-        let agent = FakeEcsAgent::start();
-        let w = WorkerProcess::start(
-            &endpoint,
-            q.queue.url(),
-            &[
-                settings.as_slice(),
-                &[("ECS_AGENT_URI", agent.uri.as_str())],
-            ]
-            .concat(),
-        );
-        old.push((w, agent));
+        old.push(start_with_agent(&endpoint, q.queue.url(), &settings));
     }
     // Sustained load: 8 short messages a second (2 workers × 2 slots take 8 a second at 0.5 s each).
     let feed = |from: u64| {

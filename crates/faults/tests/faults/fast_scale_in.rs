@@ -47,19 +47,7 @@ async fn a_fast_scale_in_under_sustained_load_loses_nothing_and_cuts_no_message_
     send_messages(&q.queue, 0, 1, LONG_SECS).await;
     let mut next_id = 1u64;
     let mut live: Vec<(WorkerProcess, FakeEcsAgent)> = (0..WORKERS)
-        .map(|_| {
-            let agent = FakeEcsAgent::start();
-            let worker = WorkerProcess::start(
-                &endpoint,
-                q.queue.url(),
-                &[
-                    settings.as_slice(),
-                    &[("ECS_AGENT_URI", agent.uri.as_str())],
-                ]
-                .concat(),
-            );
-            (worker, agent)
-        })
+        .map(|_| start_with_agent(&endpoint, q.queue.url(), &settings))
         .collect();
     let model = CapacityModel {
         promise_secs: 60.0,

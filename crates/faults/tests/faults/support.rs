@@ -174,6 +174,21 @@ impl Drop for WorkerProcess {
     }
 }
 
+/// A worker with `settings` talking to a stand-in ECS agent of its own (scale-in protection recorded there).
+pub fn start_with_agent(
+    endpoint: &str,
+    queue_url: &str,
+    settings: &[(&str, &str)],
+) -> (WorkerProcess, bpi_testkit::ecs_agent::FakeEcsAgent) {
+    let agent = bpi_testkit::ecs_agent::FakeEcsAgent::start();
+    let worker = WorkerProcess::start(
+        endpoint,
+        queue_url,
+        &[settings, &[("ECS_AGENT_URI", agent.uri.as_str())]].concat(),
+    );
+    (worker, agent)
+}
+
 /// What the workers' logs say was processed.
 #[derive(Debug, Default)]
 pub struct Processed {
