@@ -129,12 +129,17 @@ pub async fn run(
     config: &UpdaterConfig,
 ) -> anyhow::Result<Record> {
     let mut local = LocalRun::start(args, clients, config).await?;
-    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    // Both streams are registered once, before the loop: a signal that arrives while a tick is running (a slow
+    // emulator call) waits in its stream for the next select. A `ctrl_c()` future made anew each turn missed it, and
+    // Ctrl-C under load then took the whole run to act (295 s on a cold machine).
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut sigterm = signal(SignalKind::terminate())?;
     let mut second = tokio::time::interval(Duration::from_secs(1));
     let stop_reason = loop {
         tokio::select! {
             _ = second.tick() => {}
-            _ = tokio::signal::ctrl_c() => break "Ctrl-C",
+            _ = sigint.recv() => break "Ctrl-C",
             _ = sigterm.recv() => break "SIGTERM",
         }
         if let Some(reason) = local.tick().await? {
