@@ -4,7 +4,8 @@
 It forwards every request to --upstream unchanged, except that while the fault window is open (--for-secs from
 start) it answers about --rate of them itself, half with a 500 InternalFailure and half with a throttling error,
 each in the request's protocol (JSON for SQS and Application Auto Scaling, XML for the CloudWatch query API), so
-the AWS SDK classifies them as it would real ones. Listens on 127.0.0.1 only; prints its port on the first line of
+the AWS SDK classifies them as it would real ones. With --only-matching TEXT only requests whose body holds TEXT
+(one queue's name, say) are faulted. Listens on 127.0.0.1 only; prints its port on the first line of
 stdout; writes its counts as JSON to --stats after every request. Standard library only.
 """
 import argparse
@@ -28,6 +29,8 @@ def main():
     ap.add_argument("--for-secs", type=float, default=60.0, help="length of the fault window from start")
     ap.add_argument("--stats", required=True, help="file the counts are written to")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--only-matching", default="",
+                    help="only requests whose body holds this text are faulted (e.g. one queue's name)")
     args = ap.parse_args()
     upstream = urllib.parse.urlparse(args.upstream)
     if upstream.hostname not in ("127.0.0.1", "localhost", "::1"):
@@ -74,7 +77,8 @@ def main():
             with lock:
                 stats["requests"] += 1
                 in_window = time.monotonic() - started < args.for_secs
-                hit = in_window and rng.random() < args.rate
+                eligible = args.only_matching.encode() in body
+                hit = in_window and eligible and rng.random() < args.rate
                 throttle = rng.random() < 0.5
                 if in_window:
                     stats["in_window"] += 1

@@ -204,6 +204,55 @@ pub async fn put_values(
     Ok(())
 }
 
+/// One value to publish, with its own dimensions and time: a fleet sampler's reading of many services goes out in a
+/// few calls of these.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricPoint {
+    /// Metric name.
+    pub name: &'static str,
+    /// Its dimensions (name, value).
+    pub dimensions: Vec<(&'static str, String)>,
+    /// The value (a count).
+    pub value: f64,
+    /// When it was read.
+    pub at: SystemTime,
+}
+
+/// Publishes `points` of one namespace as high-resolution counts in one PutMetricData call (at most
+/// [`bpi_core::fleet::METRIC_DATA_PER_PUT`]; core's `put_batches` cuts a reading into such calls).
+pub async fn put_points(
+    client: &aws_sdk_cloudwatch::Client,
+    namespace: &str,
+    points: &[MetricPoint],
+) -> Result<(), AwsError> {
+    let data: Vec<MetricDatum> = points
+        .iter()
+        .map(|p| {
+            MetricDatum::builder()
+                .metric_name(p.name)
+                .set_dimensions(Some(
+                    p.dimensions
+                        .iter()
+                        .map(|(n, v)| Dimension::builder().name(*n).value(v).build())
+                        .collect(),
+                ))
+                .value(p.value)
+                .unit(StandardUnit::Count)
+                .timestamp(DateTime::from(p.at))
+                .storage_resolution(Resolution::High.storage_resolution())
+                .build()
+        })
+        .collect();
+    client
+        .put_metric_data()
+        .namespace(namespace)
+        .set_metric_data(Some(data))
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("cloudwatch:PutMetricData", e))?;
+    Ok(())
+}
+
 fn to_query(q: &MetricQuery) -> MetricDataQuery {
     let stat = q.metric_stat.as_ref().map(|s| {
         MetricStat::builder()

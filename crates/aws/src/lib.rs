@@ -6,7 +6,8 @@
 //! - [`sqs`]: queue resolution and depth (and, for the worker, receive/delete/visibility batches).
 //! - [`cloudwatch`]: statistic sets of `MsgProcessingDuration` written and read back.
 //! - [`autoscaling`]: the canonical policy written, read back and compared.
-//! - [`ecs`]: a service's task counts.
+//! - [`ecs`]: services' task counts.
+//! - [`ssm`]: the fleet sampler's registry of services.
 //!
 //! Every failure is an [`AwsError`] that says which call failed and whether retrying can help.
 
@@ -24,6 +25,7 @@ pub mod fixtures;
 pub mod logging;
 pub mod sdk_config;
 pub mod sqs;
+pub mod ssm;
 
 pub use error::{AwsError, ErrorKind};
 pub use sdk_config::{AwsClients, load_sdk_config, local_emulator_config};

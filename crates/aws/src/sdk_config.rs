@@ -70,6 +70,8 @@ pub struct AwsClients {
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
     /// ECS.
     pub ecs: aws_sdk_ecs::Client,
+    /// SSM Parameter Store (the fleet sampler's registry).
+    pub ssm: aws_sdk_ssm::Client,
 }
 
 impl AwsClients {
@@ -80,6 +82,7 @@ impl AwsClients {
             cloudwatch: aws_sdk_cloudwatch::Client::new(config),
             autoscaling: aws_sdk_applicationautoscaling::Client::new(config),
             ecs: aws_sdk_ecs::Client::new(config),
+            ssm: aws_sdk_ssm::Client::new(config),
         }
     }
 }

@@ -13,6 +13,7 @@
 //! - [`policy`]: the canonical scaling policy spec.
 //! - [`capacity`]: the tasks a reading needs (the capacity model: busy and backlog parts).
 //! - [`sampler`]: the sampler's values from one live reading (ecsBPI, the fast path's capacity).
+//! - [`fleet`]: the services one sampler serves (the registry) and the AWS calls a reading of them takes.
 //! - [`durations`]: duration distributions of generated messages.
 //! - [`config`]: settings from environment variables, one struct per binary.
 
@@ -25,6 +26,7 @@ pub mod capacity;
 pub mod config;
 pub mod decision;
 pub mod durations;
+pub mod fleet;
 pub mod littles_law;
 pub mod message;
 pub mod mpd;

@@ -7,14 +7,19 @@
 //! [`bpi_core::sampler`]). A failed reading or publication is logged and the next one is tried; the run never
 //! stops early for it.
 //!
+//! With `SAMPLER_REGISTRY_PATH` set, one function serves every service registered under that SSM path ([`fleet`]):
+//! each reading covers all of them at once, and one failing service misses only its own readings.
+//!
 //! Invocation payload: the scheduled event, `{}`, or `{"readings": N, "interval_secs": S}` to override the
 //! settings for one run.
 
+pub mod fleet;
 pub mod sampler;
 
 use serde::Deserialize;
 use serde_json::Value;
 
+pub use fleet::{FleetRecord, FleetSampler, ServiceRecord, ServiceSource};
 pub use sampler::{RunRecord, Sampler, publish};
 
 /// A hand invocation's options.
@@ -54,13 +59,40 @@ impl SampleRequest {
     }
 }
 
-/// The Lambda handler: one run of readings. A bad payload fails the invocation before any reading.
-pub async fn handler(
-    sampler: &Sampler,
-    payload: Value,
-) -> Result<RunRecord, lambda_runtime::Error> {
+/// What a sampler function serves: the one service of its settings, or a registry's services.
+#[derive(Debug)]
+pub enum AnySampler {
+    /// One service (CLUSTER_NAME, SERVICE_NAME, QUEUE_NAME).
+    Single(Sampler),
+    /// Every service of the registry (SAMPLER_REGISTRY_PATH).
+    Fleet(FleetSampler),
+}
+
+impl AnySampler {
+    /// The sampler of `mode`.
+    pub fn new(clients: bpi_aws::AwsClients, mode: bpi_core::config::SamplerMode) -> Self {
+        match mode {
+            bpi_core::config::SamplerMode::Single(config) => {
+                AnySampler::Single(Sampler::new(clients, *config))
+            }
+            bpi_core::config::SamplerMode::Fleet(f) => AnySampler::Fleet(FleetSampler::new(
+                clients,
+                ServiceSource::Registry(f.registry_path),
+                f.readings_per_run,
+                f.reading_interval_secs,
+            )),
+        }
+    }
+}
+
+/// The Lambda handler: one run of readings, its record as the response (a single service's [`RunRecord`], or a
+/// fleet's [`FleetRecord`]). A bad payload fails the invocation before any reading.
+pub async fn handler(sampler: &AnySampler, payload: Value) -> Result<Value, lambda_runtime::Error> {
     let request = SampleRequest::from_payload(&payload)?;
-    Ok(sampler.run(request).await?)
+    Ok(match sampler {
+        AnySampler::Single(s) => serde_json::to_value(s.run(request).await?)?,
+        AnySampler::Fleet(f) => serde_json::to_value(f.run(request).await?)?,
+    })
 }
 
 #[cfg(test)]

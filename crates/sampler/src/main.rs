@@ -4,14 +4,14 @@
 use std::process::ExitCode;
 
 use bpi_aws::{AwsClients, load_sdk_config};
-use bpi_core::config::{ProcessEnv, SamplerConfig};
+use bpi_core::config::{ProcessEnv, SamplerMode};
 use lambda_runtime::{LambdaEvent, service_fn};
-use sampler::{Sampler, handler};
+use sampler::{AnySampler, handler};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = match bpi_aws::logging::init(&ProcessEnv)
-        .and_then(|()| SamplerConfig::from_env(&ProcessEnv))
+        .and_then(|()| SamplerMode::from_env(&ProcessEnv))
     {
         Ok(c) => c,
         Err(e) => {
@@ -19,7 +19,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let sampler = Sampler::new(AwsClients::new(&load_sdk_config().await), config);
+    let sampler = AnySampler::new(AwsClients::new(&load_sdk_config().await), config);
     let sampler = &sampler;
     match lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         handler(sampler, event.payload)

@@ -10,6 +10,7 @@
 
 pub mod ecs_agent;
 pub mod lambda;
+pub mod proxy;
 pub mod service_model;
 
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};

@@ -25,7 +25,7 @@ pub use processor::ProcessorConfig;
 pub use producer::{GroupStrategy, ProducerConfig};
 pub use reader::{Flag, Number, Text};
 use reader::{Reader, config_error, validate_queue_name};
-pub use sampler::SamplerConfig;
+pub use sampler::{FleetSamplerConfig, SamplerConfig, SamplerMode};
 pub use updater::UpdaterConfig;
 
 /// Where variables are read from.

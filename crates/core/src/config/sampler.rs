@@ -48,28 +48,86 @@ const TASK_START: Number<u32> = Number {
     meaning: "seconds from launching a task to its first receive, as the capacity model assumes: a task asked for now serves the backlog only in what is left of the promise after it; longer is safer (more tasks for a burst), shorter is leaner",
 };
 
+/// `SAMPLER_REGISTRY_PATH`.
+const REGISTRY_PATH: Text = Text {
+    name: "SAMPLER_REGISTRY_PATH",
+    default: "",
+    meaning: "fleet mode: read every service registered under this SSM path (one parameter per service, `PATH/CLUSTER/SERVICE`, holding its settings as JSON; `bpi fleet add` writes it) instead of the one service of CLUSTER_NAME, SERVICE_NAME and QUEUE_NAME; unset = that one service",
+};
+
+/// Settings of a sampler serving the services of a registry (fleet mode): where the registry is and how often
+/// it reads. Each service's own settings are its registry entry's (core's [`crate::fleet`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FleetSamplerConfig {
+    /// The SSM path of the registry.
+    pub registry_path: String,
+    /// Readings per invocation.
+    pub readings_per_run: u32,
+    /// Seconds between readings.
+    pub reading_interval_secs: u32,
+}
+
+/// What a sampler function serves: one service (its variables) or a registry's services.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum SamplerMode {
+    /// The service of CLUSTER_NAME, SERVICE_NAME and QUEUE_NAME.
+    Single(Box<SamplerConfig>),
+    /// Every service under SAMPLER_REGISTRY_PATH.
+    Fleet(FleetSamplerConfig),
+}
+
+impl SamplerMode {
+    /// Fleet mode when `SAMPLER_REGISTRY_PATH` is set, else the single service of the variables.
+    pub fn from_env(env: &(impl EnvSource + ?Sized)) -> Result<Self, ConfigError> {
+        let r = Reader { env };
+        let path = r.text_var(&REGISTRY_PATH);
+        if path.is_empty() {
+            return SamplerConfig::from_env(env).map(|c| SamplerMode::Single(Box::new(c)));
+        }
+        crate::fleet::validate_registry_path(&path)
+            .map_err(|p| config_error(REGISTRY_PATH.name, Some(path.clone()), p))?;
+        let (readings_per_run, reading_interval_secs) = readings(&r)?;
+        Ok(SamplerMode::Fleet(FleetSamplerConfig {
+            registry_path: path,
+            readings_per_run,
+            reading_interval_secs,
+        }))
+    }
+}
+
+/// Reads the readings per run and their interval, checked against Lambda's limit.
+fn readings(r: &Reader<'_, impl EnvSource + ?Sized>) -> Result<(u32, u32), ConfigError> {
+    let readings_per_run: u32 = r.number_var(&READINGS)?;
+    let reading_interval_secs: u32 = r.number_var(&INTERVAL)?;
+    if readings_per_run * reading_interval_secs > SAMPLER_MAX_RUN_SECS {
+        return Err(config_error(
+            "SAMPLER_INTERVAL_SECS",
+            Some(reading_interval_secs.to_string()),
+            format!(
+                "SAMPLER_READINGS ({readings_per_run}) × SAMPLER_INTERVAL_SECS must stay within \
+                 {SAMPLER_MAX_RUN_SECS} s (Lambda's 900 s limit)"
+            ),
+        ));
+    }
+    Ok((readings_per_run, reading_interval_secs))
+}
+
 impl SamplerConfig {
     /// The variables the sampler reads beyond the updater's.
     pub fn variables() -> Vec<VarDoc> {
-        vec![READINGS.doc(), INTERVAL.doc(), TASK_START.doc()]
+        vec![
+            READINGS.doc(),
+            INTERVAL.doc(),
+            TASK_START.doc(),
+            REGISTRY_PATH.doc(),
+        ]
     }
 
     /// Reads the sampler's settings.
     pub fn from_env(env: &(impl EnvSource + ?Sized)) -> Result<Self, ConfigError> {
         let scaling = UpdaterConfig::from_env(env)?;
         let r = Reader { env };
-        let readings_per_run: u32 = r.number_var(&READINGS)?;
-        let reading_interval_secs: u32 = r.number_var(&INTERVAL)?;
-        if readings_per_run * reading_interval_secs > SAMPLER_MAX_RUN_SECS {
-            return Err(config_error(
-                "SAMPLER_INTERVAL_SECS",
-                Some(reading_interval_secs.to_string()),
-                format!(
-                    "SAMPLER_READINGS ({readings_per_run}) × SAMPLER_INTERVAL_SECS must stay within \
-                     {SAMPLER_MAX_RUN_SECS} s (Lambda's 900 s limit)"
-                ),
-            ));
-        }
+        let (readings_per_run, reading_interval_secs) = readings(&r)?;
         Ok(SamplerConfig {
             scaling,
             readings_per_run,

@@ -2,6 +2,7 @@
 //! log lines are collected, and the accounting of what was processed (by the body's id, so re-sent messages count
 //! once) and how often.
 
+pub use bpi_testkit::proxy::Proxy;
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -265,52 +266,4 @@ pub async fn empty(queue: &Queue) -> bool {
         .await
         .map(|d| d.visible == 0 && d.in_flight == 0)
         .unwrap_or(false)
-}
-
-/// The fault-injecting proxy (`deploy/fault-proxy.py`) in front of the emulator, stopped on drop.
-pub struct Proxy {
-    child: std::process::Child,
-    /// Its endpoint.
-    pub url: String,
-    stats: std::path::PathBuf,
-}
-
-impl Proxy {
-    /// Starts it: `rate` of the requests answered with a fault for `window_secs`.
-    pub fn start(upstream: &str, rate: f64, window_secs: u64) -> Self {
-        let stats =
-            std::env::temp_dir().join(format!("{}.json", bpi_testkit::unique_name("proxy")));
-        let mut child = std::process::Command::new("python3")
-            .arg(bpi_testkit::workspace_root().join("deploy/fault-proxy.py"))
-            .args(["--upstream", upstream, "--rate", &rate.to_string()])
-            .args(["--for-secs", &window_secs.to_string()])
-            .arg("--stats")
-            .arg(&stats)
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("python3 deploy/fault-proxy.py");
-        let mut port = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(child.stdout.take().expect("stdout")),
-            &mut port,
-        )
-        .expect("port");
-        Proxy {
-            child,
-            url: format!("http://127.0.0.1:{}", port.trim()),
-            stats,
-        }
-    }
-
-    /// Its counts.
-    pub fn stats(&self) -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(&self.stats).expect("stats")).expect("json")
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }

@@ -18,7 +18,9 @@ use bpi_core::sampler::{BPI_METRIC, FAST_PATH_METRIC};
 use bpi_testkit::lambda::{Invocation, invoke};
 use sampler::{SampleRequest, Sampler};
 
-async fn clients() -> AwsClients {
+mod fleet;
+
+pub(crate) async fn clients() -> AwsClients {
     AwsClients::new(&local_emulator_config(&bpi_testkit::emulator().endpoint).await)
 }
 
@@ -52,7 +54,7 @@ async fn setup(messages: usize, desired: i32) -> (AwsClients, HashMap<String, St
 }
 
 /// The Maximum of `metric` for the queue over the last five minutes.
-async fn published_max(clients: &AwsClients, queue: &str, metric: &str) -> Option<f64> {
+pub(crate) async fn published_max(clients: &AwsClients, queue: &str, metric: &str) -> Option<f64> {
     let now = SystemTime::now();
     let out = clients
         .cloudwatch
