@@ -15,7 +15,7 @@ cd "$root"
 mapfile -t scripts < <(git ls-files '*.sh' .ci/run)
 shellcheck --external-sources "${scripts[@]}"
 echo "lint.sh: shellcheck clean (${#scripts[@]} scripts)"
-"$venv/bin/cfn-lint" deploy/stack.yaml deploy/base.yaml deploy/pipeline.yaml
-echo "lint.sh: cfn-lint clean (3 templates)"
+"$venv/bin/cfn-lint" deploy/stack.yaml deploy/base.yaml deploy/pipeline.yaml deploy/fleet.yaml
+echo "lint.sh: cfn-lint clean (4 templates)"
 "$venv/bin/hadolint" Dockerfile
 echo "lint.sh: hadolint clean (Dockerfile)"

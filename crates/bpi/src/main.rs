@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 use cli_error::{CliError, print_json};
 
 mod cli_error;
+mod fleet;
 mod local_run;
 mod plan;
 mod scaling;
@@ -42,6 +43,11 @@ enum Command {
     Scaling {
         #[command(subcommand)]
         action: ScalingAction,
+    },
+    /// Add, remove or list the services one fleet sampler reads (its registry under SAMPLER_REGISTRY_PATH).
+    Fleet {
+        #[command(subcommand)]
+        action: fleet::FleetAction,
     },
     /// Simulate policies on shipped scenarios (latency against the promise, cost against the lower bound).
     Simulate(simulate::SimulateArgs),
@@ -102,6 +108,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             }
             .map_err(anyhow::Error::from)?;
             print_json(&report)
+        }
+        Command::Fleet { action } => {
+            let clients = AwsClients::new(&load_sdk_config().await);
+            print_json(&fleet::run(&action, &clients).await?)
         }
         Command::Status(args) => {
             // The sampler's settings: the updater's and the start its capacity model assumes.

@@ -168,11 +168,10 @@ fn component_actions(
     ops.iter().map(|o| iam_action(o)).collect()
 }
 
-/// The actions `role` grants in the stack (every branch of a conditional statement).
-fn granted(role: &str) -> BTreeSet<String> {
+/// The actions `role` grants in `template` (every branch of a conditional statement).
+fn granted(template: &str, role: &str) -> BTreeSet<String> {
     let t: Value = serde_norway::from_str(
-        &std::fs::read_to_string(bpi_testkit::workspace_root().join("deploy/stack.yaml"))
-            .expect("stack.yaml"),
+        &std::fs::read_to_string(bpi_testkit::workspace_root().join(template)).expect(template),
     )
     .expect("yaml");
     let mut out = BTreeSet::new();
@@ -212,6 +211,11 @@ const DELIBERATE: &[(&str, &str, &str)] = &[
         "the Lambda runtime writes the function's logs with its role",
     ),
     (
+        "FleetSamplerRole",
+        "logs:CreateLogStream logs:PutLogEvents",
+        "the Lambda runtime writes the function's logs with its role",
+    ),
+    (
         "UpdaterRole",
         "ecs:DescribeServices ecs:UpdateService cloudwatch:DescribeAlarms cloudwatch:PutMetricAlarm cloudwatch:DeleteAlarms",
         "PutScalingPolicy on an ECS service needs them (ECS developer guide, \"IAM permissions required for Amazon ECS \
@@ -231,9 +235,19 @@ const NOT_AS_DEPLOYED: &[(&str, &str, &str)] = &[
         "sqs:GetQueueUrl",
         "the stack gives the producer QUEUE_URL; only a QUEUE_NAME is resolved with GetQueueUrl",
     ),
+    (
+        "SamplerRole",
+        "ssm:GetParametersByPath",
+        "the stack's sampler serves its own service (no SAMPLER_REGISTRY_PATH); only the fleet sampler of \
+         deploy/fleet.yaml reads a registry",
+    ),
 ];
 
 fn check(component: &str, crate_dir: &str, role: &str) -> BTreeSet<String> {
+    check_in("deploy/stack.yaml", component, crate_dir, role)
+}
+
+fn check_in(template: &str, component: &str, crate_dir: &str, role: &str) -> BTreeSet<String> {
     let aws = aws_functions();
     let mut called = component_actions(crate_dir, &aws);
     for (r, action, _) in NOT_AS_DEPLOYED {
@@ -244,7 +258,7 @@ fn check(component: &str, crate_dir: &str, role: &str) -> BTreeSet<String> {
             );
         }
     }
-    let granted = granted(role);
+    let granted = granted(template, role);
     let deliberate: BTreeSet<String> = DELIBERATE
         .iter()
         .filter(|(r, _, _)| *r == role)
@@ -352,6 +366,18 @@ fn the_sampler_role_grants_exactly_what_the_sampler_calls() {
     let called = check("sampler", "crates/sampler", "SamplerRole");
     assert!(called.contains("ecs:DescribeServices"), "{called:?}");
     assert!(called.contains("cloudwatch:GetMetricData"), "{called:?}");
+}
+
+#[test]
+fn the_fleet_sampler_role_grants_exactly_what_the_sampler_calls() {
+    let called = check_in(
+        "deploy/fleet.yaml",
+        "sampler",
+        "crates/sampler",
+        "FleetSamplerRole",
+    );
+    assert!(called.contains("ssm:GetParametersByPath"), "{called:?}");
+    assert!(called.contains("ecs:DescribeServices"), "{called:?}");
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 mod aws_models;
 mod deploy;
+mod fleet;
 mod iam;
 mod local_run;
 mod policy;
