@@ -15,6 +15,7 @@
 //! - [`sampler`]: the sampler's values from one live reading (ecsBPI, the fast path's capacity).
 //! - [`fleet`]: the services one sampler serves (the registry) and the AWS calls a reading of them takes.
 //! - [`durations`]: duration distributions of generated messages.
+//! - [`cost`]: what the set-up costs a month per service, from the code's call counts and its own alarms.
 //! - [`config`]: settings from environment variables, one struct per binary.
 
 // Tests compare floats exactly on purpose: the expected values are exact.
@@ -24,6 +25,7 @@ pub mod alarm;
 pub mod backlog;
 pub mod capacity;
 pub mod config;
+pub mod cost;
 pub mod decision;
 pub mod durations;
 pub mod fleet;
