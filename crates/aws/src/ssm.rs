@@ -94,3 +94,47 @@ pub async fn delete_parameter(client: &aws_sdk_ssm::Client, name: &str) -> Resul
             .map(|()| false),
     }
 }
+
+/// The services of a registry: the entries taken, and the messages of those refused.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    /// The services, as a single-service sampler would read them.
+    pub services: Vec<bpi_core::config::SamplerConfig>,
+    /// Each refused entry's message (it names the parameter and the setting).
+    pub invalid: Vec<String>,
+    /// The GetParametersByPath calls made.
+    pub pages: u64,
+}
+
+/// Reads the registry under `path` (core's [`bpi_core::fleet`] format), with the fleet's readings per run and
+/// interval. A refused entry is logged and left out; only a failed read fails.
+pub async fn registry(
+    client: &aws_sdk_ssm::Client,
+    path: &str,
+    readings_per_run: u32,
+    reading_interval_secs: u32,
+) -> Result<Registry, AwsError> {
+    let (parameters, pages) = parameters_under(client, path).await?;
+    let mut services = Vec::new();
+    let mut invalid = Vec::new();
+    for p in parameters {
+        match bpi_core::fleet::parse_entry(
+            path,
+            &p.name,
+            &p.value,
+            readings_per_run,
+            reading_interval_secs,
+        ) {
+            Ok(entry) => services.push(entry.config),
+            Err(e) => {
+                tracing::error!(error = %e, "registry entry refused; the other services are served");
+                invalid.push(e.to_string());
+            }
+        }
+    }
+    Ok(Registry {
+        services,
+        invalid,
+        pages,
+    })
+}

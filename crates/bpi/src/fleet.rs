@@ -1,15 +1,13 @@
 //! `bpi fleet add|remove|list`: the registry a fleet sampler reads (core's [`bpi_core::fleet`]). `add` writes the
 //! service of the current settings (the same variables `bpi scaling apply` reads) as its entry, checked first as
 //! the sampler would check it; `remove` deletes the entry; `list` shows every entry and whether the sampler takes it.
-//! The registry path is `SAMPLER_REGISTRY_PATH`, or core's default.
+//! The registry path is `FLEET_REGISTRY_PATH`, or core's default.
 
 use anyhow::Context;
 use bpi_aws::AwsClients;
 use bpi_aws::ssm::{delete_parameter, parameters_under, put_parameter};
 use bpi_core::config::{EnvSource, ProcessEnv};
-use bpi_core::fleet::{
-    DEFAULT_REGISTRY_PATH, entry_of_env, entry_parameter_name, parse_entry, validate_registry_path,
-};
+use bpi_core::fleet::{DEFAULT_REGISTRY_PATH, entry_of_env, entry_parameter_name, parse_entry};
 use clap::Subcommand;
 use serde::Serialize;
 
@@ -67,13 +65,9 @@ pub enum FleetReport {
 
 /// The registry path of the settings.
 fn registry_path() -> Result<String, CliError> {
-    let path = ProcessEnv
-        .var("SAMPLER_REGISTRY_PATH")
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| DEFAULT_REGISTRY_PATH.to_string());
-    validate_registry_path(&path)
-        .map_err(|p| CliError::Usage(format!("bad setting SAMPLER_REGISTRY_PATH={path}: {p}")))?;
-    Ok(path)
+    Ok(bpi_core::config::registry_path(&ProcessEnv)
+        .map_err(|e| CliError::Usage(e.to_string()))?
+        .unwrap_or_else(|| DEFAULT_REGISTRY_PATH.to_string()))
 }
 
 /// A setting that must be given.

@@ -44,7 +44,7 @@ enum Command {
         #[command(subcommand)]
         action: ScalingAction,
     },
-    /// Add, remove or list the services one fleet sampler reads (its registry under SAMPLER_REGISTRY_PATH).
+    /// Add, remove or list the services one fleet sampler reads (its registry under FLEET_REGISTRY_PATH).
     Fleet {
         #[command(subcommand)]
         action: fleet::FleetAction,

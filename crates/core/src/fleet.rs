@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use crate::config::{ConfigError, EnvSource, SamplerConfig, UpdaterConfig};
 
-/// The registry path a fleet sampler reads when `SAMPLER_REGISTRY_PATH` names none.
+/// The registry path a fleet sampler reads when `FLEET_REGISTRY_PATH` names none.
 pub const DEFAULT_REGISTRY_PATH: &str = "/ecs-sqs-bpi/services";
 
 /// Services one `DescribeServices` call takes (ECS API reference, DescribeServices: "You may specify up to 10
@@ -40,7 +40,7 @@ pub fn entry_settings() -> Vec<&'static str> {
     let fleet_wide = [
         "SAMPLER_READINGS",
         "SAMPLER_INTERVAL_SECS",
-        "SAMPLER_REGISTRY_PATH",
+        "FLEET_REGISTRY_PATH",
     ];
     UpdaterConfig::variables()
         .into_iter()

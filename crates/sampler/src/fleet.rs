@@ -15,11 +15,11 @@ use bpi_aws::autoscaling::describe_target_tracking_policy;
 use bpi_aws::cloudwatch::{MetricPoint, put_points, read_duration_stats};
 use bpi_aws::ecs::{ServiceCounts, services_counts};
 use bpi_aws::sqs::Queue;
-use bpi_aws::ssm::parameters_under;
+use bpi_aws::ssm::registry;
 use bpi_aws::{AwsClients, AwsError};
 use bpi_core::QueueDepth;
 use bpi_core::config::{QUEUE_DIMENSION, QueueRef, SamplerConfig, TYPE_DIMENSION};
-use bpi_core::fleet::{CallCounts, ServiceEntry, describe_batches, ops, parse_entry, put_batches};
+use bpi_core::fleet::{CallCounts, describe_batches, ops, put_batches};
 use bpi_core::sampler::{
     RECENT_MPD_MINUTES, Reading, SampledValues, fast_path_target, sampled_values,
 };
@@ -135,26 +135,15 @@ impl FleetSampler {
         match &self.source {
             ServiceSource::Fixed(configs) => Ok((configs.clone(), Vec::new())),
             ServiceSource::Registry(path) => {
-                let (parameters, pages) = parameters_under(&self.clients.ssm, path).await?;
-                calls.add(ops::GET_PARAMETERS_BY_PATH, pages);
-                let mut configs = Vec::new();
-                let mut invalid = Vec::new();
-                for p in parameters {
-                    match parse_entry(
-                        path,
-                        &p.name,
-                        &p.value,
-                        self.readings_per_run,
-                        self.reading_interval_secs,
-                    ) {
-                        Ok(ServiceEntry { config, .. }) => configs.push(config),
-                        Err(e) => {
-                            tracing::error!(error = %e, "registry entry refused; the other services are read");
-                            invalid.push(e.to_string());
-                        }
-                    }
-                }
-                Ok((configs, invalid))
+                let r = registry(
+                    &self.clients.ssm,
+                    path,
+                    self.readings_per_run,
+                    self.reading_interval_secs,
+                )
+                .await?;
+                calls.add(ops::GET_PARAMETERS_BY_PATH, r.pages);
+                Ok((r.services, r.invalid))
             }
         }
     }

@@ -7,7 +7,7 @@
 //! [`bpi_core::sampler`]). A failed reading or publication is logged and the next one is tried; the run never
 //! stops early for it.
 //!
-//! With `SAMPLER_REGISTRY_PATH` set, one function serves every service registered under that SSM path ([`fleet`]):
+//! With `FLEET_REGISTRY_PATH` set, one function serves every service registered under that SSM path ([`fleet`]):
 //! each reading covers all of them at once, and one failing service misses only its own readings.
 //!
 //! Invocation payload: the scheduled event, `{}`, or `{"readings": N, "interval_secs": S}` to override the
@@ -64,7 +64,7 @@ impl SampleRequest {
 pub enum AnySampler {
     /// One service (CLUSTER_NAME, SERVICE_NAME, QUEUE_NAME).
     Single(Sampler),
-    /// Every service of the registry (SAMPLER_REGISTRY_PATH).
+    /// Every service of the registry (FLEET_REGISTRY_PATH).
     Fleet(FleetSampler),
 }
 

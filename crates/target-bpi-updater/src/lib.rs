@@ -7,14 +7,18 @@
 //! publishes `ecsTargetBPI` and `ecsMPD` and returns one decision record:
 //! `{mpd, samples, window_secs, old_target, new_target, updated, reason, ...}`.
 //!
+//! With `FLEET_REGISTRY_PATH` set, one function updates every service registered under that SSM path ([`fleet`]).
+//!
 //! Invocation payload: the scheduled event, `{}`, or `{"dry_run": true}` to see the decision without acting.
 
+pub mod fleet;
 pub mod port;
 pub mod updater;
 
 use serde::Deserialize;
 use serde_json::Value;
 
+pub use fleet::{FleetDecisions, FleetUpdater, ServiceDecision};
 pub use port::UpdaterPort;
 pub use updater::{DecisionRecord, Updater, WhenUnmeasured};
 
@@ -43,6 +47,27 @@ impl UpdateRequest {
             _ => serde_json::from_value(payload.clone()).map_err(|e| RequestError(e.to_string())),
         }
     }
+}
+
+/// What an updater function serves: the one service of its settings, or a registry's services.
+#[derive(Debug)]
+pub enum AnyUpdater {
+    /// One service (CLUSTER_NAME, SERVICE_NAME, QUEUE_NAME).
+    Single(Box<Updater>),
+    /// Every service of the registry (FLEET_REGISTRY_PATH).
+    Fleet(FleetUpdater),
+}
+
+/// The fleet handler: one run over the registry. A failed read of the registry fails the invocation; a failing
+/// service is in the record.
+pub async fn fleet_handler(
+    updater: &FleetUpdater,
+    payload: Value,
+) -> Result<FleetDecisions, lambda_runtime::Error> {
+    let request = UpdateRequest::from_payload(&payload)?;
+    Ok(updater
+        .run(std::time::SystemTime::now(), request.dry_run)
+        .await?)
 }
 
 /// The Lambda handler. Errors (AWS failures, bad payloads) fail the invocation, so the schedule's retry and the

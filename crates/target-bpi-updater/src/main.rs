@@ -4,26 +4,42 @@
 use std::process::ExitCode;
 
 use bpi_aws::{AwsClients, load_sdk_config};
-use bpi_core::config::{ProcessEnv, UpdaterConfig};
+use bpi_core::config::{ProcessEnv, UpdaterConfig, registry_path};
 use lambda_runtime::{LambdaEvent, service_fn};
-use target_bpi_updater::{Updater, handler};
+use target_bpi_updater::{AnyUpdater, FleetUpdater, Updater, fleet_handler, handler};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = match bpi_aws::logging::init(&ProcessEnv)
-        .and_then(|()| UpdaterConfig::from_env(&ProcessEnv))
-    {
-        Ok(c) => c,
+    // Fleet mode when FLEET_REGISTRY_PATH is set, else the one service of the variables.
+    let mode = bpi_aws::logging::init(&ProcessEnv)
+        .and_then(|()| registry_path(&ProcessEnv))
+        .and_then(|path| match path {
+            Some(path) => Ok((None, Some(path))),
+            None => UpdaterConfig::from_env(&ProcessEnv).map(|c| (Some(c), None)),
+        });
+    let clients = match mode {
+        Ok(_) => AwsClients::new(&load_sdk_config().await),
         Err(e) => {
             eprintln!("target-bpi-updater: {e}");
             return ExitCode::from(2);
         }
     };
-    let updater = Updater::new(AwsClients::new(&load_sdk_config().await), config);
+    let updater = match mode {
+        Ok((Some(config), _)) => AnyUpdater::Single(Box::new(Updater::new(clients, config))),
+        Ok((None, Some(path))) => AnyUpdater::Fleet(FleetUpdater::new(clients, path)),
+        _ => return ExitCode::from(2),
+    };
     let updater = &updater;
-    match lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
-        handler(updater, event.payload)
-    }))
+    match lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<serde_json::Value>| async move {
+            Ok::<serde_json::Value, lambda_runtime::Error>(match updater {
+                AnyUpdater::Single(u) => serde_json::to_value(handler(u, event.payload).await?)?,
+                AnyUpdater::Fleet(f) => {
+                    serde_json::to_value(fleet_handler(f, event.payload).await?)?
+                }
+            })
+        },
+    ))
     .await
     {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,7 +7,7 @@ use crate::support::{bpi_json, bpi_text};
 async fn add_is_idempotent_list_names_bad_entries_and_remove_deletes() {
     let path = format!("/bpi-test/{}", bpi_testkit::unique_name("cli-registry"));
     let env = [
-        ("SAMPLER_REGISTRY_PATH", path.as_str()),
+        ("FLEET_REGISTRY_PATH", path.as_str()),
         ("CLUSTER_NAME", "fleet-cluster"),
         ("SERVICE_NAME", "orders"),
         ("QUEUE_NAME", "orders-queue"),

@@ -216,6 +216,17 @@ const DELIBERATE: &[(&str, &str, &str)] = &[
         "the Lambda runtime writes the function's logs with its role",
     ),
     (
+        "FleetUpdaterRole",
+        "logs:CreateLogStream logs:PutLogEvents",
+        "the Lambda runtime writes the function's logs with its role",
+    ),
+    (
+        "FleetUpdaterRole",
+        "ecs:DescribeServices ecs:UpdateService cloudwatch:DescribeAlarms cloudwatch:PutMetricAlarm cloudwatch:DeleteAlarms",
+        "PutScalingPolicy on an ECS service needs them (ECS developer guide, \"IAM permissions required for Amazon ECS \
+         service auto scaling\"): target tracking creates and deletes its alarms with the caller's permissions",
+    ),
+    (
         "UpdaterRole",
         "ecs:DescribeServices ecs:UpdateService cloudwatch:DescribeAlarms cloudwatch:PutMetricAlarm cloudwatch:DeleteAlarms",
         "PutScalingPolicy on an ECS service needs them (ECS developer guide, \"IAM permissions required for Amazon ECS \
@@ -236,9 +247,15 @@ const NOT_AS_DEPLOYED: &[(&str, &str, &str)] = &[
         "the stack gives the producer QUEUE_URL; only a QUEUE_NAME is resolved with GetQueueUrl",
     ),
     (
+        "UpdaterRole",
+        "ssm:GetParametersByPath",
+        "the stack's updater serves its own service (no FLEET_REGISTRY_PATH); only the fleet updater of \
+         deploy/fleet.yaml reads a registry",
+    ),
+    (
         "SamplerRole",
         "ssm:GetParametersByPath",
-        "the stack's sampler serves its own service (no SAMPLER_REGISTRY_PATH); only the fleet sampler of \
+        "the stack's sampler serves its own service (no FLEET_REGISTRY_PATH); only the fleet sampler of \
          deploy/fleet.yaml reads a registry",
     ),
 ];
@@ -378,6 +395,21 @@ fn the_fleet_sampler_role_grants_exactly_what_the_sampler_calls() {
     );
     assert!(called.contains("ssm:GetParametersByPath"), "{called:?}");
     assert!(called.contains("ecs:DescribeServices"), "{called:?}");
+}
+
+#[test]
+fn the_fleet_updater_role_grants_exactly_what_the_updater_calls() {
+    let called = check_in(
+        "deploy/fleet.yaml",
+        "target-bpi-updater",
+        "crates/target-bpi-updater",
+        "FleetUpdaterRole",
+    );
+    assert!(called.contains("ssm:GetParametersByPath"), "{called:?}");
+    assert!(
+        called.contains("application-autoscaling:PutScalingPolicy"),
+        "{called:?}"
+    );
 }
 
 #[test]

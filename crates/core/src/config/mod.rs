@@ -26,7 +26,7 @@ pub use producer::{GroupStrategy, ProducerConfig};
 pub use reader::{Flag, Number, Text};
 use reader::{Reader, config_error, validate_queue_name};
 pub use sampler::{FleetSamplerConfig, SamplerConfig, SamplerMode};
-pub use updater::UpdaterConfig;
+pub use updater::{UpdaterConfig, registry_path};
 
 /// Where variables are read from.
 pub trait EnvSource {

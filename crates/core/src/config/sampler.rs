@@ -48,13 +48,6 @@ const TASK_START: Number<u32> = Number {
     meaning: "seconds from launching a task to its first receive, as the capacity model assumes: a task asked for now serves the backlog only in what is left of the promise after it; longer is safer (more tasks for a burst), shorter is leaner",
 };
 
-/// `SAMPLER_REGISTRY_PATH`.
-const REGISTRY_PATH: Text = Text {
-    name: "SAMPLER_REGISTRY_PATH",
-    default: "",
-    meaning: "fleet mode: read every service registered under this SSM path (one parameter per service, `PATH/CLUSTER/SERVICE`, holding its settings as JSON; `bpi fleet add` writes it) instead of the one service of CLUSTER_NAME, SERVICE_NAME and QUEUE_NAME; unset = that one service",
-};
-
 /// Settings of a sampler serving the services of a registry (fleet mode): where the registry is and how often
 /// it reads. Each service's own settings are its registry entry's (core's [`crate::fleet`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -72,20 +65,17 @@ pub struct FleetSamplerConfig {
 pub enum SamplerMode {
     /// The service of CLUSTER_NAME, SERVICE_NAME and QUEUE_NAME.
     Single(Box<SamplerConfig>),
-    /// Every service under SAMPLER_REGISTRY_PATH.
+    /// Every service under FLEET_REGISTRY_PATH.
     Fleet(FleetSamplerConfig),
 }
 
 impl SamplerMode {
-    /// Fleet mode when `SAMPLER_REGISTRY_PATH` is set, else the single service of the variables.
+    /// Fleet mode when `FLEET_REGISTRY_PATH` is set, else the single service of the variables.
     pub fn from_env(env: &(impl EnvSource + ?Sized)) -> Result<Self, ConfigError> {
-        let r = Reader { env };
-        let path = r.text_var(&REGISTRY_PATH);
-        if path.is_empty() {
+        let Some(path) = registry_path(env)? else {
             return SamplerConfig::from_env(env).map(|c| SamplerMode::Single(Box::new(c)));
-        }
-        crate::fleet::validate_registry_path(&path)
-            .map_err(|p| config_error(REGISTRY_PATH.name, Some(path.clone()), p))?;
+        };
+        let r = Reader { env };
         let (readings_per_run, reading_interval_secs) = readings(&r)?;
         Ok(SamplerMode::Fleet(FleetSamplerConfig {
             registry_path: path,
@@ -115,12 +105,7 @@ fn readings(r: &Reader<'_, impl EnvSource + ?Sized>) -> Result<(u32, u32), Confi
 impl SamplerConfig {
     /// The variables the sampler reads beyond the updater's.
     pub fn variables() -> Vec<VarDoc> {
-        vec![
-            READINGS.doc(),
-            INTERVAL.doc(),
-            TASK_START.doc(),
-            REGISTRY_PATH.doc(),
-        ]
+        vec![READINGS.doc(), INTERVAL.doc(), TASK_START.doc()]
     }
 
     /// Reads the sampler's settings.

@@ -136,6 +136,25 @@ const BPI_METRIC: Text = Text {
     meaning: "name of the published target metric",
 };
 
+/// `FLEET_REGISTRY_PATH`.
+pub(super) const REGISTRY_PATH: Text = Text {
+    name: "FLEET_REGISTRY_PATH",
+    default: "",
+    meaning: "fleet mode (the sampler and the updater): serve every service registered under this SSM path (one parameter per service, `PATH/CLUSTER/SERVICE`, holding its settings as JSON; `bpi fleet add` writes it) instead of the one service of CLUSTER_NAME, SERVICE_NAME and QUEUE_NAME; unset = that one service",
+};
+
+/// The registry path of fleet mode, when `FLEET_REGISTRY_PATH` is set (checked); None: the one service of the
+/// variables.
+pub fn registry_path(env: &(impl EnvSource + ?Sized)) -> Result<Option<String>, ConfigError> {
+    let path = Reader { env }.text_var(&REGISTRY_PATH);
+    if path.is_empty() {
+        return Ok(None);
+    }
+    crate::fleet::validate_registry_path(&path)
+        .map_err(|p| config_error(REGISTRY_PATH.name, Some(path.clone()), p))?;
+    Ok(Some(path))
+}
+
 /// `COUNT_IN_FLIGHT`.
 const COUNT_IN_FLIGHT: Flag = Flag {
     name: "COUNT_IN_FLIGHT",
@@ -191,6 +210,7 @@ impl UpdaterConfig {
                 "fast scale-in: once every sampler reading of this many minutes needed fewer tasks than desired (the capacity model's ecsNeededTasks), set the service to that need, at least one task (0 = off, 1-15)",
             ),
             BPI_METRIC.doc(),
+            REGISTRY_PATH.doc(),
         ];
         docs.extend(metric_docs());
         docs

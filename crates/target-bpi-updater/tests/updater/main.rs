@@ -453,3 +453,56 @@ async fn bad_settings_exit_2_and_write_no_policy() {
         ),
     );
 }
+
+#[tokio::test]
+async fn the_fleet_updater_writes_every_registered_services_policy_and_skips_only_a_bad_entry() {
+    // Two services registered under a fresh path, one entry with a bad setting.
+    let path = format!("/bpi-test/{}", bpi_testkit::unique_name("updater-registry"));
+    let a = Setup::new(&[]).await;
+    let b = Setup::new(&[("DESIRED_LATENCY_SECS", "30")]).await;
+    for s in [&a, &b] {
+        let entry = bpi_core::fleet::entry_of_env(&s.env).expect("valid");
+        bpi_aws::ssm::put_parameter(
+            &s.clients.ssm,
+            &bpi_core::fleet::entry_parameter_name(
+                &path,
+                &s.env["CLUSTER_NAME"],
+                &s.env["SERVICE_NAME"],
+            ),
+            &serde_json::to_string(&entry.0).expect("json"),
+            "test",
+        )
+        .await
+        .expect("register");
+    }
+    bpi_aws::ssm::put_parameter(
+        &a.clients.ssm,
+        &format!("{path}/c/bad"),
+        r#"{"CLUSTER_NAME": "c", "SERVICE_NAME": "bad", "QUEUE_NAME": "q", "DESIRED_LATENCY_SECS": "soon"}"#,
+        "test",
+    )
+    .await
+    .expect("bad entry");
+
+    let record = target_bpi_updater::FleetUpdater::new(a.clients.clone(), path)
+        .run(SystemTime::now(), false)
+        .await
+        .expect("the run");
+    assert_eq!(record.invalid_entries.len(), 1);
+    assert!(record.invalid_entries[0].contains("DESIRED_LATENCY_SECS"));
+    assert_eq!(record.services.len(), 2);
+    // No durations measured: each policy is created at its default MPD's target (60 / 5 = 12, 30 / 5 = 6).
+    for (s, target) in [(&a, 12.0), (&b, 6.0)] {
+        let c = s.config();
+        let policy = describe_target_tracking_policy(
+            &s.clients.autoscaling,
+            &c.policy.resource_id(),
+            &c.policy.policy_name,
+        )
+        .await
+        .expect("describe")
+        .expect("created");
+        assert_eq!(policy.target_value, target, "{}", c.policy.resource_id());
+    }
+    assert!(record.services.iter().all(|s| s.error.is_none()));
+}
