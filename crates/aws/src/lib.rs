@@ -5,6 +5,7 @@
 //!
 //! - [`sqs`]: queue resolution and depth (and, for the worker, receive/delete/visibility batches).
 //! - [`cloudwatch`]: statistic sets of `MsgProcessingDuration` written and read back.
+//! - [`attach`]: a service's whole scaling read and put back (bpi attach and detach).
 //! - [`autoscaling`]: the canonical policy written, read back and compared.
 //! - [`ecs`]: services' task counts.
 //! - [`ssm`]: the fleet sampler's registry of services.
@@ -14,6 +15,7 @@
 // Tests compare floats exactly on purpose: the expected values are exact.
 #![cfg_attr(test, allow(clippy::float_cmp))]
 
+pub mod attach;
 pub mod autoscaling;
 pub mod backoff;
 pub mod cloudwatch;

@@ -11,6 +11,7 @@ use bpi_core::target_bpi;
 use clap::{Parser, Subcommand};
 use cli_error::{CliError, print_json};
 
+mod attach;
 mod cli_error;
 mod fleet;
 mod local_run;
@@ -44,6 +45,13 @@ enum Command {
         #[command(subcommand)]
         action: ScalingAction,
     },
+    /// Put this scaling on a service that already runs (its cluster, service, queue and worker): shows what the
+    /// service has and what would change; --apply keeps what it replaces, then applies the scaling set-up and
+    /// registers the service with the fleet sampler.
+    Attach(attach::AttachArgs),
+    /// Take it off again: this project's policies and alarms removed, the service's own scaling put back as attach
+    /// found it (a dry run without --apply).
+    Detach(attach::AttachArgs),
     /// Add, remove or list the services one fleet sampler reads (its registry under FLEET_REGISTRY_PATH).
     Fleet {
         #[command(subcommand)]
@@ -108,6 +116,14 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             }
             .map_err(anyhow::Error::from)?;
             print_json(&report)
+        }
+        Command::Attach(args) => {
+            let clients = AwsClients::new(&load_sdk_config().await);
+            print_json(&attach::attach(args, &clients).await?)
+        }
+        Command::Detach(args) => {
+            let clients = AwsClients::new(&load_sdk_config().await);
+            print_json(&attach::detach(args, &clients).await?)
         }
         Command::Fleet { action } => {
             let clients = AwsClients::new(&load_sdk_config().await);

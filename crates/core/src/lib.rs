@@ -5,6 +5,7 @@
 //! worker, the Lambdas, the deploy scripts and the simulator.
 //!
 //! - [`message`]: the `{"id", "duration"}` message format and its strict parser.
+//! - [`attach`]: putting this scaling on a running service and taking it off: what it had and what attach does to it.
 //! - [`backlog`]: ecsBPI, the backlog per task.
 //! - [`target`]: ecsTargetBPI = concurrency × latency / MPD.
 //! - [`mpd`]: MPD estimated from CloudWatch statistic sets.
@@ -22,6 +23,7 @@
 #![cfg_attr(test, allow(clippy::float_cmp))]
 
 pub mod alarm;
+pub mod attach;
 pub mod backlog;
 pub mod capacity;
 pub mod config;

@@ -1,5 +1,6 @@
 //! The `bpi` binary and the deploy scripts, run for real against the local emulator (moto server).
 
+mod attach;
 mod aws_models;
 mod deploy;
 mod fleet;

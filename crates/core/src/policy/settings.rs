@@ -146,6 +146,20 @@ impl PolicySettings {
         format!("StepScaling-{}-{policy_name}", self.resource_id())
     }
 
+    /// Names of every scaling policy the set-up owns or once owned (present or not): what `bpi attach` leaves to
+    /// `bpi scaling apply` and what `bpi detach` removes; any other policy on the service is the service's own.
+    pub fn own_policy_names(&self) -> Vec<String> {
+        vec![
+            self.policy_name.clone(),
+            self.utilization_policy_name(),
+            self.fast_path_policy_name(),
+            self.idle_policy_name(),
+            self.scale_in_policy_name(),
+            self.backstop_policy_name(),
+            self.activation_policy_name(),
+        ]
+    }
+
     /// Names of every alarm the set-up owns or once owned (present or not).
     pub fn alarm_names(&self) -> Vec<String> {
         vec![
