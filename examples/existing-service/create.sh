@@ -27,7 +27,7 @@ aws ecs create-service --cluster "$cluster" --service-name "$service" --task-def
 
 resource="service/$cluster/$service"
 aws application-autoscaling register-scalable-target --service-namespace ecs \
-  --scalable-dimension ecs:service:DesiredCount --resource-id "$resource" --min-capacity 2 --max-capacity 8
+  --scalable-dimension ecs:service:DesiredCount --resource-id "$resource" --min-capacity 2 --max-capacity 8 >/dev/null
 aws application-autoscaling put-scaling-policy --service-namespace ecs \
   --scalable-dimension ecs:service:DesiredCount --resource-id "$resource" \
   --policy-name cpu70 --policy-type TargetTrackingScaling \

@@ -13,9 +13,11 @@ use bpi_core::attach::{
 use crate::error::AwsError;
 
 /// The scaling of `resource_id`: its scalable target, every scaling policy (those named in `own` marked as this
-/// project's) and every scheduled action, following NextToken.
+/// project's; a step policy with the alarms whose actions invoke it) and every scheduled action, following
+/// NextToken.
 pub async fn scaling_state(
     client: &aws_sdk_applicationautoscaling::Client,
+    cloudwatch: &aws_sdk_cloudwatch::Client,
     resource_id: &str,
     own: &[String],
 ) -> Result<ScalingState, AwsError> {
@@ -84,14 +86,20 @@ pub async fn scaling_state(
                             },
                         }
                     }
-                    PolicyType::StepScaling => FoundPolicy::Step {
-                        policy_name: name,
-                        alarms: p
+                    PolicyType::StepScaling => {
+                        let mut alarms: Vec<String> = p
                             .alarms()
                             .iter()
                             .map(|a| a.alarm_name().to_string())
-                            .collect(),
-                    },
+                            .collect();
+                        alarms.extend(alarms_invoking(cloudwatch, p.policy_arn()).await?);
+                        alarms.sort();
+                        alarms.dedup();
+                        FoundPolicy::Step {
+                            policy_name: name,
+                            alarms,
+                        }
+                    }
                     PolicyType::PredictiveScaling => FoundPolicy::Predictive { policy_name: name },
                     other => FoundPolicy::Unsupported {
                         policy_name: name,
@@ -142,6 +150,36 @@ pub async fn scaling_state(
         policies,
         scheduled_actions,
     })
+}
+
+/// The alarms whose actions include `action_arn` (DescribeAlarms' ActionPrefix), following NextToken. A step
+/// policy's own `Alarms` field lists them too on AWS; the emulator leaves it empty.
+async fn alarms_invoking(
+    client: &aws_sdk_cloudwatch::Client,
+    action_arn: &str,
+) -> Result<Vec<String>, AwsError> {
+    let mut names = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let out = client
+            .describe_alarms()
+            .action_prefix(action_arn)
+            .set_next_token(next.take())
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("cloudwatch:DescribeAlarms", e))?;
+        names.extend(
+            out.metric_alarms()
+                .iter()
+                .filter(|a| a.alarm_actions().iter().any(|x| x == action_arn))
+                .filter_map(|a| a.alarm_name().map(str::to_string)),
+        );
+        match out.next_token() {
+            Some(t) if !t.is_empty() => next = Some(t.to_string()),
+            _ => break,
+        }
+    }
+    Ok(names)
 }
 
 /// A target tracking configuration saved whole, or why it cannot be.

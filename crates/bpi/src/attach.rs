@@ -127,6 +127,7 @@ async fn read(
     let s = &config.policy;
     let state = scaling_state(
         &clients.autoscaling,
+        &clients.cloudwatch,
         &s.resource_id(),
         &s.own_policy_names(),
     )

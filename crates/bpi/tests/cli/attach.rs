@@ -11,7 +11,7 @@ use crate::support::bpi_json;
 
 /// The service's scaling as the describe APIs return it, this project's policies included.
 async fn state(clients: &AwsClients, resource_id: &str) -> ScalingState {
-    scaling_state(&clients.autoscaling, resource_id, &[])
+    scaling_state(&clients.autoscaling, &clients.cloudwatch, resource_id, &[])
         .await
         .expect("describe")
 }
@@ -149,4 +149,91 @@ async fn attach_shows_replaces_and_detach_restores_exactly() {
         .expect("run bpi");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not attached"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_step_policy_is_kept_silent_while_attached_and_heard_again_after() {
+    use bpi_aws::autoscaling::{put_step_policy, register_scalable_target};
+    use bpi_aws::cloudwatch::put_alarm;
+    use bpi_core::config::UpdaterConfig;
+    use bpi_core::policy::{fast_path_spec, scaling_spec};
+
+    let clients = AwsClients::new(&local_emulator_config(&bpi_testkit::emulator().endpoint).await);
+    let cluster = bpi_testkit::unique_name("existing");
+    let service = bpi_testkit::unique_name("steps");
+    let queue = bpi_testkit::unique_name("steps-queue");
+    bpi_aws::fixtures::create_service(&clients, &cluster, &service, 1).await;
+    clients
+        .sqs
+        .create_queue()
+        .queue_name(&queue)
+        .send()
+        .await
+        .expect("queue");
+    // The service's own step policy on queue depth, with its alarm (shaped like this project's fast path, under
+    // other names: only the names and the alarm's action matter here).
+    let theirs = [
+        ("CLUSTER_NAME", cluster.as_str()),
+        ("SERVICE_NAME", service.as_str()),
+        ("QUEUE_NAME", queue.as_str()),
+        ("SCALING_POLICY_NAME", "team-depth"),
+    ];
+    let config = UpdaterConfig::from_env(&theirs).expect("valid");
+    register_scalable_target(
+        &clients.autoscaling,
+        &scaling_spec(&config.policy, 12.0).scalable_target,
+    )
+    .await
+    .expect("register");
+    let mut step = fast_path_spec(&config.policy);
+    step.alarm.alarm_name = bpi_testkit::unique_name("team-depth-high");
+    let arn = put_step_policy(&clients.autoscaling, &step.policy)
+        .await
+        .expect("step policy");
+    put_alarm(&clients.cloudwatch, &step.alarm, &arn)
+        .await
+        .expect("alarm");
+    let alarm = vec![step.alarm.alarm_name.clone()];
+    let enabled = |clients: AwsClients, alarm: Vec<String>| async move {
+        bpi_aws::attach::alarms_with_actions_enabled(&clients.cloudwatch, &alarm)
+            .await
+            .expect("describe alarms")
+            .len()
+            == 1
+    };
+    assert!(enabled(clients.clone(), alarm.clone()).await);
+
+    let registry = format!("/bpi-test/{}", bpi_testkit::unique_name("attach-registry"));
+    let env = [
+        ("CLUSTER_NAME", cluster.as_str()),
+        ("SERVICE_NAME", service.as_str()),
+        ("QUEUE_NAME", queue.as_str()),
+        ("FLEET_REGISTRY_PATH", registry.as_str()),
+    ];
+    let dry = bpi_json(&["attach"], &env);
+    let fates: Vec<&str> = dry["plan"]
+        .as_array()
+        .expect("plan")
+        .iter()
+        .filter_map(|p| p["fate"].as_str())
+        .collect();
+    assert_eq!(fates, ["kept", "kept_silenced"]);
+    bpi_json(&["attach", "--apply"], &env);
+    assert!(
+        !enabled(clients.clone(), alarm.clone()).await,
+        "silenced while attached"
+    );
+    let resource_id = format!("service/{cluster}/{service}");
+    let names: Vec<String> = state(&clients, &resource_id)
+        .await
+        .policies
+        .iter()
+        .map(|p| p.name().to_string())
+        .collect();
+    assert!(names.contains(&step.policy.policy_name), "kept: {names:?}");
+    bpi_json(&["detach", "--apply"], &env);
+    assert!(
+        enabled(clients.clone(), alarm).await,
+        "heard again after detach"
+    );
 }
