@@ -449,6 +449,20 @@ async fn minute_series(
     window: Duration,
     end: SystemTime,
 ) -> Result<Vec<Vec<Option<f64>>>, AwsError> {
+    Ok(minute_series_at(client, queries, window, end)
+        .await?
+        .into_iter()
+        .map(|(_, row)| row)
+        .collect())
+}
+
+/// [`minute_series`] with each row's timestamp (epoch seconds of the minute's start).
+async fn minute_series_at(
+    client: &aws_sdk_cloudwatch::Client,
+    queries: &[MinuteQuery<'_>],
+    window: Duration,
+    end: SystemTime,
+) -> Result<Vec<(i64, Vec<Option<f64>>)>, AwsError> {
     const OP: &str = "cloudwatch:GetMetricData";
     let requests: Vec<MetricDataQuery> = queries
         .iter()
@@ -497,7 +511,7 @@ async fn minute_series(
             _ => break,
         }
     }
-    Ok(by_time.into_values().collect())
+    Ok(by_time.into_iter().collect())
 }
 
 /// Reads per-minute Sum and SampleCount of the processing-duration metric over `window` ending at `end`, following
@@ -625,4 +639,32 @@ mod tests {
         empty.merge(&other);
         assert_eq!(empty, other);
     }
+}
+
+/// Messages sent to `queue_name` per minute over `window` ending at `end` (SQS's `NumberOfMessagesSent`, Sum,
+/// 1-minute periods, which CloudWatch keeps 15 days): (epoch seconds of the minute's start, messages), oldest first.
+/// Minutes without a datapoint are left out. Source: Amazon SQS developer guide, "Available CloudWatch metrics for
+/// Amazon SQS".
+pub async fn read_messages_sent(
+    client: &aws_sdk_cloudwatch::Client,
+    queue_name: &str,
+    window: Duration,
+    end: SystemTime,
+) -> Result<Vec<(i64, f64)>, AwsError> {
+    let query = MinuteQuery {
+        namespace: "AWS/SQS",
+        metric_name: "NumberOfMessagesSent",
+        dimensions: vec![
+            Dimension::builder()
+                .name("QueueName")
+                .value(queue_name)
+                .build(),
+        ],
+        stat: "Sum",
+    };
+    Ok(minute_series_at(client, &[query], window, end)
+        .await?
+        .into_iter()
+        .filter_map(|(t, row)| row.first().copied().flatten().map(|v| (t, v)))
+        .collect())
 }

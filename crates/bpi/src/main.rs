@@ -95,7 +95,15 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<(), CliError> {
     bpi_aws::logging::init(&ProcessEnv).map_err(|e| CliError::Usage(e.to_string()))?;
     match cli.command {
-        Command::Simulate(args) => simulate::run(&args),
+        Command::Simulate(args) => {
+            let history = if args.from_cloudwatch.is_some() {
+                let clients = AwsClients::new(&load_sdk_config().await);
+                simulate::history_trace(&args, &clients).await?
+            } else {
+                None
+            };
+            simulate::run(&args, history)
+        }
         Command::Plan(args) => plan::run(&args),
         Command::Policy { target } => {
             let config = settings()?;

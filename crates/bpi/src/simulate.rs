@@ -22,7 +22,15 @@ pub struct SimulateArgs {
     /// Replay your own traffic instead of a scenario: a CSV of `arrival_secs,duration_secs` per message.
     #[arg(long, value_name = "CSV", conflicts_with = "scenario")]
     trace: Option<PathBuf>,
-    /// With --trace: the latency promise, seconds.
+    /// Replay the queue's own history instead: its messages sent per minute from CloudWatch (NumberOfMessagesSent,
+    /// kept 15 days at one minute), each minute's messages spread uniformly within it, their durations drawn from
+    /// the MPD measured over the same hours (the workers' MsgProcessingDuration, else Little's law on the queue).
+    #[arg(long, value_name = "QUEUE", conflicts_with_all = ["scenario", "trace"])]
+    pub from_cloudwatch: Option<String>,
+    /// With --from-cloudwatch: hours of history read, ending now (1-360).
+    #[arg(long, default_value_t = 24)]
+    history_hours: u64,
+    /// With --trace or --from-cloudwatch: the latency promise, seconds.
     #[arg(long, default_value_t = 60.0)]
     latency: f64,
     /// With --trace: messages a task processes at once.
@@ -191,6 +199,149 @@ fn trace_scenario(args: &SimulateArgs, path: &PathBuf) -> Result<(Scenario, Vec<
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let arrivals = bpi_sim::trace::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let name = path
+        .file_stem()
+        .map_or("trace".to_string(), |s| s.to_string_lossy().into_owned());
+    scenario_of(
+        args,
+        arrivals,
+        name,
+        format!("replayed from {}", path.display()),
+    )
+}
+
+/// How a trace was built from a queue's CloudWatch history: what is measured and what is estimated.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HistorySource {
+    /// The queue.
+    pub queue: String,
+    /// Minutes with a NumberOfMessagesSent datapoint.
+    pub minutes: usize,
+    /// Messages in them.
+    pub messages: u64,
+    /// The MPD the durations are drawn from, seconds.
+    pub mpd_secs: f64,
+    /// Where it came from.
+    pub mpd_from: &'static str,
+}
+
+/// The trace of a queue's last `--history-hours` from CloudWatch (`--from-cloudwatch`).
+pub async fn history_trace(
+    args: &SimulateArgs,
+    clients: &bpi_aws::AwsClients,
+) -> Result<Option<(Scenario, Vec<Arrival>, HistorySource)>, CliError> {
+    use std::time::{Duration, SystemTime};
+    let Some(queue) = &args.from_cloudwatch else {
+        return Ok(None);
+    };
+    if !(1..=360).contains(&args.history_hours) {
+        return Err(CliError::Usage(format!(
+            "--history-hours {} must be 1-360 (CloudWatch keeps one-minute data 15 days)",
+            args.history_hours
+        )));
+    }
+    let window = Duration::from_secs(args.history_hours * 3600);
+    let end = SystemTime::now();
+    let sent = bpi_aws::cloudwatch::read_messages_sent(&clients.cloudwatch, queue, window, end)
+        .await
+        .context("reading NumberOfMessagesSent")?;
+    let Some(first) = sent.first().map(|(t, _)| *t) else {
+        return Err(anyhow::anyhow!(
+            "no NumberOfMessagesSent for queue {queue} in the last {} hours",
+            args.history_hours
+        )
+        .into());
+    };
+    let names = bpi_core::config::MetricNames {
+        namespace: bpi_core::config::DEFAULT_NAMESPACE.to_string(),
+        metric_name: bpi_core::config::DEFAULT_METRIC_NAME.to_string(),
+        metric_type: bpi_core::config::DEFAULT_METRIC_TYPE.to_string(),
+    };
+    let stats =
+        bpi_aws::cloudwatch::read_duration_stats(&clients.cloudwatch, &names, queue, window, end)
+            .await
+            .context("reading MsgProcessingDuration")?;
+    let measured = bpi_core::estimate_mpd(&stats, 1).mpd_secs();
+    let (mpd_secs, mpd_from) = match measured {
+        Some(m) => (m, "MsgProcessingDuration (the workers' metric)"),
+        None => {
+            let dims = names.dimensions(queue);
+            let dims: Vec<(&str, &str)> = dims.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let minutes = bpi_aws::cloudwatch::read_queue_activity(
+                &clients.cloudwatch,
+                queue,
+                bpi_aws::cloudwatch::SamplerMetrics {
+                    namespace: &names.namespace,
+                    dimensions: &dims,
+                },
+                window,
+                end,
+            )
+            .await
+            .context("reading the queue's activity")?;
+            let estimate = bpi_core::estimate_mpd_littles_law(&minutes, 1)
+                .mpd_secs()
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "no processing duration for queue {queue}: neither MsgProcessingDuration nor the in-flight count and deletions are in CloudWatch"
+                    )
+                })?;
+            (
+                estimate,
+                "Little's law (in flight over deletions, an estimate)",
+            )
+        }
+    };
+    let minutes: Vec<(u64, u64)> = sent
+        .iter()
+        .map(|(t, v)| {
+            (
+                u64::try_from(t - first).unwrap_or(0),
+                v.round().max(0.0) as u64,
+            )
+        })
+        .collect();
+    let arrivals = bpi_sim::trace::from_minute_counts(
+        &minutes,
+        DurationDistribution::Exponential {
+            mean_secs: mpd_secs,
+        },
+        args.seed,
+    );
+    let source = HistorySource {
+        queue: queue.clone(),
+        minutes: minutes.len(),
+        messages: minutes.iter().map(|(_, n)| n).sum(),
+        mpd_secs,
+        mpd_from,
+    };
+    if arrivals.is_empty() {
+        return Err(anyhow::anyhow!(
+            "queue {queue} received no message in the last {} hours",
+            args.history_hours
+        )
+        .into());
+    }
+    let (scenario, arrivals) = scenario_of(
+        args,
+        arrivals,
+        queue.clone(),
+        format!(
+            "the last {} hours of {queue} from CloudWatch (arrivals spread within each minute, durations exponential with the measured mean: estimates)",
+            args.history_hours
+        ),
+    )
+    .map_err(CliError::Usage)?;
+    Ok(Some((scenario, arrivals, source)))
+}
+
+/// The scenario of `arrivals`, named `name`, with the trace settings of `args`.
+fn scenario_of(
+    args: &SimulateArgs,
+    arrivals: Vec<Arrival>,
+    name: String,
+    from: String,
+) -> Result<(Scenario, Vec<Arrival>), String> {
     if !(args.latency.is_finite() && args.latency > 0.0) {
         return Err(format!("--latency {} must be above 0", args.latency));
     }
@@ -203,14 +354,8 @@ fn trace_scenario(args: &SimulateArgs, path: &PathBuf) -> Result<(Scenario, Vec<
     let mean_secs =
         arrivals.iter().map(|a| a.work_ms).sum::<u64>() as f64 / 1000.0 / arrivals.len() as f64;
     let scenario = Scenario {
-        name: path
-            .file_stem()
-            .map_or("trace".to_string(), |s| s.to_string_lossy().into_owned()),
-        description: format!(
-            "{} messages replayed from {}",
-            arrivals.len(),
-            path.display()
-        ),
+        name,
+        description: format!("{} messages {from}", arrivals.len()),
         duration_secs: duration_secs.div_ceil(60) * 60,
         arrivals: Arrivals::Replayed {
             messages: arrivals.len(),
@@ -226,8 +371,11 @@ fn trace_scenario(args: &SimulateArgs, path: &PathBuf) -> Result<(Scenario, Vec<
     Ok((scenario, arrivals))
 }
 
-/// Runs the command.
-pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
+/// Runs the command; `history` is the trace `--from-cloudwatch` read (see [`history_trace`]).
+pub fn run(
+    args: &SimulateArgs,
+    history: Option<(Scenario, Vec<Arrival>, HistorySource)>,
+) -> Result<(), CliError> {
     if args.parameters {
         print!("{}", bpi_sim::model::parameters_table());
         return Ok(());
@@ -245,12 +393,19 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
         },
         ..SimSettings::default()
     };
-    let runs: Vec<(Scenario, Option<Vec<Arrival>>)> = match &args.trace {
-        Some(path) => {
+    if let Some((_, _, source)) = &history {
+        eprintln!(
+            "bpi simulate: {} minutes of NumberOfMessagesSent for {} ({} messages); durations exponential with MPD {:.3} s from {}; arrivals spread uniformly within each minute (estimated)",
+            source.minutes, source.queue, source.messages, source.mpd_secs, source.mpd_from
+        );
+    }
+    let runs: Vec<(Scenario, Option<Vec<Arrival>>)> = match (&args.trace, history) {
+        (_, Some((s, a, _))) => vec![(s, Some(a))],
+        (Some(path), None) => {
             let (s, a) = trace_scenario(args, path).map_err(CliError::Usage)?;
             vec![(s, Some(a))]
         }
-        None => {
+        (None, None) => {
             let chosen: Vec<_> = scenarios()
                 .into_iter()
                 .filter(|s| args.scenario == "all" || s.name == args.scenario)

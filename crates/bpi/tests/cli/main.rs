@@ -12,3 +12,4 @@ mod simulate;
 mod status;
 mod support;
 mod template;
+mod what_if;
