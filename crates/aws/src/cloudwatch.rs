@@ -607,6 +607,34 @@ pub async fn read_queue_activity(
         .collect())
 }
 
+/// Messages sent to `queue_name` per minute over `window` ending at `end` (SQS's `NumberOfMessagesSent`, Sum,
+/// 1-minute periods, which CloudWatch keeps 15 days): (epoch seconds of the minute's start, messages), oldest first.
+/// Minutes without a datapoint are left out. Source: Amazon SQS developer guide, "Available CloudWatch metrics for
+/// Amazon SQS".
+pub async fn read_messages_sent(
+    client: &aws_sdk_cloudwatch::Client,
+    queue_name: &str,
+    window: Duration,
+    end: SystemTime,
+) -> Result<Vec<(i64, f64)>, AwsError> {
+    let query = MinuteQuery {
+        namespace: "AWS/SQS",
+        metric_name: "NumberOfMessagesSent",
+        dimensions: vec![
+            Dimension::builder()
+                .name("QueueName")
+                .value(queue_name)
+                .build(),
+        ],
+        stat: "Sum",
+    };
+    Ok(minute_series_at(client, &[query], window, end)
+        .await?
+        .into_iter()
+        .filter_map(|(t, row)| row.first().copied().flatten().map(|v| (t, v)))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -639,32 +667,4 @@ mod tests {
         empty.merge(&other);
         assert_eq!(empty, other);
     }
-}
-
-/// Messages sent to `queue_name` per minute over `window` ending at `end` (SQS's `NumberOfMessagesSent`, Sum,
-/// 1-minute periods, which CloudWatch keeps 15 days): (epoch seconds of the minute's start, messages), oldest first.
-/// Minutes without a datapoint are left out. Source: Amazon SQS developer guide, "Available CloudWatch metrics for
-/// Amazon SQS".
-pub async fn read_messages_sent(
-    client: &aws_sdk_cloudwatch::Client,
-    queue_name: &str,
-    window: Duration,
-    end: SystemTime,
-) -> Result<Vec<(i64, f64)>, AwsError> {
-    let query = MinuteQuery {
-        namespace: "AWS/SQS",
-        metric_name: "NumberOfMessagesSent",
-        dimensions: vec![
-            Dimension::builder()
-                .name("QueueName")
-                .value(queue_name)
-                .build(),
-        ],
-        stat: "Sum",
-    };
-    Ok(minute_series_at(client, &[query], window, end)
-        .await?
-        .into_iter()
-        .filter_map(|(t, row)| row.first().copied().flatten().map(|v| (t, v)))
-        .collect())
 }
