@@ -288,6 +288,23 @@ pub async fn put_alarm(
     alarm: &AlarmSpec,
     action_arn: &str,
 ) -> Result<(), AwsError> {
+    put_alarm_with(client, alarm, Some(action_arn)).await
+}
+
+/// Creates or updates an alarm that acts on nothing: it is there to be seen (and notified on, if someone adds an
+/// action).
+pub async fn put_watch_alarm(
+    client: &aws_sdk_cloudwatch::Client,
+    alarm: &AlarmSpec,
+) -> Result<(), AwsError> {
+    put_alarm_with(client, alarm, None).await
+}
+
+async fn put_alarm_with(
+    client: &aws_sdk_cloudwatch::Client,
+    alarm: &AlarmSpec,
+    action_arn: Option<&str>,
+) -> Result<(), AwsError> {
     client
         .put_metric_alarm()
         .alarm_name(&alarm.alarm_name)
@@ -298,7 +315,7 @@ pub async fn put_alarm(
         .evaluation_periods(i32::try_from(alarm.evaluation_periods).unwrap_or(1))
         .datapoints_to_alarm(i32::try_from(alarm.datapoints_to_alarm).unwrap_or(1))
         .treat_missing_data(alarm.treat_missing_data.as_str())
-        .alarm_actions(action_arn)
+        .set_alarm_actions(action_arn.map(|a| vec![a.to_string()]))
         .send()
         .await
         .map_err(|e| AwsError::from_sdk("cloudwatch:PutMetricAlarm", e))?;

@@ -2,6 +2,10 @@
 //! and worker), and take it off again, leaving the service's scaling as it was (core's [`bpi_core::attach`] says
 //! what happens to each part).
 //!
+//! Attach also writes the service's sampler-stopped alarm (core's `sampler_stopped_alarm`: no reading for three
+//! minutes, from a stopped sampler or this service's own queue failing), which a service deployed by the stack has
+//! from the stack.
+//!
 //! Both are dry runs unless `--apply`: they print what the service has now and what they would change. Attach keeps
 //! what it replaced in an SSM parameter (`/ecs-sqs-bpi/attached/CLUSTER/SERVICE`) before it changes anything, applies
 //! the scaling set-up (`bpi scaling apply`'s) and registers the service with the fleet sampler and updater. Attaching
@@ -17,7 +21,9 @@ use bpi_aws::attach::{
     set_alarm_actions,
 };
 use bpi_aws::autoscaling::{delete_policy, deregister_scalable_target};
-use bpi_aws::cloudwatch::{delete_alarms, existing_alarms, read_duration_stats};
+use bpi_aws::cloudwatch::{
+    alarm_description, delete_alarms, existing_alarms, put_watch_alarm, read_duration_stats,
+};
 use bpi_aws::ssm::{delete_parameter, parameter, put_parameter};
 use bpi_core::attach::{
     AttachRecord, DEFAULT_ATTACHED_PATH, Fate, FoundPolicy, PlannedPart, ScalingState, attach_plan,
@@ -248,7 +254,20 @@ pub async fn attach(args: AttachArgs, clients: &AwsClients) -> Result<AttachRepo
     // 3. The scaling set-up, as `bpi scaling apply`.
     let applied = scaling::apply(clients, &config).await?;
     changed |= applied.changed;
-    // 4. The fleet's registry entry.
+    // 4. The alarm that says the sampler stopped reading this service (the stack's, for a service without one).
+    let stopped = bpi_core::policy::sampler_stopped_alarm(&config.policy);
+    if alarm_description(&clients.cloudwatch, &stopped.alarm_name)
+        .await
+        .context("reading the sampler-stopped alarm")?
+        .as_deref()
+        != Some(stopped.alarm_description.as_str())
+    {
+        put_watch_alarm(&clients.cloudwatch, &stopped)
+            .await
+            .context("writing the sampler-stopped alarm")?;
+        changed = true;
+    }
+    // 5. The fleet's registry entry.
     let entry = entry_of_env(&env).map_err(usage)?;
     let value = serde_json::to_string(&entry.0).map_err(anyhow::Error::from)?;
     if parameter(&clients.ssm, &entry_name)

@@ -145,7 +145,7 @@ pub struct MonthlyCost {
     pub sqs_requests: f64,
     /// Custom metrics (the sampler's, the updater's, the workers').
     pub custom_metrics: f64,
-    /// The alarms of core's spec and target tracking's own.
+    /// The alarms of core's spec, target tracking's own and the sampler-stopped alarm.
     pub alarms: f64,
     /// Dashboards: one per service for per-service stacks, one for a fleet.
     pub dashboards: f64,
@@ -194,8 +194,9 @@ pub fn monthly_cost(
     let sqs_requests = per_month(ops::GET_QUEUE_ATTRIBUTES) * prices.sqs_request;
     let custom_metrics = n * f64::from(7 + OTHER_METRICS_PER_SERVICE) * prices.custom_metric_month;
     let a = alarm_metrics(&scaling_spec(settings, 12.0));
+    // The spec's alarms, and the sampler-stopped alarm (one standard metric).
     let alarms = n
-        * (f64::from(a.standard) * prices.alarm_metric_standard_month
+        * (f64::from(a.standard + 1) * prices.alarm_metric_standard_month
             + f64::from(a.high_resolution) * prices.alarm_metric_high_month);
     let dashboards = if shared { 1.0 } else { n } * prices.dashboard_month;
     let total = lambda_compute

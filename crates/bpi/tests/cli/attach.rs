@@ -104,6 +104,14 @@ async fn attach_shows_replaces_and_detach_restores_exactly() {
     );
     let listed = bpi_json(&["fleet", "list"], &env);
     assert_eq!(listed["entries"][0]["resource_id"], resource_id.as_str());
+    let stopped = vec![format!("SamplerStopped-{resource_id}")];
+    assert_eq!(
+        bpi_aws::cloudwatch::existing_alarms(&clients.cloudwatch, &stopped)
+            .await
+            .expect("alarms"),
+        stopped,
+        "the service's own sampler-stopped alarm"
+    );
 
     // Attaching twice changes nothing.
     let again = bpi_json(&["attach", "--apply"], &env);

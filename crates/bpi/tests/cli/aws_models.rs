@@ -93,6 +93,9 @@ fn every_scaling_request_fits_the_aws_request_models() {
             errors.extend(cloudwatch.check("PutMetricAlarm", &alarm_request(alarm)));
         }
     }
+    // The sampler-stopped alarm bpi attach writes.
+    let stopped = bpi_core::policy::sampler_stopped_alarm(&settings(1, 10, true, 3, 2));
+    errors.extend(cloudwatch.check("PutMetricAlarm", &alarm_request(&stopped)));
     errors.sort();
     errors.dedup();
     assert!(errors.is_empty(), "{}", errors.join("\n"));

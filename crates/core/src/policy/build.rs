@@ -635,6 +635,39 @@ pub fn idle_spec(s: &PolicySettings) -> Option<StepPolicySpec> {
     })
 }
 
+/// Minutes without a sampler reading before [`sampler_stopped_alarm`] fires (the stack's `SamplerStoppedAlarm` too).
+pub const SAMPLER_STOPPED_MINUTES: u32 = 3;
+
+/// The alarm that says the sampler gave this service no reading for [`SAMPLER_STOPPED_MINUTES`] minutes: a
+/// sampler that stopped, or (fleet mode) this service's own queue or service failing while the others are read.
+/// It acts on nothing (missing readings never scale in); `bpi attach` writes it for a service without the stack,
+/// whose `SamplerStoppedAlarm` is the same alarm. Each minute's Maximum of ecsBPI, which is never below 0, so only a
+/// minute without any reading breaches (TreatMissingData breaching).
+pub fn sampler_stopped_alarm(s: &PolicySettings) -> AlarmSpec {
+    AlarmSpec {
+        alarm_name: s.sampler_stopped_alarm_name(),
+        alarm_description: format!(
+            "The sampler has published no reading of {} for {} for {SAMPLER_STOPPED_MINUTES} minutes (the sampler's run record names why).",
+            s.queue_name,
+            s.resource_id()
+        ),
+        metrics: vec![MetricQuery {
+            return_data: true,
+            ..metric_query(
+                "m1",
+                s.signal.metric(sampler::BPI_METRIC),
+                Statistic::Maximum,
+                Some(60),
+            )
+        }],
+        comparison_operator: ComparisonOperator::LessThan,
+        threshold: 0.0,
+        evaluation_periods: SAMPLER_STOPPED_MINUTES,
+        datapoints_to_alarm: SAMPLER_STOPPED_MINUTES,
+        treat_missing_data: TreatMissingData::Breaching,
+    }
+}
+
 impl TargetTrackingConfig {
     /// The same configuration with another target value (and the canonical expression's hold value with it).
     pub fn with_target(&self, target_value: f64) -> Self {

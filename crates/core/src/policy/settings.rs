@@ -160,9 +160,15 @@ impl PolicySettings {
         ]
     }
 
+    /// Name of the alarm that says the sampler stopped reading this service (no action).
+    pub fn sampler_stopped_alarm_name(&self) -> String {
+        format!("SamplerStopped-{}", self.resource_id())
+    }
+
     /// Names of every alarm the set-up owns or once owned (present or not).
     pub fn alarm_names(&self) -> Vec<String> {
         vec![
+            self.sampler_stopped_alarm_name(),
             self.alarm_name(&self.fast_path_policy_name()),
             self.alarm_name(&self.idle_policy_name()),
             self.alarm_name(&self.scale_in_policy_name()),
