@@ -223,6 +223,64 @@ pub struct HistorySource {
     pub mpd_secs: f64,
     /// Where it came from.
     pub mpd_from: &'static str,
+    /// The service's own scaling policies (CLUSTER_NAME and SERVICE_NAME set), each with how it is modelled.
+    pub current_policies: Vec<String>,
+    /// The simulator's models of them, run beside the policies asked for.
+    #[serde(skip)]
+    pub modelled: Vec<PolicyKind>,
+}
+
+/// The service's own policies (when CLUSTER_NAME and SERVICE_NAME name it), described, and those the simulator
+/// models: target tracking on ECSServiceAverageCPUUtilization as `cpu:TARGET`.
+async fn current_policies(
+    clients: &bpi_aws::AwsClients,
+) -> Result<(Vec<String>, Vec<PolicyKind>), CliError> {
+    use bpi_core::attach::{FoundPolicy, SavedMetric};
+    use bpi_core::config::{EnvSource, ProcessEnv};
+    let (Some(cluster), Some(service)) = (
+        ProcessEnv.var("CLUSTER_NAME"),
+        ProcessEnv.var("SERVICE_NAME"),
+    ) else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let resource_id = format!("service/{cluster}/{service}");
+    let state = bpi_aws::attach::scaling_state(
+        &clients.autoscaling,
+        &clients.cloudwatch,
+        &resource_id,
+        &[],
+    )
+    .await
+    .context("reading the service's scaling policies")?;
+    let mut described = Vec::new();
+    let mut modelled = Vec::new();
+    for p in &state.policies {
+        match p {
+            FoundPolicy::TargetTracking(t) => match &t.metric {
+                SavedMetric::Predefined { metric_type, .. }
+                    if metric_type == "ECSServiceAverageCPUUtilization" =>
+                {
+                    let kind = PolicyKind::Cpu {
+                        target_pct: t.target_value.round().clamp(1.0, 100.0) as u32,
+                    };
+                    described.push(format!(
+                        "{}: target tracking at {} on CPU, modelled as {kind} (a CPU-bound worker assumed)",
+                        t.policy_name, t.target_value
+                    ));
+                    modelled.push(kind);
+                }
+                _ => described.push(format!(
+                    "{}: target tracking on another metric, not modelled",
+                    t.policy_name
+                )),
+            },
+            other => described.push(format!(
+                "{}: not modelled (compare with cdk for step scaling on queue depth)",
+                other.name()
+            )),
+        }
+    }
+    Ok((described, modelled))
 }
 
 /// The trace of a queue's last `--history-hours` from CloudWatch (`--from-cloudwatch`).
@@ -308,12 +366,15 @@ pub async fn history_trace(
         },
         args.seed,
     );
+    let (current, modelled) = current_policies(clients).await?;
     let source = HistorySource {
         queue: queue.clone(),
         minutes: minutes.len(),
         messages: minutes.iter().map(|(_, n)| n).sum(),
         mpd_secs,
         mpd_from,
+        current_policies: current,
+        modelled,
     };
     if arrivals.is_empty() {
         return Err(anyhow::anyhow!(
@@ -383,7 +444,17 @@ pub fn run(
     if let Some(parts) = args.suite {
         return run_suite(args, parts);
     }
-    let policies = policies(&args.policy).map_err(CliError::Usage)?;
+    let mut policies = policies(&args.policy).map_err(CliError::Usage)?;
+    if let Some((_, _, source)) = &history {
+        for p in &source.current_policies {
+            eprintln!("bpi simulate: the service's own policy {p}");
+        }
+        for m in &source.modelled {
+            if !policies.contains(m) {
+                policies.insert(0, *m);
+            }
+        }
+    }
     let settings = SimSettings {
         seed: args.seed,
         model: if args.legacy_model {

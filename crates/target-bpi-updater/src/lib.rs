@@ -58,6 +58,19 @@ pub enum AnyUpdater {
     Fleet(FleetUpdater),
 }
 
+impl AnyUpdater {
+    /// One invocation: the single service's decision record, or the fleet's. The handlers' futures are boxed: the
+    /// two together are too deep a type for the compiler's default limit.
+    pub async fn handle(&self, payload: Value) -> Result<Value, lambda_runtime::Error> {
+        Ok(match self {
+            AnyUpdater::Single(u) => serde_json::to_value(Box::pin(handler(u, payload)).await?)?,
+            AnyUpdater::Fleet(f) => {
+                serde_json::to_value(Box::pin(fleet_handler(f, payload)).await?)?
+            }
+        })
+    }
+}
+
 /// The fleet handler: one run over the registry. A failed read of the registry fails the invocation; a failing
 /// service is in the record.
 pub async fn fleet_handler(

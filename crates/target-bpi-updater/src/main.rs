@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use bpi_aws::{AwsClients, load_sdk_config};
 use bpi_core::config::{ProcessEnv, UpdaterConfig, registry_path};
 use lambda_runtime::{LambdaEvent, service_fn};
-use target_bpi_updater::{AnyUpdater, FleetUpdater, Updater, fleet_handler, handler};
+use target_bpi_updater::{AnyUpdater, FleetUpdater, Updater};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -30,16 +30,9 @@ async fn main() -> ExitCode {
         _ => return ExitCode::from(2),
     };
     let updater = &updater;
-    match lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<serde_json::Value>| async move {
-            Ok::<serde_json::Value, lambda_runtime::Error>(match updater {
-                AnyUpdater::Single(u) => serde_json::to_value(handler(u, event.payload).await?)?,
-                AnyUpdater::Fleet(f) => {
-                    serde_json::to_value(fleet_handler(f, event.payload).await?)?
-                }
-            })
-        },
-    ))
+    match lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        updater.handle(event.payload)
+    }))
     .await
     {
         Ok(()) => ExitCode::SUCCESS,

@@ -42,10 +42,9 @@ fn outcomes(reports: &serde_json::Value) -> Vec<(String, f64, f64)> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_queues_history_replays_as_its_trace_does() {
-    let clients = AwsClients::new(&local_emulator_config(&bpi_testkit::emulator().endpoint).await);
-    let queue = bpi_testkit::unique_name("history");
+/// Writes the pattern into CloudWatch for `queue`: NumberOfMessagesSent per minute over two hours ending three
+/// minutes ago, and the workers' 2 s a message.
+async fn write_pattern(clients: &AwsClients, queue: &str) {
     // The two hours end three minutes ago, minute-aligned.
     let now = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
@@ -57,7 +56,7 @@ async fn the_queues_history_replays_as_its_trace_does() {
         .map(|(offset, n)| {
             MetricDatum::builder()
                 .metric_name("NumberOfMessagesSent")
-                .dimensions(Dimension::builder().name("QueueName").value(&queue).build())
+                .dimensions(Dimension::builder().name("QueueName").value(queue).build())
                 .value(*n as f64)
                 .unit(StandardUnit::Count)
                 .timestamp(DateTime::from_secs((start + offset) as i64))
@@ -87,12 +86,19 @@ async fn the_queues_history_replays_as_its_trace_does() {
     bpi_aws::cloudwatch::put_duration_stats(
         &clients.cloudwatch,
         &names,
-        &queue,
+        queue,
         &stats,
         SystemTime::UNIX_EPOCH + Duration::from_secs(start + 600),
     )
     .await
     .expect("durations");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_queues_history_replays_as_its_trace_does() {
+    let clients = AwsClients::new(&local_emulator_config(&bpi_testkit::emulator().endpoint).await);
+    let queue = bpi_testkit::unique_name("history");
+    write_pattern(&clients, &queue).await;
 
     let common = [
         "--latency",
@@ -158,4 +164,50 @@ async fn the_queues_history_replays_as_its_trace_does() {
             "{policy}: {share_h} vs {share_t}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_services_own_cpu_policy_runs_beside_ours() {
+    let clients = AwsClients::new(&local_emulator_config(&bpi_testkit::emulator().endpoint).await);
+    let cluster = bpi_testkit::unique_name("whatif");
+    let service = bpi_testkit::unique_name("orders");
+    let queue = bpi_testkit::unique_name("whatif-queue");
+    let out = std::process::Command::new(
+        bpi_testkit::workspace_root().join("examples/existing-service/create.sh"),
+    )
+    .args([&cluster, &service, &queue])
+    .env_clear()
+    .env("PATH", std::env::var("PATH").unwrap_or_default())
+    .env("AWS_CLI", bpi_testkit::venv_bin("aws"))
+    .env("AWS_DEFAULT_REGION", "us-east-1")
+    .envs(bpi_testkit::emulator().child_env())
+    .output()
+    .expect("run create.sh");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    write_pattern(&clients, &queue).await;
+    let reports = bpi_json(
+        &[
+            "simulate",
+            "--from-cloudwatch",
+            &queue,
+            "--history-hours",
+            "3",
+            "--max-tasks",
+            "20",
+            "--policy",
+            "ours",
+            "--json",
+        ],
+        &[("CLUSTER_NAME", &cluster), ("SERVICE_NAME", &service)],
+    );
+    let policies: Vec<String> = outcomes(&reports).into_iter().map(|(p, _, _)| p).collect();
+    assert_eq!(
+        policies,
+        ["cpu:70", "ours"],
+        "the service's CPU policy at 70%, modelled, then ours"
+    );
 }

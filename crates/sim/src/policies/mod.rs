@@ -16,6 +16,7 @@ use crate::scenario::Scenario;
 pub mod blueprint;
 pub mod cdk;
 pub mod copilot;
+pub mod cpu;
 pub mod keda;
 pub mod ours_v1;
 pub mod sampler;
@@ -128,6 +129,12 @@ pub enum PolicyKind {
     },
     /// KEDA at the queueLength that serves the scenario best ([`keda::tune`]).
     KedaTuned,
+    /// Target tracking on the service's average CPU at `target_pct` ([`cpu`]): a service's own policy before it
+    /// attaches, on the assumption of a CPU-bound worker.
+    Cpu {
+        /// Target, percent.
+        target_pct: u32,
+    },
     /// A fixed fleet: min = max = `tasks`, no scaling.
     Fixed {
         /// Tasks.
@@ -170,6 +177,7 @@ impl PolicyKind {
             PolicyKind::Keda { queue_length } => format!("keda:{queue_length}"),
             PolicyKind::KedaTuned => "keda-tuned".into(),
             PolicyKind::Fixed { tasks } => format!("fixed:{tasks}"),
+            PolicyKind::Cpu { target_pct } => format!("cpu:{target_pct}"),
             PolicyKind::Oracle => "oracle".into(),
             PolicyKind::ReactiveLimit => "reactive-limit".into(),
         }
@@ -181,6 +189,11 @@ impl PolicyKind {
         let number = |rest: &str| rest.parse::<u32>().ok().filter(|n| *n > 0);
         if let Some(rest) = name.strip_prefix("fixed:") {
             return number(rest).map(|tasks| PolicyKind::Fixed { tasks });
+        }
+        if let Some(rest) = name.strip_prefix("cpu:") {
+            return number(rest)
+                .filter(|n| *n <= 100)
+                .map(|target_pct| PolicyKind::Cpu { target_pct });
         }
         if let Some(rest) = name.strip_prefix("keda:") {
             return number(rest).map(|queue_length| PolicyKind::Keda { queue_length });
@@ -235,6 +248,7 @@ impl PolicyKind {
             PolicyKind::Cdk => Box::new(cdk::Cdk),
             PolicyKind::Keda { queue_length } => Box::new(keda::Keda::new(queue_length)),
             PolicyKind::Fixed { .. } => Box::new(Fixed),
+            PolicyKind::Cpu { target_pct } => Box::new(cpu::CpuTracking::new(target_pct)),
             PolicyKind::KedaTuned | PolicyKind::Oracle | PolicyKind::ReactiveLimit => return None,
         })
     }
