@@ -47,7 +47,8 @@ pub struct SimulateArgs {
     visibility_timeout: u64,
     /// Policy name, or `all` (ours, ours-v1, blueprint, copilot, cdk, keda, keda-tuned, oracle, reactive-limit); also
     /// `ours-latency-first` (ours at its latency-first settings),
-    /// `keda:N` (queueLength N) and `fixed:N` (a fixed fleet of N tasks). Comma-separated for several.
+    /// `keda:N` (queueLength N), `cpu:N` (target tracking on CPU at N%, a CPU-bound worker assumed) and `fixed:N`
+    /// (a fixed fleet of N tasks). Comma-separated for several.
     #[arg(long, default_value = "all")]
     policy: String,
     /// Seed of the arrivals.
@@ -187,7 +188,7 @@ fn policies(spec: &str) -> Result<Vec<PolicyKind>, String> {
         .map(|name| {
             PolicyKind::from_name(name.trim()).ok_or_else(|| {
                 format!(
-                    "unknown policy '{name}' (ours, ours-latency-first, ours-v1, blueprint, copilot, cdk, keda, keda:N, keda-tuned, fixed:N, oracle, reactive-limit)"
+                    "unknown policy '{name}' (ours, ours-latency-first, ours-v1, blueprint, copilot, cdk, keda, keda:N, keda-tuned, cpu:N, fixed:N, oracle, reactive-limit)"
                 )
             })
         })
