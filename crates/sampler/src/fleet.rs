@@ -95,7 +95,8 @@ const READ_CONCURRENCY: usize = 64;
 #[derive(Debug, Clone)]
 struct Prepared {
     config: SamplerConfig,
-    queue: Queue,
+    /// QUEUE_NAME's queue, then EXTRA_QUEUE_NAMES'.
+    queues: Vec<Queue>,
     mpd_secs: f64,
 }
 
@@ -187,13 +188,16 @@ impl FleetSampler {
             last: None,
             error: None,
         };
-        let queue = match self.queue(&s.policy.queue_name, &mut calls).await {
-            Ok(q) => q,
-            Err(e) => {
-                record.error = Some(e.to_string());
-                return (record, None, calls);
+        let mut queues = Vec::new();
+        for name in config.queue_names() {
+            match self.queue(&name, &mut calls).await {
+                Ok(q) => queues.push(q),
+                Err(e) => {
+                    record.error = Some(e.to_string());
+                    return (record, None, calls);
+                }
             }
-        };
+        }
         calls.add(ops::DESCRIBE_SCALING_POLICIES, 1);
         let policy = match describe_target_tracking_policy(
             &self.clients.autoscaling,
@@ -242,7 +246,7 @@ impl FleetSampler {
             record,
             Some(Prepared {
                 config,
-                queue,
+                queues,
                 mpd_secs,
             }),
             calls,
@@ -329,7 +333,10 @@ impl FleetSampler {
             (s.cluster_name.as_str(), s.service_name.as_str())
         }));
         calls.add(ops::DESCRIBE_SERVICES, batches.len() as u64);
-        calls.add(ops::GET_QUEUE_ATTRIBUTES, ready.len() as u64);
+        calls.add(
+            ops::GET_QUEUE_ATTRIBUTES,
+            ready.iter().map(|p| p.queues.len() as u64).sum(),
+        );
         let ecs = self.clients.ecs.clone();
         let counts_fut = join_all(batches.into_iter().map(|(cluster, names)| {
             let ecs = ecs.clone();
@@ -344,7 +351,7 @@ impl FleetSampler {
         let depths_fut = async {
             let mut depths: Vec<Result<QueueDepth, AwsError>> = Vec::with_capacity(ready.len());
             for chunk in ready.chunks(READ_CONCURRENCY) {
-                depths.extend(join_all(chunk.iter().map(|p| p.queue.depth())).await);
+                depths.extend(join_all(chunk.iter().map(|p| total_depth(&p.queues))).await);
             }
             depths
         };
@@ -434,4 +441,19 @@ impl FleetSampler {
         }
         values
     }
+}
+
+/// The depth of every queue a service consumes, added up: the service's backlog. One failed read fails it (a part
+/// of the backlog is not a reading).
+async fn total_depth(queues: &[Queue]) -> Result<QueueDepth, AwsError> {
+    let depths = join_all(queues.iter().map(Queue::depth)).await;
+    depths
+        .into_iter()
+        .try_fold(QueueDepth::default(), |sum, d| {
+            let d = d?;
+            Ok(QueueDepth {
+                visible: sum.visible + d.visible,
+                in_flight: sum.in_flight + d.in_flight,
+            })
+        })
 }

@@ -16,6 +16,9 @@ pub struct SamplerConfig {
     pub reading_interval_secs: u32,
     /// The task start the capacity model assumes, seconds (`TASK_START_SECS`).
     pub task_start_secs: u32,
+    /// More queues the service consumes (`EXTRA_QUEUE_NAMES`): their visible and in-flight messages add to
+    /// QUEUE_NAME's in every reading.
+    pub extra_queue_names: Vec<String>,
 }
 
 /// Lambda's longest run, less a margin for the last publication: readings × interval must fit in it.
@@ -85,6 +88,29 @@ impl SamplerMode {
     }
 }
 
+/// Reads `EXTRA_QUEUE_NAMES`: queue names, none of them `primary` or repeated.
+fn extra_queues(
+    r: &Reader<'_, impl EnvSource + ?Sized>,
+    primary: &str,
+) -> Result<Vec<String>, ConfigError> {
+    let raw = r.text_var(&EXTRA_QUEUES);
+    let mut names: Vec<String> = Vec::new();
+    for name in raw.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        validate_queue_name(name).map_err(|p| {
+            config_error(EXTRA_QUEUES.name, Some(raw.clone()), format!("{name}: {p}"))
+        })?;
+        if name == primary || names.iter().any(|n| n == name) {
+            return Err(config_error(
+                EXTRA_QUEUES.name,
+                Some(raw.clone()),
+                format!("{name} is named twice (QUEUE_NAME is counted already)"),
+            ));
+        }
+        names.push(name.to_string());
+    }
+    Ok(names)
+}
+
 /// Reads the readings per run and their interval, checked against Lambda's limit.
 fn readings(r: &Reader<'_, impl EnvSource + ?Sized>) -> Result<(u32, u32), ConfigError> {
     let readings_per_run: u32 = r.number_var(&READINGS)?;
@@ -102,10 +128,29 @@ fn readings(r: &Reader<'_, impl EnvSource + ?Sized>) -> Result<(u32, u32), Confi
     Ok((readings_per_run, reading_interval_secs))
 }
 
+/// `EXTRA_QUEUE_NAMES`.
+const EXTRA_QUEUES: Text = Text {
+    name: "EXTRA_QUEUE_NAMES",
+    default: "",
+    meaning: "more queues the service consumes, comma-separated: their messages add to QUEUE_NAME's backlog in every sampler reading (metrics stay under QUEUE_NAME; MPD, the backstop and `bpi status` read QUEUE_NAME's)",
+};
+
 impl SamplerConfig {
+    /// Every queue the service consumes: QUEUE_NAME's first.
+    pub fn queue_names(&self) -> Vec<String> {
+        std::iter::once(self.scaling.policy.queue_name.clone())
+            .chain(self.extra_queue_names.iter().cloned())
+            .collect()
+    }
+
     /// The variables the sampler reads beyond the updater's.
     pub fn variables() -> Vec<VarDoc> {
-        vec![READINGS.doc(), INTERVAL.doc(), TASK_START.doc()]
+        vec![
+            READINGS.doc(),
+            INTERVAL.doc(),
+            TASK_START.doc(),
+            EXTRA_QUEUES.doc(),
+        ]
     }
 
     /// Reads the sampler's settings.
@@ -113,11 +158,13 @@ impl SamplerConfig {
         let scaling = UpdaterConfig::from_env(env)?;
         let r = Reader { env };
         let (readings_per_run, reading_interval_secs) = readings(&r)?;
+        let extra_queue_names = extra_queues(&r, &scaling.policy.queue_name)?;
         Ok(SamplerConfig {
             scaling,
             readings_per_run,
             reading_interval_secs,
             task_start_secs: r.number_var(&TASK_START)?,
+            extra_queue_names,
         })
     }
 

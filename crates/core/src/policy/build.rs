@@ -641,7 +641,7 @@ pub const SAMPLER_STOPPED_MINUTES: u32 = 3;
 /// The alarm that says the sampler gave this service no reading for [`SAMPLER_STOPPED_MINUTES`] minutes: a
 /// sampler that stopped, or (fleet mode) this service's own queue or service failing while the others are read.
 /// It acts on nothing (missing readings never scale in); `bpi attach` writes it for a service without the stack,
-/// whose `SamplerStoppedAlarm` is the same alarm. Each minute's Maximum of ecsBPI, which is never below 0, so only a
+/// whose `SamplerStoppedAlarm` watches the same (a SampleCount below 1 for three minutes). Each minute's Maximum of ecsBPI, which is never below 0, so only a
 /// minute without any reading breaches (TreatMissingData breaching).
 pub fn sampler_stopped_alarm(s: &PolicySettings) -> AlarmSpec {
     AlarmSpec {
@@ -1049,7 +1049,12 @@ mod tests {
             a.alarm_names()
                 .contains(&a.alarm_name(&a.activation_policy_name()))
         );
-        assert_eq!(a.alarm_names().len(), 5);
+        // And the sampler-stopped alarm bpi attach writes, named for the service too.
+        assert!(
+            a.alarm_names()
+                .contains(&"SamplerStopped-service/my-cluster/my-service".to_string())
+        );
+        assert_eq!(a.alarm_names().len(), 6);
     }
 
     #[test]

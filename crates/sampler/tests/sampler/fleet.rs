@@ -256,3 +256,51 @@ async fn a_throttled_queue_costs_only_its_own_service_its_readings() {
     assert!(proxy.stats()["injected_throttling"].as_u64().unwrap_or(0) > 0);
     assert!(started.elapsed().unwrap_or_default() < Duration::from_secs(120));
 }
+
+#[tokio::test]
+async fn a_service_consuming_two_queues_reads_their_backlogs_added_up() {
+    let clients = clients().await;
+    let path = format!("/bpi-test/{}", bpi_testkit::unique_name("registry"));
+    let mut r = fleet(4).remove(3); // 3 messages
+    r.messages = 3;
+    register(&clients, &path, &r, true).await;
+    // A second queue with 4 messages, named in the entry's EXTRA_QUEUE_NAMES.
+    let extra = Registered {
+        queue: bpi_testkit::unique_name("fq-extra"),
+        messages: 4,
+        ..r.clone()
+    };
+    register(&clients, &format!("{path}-unused"), &extra, true).await;
+    let env: HashMap<String, String> = [
+        ("CLUSTER_NAME", r.cluster.as_str()),
+        ("SERVICE_NAME", r.service.as_str()),
+        ("QUEUE_NAME", r.queue.as_str()),
+        ("EXTRA_QUEUE_NAMES", extra.queue.as_str()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    put_parameter(
+        &clients.ssm,
+        &entry_parameter_name(&path, &r.cluster, &r.service),
+        &serde_json::to_string(&entry_of_env(&env).expect("valid").0).expect("json"),
+        "test",
+    )
+    .await
+    .expect("register");
+    let record = FleetSampler::new(clients.clone(), ServiceSource::Registry(path), 6, 10)
+        .run(SampleRequest {
+            readings: Some(1),
+            interval_secs: Some(1),
+        })
+        .await
+        .expect("the run");
+    let s = &record.services[0];
+    assert_eq!(s.last.expect("values").backlog, 7, "3 + 4");
+    assert_eq!(record.calls.get(ops::GET_QUEUE_ATTRIBUTES), 2);
+    assert_eq!(
+        published_max(&clients, &r.queue, BACKLOG_METRIC).await,
+        Some(7.0),
+        "published under QUEUE_NAME"
+    );
+}
