@@ -641,8 +641,9 @@ pub const SAMPLER_STOPPED_MINUTES: u32 = 3;
 /// The alarm that says the sampler gave this service no reading for [`SAMPLER_STOPPED_MINUTES`] minutes: a
 /// sampler that stopped, or (fleet mode) this service's own queue or service failing while the others are read.
 /// It acts on nothing (missing readings never scale in); `bpi attach` writes it for a service without the stack,
-/// whose `SamplerStoppedAlarm` watches the same (a SampleCount below 1 for three minutes). Each minute's Maximum of ecsBPI, which is never below 0, so only a
-/// minute without any reading breaches (TreatMissingData breaching).
+/// whose `SamplerStoppedAlarm` watches the same (a SampleCount below 1 for three minutes). It reads each minute's
+/// Maximum of ecsBPI, which is never below 0, so only a minute without any reading breaches (TreatMissingData
+/// breaching).
 pub fn sampler_stopped_alarm(s: &PolicySettings) -> AlarmSpec {
     AlarmSpec {
         alarm_name: s.sampler_stopped_alarm_name(),
