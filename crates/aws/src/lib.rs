@@ -8,7 +8,7 @@
 //! - [`attach`]: a service's whole scaling read and put back (bpi attach and detach).
 //! - [`autoscaling`]: the canonical policy written, read back and compared.
 //! - [`ecs`]: services' task counts.
-//! - [`ssm`]: the fleet sampler's registry of services.
+//! - `ssm` (feature `registry`): the fleet's registry of services.
 //!
 //! Every failure is an [`AwsError`] that says which call failed and whether retrying can help.
 
@@ -27,6 +27,7 @@ pub mod fixtures;
 pub mod logging;
 pub mod sdk_config;
 pub mod sqs;
+#[cfg(feature = "registry")]
 pub mod ssm;
 
 pub use error::{AwsError, ErrorKind};

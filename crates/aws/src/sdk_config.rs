@@ -70,7 +70,8 @@ pub struct AwsClients {
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
     /// ECS.
     pub ecs: aws_sdk_ecs::Client,
-    /// SSM Parameter Store (the fleet sampler's registry).
+    /// SSM Parameter Store (the fleet's registry; feature `registry`).
+    #[cfg(feature = "registry")]
     pub ssm: aws_sdk_ssm::Client,
 }
 
@@ -82,6 +83,7 @@ impl AwsClients {
             cloudwatch: aws_sdk_cloudwatch::Client::new(config),
             autoscaling: aws_sdk_applicationautoscaling::Client::new(config),
             ecs: aws_sdk_ecs::Client::new(config),
+            #[cfg(feature = "registry")]
             ssm: aws_sdk_ssm::Client::new(config),
         }
     }
