@@ -15,6 +15,7 @@
 //! - [`capacity`]: the tasks a reading needs (the capacity model: busy and backlog parts).
 //! - [`sampler`]: the sampler's values from one live reading (ecsBPI, the fast path's capacity).
 //! - [`fleet`]: the services one sampler serves (the registry) and the AWS calls a reading of them takes.
+//! - [`forecast`]: bursts that recur become scheduled capacity (learn, plan, the actions, their reconcile).
 //! - [`durations`]: duration distributions of generated messages.
 //! - [`cost`]: what the set-up costs a month per service, from the code's call counts and its own alarms.
 //! - [`config`]: settings from environment variables, one struct per binary.
@@ -31,6 +32,7 @@ pub mod cost;
 pub mod decision;
 pub mod durations;
 pub mod fleet;
+pub mod forecast;
 pub mod littles_law;
 pub mod message;
 pub mod mpd;
