@@ -429,6 +429,7 @@ fn scenario_of(
         max_tasks: args.max_tasks,
         visibility_timeout_secs: args.visibility_timeout,
         declared_mpd_secs: mean_secs.max(0.001),
+        scored_from_secs: 0,
     };
     Ok((scenario, arrivals))
 }

@@ -267,6 +267,16 @@ impl Scaler {
         self.apply(now_ms, n)
     }
 
+    /// A scheduled action's new minimum capacity (clamped to the maximum): a minimum above the desired count pulls
+    /// it up, one below changes nothing until a policy scales in (AAS user guide, scheduled scaling). The cooldown
+    /// clocks are the policies' and stay as they are.
+    pub fn set_min(&mut self, now_ms: u64, min: u32) {
+        self.min = min.min(self.max);
+        if self.desired < self.min {
+            self.apply(now_ms, self.min);
+        }
+    }
+
     fn apply(&mut self, now_ms: u64, n: u32) -> bool {
         if n == self.desired {
             return false;

@@ -25,6 +25,7 @@ use crate::policies::{Controller, Ctx, PolicyKind, keda};
 use crate::queue::Queue;
 use crate::report::{Report, RunFigures, Timeline, TimelinePoint};
 use crate::scenario::{Arrival, Scenario};
+use crate::schedule::ScheduledActions;
 
 /// Simulation settings that are not the scenario's.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -94,6 +95,7 @@ struct Sim<'a> {
     queue: Queue,
     fleet: Fleet,
     scaler: Scaler,
+    schedule: ScheduledActions,
     metrics: MetricStore,
     timeline: Vec<TimelinePoint>,
     events_handled: u64,
@@ -125,6 +127,10 @@ fn simulate_offline(
     policy: PolicyKind,
     settings: &SimSettings,
 ) -> Report {
+    // A learning period is not scored: the oracle and the reactive limit see only the arrivals after it.
+    let from_ms = scenario.scored_from_secs * 1000;
+    let scored = arrivals.partition_point(|a| a.at_ms < from_ms);
+    let arrivals = &arrivals[scored..];
     match policy {
         PolicyKind::Oracle => crate::oracle::run(scenario, arrivals, settings, Foresight::Full),
         PolicyKind::ReactiveLimit => {
@@ -174,6 +180,7 @@ pub fn simulate_controller(
         ),
         scaler: Scaler::new(min, min, max, model.cooldown_rule)
             .scale_out_holding_scale_in(model.scale_out_holds_scale_in),
+        schedule: ScheduledActions::default(),
         metrics: MetricStore::new(model, settings.seed),
         timeline: Vec::new(),
         events_handled: 0,
@@ -214,6 +221,7 @@ impl Sim<'_> {
                 let a = self.arrivals[self.next_arrival];
                 self.next_arrival += 1;
                 self.queue.arrive(a.at_ms, a.work_ms);
+                self.metrics.record_sent(a.at_ms);
             } else if let Some(Reverse((_, _, e))) = self.events.pop() {
                 self.handle(e);
             }
@@ -277,6 +285,11 @@ impl Sim<'_> {
             self.metrics
                 .sample(self.now, &live, self.scenario.concurrency);
         }
+        self.schedule.run(
+            self.now,
+            self.settings.model.scheduled_action_delay_secs,
+            &mut self.scaler,
+        );
         let mut ctx = Ctx {
             now_ms: self.now,
             live,
@@ -286,6 +299,7 @@ impl Sim<'_> {
             model: &self.settings.model,
             updater_every_ms: self.settings.updater_every_secs * 1000,
             sampler_fails_at_ms: self.settings.sampler_fails_at_secs.map(|s| s * 1000),
+            schedule: &mut self.schedule,
         };
         self.controller.tick(&mut ctx);
         self.reconcile();
@@ -341,7 +355,9 @@ impl Sim<'_> {
 
     fn report(&self) -> Report {
         let end = self.end_ms();
-        let msgs = self.queue.messages();
+        let from = self.scenario.scored_from_secs * 1000;
+        let all = self.queue.messages();
+        let msgs: Vec<&crate::queue::Msg> = all.iter().filter(|m| m.arrival_ms >= from).collect();
         let mut waits: Vec<f64> = msgs
             .iter()
             .map(|m| (m.first_start_ms.unwrap_or(end).saturating_sub(m.arrival_ms)) as f64 / 1000.0)
@@ -358,13 +374,13 @@ impl Sim<'_> {
                     .iter()
                     .map(|m| u64::from(m.completions.saturating_sub(1)))
                     .sum(),
-                task_ms: self.fleet.billed_ms(end),
+                task_ms: self.fleet.billed_between(from, end),
                 work_ms: msgs.iter().map(|m| m.work_ms).sum(),
                 scaling_actions: self.scaler.actions(),
                 target_changes: self.controller.target_changes(),
                 events: self.events_handled,
             },
-            Timeline(self.with_waits(msgs)),
+            Timeline(self.with_waits(all)),
         );
         report.desired_changes = self
             .scaler

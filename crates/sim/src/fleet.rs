@@ -197,9 +197,17 @@ impl Fleet {
 
     /// Task-milliseconds billed up to `end_ms`.
     pub fn billed_ms(&self, end_ms: u64) -> u64 {
+        self.billed_between(0, end_ms)
+    }
+
+    /// Task-milliseconds billed between `from_ms` and `end_ms`.
+    pub fn billed_between(&self, from_ms: u64, end_ms: u64) -> u64 {
         self.tasks
             .iter()
-            .map(|t| t.stopped_ms.unwrap_or(end_ms).min(end_ms) - t.launched_ms.min(end_ms))
+            .map(|t| {
+                let stop = t.stopped_ms.unwrap_or(end_ms).min(end_ms);
+                stop.saturating_sub(t.launched_ms.max(from_ms))
+            })
             .sum()
     }
 }

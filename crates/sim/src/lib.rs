@@ -34,6 +34,7 @@ pub mod queue;
 pub mod report;
 pub mod robust;
 pub mod scenario;
+pub mod schedule;
 pub mod suite;
 pub mod trace;
 pub mod tradeoff;

@@ -82,6 +82,8 @@ pub struct MinuteData {
     pub durations: StatisticSet,
     /// The in-flight count averaged over the sampler's six readings of the minute (its `ecsInFlight`).
     pub sampled_in_flight_mean: f64,
+    /// NumberOfMessagesSent: messages that arrived in the minute (delivered with the SQS datapoint).
+    pub sent: f64,
 }
 
 impl MinuteData {
@@ -152,6 +154,9 @@ pub struct MetricStore {
     busy_share_sum: f64,
     samples: u32,
     durations: StatisticSet,
+    sent: f64,
+    /// Arrivals at the instant the next minute starts, before its sample closes this one.
+    sent_next: f64,
     phase_slot: u64,
     idle_since_ms: Option<u64>,
     asleep: bool,
@@ -174,6 +179,8 @@ impl MetricStore {
             busy_share_sum: 0.0,
             samples: 0,
             durations: StatisticSet::default(),
+            sent: 0.0,
+            sent_next: 0.0,
             phase_slot,
             idle_since_ms: Some(0),
             asleep: false,
@@ -192,6 +199,15 @@ impl MetricStore {
     pub fn record_duration(&mut self, work_secs: f64) {
         self.durations.sum_secs += work_secs;
         self.durations.sample_count += 1.0;
+    }
+
+    /// Counts a message sent to the queue at `at_ms` (NumberOfMessagesSent of its minute).
+    pub fn record_sent(&mut self, at_ms: u64) {
+        if (at_ms / MINUTE_MS) as usize > self.minutes.len() {
+            self.sent_next += 1.0;
+        } else {
+            self.sent += 1.0;
+        }
     }
 
     /// Takes the sample at `now_ms` (a multiple of [`SAMPLE_MS`]): closes the previous minute first when `now_ms`
@@ -260,6 +276,7 @@ impl MetricStore {
             busy_share: self.busy_share_sum / n,
             durations: std::mem::take(&mut self.durations),
             sampled_in_flight_mean: self.in_flight_sum / n,
+            sent: std::mem::replace(&mut self.sent, std::mem::take(&mut self.sent_next)),
         });
         // A slipped reading lands in the minute that starts now.
         self.gauge = std::mem::take(&mut self.slipped);
@@ -316,6 +333,13 @@ impl MetricStore {
     pub fn activity_at(&self, m: usize, now_ms: u64) -> Option<bpi_core::ActivityMinute> {
         self.sqs_at(m, now_ms)?;
         self.minutes[m].sqs_activity()
+    }
+
+    /// NumberOfMessagesSent of minute `m` at `now_ms`, delivered with SQS's datapoint (None: not yet; a minute
+    /// nothing was sent in reads 0 once delivered, as `FILL(.., 0)` or a missing datapoint reads to the forecaster).
+    pub fn sent_at(&self, m: usize, now_ms: u64) -> Option<f64> {
+        let minute = self.minutes.get(m)?;
+        (minute.sqs_visible_at_ms <= now_ms).then_some(minute.sent)
     }
 
     /// The model in force.

@@ -75,6 +75,9 @@ pub struct AwsModel {
     /// quiet minutes before a burst can act on the fleet the fast path just launched, before the burst's own
     /// minute reaches target tracking.
     pub scale_out_holds_scale_in: bool,
+    /// Seconds from a scheduled action's minute to its effect on the scalable target ("a delay of a few seconds",
+    /// AAS user guide, scheduled scaling; the figure is a guess).
+    pub scheduled_action_delay_secs: u64,
 }
 
 impl Default for AwsModel {
@@ -94,6 +97,7 @@ impl Default for AwsModel {
             scale_in_step_pct: 10,
             cooldown_rule: CooldownRule::LargerScaleOutPasses,
             scale_out_holds_scale_in: true,
+            scheduled_action_delay_secs: 10,
         }
     }
 }
@@ -161,6 +165,12 @@ impl AwsModel {
         }
         if self.scale_out_holds_scale_in != d.scale_out_holds_scale_in {
             parts.push("scale-in not held by other scale-outs".to_string());
+        }
+        if self.scheduled_action_delay_secs != d.scheduled_action_delay_secs {
+            parts.push(format!(
+                "scheduled actions {} s late",
+                self.scheduled_action_delay_secs
+            ));
         }
         if parts.is_empty() {
             "default".to_string()
@@ -263,6 +273,12 @@ pub const PARAMETERS: &[Parameter] = &[
         default: "true",
         explored: "fixed (its effect is measured beside the robust table)",
         source: "undocumented (guess): the API reference gives each policy's cooldowns, not whether one policy's scale-out holds another's scale-in",
+    },
+    Parameter {
+        name: "scheduled_action_delay_secs",
+        default: "10",
+        explored: "10, 60",
+        source: "AAS user guide, scheduled scaling: \"a delay of a few seconds\" between the scheduled time and the action; the figure is a guess (60 s explored as a pessimistic one)",
     },
 ];
 

@@ -346,6 +346,7 @@ mod tests {
             max_tasks: max,
             visibility_timeout_secs: 30,
             declared_mpd_secs: 10.0,
+            scored_from_secs: 0,
         }
     }
 

@@ -42,6 +42,8 @@ impl Default for Ensemble {
 /// The behaviours of `ensemble`: the default model, then a seeded sample over each parameter's explored values.
 pub fn behaviours(ensemble: &Ensemble) -> Vec<AwsModel> {
     let mut rng = StdRng::seed_from_u64(ensemble.sample_seed);
+    // Parameters added later draw from their own generator, so the earlier ones (and every table) stay as they were.
+    let mut later = StdRng::seed_from_u64(ensemble.sample_seed ^ 0x5c4e_d01e);
     let mut out = vec![AwsModel::default()];
     while out.len() < ensemble.behaviours {
         let phases = [0, 10, 20, 30, 40, 50, 60];
@@ -64,6 +66,7 @@ pub fn behaviours(ensemble: &Ensemble) -> Vec<AwsModel> {
                 LaunchQuota::CROWDED_ACCOUNT
             },
             scale_in_step_pct: *[10, 25, 50].choose(&mut rng).unwrap_or(&10),
+            scheduled_action_delay_secs: *[10, 60].choose(&mut later).unwrap_or(&10),
             ..AwsModel::default()
         });
     }

@@ -57,6 +57,33 @@ pub enum Arrivals {
         /// The rate's corners, by time.
         points: Vec<(u64, f64)>,
     },
+    /// `count` messages at once every `every_secs` from `first_at_secs` (a scheduled job: a nightly export, an
+    /// hourly batch), each occurrence moved by a seeded draw of up to `jitter_secs` either way; none from
+    /// `until_secs` on (a job that stops recurring).
+    Recurring {
+        /// The first occurrence, seconds.
+        first_at_secs: u64,
+        /// Seconds between occurrences.
+        every_secs: u64,
+        /// Messages each time.
+        count: u32,
+        /// The most an occurrence is early or late, seconds.
+        jitter_secs: u64,
+        /// No occurrence from here on, seconds (None: to the end).
+        until_secs: Option<u64>,
+    },
+    /// Poisson arrivals at `per_min` from `open_secs` to `close_secs` of every day, Monday to Friday only when
+    /// `weekdays_only` (virtual time 0 is a Monday, 00:00 UTC).
+    BusinessHours {
+        /// When the busy period starts, seconds into the day.
+        open_secs: u64,
+        /// When it ends, seconds into the day.
+        close_secs: u64,
+        /// Mean messages a minute while open.
+        per_min: f64,
+        /// Closed on Saturdays and Sundays.
+        weekdays_only: bool,
+    },
     /// Several arrival processes at once (a background and dumps; a mixed day).
     Sum {
         /// The processes.
@@ -178,6 +205,9 @@ pub struct Scenario {
     pub visibility_timeout_secs: u64,
     /// The processing duration a user would declare up front (Copilot's `msg_processing_time`, the blueprint's 5 s).
     pub declared_mpd_secs: f64,
+    /// Only messages arriving from here on are scored, and only task time from here on billed, seconds (0: the
+    /// whole run): a recurring workload's learning period, the same for every policy.
+    pub scored_from_secs: u64,
 }
 
 /// One message: when it arrives and how long it takes, milliseconds.
@@ -311,6 +341,49 @@ impl Scenario {
                 let peak = points.iter().map(|p| p.1).fold(0.0, f64::max);
                 self.thinned(rng, out, peak, |t| Arrivals::ramp_rate(points, t / 1000.0));
             }
+            Arrivals::Recurring {
+                first_at_secs,
+                every_secs,
+                count,
+                jitter_secs,
+                until_secs,
+            } => {
+                let end = until_secs
+                    .unwrap_or(self.duration_secs)
+                    .min(self.duration_secs);
+                let mut at = *first_at_secs;
+                while at < end {
+                    let jitter = if *jitter_secs > 0 {
+                        rng.random_range(0..=2 * jitter_secs) as i64 - *jitter_secs as i64
+                    } else {
+                        0
+                    };
+                    let t = (at as i64 + jitter).max(0) as u64;
+                    for _ in 0..*count {
+                        self.push(rng, out, t * 1000);
+                    }
+                    at += (*every_secs).max(1);
+                }
+            }
+            Arrivals::BusinessHours {
+                open_secs,
+                close_secs,
+                per_min,
+                weekdays_only,
+            } => {
+                let (open, close) = (*open_secs as f64 * 1000.0, *close_secs as f64 * 1000.0);
+                let rate = |t: f64| {
+                    let day = (t / 86_400_000.0) as u64;
+                    let in_day = t % 86_400_000.0;
+                    let working = !weekdays_only || day % 7 < 5;
+                    if working && in_day >= open && in_day < close {
+                        *per_min
+                    } else {
+                        0.0
+                    }
+                };
+                self.thinned(rng, out, *per_min, rate);
+            }
             Arrivals::Sum { parts } => {
                 for part in parts {
                     self.draw(part, rng, out);
@@ -344,6 +417,7 @@ fn base(name: &str, description: &str, arrivals: Arrivals, durations: Durations)
         max_tasks: 10,
         visibility_timeout_secs: 30,
         declared_mpd_secs: 5.0,
+        scored_from_secs: 0,
     }
 }
 

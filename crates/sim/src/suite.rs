@@ -46,11 +46,19 @@ pub enum Family {
     Sparse,
     /// A background, a dump and busy hours in one day.
     MixedDay,
+    /// A dump at the same minute every day, with jitter (a nightly export).
+    DailyDump,
+    /// A batch at the same minute every hour, with jitter.
+    HourlyJob,
+    /// Busy from morning to evening on weekdays, quiet at night and on weekends (14 days).
+    OfficeHours,
+    /// A daily dump that stops recurring half-way through.
+    StoppedJob,
 }
 
 impl Family {
     /// Every family, in the order tables show them.
-    pub const ALL: [Family; 12] = [
+    pub const ALL: [Family; 16] = [
         Family::Steady,
         Family::MinuteBatches,
         Family::OnOff,
@@ -63,6 +71,18 @@ impl Family {
         Family::IdleThenBurst,
         Family::Sparse,
         Family::MixedDay,
+        Family::DailyDump,
+        Family::HourlyJob,
+        Family::OfficeHours,
+        Family::StoppedJob,
+    ];
+
+    /// The families whose bursts recur: the forecaster's (scored after a learning period).
+    pub const RECURRING: [Family; 4] = [
+        Family::DailyDump,
+        Family::HourlyJob,
+        Family::OfficeHours,
+        Family::StoppedJob,
     ];
 
     /// The family's name in tables and on the command line.
@@ -80,6 +100,10 @@ impl Family {
             Family::IdleThenBurst => "idle-then-burst",
             Family::Sparse => "sparse",
             Family::MixedDay => "mixed-day",
+            Family::DailyDump => "daily-dump",
+            Family::HourlyJob => "hourly-job",
+            Family::OfficeHours => "office-hours",
+            Family::StoppedJob => "stopped-job",
         }
     }
 }
@@ -167,6 +191,7 @@ fn deployment(
         max_tasks: 60,
         visibility_timeout_secs: 60,
         declared_mpd_secs: 5.0,
+        scored_from_secs: 0,
     }
 }
 
@@ -223,6 +248,166 @@ fn ramp(points_min: &[(u64, f64)]) -> Arrivals {
     Arrivals::Ramp {
         points: points_min.iter().map(|(m, r)| (m * 60, *r)).collect(),
     }
+}
+
+/// `w` scored from `secs` on: its learning period (two occurrences) is not scored, for any policy.
+fn scored_from(secs: u64, mut w: Workload) -> Workload {
+    w.scenario.scored_from_secs = secs;
+    w
+}
+
+const HOUR_SECS: u64 = 3600;
+const DAY_SECS: u64 = 24 * HOUR_SECS;
+
+/// `count` messages every `every_secs` from `first_at_secs`, up to `jitter_secs` early or late, over a Poisson
+/// background of `background_per_min`; none from `until_secs` on.
+fn recurring(
+    background_per_min: f64,
+    first_at_secs: u64,
+    every_secs: u64,
+    count: u32,
+    jitter_secs: u64,
+    until_secs: Option<u64>,
+) -> Arrivals {
+    Arrivals::Sum {
+        parts: vec![
+            poisson(background_per_min),
+            Arrivals::Recurring {
+                first_at_secs,
+                every_secs,
+                count,
+                jitter_secs,
+                until_secs,
+            },
+        ],
+    }
+}
+
+fn office_hours(background_per_min: f64, open_h: u64, close_h: u64, per_min: f64) -> Arrivals {
+    Arrivals::Sum {
+        parts: vec![
+            poisson(background_per_min),
+            Arrivals::BusinessHours {
+                open_secs: open_h * HOUR_SECS,
+                close_secs: close_h * HOUR_SECS,
+                per_min,
+                weekdays_only: true,
+            },
+        ],
+    }
+}
+
+/// The recurring workloads: each scored from halfway between its second and third occurrence (for office hours,
+/// from the second week's Monday), so every policy is judged on what it could have learned.
+fn recurring_workloads() -> Vec<Workload> {
+    use Family::*;
+    use Part::*;
+    let fixed = Durations::fixed;
+    vec![
+        scored_from(
+            DAY_SECS + 14 * HOUR_SECS,
+            workload(
+                DailyDump,
+                Tuning,
+                "3000-at-0217",
+                "4 days: 3,000 messages of about 2 s at 02:17 ± 2 min every day, over 2 a minute; scored from day 2",
+                96,
+                recurring(2.0, 2 * HOUR_SECS + 17 * 60, DAY_SECS, 3_000, 120, None),
+                fixed(lognormal(2.0, 0.5)),
+            ),
+        ),
+        scored_from(
+            2 * DAY_SECS,
+            workload(
+                DailyDump,
+                HeldOut,
+                "1500-at-1840",
+                "4 days: 1,500 messages of about 4 s at 18:40 ± 3 min every day, over 5 a minute; scored from day 3",
+                96,
+                recurring(5.0, 18 * HOUR_SECS + 40 * 60, DAY_SECS, 1_500, 180, None),
+                fixed(lognormal(4.0, 0.5)),
+            ),
+        ),
+        scored_from(
+            HOUR_SECS + 35 * 60,
+            workload(
+                HourlyJob,
+                Tuning,
+                "400-at-05",
+                "24 h: 400 messages of about 2 s at :05 ± 1 min every hour, over 1 a minute; scored from 01:35",
+                24,
+                recurring(1.0, 5 * 60, HOUR_SECS, 400, 60, None),
+                fixed(lognormal(2.0, 0.5)),
+            ),
+        ),
+        scored_from(
+            2 * HOUR_SECS + 10 * 60,
+            workload(
+                HourlyJob,
+                HeldOut,
+                "250-at-40",
+                "24 h: 250 messages of about 6 s at :40 ± 2 min every hour, over 10 a minute; scored from 02:10",
+                24,
+                recurring(10.0, 40 * 60, HOUR_SECS, 250, 120, None),
+                fixed(lognormal(6.0, 0.5)),
+            ),
+        ),
+        scored_from(
+            7 * DAY_SECS,
+            workload(
+                OfficeHours,
+                Tuning,
+                "09-to-17",
+                "14 days: 150 a minute of about 2 s from 09:00 to 17:00 on weekdays, 2 a minute otherwise; scored from the second Monday",
+                14 * 24,
+                office_hours(2.0, 9, 17, 150.0),
+                fixed(lognormal(2.0, 0.5)),
+            ),
+        ),
+        scored_from(
+            7 * DAY_SECS,
+            workload(
+                OfficeHours,
+                HeldOut,
+                "08-to-18",
+                "14 days: 60 a minute of about 5 s from 08:00 to 18:00 on weekdays, 1 a minute otherwise; scored from the second Monday",
+                14 * 24,
+                office_hours(1.0, 8, 18, 60.0),
+                fixed(lognormal(5.0, 0.5)),
+            ),
+        ),
+        scored_from(
+            DAY_SECS + 14 * HOUR_SECS,
+            workload(
+                StoppedJob,
+                Tuning,
+                "3000-at-0217-for-3-days",
+                "6 days: the daily dump of 3,000 at 02:17 for 3 days, then none; scored from day 2",
+                6 * 24,
+                recurring(
+                    2.0,
+                    2 * HOUR_SECS + 17 * 60,
+                    DAY_SECS,
+                    3_000,
+                    120,
+                    Some(3 * DAY_SECS),
+                ),
+                fixed(lognormal(2.0, 0.5)),
+            ),
+        ),
+        scored_from(
+            6 * HOUR_SECS,
+            workload(
+                StoppedJob,
+                HeldOut,
+                "250-at-40-for-12-hours",
+                "24 h: the hourly job of 250 at :40 for 12 hours, then none; scored from 06:00",
+                24,
+                recurring(10.0, 40 * 60, HOUR_SECS, 250, 120, Some(12 * HOUR_SECS)),
+                fixed(lognormal(6.0, 0.5)),
+            ),
+        ),
+    ]
 }
 
 /// The whole suite: every family's tuning workloads, then its held-out ones.
@@ -493,8 +678,17 @@ pub fn workloads() -> Vec<Workload> {
             fixed(lognormal(3.0, 0.5)),
         ),
     ];
+    out.extend(recurring_workloads());
     out.sort_by_key(|w| (w.family, w.part));
     out
+}
+
+/// The recurring families' workloads of one part.
+pub fn recurring_part(part: Part) -> Vec<Workload> {
+    workloads()
+        .into_iter()
+        .filter(|w| w.part == part && Family::RECURRING.contains(&w.family))
+        .collect()
 }
 
 /// The workloads of one part.
@@ -573,6 +767,72 @@ pub fn table(rows: &[RobustRow]) -> String {
             r.median_hours_vs_reactive,
             mark(share),
             mark(hours)
+        ));
+    }
+    out
+}
+
+/// The forecaster's goal on a recurring workload (robust worst case, after the learning period): a share within
+/// the promise at most 1 point below the oracle's, for at most 1.5× the oracle's task-hours.
+pub fn meets_forecast_goal(row: &RobustRow) -> (bool, bool) {
+    (
+        row.worst_vs_oracle >= -0.01,
+        row.worst_hours_vs_oracle <= 1.5,
+    )
+}
+
+/// Recurring workloads' rows against the oracle and the reactive limit, with [`meets_forecast_goal`] for ours.
+pub fn forecast_table(rows: &[RobustRow]) -> String {
+    let mut out = String::from(
+        "| workload | policy | worst within promise | − oracle (points) | − reactive limit (points) | task-hours ÷ oracle, worst | median | goal (share, hours) |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    let mark = |ok: bool| if ok { "met" } else { "missed" };
+    for r in rows {
+        let goal = if r.policy == PolicyKind::Ours.name() {
+            let (share, hours) = meets_forecast_goal(r);
+            format!("{}, {}", mark(share), mark(hours))
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "| {} | {} | {:.2}% | {:+.2} | {:+.2} | {:.2} | {:.2} | {goal} |\n",
+            r.scenario,
+            r.policy,
+            r.worst_share * 100.0,
+            r.worst_vs_oracle * 100.0,
+            r.worst_vs_reactive * 100.0,
+            r.worst_hours_vs_oracle,
+            r.median_hours_vs_oracle,
+        ));
+    }
+    out
+}
+
+/// Per workload, ours against ours without the forecaster: the worst shares and the worst task-hours (each over the
+/// reactive limit's), and the goal: no share lower, at most 2% more task-hours.
+pub fn forecast_cost_table(rows: &[RobustRow]) -> String {
+    let mut out = String::from(
+        "| workload | worst within promise, ours | without the forecaster | task-hours ÷ reactive limit, worst, ours | without | ratio | goal (share, hours) |\n\
+         | --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    let mark = |ok: bool| if ok { "met" } else { "missed" };
+    for ours in rows.iter().filter(|r| r.policy == PolicyKind::Ours.name()) {
+        let Some(without) = rows.iter().find(|r| {
+            r.scenario == ours.scenario && r.policy == PolicyKind::OursWithoutForecast.name()
+        }) else {
+            continue;
+        };
+        let ratio = ours.worst_hours_vs_reactive / without.worst_hours_vs_reactive;
+        out.push_str(&format!(
+            "| {} | {:.2}% | {:.2}% | {:.3} | {:.3} | {ratio:.3} | {}, {} |\n",
+            ours.scenario,
+            ours.worst_share * 100.0,
+            without.worst_share * 100.0,
+            ours.worst_hours_vs_reactive,
+            without.worst_hours_vs_reactive,
+            mark(ours.worst_share >= without.worst_share - 1e-9),
+            mark(ratio <= 1.02),
         ));
     }
     out

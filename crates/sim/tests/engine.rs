@@ -19,6 +19,7 @@ fn fixed_fleet(tasks: u32, arrivals: Arrivals, secs: f64, duration_secs: u64) ->
         max_tasks: tasks,
         visibility_timeout_secs: 30,
         declared_mpd_secs: 5.0,
+        scored_from_secs: 0,
     }
 }
 
@@ -378,5 +379,42 @@ fn a_stopped_sampler_never_scales_in_and_the_backstop_still_scales_out() {
         r.within_promise > 0.9,
         "the fleet the sampler left, and the backstop, still serve: {}",
         r.within_promise
+    );
+}
+
+#[test]
+fn the_forecaster_has_the_tasks_running_when_a_daily_dump_lands_and_stops_when_it_stops() {
+    use bpi_sim::suite::{Family, Part, workloads};
+    let of = |family: Family| {
+        workloads()
+            .into_iter()
+            .find(|w| w.family == family && w.part == Part::Tuning)
+            .expect("workload")
+            .scenario
+    };
+    let settings = SimSettings::default();
+    let dump = of(Family::DailyDump);
+    let ours = bpi_sim::simulate(&dump, PolicyKind::Ours, &settings);
+    let reactive = bpi_sim::simulate(&dump, PolicyKind::OursWithoutForecast, &settings);
+    assert!(
+        ours.within_promise > reactive.within_promise + 0.2,
+        "{} vs {}",
+        ours.within_promise,
+        reactive.within_promise
+    );
+    // Day 2's dump (02:17 ± 2 min) lands on the 60 tasks raised at 02:13 at the latest.
+    let day2 = 2 * 1440 + 2 * 60 + 15;
+    assert!(
+        ours.timeline.0[day2 - 1].desired >= 60,
+        "{:?}",
+        &ours.timeline.0[day2 - 6..day2]
+    );
+    // The stopped job: no window on day 4, the day after the last dump was missed (one false window on day 3).
+    let stopped = bpi_sim::simulate(&of(Family::StoppedJob), PolicyKind::Ours, &settings);
+    let day4 = 4 * 1440 + 2 * 60 + 16;
+    assert!(
+        stopped.timeline.0[day4].desired < 10,
+        "{:?}",
+        stopped.timeline.0[day4]
     );
 }

@@ -139,6 +139,7 @@ mod tests {
         let metrics = MetricStore::new(model, 1);
         let mut scaler = Scaler::new(min, min, 100, CooldownRule::LargerScaleOutPasses);
         let mut keda = Keda::new(5);
+        let mut schedule = crate::schedule::ScheduledActions::default();
         let mut out = Vec::new();
         for t in (0..=until_secs).step_by(5) {
             let mut ctx = Ctx {
@@ -153,6 +154,7 @@ mod tests {
                 model: &model,
                 updater_every_ms: 3_600_000,
                 sampler_fails_at_ms: None,
+                schedule: &mut schedule,
             };
             keda.tick(&mut ctx);
             out.push((t, scaler.desired()));

@@ -12,6 +12,7 @@ use crate::autoscaling::{self, Decision, Scaler, Tracker};
 use crate::metrics::{Live, MetricStore};
 use crate::model::AwsModel;
 use crate::scenario::Scenario;
+use crate::schedule::ScheduledActions;
 
 pub mod blueprint;
 pub mod cdk;
@@ -41,6 +42,8 @@ pub struct Ctx<'a> {
     pub updater_every_ms: u64,
     /// When the sampler stops publishing, ms (None: it never does).
     pub sampler_fails_at_ms: Option<u64>,
+    /// The scalable target's scheduled actions.
+    pub schedule: &'a mut ScheduledActions,
 }
 
 impl Ctx<'_> {
@@ -114,6 +117,9 @@ pub enum PolicyKind {
     /// This project at its "latency first" settings ([`sampler::SamplerDesign::latency_first`]): a longer assumed
     /// task start, a longer scale-in window and idle wait, for more task-hours.
     OursLatencyFirst,
+    /// This project without its forecaster ([`sampler::SamplerDesign::reactive_only`]): the reactive path alone,
+    /// what the forecaster is judged against.
+    OursWithoutForecast,
     /// This project's round-1 policy on CloudWatch's SQS metrics ([`ours_v1`]), for comparison.
     OursV1,
     /// The AWS blueprint ([`blueprint`]).
@@ -167,6 +173,7 @@ impl PolicyKind {
         match self {
             PolicyKind::Ours => "ours".into(),
             PolicyKind::OursLatencyFirst => "ours-latency-first".into(),
+            PolicyKind::OursWithoutForecast => "ours-no-forecast".into(),
             PolicyKind::OursV1 => "ours-v1".into(),
             PolicyKind::Blueprint => "blueprint".into(),
             PolicyKind::Copilot => "copilot".into(),
@@ -198,26 +205,36 @@ impl PolicyKind {
         if let Some(rest) = name.strip_prefix("keda:") {
             return number(rest).map(|queue_length| PolicyKind::Keda { queue_length });
         }
-        if name == PolicyKind::OursLatencyFirst.name() {
-            return Some(PolicyKind::OursLatencyFirst);
+        for p in [
+            PolicyKind::OursLatencyFirst,
+            PolicyKind::OursWithoutForecast,
+        ] {
+            if name == p.name() {
+                return Some(p);
+            }
         }
         Self::ALL.into_iter().find(|p| p.name() == name)
     }
 
     /// Workers drain on SIGTERM and are protected from scale-in while busy (only ours).
     pub fn graceful_workers(self) -> bool {
+        self.is_ours()
+    }
+
+    /// This project's policies.
+    fn is_ours(self) -> bool {
         matches!(
             self,
-            PolicyKind::Ours | PolicyKind::OursLatencyFirst | PolicyKind::OursV1
+            PolicyKind::Ours
+                | PolicyKind::OursLatencyFirst
+                | PolicyKind::OursWithoutForecast
+                | PolicyKind::OursV1
         )
     }
 
     /// Workers extend a message's visibility while processing it (only ours).
     pub fn heartbeat(self) -> bool {
-        matches!(
-            self,
-            PolicyKind::Ours | PolicyKind::OursLatencyFirst | PolicyKind::OursV1
-        )
+        self.is_ours()
     }
 
     /// The fewest and most tasks the policy runs on `scenario`: the scenario's, except the blueprint's minimum of
@@ -241,6 +258,10 @@ impl PolicyKind {
             PolicyKind::OursLatencyFirst => Box::new(sampler::Sampler::new(
                 scenario,
                 sampler::SamplerDesign::latency_first(),
+            )),
+            PolicyKind::OursWithoutForecast => Box::new(sampler::Sampler::new(
+                scenario,
+                sampler::SamplerDesign::default().reactive_only(),
             )),
             PolicyKind::OursV1 => Box::new(ours_v1::OursV1::new(scenario)),
             PolicyKind::Blueprint => Box::new(blueprint::Blueprint::new()),

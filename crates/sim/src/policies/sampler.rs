@@ -22,6 +22,10 @@
 use bpi_core::alarm::MetricStore;
 use bpi_core::backlog::per_task;
 use bpi_core::capacity::{BusyRule, CapacityModel, DEFAULT_TASK_START_SECS, ServiceLoad};
+use bpi_core::forecast::{
+    Forecast, ForecastSettings, HISTORY_MINUTES, ScheduleChange, SentHistory, WindowSizing,
+    forecast, reconcile,
+};
 use bpi_core::policy::utilization as utilization_of;
 use bpi_core::policy::{
     FAST_SCALE_IN_COOLDOWN_SECS, PolicySettings, StepPolicySpec, fast_path_spec, idle_spec,
@@ -35,6 +39,7 @@ use super::{Controller, Ctx, last_minutes};
 use crate::autoscaling::{DATAPOINTS_NEEDED, Tracker};
 use crate::metrics::{MINUTE_MS, SAMPLE_MS};
 use crate::scenario::Scenario;
+use crate::schedule::SIM_EPOCH_MINUTE;
 
 const BACKSTOP_COOLDOWN_SECS: u64 = 120;
 
@@ -75,6 +80,9 @@ pub struct SamplerDesign {
     /// model), a step policy lowers the desired count to the need (at least one task; the idle policy takes the
     /// last). None: scale-in is left to target tracking and the idle policy.
     pub scale_in_window_secs: Option<u64>,
+    /// The forecaster (core's `forecast`, run with each updater run): the most task-hours one scheduled window may
+    /// hold (`FORECAST_MAX_TASK_HOURS`; 0: no forecasting, the reactive path alone).
+    pub forecast_max_task_hours: f64,
 }
 
 /// How the fast path sizes the fleet.
@@ -133,11 +141,20 @@ impl Default for SamplerDesign {
             scale_in_window_secs: Some(
                 u64::from(bpi_core::policy::DEFAULT_SCALE_IN_WINDOW_MINUTES) * 60,
             ),
+            forecast_max_task_hours: bpi_core::forecast::DEFAULT_MAX_TASK_HOURS,
         }
     }
 }
 
 impl SamplerDesign {
+    /// The design with the reactive path alone (no forecaster).
+    pub fn reactive_only(self) -> Self {
+        SamplerDesign {
+            forecast_max_task_hours: 0.0,
+            ..self
+        }
+    }
+
     /// The "latency first" settings (`deploy.sh --task-start 300 --idle-minutes 6`): bursts sized for a longer
     /// start, an empty queue's fleet kept 6 minutes (a pause of up to 6 minutes finds it warm). More task-hours for
     /// the share within the promise where traffic pauses. Measured beside (the workload suite): a 5-minute scale-in
@@ -235,6 +252,10 @@ pub struct Sampler {
     idle_minutes: u32,
     last_scale_in_ms: Option<u64>,
     last_idle_ms: Option<u64>,
+    /// The configured minimum capacity, the one a scheduled lowering sets back.
+    configured_min: u32,
+    /// The forecaster's last decision.
+    forecast: Option<Forecast>,
 }
 
 impl Sampler {
@@ -252,7 +273,55 @@ impl Sampler {
             idle_minutes: design.idle_minutes,
             last_scale_in_ms: None,
             last_idle_ms: None,
+            configured_min: scenario.min_tasks,
+            forecast: None,
         }
+    }
+
+    /// The forecaster's last decision (None before its first run or without one).
+    pub fn last_forecast(&self) -> Option<&Forecast> {
+        self.forecast.as_ref()
+    }
+
+    /// The forecaster, as the updater runs it: 14 days of NumberOfMessagesSent as delivered, core's `forecast`,
+    /// and core's `reconcile` against the scalable target's scheduled actions.
+    fn forecast(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now_ms;
+        let delivered = ctx.metrics.delivered(now, ctx.model.sqs_delay_secs);
+        let first = delivered.saturating_sub(HISTORY_MINUTES as usize);
+        let history = SentHistory {
+            start_epoch_minute: SIM_EPOCH_MINUTE + first as u64,
+            per_minute: (first..delivered)
+                .map(|m| ctx.metrics.sent_at(m, now).unwrap_or(0.0))
+                .collect(),
+        };
+        let task_start_secs = match self.design.sizing {
+            FastPathSizing::Capacity {
+                task_start_secs, ..
+            } => task_start_secs,
+            FastPathSizing::Shares => f64::from(DEFAULT_TASK_START_SECS),
+        };
+        let sizing = WindowSizing {
+            model: self.capacity_model(ctx),
+            mpd_secs: bpi_core::target::mpd_of_target(
+                self.updater.target_settings(),
+                self.updater.target(),
+            ),
+            min_capacity: self.configured_min,
+            max_capacity: ctx.scaler.bounds().1,
+        };
+        let settings = ForecastSettings {
+            max_task_hours: self.design.forecast_max_task_hours,
+            task_start_secs: task_start_secs.ceil() as u32,
+        };
+        let f = forecast(&history, history.end_epoch_minute(), &sizing, &settings);
+        for change in reconcile(&f.actions, &ctx.schedule.describe()) {
+            match change {
+                ScheduleChange::Create(a) | ScheduleChange::Update(a) => ctx.schedule.put(a),
+                ScheduleChange::Delete { name } => ctx.schedule.delete(&name),
+            }
+        }
+        self.forecast = Some(f);
     }
 
     /// The deployment's policy settings under the design: the updater's, with the design's idle wait and scale-in
@@ -618,6 +687,9 @@ impl Controller for Sampler {
             if now.is_multiple_of(self.design.updater_every_secs * 1000) {
                 self.updater
                     .run(ctx, (self.design.updater_every_secs / 60) as usize);
+                if self.design.forecast_max_task_hours > 0.0 {
+                    self.forecast(ctx);
+                }
                 if let Some((fewest, most)) = self.design.idle_after_longest_gap {
                     let minutes = (self.longest_gap_minutes(now) + 1).clamp(fewest, most);
                     if minutes != self.idle_minutes {
