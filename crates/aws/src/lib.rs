@@ -7,6 +7,7 @@
 //! - [`cloudwatch`]: statistic sets of `MsgProcessingDuration` written and read back.
 //! - [`attach`]: a service's whole scaling read and put back (bpi attach and detach).
 //! - [`autoscaling`]: the canonical policy written, read back and compared.
+//! - [`scheduled`]: the forecaster's scheduled actions read, written and deleted.
 //! - [`ecs`]: services' task counts.
 //! - `ssm` (feature `registry`): the fleet's registry of services.
 //!
@@ -25,6 +26,7 @@ pub mod error;
 #[allow(clippy::expect_used, missing_docs)]
 pub mod fixtures;
 pub mod logging;
+pub mod scheduled;
 pub mod sdk_config;
 pub mod sqs;
 #[cfg(feature = "registry")]

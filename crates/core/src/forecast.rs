@@ -9,8 +9,8 @@
 //! 1. [`learn`]: find the minutes where arrivals jump ([`onsets`]), group them by their minute of the hour and of
 //!    the day, and keep the groups that recurred in **both** of the last two cycles they were expected in (the
 //!    learning period: two occurrences; the third is the first one anticipated). Expected cycles are the hours of
-//!    the day (or the weekdays) the group hit within the last day (week) of history, once there is that much
-//!    history, else every hour (day). A group that missed its latest expected cycle stopped recurring and is
+//!    the day (or the weekdays) the group hit within the last day (week), once that long has passed since the
+//!    cycle of its first onset, else every hour (day). A group that missed its latest expected cycle stopped recurring and is
 //!    dropped: a pattern that stops costs one false window at most.
 //! 2. [`plan`]: each pattern becomes a window, from one task start (and a minute) before its earliest onset to
 //!    [`HOLD_MINUTES`] after its latest, at the tasks the capacity model needs for its peak minute served by running
@@ -32,6 +32,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::capacity::{CapacityModel, ServiceLoad};
+use crate::policy::{SCALABLE_DIMENSION, SERVICE_NAMESPACE};
 
 /// Minutes in an hour, a day, a week.
 pub const HOUR_MINUTES: u64 = 60;
@@ -289,10 +290,37 @@ pub struct SentHistory {
     pub per_minute: Vec<f64>,
 }
 
+/// Minutes of the newest history left out: SQS publishes a minute's NumberOfMessagesSent about a minute after it
+/// (SQS developer guide: metrics pushed every minute; the lag is a guess), and a minute not yet published would
+/// read as a burst that did not come.
+pub const DELIVERY_MARGIN_MINUTES: u64 = 5;
+
 impl SentHistory {
     /// The epoch minute just after the last one held.
     pub fn end_epoch_minute(&self) -> u64 {
         self.start_epoch_minute + self.per_minute.len() as u64
+    }
+
+    /// The [`HISTORY_MINUTES`] before `now_epoch_secs` (less [`DELIVERY_MARGIN_MINUTES`]) from CloudWatch's
+    /// datapoints, (epoch seconds of the minute's start, Sum): a minute without one holds 0 (a queue asleep
+    /// publishes nothing; nothing was sent to it either).
+    pub fn from_datapoints(points: &[(i64, f64)], now_epoch_secs: u64) -> SentHistory {
+        let end = (now_epoch_secs / 60).saturating_sub(DELIVERY_MARGIN_MINUTES);
+        let start = end.saturating_sub(HISTORY_MINUTES);
+        let mut per_minute = vec![0.0; (end - start) as usize];
+        for (t, v) in points {
+            let Ok(secs) = u64::try_from(*t) else {
+                continue;
+            };
+            let m = secs / 60;
+            if (start..end).contains(&m) {
+                per_minute[(m - start) as usize] += v.max(0.0);
+            }
+        }
+        SentHistory {
+            start_epoch_minute: start,
+            per_minute,
+        }
     }
 }
 
@@ -317,7 +345,7 @@ pub fn onsets(history: &SentHistory) -> Vec<Onset> {
     if let Some(first) = c.first() {
         level_sum = *first;
     }
-    let mut step = |i: usize, level_sum: &mut f64| {
+    let step = |i: usize, level_sum: &mut f64| {
         *level_sum += c[i];
         if i >= LEVEL_MINUTES {
             *level_sum -= c[i - LEVEL_MINUTES];
@@ -400,8 +428,10 @@ fn pattern_of(
     let len = if period == HOUR_MINUTES { 24 } else { 7 };
     let first_phase = group.iter().map(|o| o.epoch_minute % period).min()?;
     let last_phase = group.iter().map(|o| o.epoch_minute % period).max()?;
-    // The slots it is expected in: those it hit within the last super-period, once the history holds one.
-    let held = now_epoch_minute.saturating_sub(history.start_epoch_minute);
+    // The slots it is expected in: those it hit within the last super-period, once one has passed since the
+    // cycle of its first onset (a job that began two days ago recurs daily as far as anyone knows).
+    let first_cycle_start = group.iter().map(|o| o.epoch_minute).min()? / period * period;
+    let held = now_epoch_minute.saturating_sub(history.start_epoch_minute.max(first_cycle_start));
     let mut slots = Slots::empty(len);
     if held >= super_period {
         for o in group
@@ -639,6 +669,77 @@ impl ScheduledActionSpec {
     pub fn schedule(&self) -> String {
         self.recurrence.cron()
     }
+
+    /// The PutScheduledAction request for the service `resource_id` (`service/CLUSTER/SERVICE`).
+    pub fn request(&self, resource_id: &str) -> ScheduledActionRequest {
+        ScheduledActionRequest {
+            service_namespace: SERVICE_NAMESPACE.to_string(),
+            scheduled_action_name: self.name.clone(),
+            resource_id: resource_id.to_string(),
+            scalable_dimension: SCALABLE_DIMENSION.to_string(),
+            schedule: self.schedule(),
+            timezone: TIMEZONE.to_string(),
+            scalable_target_action: MinCapacityAction {
+                min_capacity: self.min_capacity,
+            },
+        }
+    }
+}
+
+/// A PutScheduledAction request, field for field (the AAS API reference; checked against botocore's model).
+/// Only MinCapacity is set: "the resource will have at least this much capacity, but it might have more" (API
+/// reference, ScalableTargetAction), so the action never holds the fleet below what the policies ask.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ScheduledActionRequest {
+    /// `ecs`.
+    pub service_namespace: String,
+    /// The action's name.
+    pub scheduled_action_name: String,
+    /// `service/CLUSTER/SERVICE`.
+    pub resource_id: String,
+    /// `ecs:service:DesiredCount`.
+    pub scalable_dimension: String,
+    /// The cron expression.
+    pub schedule: String,
+    /// [`TIMEZONE`].
+    pub timezone: String,
+    /// The capacity it sets.
+    pub scalable_target_action: MinCapacityAction,
+}
+
+/// ScalableTargetAction with only its minimum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MinCapacityAction {
+    /// MinCapacity.
+    pub min_capacity: u32,
+}
+
+/// A DeleteScheduledAction request for an action of ours on `resource_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteScheduledActionRequest {
+    /// `ecs`.
+    pub service_namespace: String,
+    /// The action's name.
+    pub scheduled_action_name: String,
+    /// `service/CLUSTER/SERVICE`.
+    pub resource_id: String,
+    /// `ecs:service:DesiredCount`.
+    pub scalable_dimension: String,
+}
+
+impl DeleteScheduledActionRequest {
+    /// The request deleting `name` on `resource_id`.
+    pub fn new(resource_id: &str, name: &str) -> Self {
+        DeleteScheduledActionRequest {
+            service_namespace: SERVICE_NAMESPACE.to_string(),
+            scheduled_action_name: name.to_string(),
+            resource_id: resource_id.to_string(),
+            scalable_dimension: SCALABLE_DIMENSION.to_string(),
+        }
+    }
 }
 
 /// The two actions of each window, named by period and rank (`bpi-forecast-daily-1-raise`, `...-lower`), so a
@@ -764,6 +865,75 @@ pub fn forecast(
     }
 }
 
+/// One window as the decision record shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WindowRecord {
+    /// The raising action's schedule.
+    pub raise: String,
+    /// The lowering action's schedule.
+    pub lower: String,
+    /// The minimum it holds.
+    pub tasks: u32,
+    /// Why it exists: the occurrences seen and the sizing.
+    pub why: String,
+}
+
+/// The next scheduled action of ours to fire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NextAction {
+    /// When, `YYYY-MM-DDTHH:MMZ`.
+    pub at: String,
+    /// Its name.
+    pub name: String,
+    /// The minimum it sets.
+    pub min_capacity: u32,
+}
+
+/// What a forecast run decided and did: the updater's decision record holds it, `bpi schedule` prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScheduleRecord {
+    /// The windows wanted, largest first.
+    pub windows: Vec<WindowRecord>,
+    /// The writes that bring the service's actions to them (only ours).
+    pub changes: Vec<ScheduleChange>,
+    /// The next action of ours to fire.
+    pub next_action: Option<NextAction>,
+    /// Whether the changes were made (false on a dry run).
+    pub applied: bool,
+}
+
+impl ScheduleRecord {
+    /// The record of `forecast` run at `now_epoch_minute` against `existing`, with its writes `applied` or not.
+    pub fn of(
+        forecast: &Forecast,
+        existing: &[ExistingAction],
+        now_epoch_minute: u64,
+        applied: bool,
+    ) -> Self {
+        ScheduleRecord {
+            windows: forecast
+                .windows
+                .iter()
+                .map(|w| WindowRecord {
+                    raise: w.raise.cron(),
+                    lower: w.lower.cron(),
+                    tasks: w.tasks,
+                    why: w.why.clone(),
+                })
+                .collect(),
+            changes: reconcile(&forecast.actions, existing),
+            next_action: next_action(&forecast.actions, now_epoch_minute).map(|(at, a)| {
+                NextAction {
+                    at: epoch_minute_utc(at),
+                    name: a.name.clone(),
+                    min_capacity: a.min_capacity,
+                }
+            }),
+            applied,
+        }
+    }
+}
+
 /// The next firing of any of `actions` at or after `epoch_minute`: (when, the action).
 pub fn next_action(
     actions: &[ScheduledActionSpec],
@@ -884,11 +1054,11 @@ mod tests {
         let f = forecast(&h, now, &sizing(), &SETTINGS);
         assert_eq!(f.windows.len(), 1);
         let w = &f.windows[0];
-        // 3,003 messages of 2 s within the promise, 24 a running task: 126 tasks; capped by 20 task-hours over 4 + 2 + 5 = 11
-        // minutes (109) and by the maximum (60).
-        assert_eq!((w.needed_tasks, w.tasks, w.window_minutes), (126, 60, 11));
+        // 3,003 messages of 2 s within the promise, 24 a running task: 126 tasks; capped by 20 task-hours over 4 + 2 + 2 = 8
+        // minutes (150) and by the maximum (60).
+        assert_eq!((w.needed_tasks, w.tasks, w.window_minutes), (126, 60, 8));
         assert_eq!(w.raise.cron(), "cron(13 2 * * ? *)");
-        assert_eq!(w.lower.cron(), "cron(24 2 * * ? *)");
+        assert_eq!(w.lower.cron(), "cron(21 2 * * ? *)");
         let names: Vec<&str> = f.actions.iter().map(|a| a.name.as_str()).collect();
         assert_eq!(
             names,
@@ -992,8 +1162,8 @@ mod tests {
             ..SETTINGS
         };
         let w = &plan(&learn(&h, now), &sizing(), &capped)[0];
-        // 2 task-hours over 9 minutes: 13 tasks.
-        assert_eq!((w.window_minutes, w.tasks), (9, 13));
+        // 2 task-hours over 6 minutes: 20 tasks.
+        assert_eq!((w.window_minutes, w.tasks), (6, 20));
         assert!(f64::from(w.tasks) * w.window_minutes as f64 / 60.0 <= 2.0);
         let off = ForecastSettings {
             max_task_hours: 0.0,

@@ -1,6 +1,6 @@
 //! What the updater needs from AWS, behind one small trait: the statistic sets of the processing durations, SQS's
-//! own activity (for Little's law), the
-//! policy in force, writing the policy, publishing what was used. [`AwsClients`] is the real adapter (the SDK, over
+//! own activity (for Little's law), the policy in force, writing the policy, publishing what was used, and for the
+//! forecaster the queue's NumberOfMessagesSent and the service's scheduled actions. [`AwsClients`] is the real adapter (the SDK, over
 //! HTTP); the unit tests use an in-memory one, so the updater's branches (measured, kept, fallback, drift, dry run)
 //! run without the emulator, which stays the end-to-end proof.
 
@@ -10,17 +10,20 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_cloudwatch::types::StandardUnit;
 use bpi_aws::autoscaling::{describe_target_tracking_policy, put_target_tracking_policy};
 use bpi_aws::cloudwatch::{
-    Resolution, SamplerMetrics, put_values, read_duration_stats, read_queue_activity,
+    Resolution, SamplerMetrics, put_values, read_duration_stats, read_messages_sent,
+    read_queue_activity,
 };
+use bpi_aws::scheduled::{delete_scheduled_action, put_scheduled_action, scheduled_actions};
 use bpi_aws::{AwsClients, AwsError};
 use bpi_core::config::{QUEUE_DIMENSION, TYPE_DIMENSION, UpdaterConfig};
+use bpi_core::forecast::{DeleteScheduledActionRequest, ExistingAction, ScheduledActionRequest};
 use bpi_core::policy::{TargetTrackingConfig, TargetTrackingPolicy};
 use bpi_core::{ActivityMinute, StatisticSet};
 
 /// Name of the published metric carrying the MPD the target rests on.
 pub const MPD_METRIC_NAME: &str = "ecsMPD";
 
-/// The updater's four AWS operations.
+/// The updater's AWS operations.
 pub trait UpdaterPort: Send + Sync {
     /// The per-minute statistic sets of the processing durations over `window` ending at `end`.
     fn duration_stats(
@@ -49,6 +52,32 @@ pub trait UpdaterPort: Send + Sync {
     fn write_policy(
         &self,
         policy: &TargetTrackingPolicy,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+
+    /// The queue's NumberOfMessagesSent per minute over `window` ending at `end`: (epoch seconds, messages).
+    fn messages_sent(
+        &self,
+        config: &UpdaterConfig,
+        window: Duration,
+        end: SystemTime,
+    ) -> impl Future<Output = Result<Vec<(i64, f64)>, AwsError>> + Send;
+
+    /// Every scheduled action on the service (the user's too).
+    fn scheduled_actions(
+        &self,
+        config: &UpdaterConfig,
+    ) -> impl Future<Output = Result<Vec<ExistingAction>, AwsError>> + Send;
+
+    /// PutScheduledAction.
+    fn put_scheduled_action(
+        &self,
+        request: &ScheduledActionRequest,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+
+    /// DeleteScheduledAction.
+    fn delete_scheduled_action(
+        &self,
+        request: &DeleteScheduledActionRequest,
     ) -> impl Future<Output = Result<(), AwsError>> + Send;
 
     /// Publishes the target in force and the measured MPD (when known) as of `now`.
@@ -118,6 +147,33 @@ impl UpdaterPort for AwsClients {
         put_target_tracking_policy(&self.autoscaling, policy)
             .await
             .map(|_arn| ())
+    }
+
+    async fn messages_sent(
+        &self,
+        config: &UpdaterConfig,
+        window: Duration,
+        end: SystemTime,
+    ) -> Result<Vec<(i64, f64)>, AwsError> {
+        read_messages_sent(&self.cloudwatch, &config.policy.queue_name, window, end).await
+    }
+
+    async fn scheduled_actions(
+        &self,
+        config: &UpdaterConfig,
+    ) -> Result<Vec<ExistingAction>, AwsError> {
+        scheduled_actions(&self.autoscaling, &config.policy.resource_id()).await
+    }
+
+    async fn put_scheduled_action(&self, request: &ScheduledActionRequest) -> Result<(), AwsError> {
+        put_scheduled_action(&self.autoscaling, request).await
+    }
+
+    async fn delete_scheduled_action(
+        &self,
+        request: &DeleteScheduledActionRequest,
+    ) -> Result<(), AwsError> {
+        delete_scheduled_action(&self.autoscaling, request).await
     }
 
     async fn publish(

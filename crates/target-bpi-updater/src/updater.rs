@@ -1,11 +1,18 @@
 //! One updater run: measure MPD, compute ecsTargetBPI, compare with the policy in force, write the canonical policy
-//! only when core's update decision says so, publish what was used, and say all of it in one decision record.
+//! only when core's update decision says so, publish what was used; then the forecaster: read 14 days of the
+//! queue's NumberOfMessagesSent, learn the bursts that recur (core's `forecast`) and bring the service's scheduled
+//! actions of ours to them (core's `reconcile`: the user's own are never touched). All of it in one decision
+//! record.
 
 use std::time::{Duration, SystemTime};
 
 use bpi_aws::{AwsClients, AwsError};
 use bpi_core::MpdEstimate;
 use bpi_core::config::UpdaterConfig;
+use bpi_core::forecast::{
+    DeleteScheduledActionRequest, HISTORY_MINUTES, ScheduleChange, ScheduleRecord, SentHistory,
+    WindowSizing, forecast,
+};
 use bpi_core::policy::target_tracking_policy;
 pub use bpi_core::update::WhenUnmeasured;
 use bpi_core::update::{UpdateInputs, plan_update};
@@ -39,6 +46,8 @@ pub struct DecisionRecord {
     pub warnings: Vec<String>,
     /// A dry run decides but writes and publishes nothing.
     pub dry_run: bool,
+    /// The forecaster's scheduled capacity: the windows, why each exists, the writes, the next action.
+    pub schedule: ScheduleRecord,
 }
 
 /// The updater: its AWS port (the SDK clients in the Lambda) and settings, built once per Lambda instance.
@@ -117,6 +126,7 @@ impl<P: UpdaterPort> Updater<P> {
                 .publish(c, new_target, estimate.mpd_secs(), now)
                 .await?;
         }
+        let schedule = self.schedule(now, plan.target_in_force, dry_run).await?;
         let record = DecisionRecord {
             mpd: estimate.mpd_secs(),
             samples: estimate.samples(),
@@ -128,11 +138,65 @@ impl<P: UpdaterPort> Updater<P> {
             mpd_status,
             warnings: plan.warnings.iter().map(ToString::to_string).collect(),
             dry_run,
+            schedule,
         };
         for w in &record.warnings {
             tracing::warn!(warning = w.as_str(), "target warning");
         }
         tracing::info!(decision = %serde_json::to_string(&record).unwrap_or_default(), "updater decision");
+        Ok(record)
+    }
+
+    /// The forecaster's part of a run: the windows the history asks for at `target` (its MPD sizes them), and the
+    /// writes that make the service's actions of ours those (made unless `dry_run`). With the forecaster off
+    /// (`FORECAST_MAX_TASK_HOURS=0`) the history is not read, and any action of ours left is deleted.
+    async fn schedule(
+        &self,
+        now: SystemTime,
+        target: f64,
+        dry_run: bool,
+    ) -> Result<ScheduleRecord, AwsError> {
+        let c = &self.config;
+        let now_secs = now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let settings = c.forecast_settings();
+        let points = if settings.max_task_hours > 0.0 {
+            let window = Duration::from_secs(HISTORY_MINUTES * 60);
+            self.clients.messages_sent(c, window, now).await?
+        } else {
+            Vec::new()
+        };
+        let history = SentHistory::from_datapoints(&points, now_secs);
+        let sizing = WindowSizing {
+            model: c.capacity_model(),
+            mpd_secs: bpi_core::target::mpd_of_target(&c.target, target),
+            min_capacity: c.policy.min_capacity,
+            max_capacity: c.policy.max_capacity,
+        };
+        let wanted = forecast(&history, history.end_epoch_minute(), &sizing, &settings);
+        let existing = self.clients.scheduled_actions(c).await?;
+        let record = ScheduleRecord::of(&wanted, &existing, now_secs / 60, !dry_run);
+        if !dry_run {
+            let resource_id = c.policy.resource_id();
+            for change in &record.changes {
+                match change {
+                    ScheduleChange::Create(a) | ScheduleChange::Update(a) => {
+                        self.clients
+                            .put_scheduled_action(&a.request(&resource_id))
+                            .await?;
+                    }
+                    ScheduleChange::Delete { name } => {
+                        self.clients
+                            .delete_scheduled_action(&DeleteScheduledActionRequest::new(
+                                &resource_id,
+                                name,
+                            ))
+                            .await?;
+                    }
+                }
+            }
+        }
         Ok(record)
     }
 }
@@ -146,6 +210,7 @@ mod tests {
     use std::time::Duration;
 
     use bpi_core::StatisticSet;
+    use bpi_core::forecast::{ExistingAction, ScheduledActionRequest};
     use bpi_core::policy::{
         PolicySettings, TargetTrackingConfig, TargetTrackingPolicy, target_tracking_config,
     };
@@ -160,6 +225,8 @@ mod tests {
         policy: Mutex<Option<TargetTrackingConfig>>,
         writes: Mutex<u32>,
         published: Mutex<Vec<(f64, Option<f64>)>>,
+        sent: Vec<(i64, f64)>,
+        actions: Mutex<Vec<ExistingAction>>,
     }
 
     impl UpdaterPort for InMemory {
@@ -192,6 +259,48 @@ mod tests {
             *self.policy.lock().expect("lock") =
                 Some(policy.target_tracking_scaling_policy_configuration.clone());
             *self.writes.lock().expect("lock") += 1;
+            Ok(())
+        }
+
+        async fn messages_sent(
+            &self,
+            _: &UpdaterConfig,
+            _: Duration,
+            _: SystemTime,
+        ) -> Result<Vec<(i64, f64)>, AwsError> {
+            Ok(self.sent.clone())
+        }
+
+        async fn scheduled_actions(
+            &self,
+            _: &UpdaterConfig,
+        ) -> Result<Vec<ExistingAction>, AwsError> {
+            Ok(self.actions.lock().expect("lock").clone())
+        }
+
+        async fn put_scheduled_action(
+            &self,
+            request: &ScheduledActionRequest,
+        ) -> Result<(), AwsError> {
+            let mut actions = self.actions.lock().expect("lock");
+            actions.retain(|a| a.name != request.scheduled_action_name);
+            actions.push(ExistingAction {
+                name: request.scheduled_action_name.clone(),
+                schedule: request.schedule.clone(),
+                timezone: Some(request.timezone.clone()),
+                min_capacity: Some(request.scalable_target_action.min_capacity),
+            });
+            Ok(())
+        }
+
+        async fn delete_scheduled_action(
+            &self,
+            request: &DeleteScheduledActionRequest,
+        ) -> Result<(), AwsError> {
+            self.actions
+                .lock()
+                .expect("lock")
+                .retain(|a| a.name != request.scheduled_action_name);
             Ok(())
         }
 
@@ -365,5 +474,100 @@ mod tests {
         assert_eq!(record.new_target, 30.0);
         assert_eq!(*port.writes.lock().expect("lock"), 0);
         assert!(port.published.lock().expect("lock").is_empty());
+    }
+
+    /// 2026-11-04 12:00 UTC, as epoch seconds.
+    const NOON_DAY_3: u64 = 1_793_793_600;
+
+    /// A dump of 2,000 messages at 02:17 UTC on each of the two days before [`NOON_DAY_3`], over 2 a minute.
+    fn two_dumps() -> Vec<(i64, f64)> {
+        let start = NOON_DAY_3 / 60 - 14 * 1440;
+        (start..NOON_DAY_3 / 60)
+            .map(|m| {
+                let dump = m % 1440 == 137 && m >= NOON_DAY_3 / 60 - 2 * 1440;
+                ((m * 60) as i64, if dump { 2002.0 } else { 2.0 })
+            })
+            .collect()
+    }
+
+    fn user_action() -> ExistingAction {
+        ExistingAction {
+            name: "nightly-batch".into(),
+            schedule: "cron(0 1 * * ? *)".into(),
+            timezone: Some("Europe/Paris".into()),
+            min_capacity: Some(3),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_recurring_dump_becomes_two_scheduled_actions_and_the_users_own_is_left_alone() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(NOON_DAY_3);
+        let port = InMemory {
+            sent: two_dumps(),
+            actions: Mutex::new(vec![user_action()]),
+            ..InMemory::default()
+        };
+        let updater = Updater::new(port, config());
+        let dry = updater.run(now, true).await.expect("dry run");
+        assert_eq!(dry.schedule.windows.len(), 1, "{:?}", dry.schedule);
+        assert_eq!(dry.schedule.changes.len(), 2);
+        assert!(!dry.schedule.applied);
+        assert_eq!(
+            updater.clients.actions.lock().expect("lock").len(),
+            1,
+            "a dry run writes nothing"
+        );
+        let record = updater.run(now, false).await.expect("run");
+        let w = &record.schedule.windows[0];
+        // Raised 4 minutes ahead (a 180 s task start and a minute), at the maximum of 10 tasks.
+        assert_eq!((w.raise.as_str(), w.tasks), ("cron(13 2 * * ? *)", 10));
+        assert!(w.why.contains("2026-11-03T02:17Z, 2026-11-04T02:17Z"), "{}", w.why);
+        let next = record.schedule.next_action.as_ref().expect("next");
+        assert_eq!(next.at, "2026-11-05T02:13Z");
+        let mut names: Vec<String> = updater
+            .clients
+            .actions
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|a| a.name.clone())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "bpi-forecast-daily-1-lower",
+                "bpi-forecast-daily-1-raise",
+                "nightly-batch"
+            ]
+        );
+        // The next run finds them as wanted: nothing to write.
+        let again = updater.run(now, false).await.expect("run");
+        assert!(again.schedule.changes.is_empty(), "{:?}", again.schedule);
+    }
+
+    #[tokio::test]
+    async fn with_the_forecaster_off_its_actions_are_removed_and_the_users_kept() {
+        let ours = ExistingAction {
+            name: "bpi-forecast-daily-1-raise".into(),
+            schedule: "cron(13 2 * * ? *)".into(),
+            timezone: Some("UTC".into()),
+            min_capacity: Some(10),
+        };
+        let port = InMemory {
+            sent: two_dumps(),
+            actions: Mutex::new(vec![user_action(), ours]),
+            ..InMemory::default()
+        };
+        let mut c = config();
+        c.forecast_max_task_hours = 0.0;
+        let updater = Updater::new(port, c);
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(NOON_DAY_3);
+        let record = updater.run(now, false).await.expect("run");
+        assert!(record.schedule.windows.is_empty());
+        assert_eq!(
+            *updater.clients.actions.lock().expect("lock"),
+            vec![user_action()]
+        );
     }
 }

@@ -444,7 +444,14 @@ mod tests {
         };
         let c = SamplerConfig::from_env(&base).expect("valid");
         assert_eq!((c.readings_per_run, c.reading_interval_secs), (6, 10));
-        assert_eq!(c.task_start_secs, crate::capacity::DEFAULT_TASK_START_SECS);
+        assert_eq!(
+            c.scaling.task_start_secs,
+            crate::capacity::DEFAULT_TASK_START_SECS
+        );
+        assert_eq!(
+            c.scaling.forecast_max_task_hours,
+            crate::forecast::DEFAULT_MAX_TASK_HOURS
+        );
         assert_eq!(c.scaling.policy.queue_name, "q");
         let model = c.capacity_model();
         assert_eq!(

@@ -14,8 +14,6 @@ pub struct SamplerConfig {
     pub readings_per_run: u32,
     /// Seconds between readings.
     pub reading_interval_secs: u32,
-    /// The task start the capacity model assumes, seconds (`TASK_START_SECS`).
-    pub task_start_secs: u32,
     /// More queues the service consumes (`EXTRA_QUEUE_NAMES`): their visible and in-flight messages add to
     /// QUEUE_NAME's in every reading.
     pub extra_queue_names: Vec<String>,
@@ -40,15 +38,6 @@ const INTERVAL: Number<u32> = Number {
     min: 1,
     max: 60,
     meaning: "seconds between readings; readings × interval must stay within 840",
-};
-
-/// `TASK_START_SECS`.
-const TASK_START: Number<u32> = Number {
-    name: "TASK_START_SECS",
-    default: crate::capacity::DEFAULT_TASK_START_SECS,
-    min: 0,
-    max: 900,
-    meaning: "seconds from launching a task to its first receive, as the capacity model assumes: a task asked for now serves the backlog only in what is left of the promise after it; longer is safer (more tasks for a burst), shorter is leaner",
 };
 
 /// Settings of a sampler serving the services of a registry (fleet mode): where the registry is and how often
@@ -148,7 +137,6 @@ impl SamplerConfig {
         vec![
             READINGS.doc(),
             INTERVAL.doc(),
-            TASK_START.doc(),
             EXTRA_QUEUES.doc(),
         ]
     }
@@ -163,28 +151,12 @@ impl SamplerConfig {
             scaling,
             readings_per_run,
             reading_interval_secs,
-            task_start_secs: r.number_var(&TASK_START)?,
             extra_queue_names,
         })
     }
 
-    /// The capacity model of this deployment: its promise and concurrency, the start it assumes, the utilization
-    /// policy's target (80% when that policy is off).
+    /// The capacity model of this deployment (the shared settings').
     pub fn capacity_model(&self) -> crate::capacity::CapacityModel {
-        let target_pct = self
-            .scaling
-            .policy
-            .utilization
-            .as_ref()
-            .map_or(crate::policy::DEFAULT_TARGET_UTILIZATION_PCT, |u| {
-                u.target_pct
-            });
-        crate::capacity::CapacityModel {
-            promise_secs: self.scaling.target.latency_secs(),
-            concurrency: self.scaling.target.concurrency(),
-            task_start_secs: f64::from(self.task_start_secs),
-            target_utilization: f64::from(target_pct.clamp(1, 100)) / 100.0,
-            busy_rule: crate::capacity::BusyRule::Utilization,
-        }
+        self.scaling.capacity_model()
     }
 }

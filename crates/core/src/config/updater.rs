@@ -30,7 +30,30 @@ pub struct UpdaterConfig {
     pub metrics: MetricNames,
     /// Name of the published target metric.
     pub bpi_metric_name: String,
+    /// The task start the capacity model assumes, seconds (`TASK_START_SECS`): the sampler's fast path sizes with
+    /// it, the forecaster raises capacity this long before a burst.
+    pub task_start_secs: u32,
+    /// The most task-hours one scheduled window of the forecaster may hold (`FORECAST_MAX_TASK_HOURS`; 0: off).
+    pub forecast_max_task_hours: f64,
 }
+
+/// `TASK_START_SECS`.
+pub(super) const TASK_START: Number<u32> = Number {
+    name: "TASK_START_SECS",
+    default: crate::capacity::DEFAULT_TASK_START_SECS,
+    min: 0,
+    max: 900,
+    meaning: "seconds from launching a task to its first receive, as the capacity model assumes: a task asked for now serves the backlog only in what is left of the promise after it; longer is safer (more tasks for a burst), shorter is leaner",
+};
+
+/// `FORECAST_MAX_TASK_HOURS`.
+const FORECAST_MAX_TASK_HOURS: Number<f64> = Number {
+    name: "FORECAST_MAX_TASK_HOURS",
+    default: crate::forecast::DEFAULT_MAX_TASK_HOURS,
+    min: 0.0,
+    max: 10_000.0,
+    meaning: "the forecaster: bursts that recurred at the same minute of the hour or the day in NumberOfMessagesSent (14 days) get scheduled actions that raise MIN_CAPACITY one task start ahead; each window holds at most this many task-hours above the minimum, what a wrong forecast can cost (0 = off)",
+};
 
 /// `DESIRED_LATENCY_SECS`.
 const LATENCY: Number<f64> = Number {
@@ -210,6 +233,8 @@ impl UpdaterConfig {
                 "fast scale-in: once every sampler reading of this many minutes needed fewer tasks than desired (the capacity model's ecsNeededTasks), set the service to that need, at least one task (0 = off, 1-15)",
             ),
             BPI_METRIC.doc(),
+            TASK_START.doc(),
+            FORECAST_MAX_TASK_HOURS.doc(),
             REGISTRY_PATH.doc(),
         ];
         docs.extend(metric_docs());
@@ -284,6 +309,33 @@ impl UpdaterConfig {
             hysteresis: r.number_var(&HYSTERESIS_PCT)? / 100.0,
             metrics,
             bpi_metric_name: r.text_var(&BPI_METRIC),
+            task_start_secs: r.number_var(&TASK_START)?,
+            forecast_max_task_hours: r.number_var(&FORECAST_MAX_TASK_HOURS)?,
         })
+    }
+
+    /// The capacity model of this deployment: its promise and concurrency, the start it assumes, the utilization
+    /// policy's target (80% when that policy is off).
+    pub fn capacity_model(&self) -> crate::capacity::CapacityModel {
+        let target_pct = self
+            .policy
+            .utilization
+            .as_ref()
+            .map_or(DEFAULT_TARGET_UTILIZATION_PCT, |u| u.target_pct);
+        crate::capacity::CapacityModel {
+            promise_secs: self.target.latency_secs(),
+            concurrency: self.target.concurrency(),
+            task_start_secs: f64::from(self.task_start_secs),
+            target_utilization: f64::from(target_pct.clamp(1, 100)) / 100.0,
+            busy_rule: crate::capacity::BusyRule::Utilization,
+        }
+    }
+
+    /// The forecaster's bounds (`FORECAST_MAX_TASK_HOURS`, `TASK_START_SECS`).
+    pub fn forecast_settings(&self) -> crate::forecast::ForecastSettings {
+        crate::forecast::ForecastSettings {
+            max_task_hours: self.forecast_max_task_hours,
+            task_start_secs: self.task_start_secs,
+        }
     }
 }

@@ -135,6 +135,12 @@ async fn measured_5s_writes_12_and_7s_moves_it_to_8() {
             mpd_status: "measured",
             warnings: vec![],
             dry_run: false,
+            schedule: bpi_core::forecast::ScheduleRecord {
+                windows: vec![],
+                changes: vec![],
+                next_action: None,
+                applied: true,
+            },
         }
     );
     assert_eq!(s.policy_target().await, Some(12.0));
@@ -505,4 +511,116 @@ async fn the_fleet_updater_writes_every_registered_services_policy_and_skips_onl
         assert_eq!(policy.target_value, target, "{}", c.policy.resource_id());
     }
     assert!(record.services.iter().all(|s| s.error.is_none()));
+}
+
+/// Puts `count` messages sent to `queue` in the minute starting at `at` (SQS's own metric, AWS/SQS: moto accepts
+/// the namespace from a client; on AWS only SQS writes it).
+async fn put_sent(clients: &AwsClients, queue: &str, at: SystemTime, count: f64) {
+    use aws_sdk_cloudwatch::primitives::DateTime;
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
+    clients
+        .cloudwatch
+        .put_metric_data()
+        .namespace("AWS/SQS")
+        .metric_data(
+            MetricDatum::builder()
+                .metric_name("NumberOfMessagesSent")
+                .dimensions(Dimension::builder().name("QueueName").value(queue).build())
+                .value(count)
+                .unit(StandardUnit::Count)
+                .timestamp(DateTime::from(at))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("put NumberOfMessagesSent");
+}
+
+#[tokio::test]
+async fn a_recurring_dump_is_scheduled_updated_and_removed_and_the_users_own_action_is_kept() {
+    use bpi_aws::scheduled::{put_scheduled_action, scheduled_actions};
+    use bpi_core::forecast::{Recurrence, ScheduledActionSpec, Slots};
+    let s = Setup::new(&[("MAX_CAPACITY", "20")]).await;
+    let c = s.config();
+    let resource_id = c.policy.resource_id();
+    // A user's own action, in another time zone: never touched.
+    let mut users = ScheduledActionSpec {
+        name: "nightly-batch".into(),
+        recurrence: Recurrence::Daily {
+            minute_of_day: 60,
+            weekdays: Slots::ALL_WEEKDAYS,
+        },
+        min_capacity: 3,
+    }
+    .request(&resource_id);
+    users.timezone = "Europe/Paris".into();
+    put_scheduled_action(&s.clients.autoscaling, &users)
+        .await
+        .expect("the user's action");
+    // 3,000 messages in one minute, three hours ago and a day before that.
+    let minute = |t: SystemTime| {
+        let secs = t
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs();
+        SystemTime::UNIX_EPOCH + Duration::from_secs(secs / 60 * 60)
+    };
+    let dump = minute(SystemTime::now() - 3 * 60 * MINUTE);
+    for day in [0, 1] {
+        put_sent(&s.clients, &c.policy.queue_name, dump - day * 1440 * MINUTE, 3000.0).await;
+    }
+    let record = s.updater().run(SystemTime::now(), false).await.expect("run");
+    assert_eq!(record.schedule.windows.len(), 1, "{:?}", record.schedule);
+    assert_eq!(record.schedule.windows[0].tasks, 20, "the maximum");
+    let names = |actions: &[bpi_core::forecast::ExistingAction]| -> Vec<String> {
+        actions.iter().map(|a| a.name.clone()).collect()
+    };
+    let actions = scheduled_actions(&s.clients.autoscaling, &resource_id)
+        .await
+        .expect("describe");
+    assert_eq!(
+        names(&actions),
+        [
+            "bpi-forecast-daily-1-lower",
+            "bpi-forecast-daily-1-raise",
+            "nightly-batch"
+        ]
+    );
+    let raise = &actions[1];
+    assert_eq!(
+        (raise.min_capacity, raise.timezone.as_deref()),
+        (Some(20), Some("UTC"))
+    );
+    assert_eq!(raise.schedule, record.schedule.windows[0].raise);
+    assert_eq!(actions[0].min_capacity, Some(1), "set back to MIN_CAPACITY");
+
+    // A lower maximum: the raise is updated in place.
+    let mut smaller = s.config();
+    smaller.policy.max_capacity = 12;
+    let record = Updater::new(s.clients.clone(), smaller)
+        .run(SystemTime::now(), false)
+        .await
+        .expect("run");
+    assert!(
+        matches!(record.schedule.changes.as_slice(), [bpi_core::forecast::ScheduleChange::Update(a)] if a.min_capacity == 12),
+        "{:?}",
+        record.schedule.changes
+    );
+    let actions = scheduled_actions(&s.clients.autoscaling, &resource_id)
+        .await
+        .expect("describe");
+    assert_eq!(actions[1].min_capacity, Some(12));
+
+    // A day later with no dump: the pattern stopped recurring, its actions go, the user's stays.
+    let record = s
+        .updater()
+        .run(SystemTime::now() + 1440 * MINUTE, false)
+        .await
+        .expect("run");
+    assert!(record.schedule.windows.is_empty(), "{:?}", record.schedule);
+    let actions = scheduled_actions(&s.clients.autoscaling, &resource_id)
+        .await
+        .expect("describe");
+    assert_eq!(names(&actions), ["nightly-batch"]);
+    assert_eq!(actions[0].timezone.as_deref(), Some("Europe/Paris"));
 }
