@@ -26,6 +26,9 @@ Options (environment variable in brackets, default after =):
   --task-start SECS          [BPI_TASK_START_SECS=180] 0-900: how long a task takes to start, as the capacity model
                              assumes; a task asked for now serves the backlog in what is left of the promise after
                              it (longer is safer for bursts, shorter is leaner)
+  --forecast-task-hours H    [BPI_FORECAST_MAX_TASK_HOURS=20] 0-10000: the forecaster schedules capacity ahead of
+                             bursts that recur at the same minute of the hour or day; each window holds at most H
+                             task-hours above --min (0 = off; README, "Bursts that recur")
   --scale-in-window N        [BPI_SCALE_IN_WINDOW_MINUTES=2] 0-15: once every reading of N minutes needed fewer
                              tasks than desired, set the need at once (0 = leave scale-in to target tracking)
   --idle-minutes N           [BPI_IDLE_SCALE_IN_MINUTES=3] 0-60: after N minutes of an empty queue the service is set
@@ -66,6 +69,7 @@ visibility=${BPI_VISIBILITY_TIMEOUT_SECS:-30}
 max_receive=${BPI_MAX_RECEIVE_COUNT:-3}
 log_retention=${BPI_LOG_RETENTION_DAYS:-30}
 task_start=${BPI_TASK_START_SECS:-180}
+forecast_task_hours=${BPI_FORECAST_MAX_TASK_HOURS:-20}
 scale_in_window=${BPI_SCALE_IN_WINDOW_MINUTES:-2}
 idle_minutes=${BPI_IDLE_SCALE_IN_MINUTES:-3}
 cluster=${BPI_EXISTING_CLUSTER:-}
@@ -94,6 +98,7 @@ while [ $# -gt 0 ]; do
     --max-receive-count) max_receive=$2; shift 2 ;;
     --log-retention-days) log_retention=$2; shift 2 ;;
     --task-start) task_start=$2; shift 2 ;;
+    --forecast-task-hours) forecast_task_hours=$2; shift 2 ;;
     --scale-in-window) scale_in_window=$2; shift 2 ;;
     --idle-minutes) idle_minutes=$2; shift 2 ;;
     --cluster) cluster=$2; shift 2 ;;
@@ -122,6 +127,9 @@ done
 [ "$latency" -ge 1 ] || die "--latency must be at least 1"
 [ "$idle_minutes" -le 60 ] || die "--idle-minutes must be 0-60, got $idle_minutes"
 [ "$task_start" -le 900 ] || die "--task-start must be 0-900, got $task_start"
+if [[ ! $forecast_task_hours =~ ^[0-9]+(\.[0-9]+)?$ ]] || ! awk -v h="$forecast_task_hours" 'BEGIN { exit !(h <= 10000) }'; then
+  die "--forecast-task-hours must be a number 0-10000, got '$forecast_task_hours'"
+fi
 [ "$scale_in_window" -le 15 ] || die "--scale-in-window must be 0-15, got $scale_in_window"
 if [ "$max" -lt 1 ] || [ "$max" -lt "$min" ]; then die "--max must be at least 1 and at least --min ($min)"; fi
 [ "$concurrency" -ge 1 ] || die "--concurrency must be at least 1"
@@ -239,7 +247,8 @@ awscli cloudformation deploy --stack-name "$stack" --template-file "$root/deploy
     "SecurityGroupId=$security_group" \
     "AppImage=$app_image" "AppRepositoryArn=$app_repository_arn" "AppPort=$app_port" "AppPath=$app_path" \
     "AppHealthPath=$app_health_path" "AppHealthCheckCommand=$app_health_check" "ExecCommand=$exec_command" \
-    "AppTimeoutSecs=$app_timeout" "TaskStartSecs=$task_start" >&2
+    "AppTimeoutSecs=$app_timeout" "TaskStartSecs=$task_start" \
+    "ForecastMaxTaskHours=$forecast_task_hours" >&2
 
 # 7. Scaling, outside the stack: the updater owns the policy from here on.
 scaling_env "$stack" || die "stack $stack is missing outputs"

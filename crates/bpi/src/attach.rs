@@ -24,12 +24,14 @@ use bpi_aws::autoscaling::{delete_policy, deregister_scalable_target};
 use bpi_aws::cloudwatch::{
     alarm_description, delete_alarms, existing_alarms, put_watch_alarm, read_duration_stats,
 };
+use bpi_aws::scheduled::delete_scheduled_action;
 use bpi_aws::ssm::{delete_parameter, parameter, put_parameter};
 use bpi_core::attach::{
     AttachRecord, DEFAULT_ATTACHED_PATH, Fate, FoundPolicy, PlannedPart, ScalingState, attach_plan,
 };
 use bpi_core::config::{EnvSource, ProcessEnv, UpdaterConfig, registry_path};
 use bpi_core::fleet::{DEFAULT_REGISTRY_PATH, entry_of_env, entry_parameter_name};
+use bpi_core::forecast::{DeleteScheduledActionRequest, is_ours};
 use clap::Args;
 use serde::Serialize;
 
@@ -96,6 +98,8 @@ pub struct DetachReport {
     pub scalable_target: &'static str,
     /// Scheduled actions of the record that are no longer there (attach never removes one).
     pub missing_scheduled_actions: Vec<String>,
+    /// The forecaster's scheduled actions removed (or to remove); the user's stay.
+    pub removed_scheduled_actions: Vec<String>,
     /// Whether the changes were made (false: a dry run).
     pub applied: bool,
 }
@@ -317,7 +321,15 @@ pub async fn detach(args: AttachArgs, clients: &AwsClients) -> Result<DetachRepo
         .before
         .scheduled_actions
         .iter()
+        .filter(|a| !is_ours(&a.name))
         .filter(|a| !state.scheduled_actions.iter().any(|b| b.name == a.name))
+        .map(|a| a.name.clone())
+        .collect();
+    // The forecaster's actions go with the project; the user's are never touched.
+    let removed_scheduled_actions: Vec<String> = state
+        .scheduled_actions
+        .iter()
+        .filter(|a| is_ours(&a.name))
         .map(|a| a.name.clone())
         .collect();
     let report = DetachReport {
@@ -332,6 +344,7 @@ pub async fn detach(args: AttachArgs, clients: &AwsClients) -> Result<DetachRepo
             "deregistered"
         },
         missing_scheduled_actions,
+        removed_scheduled_actions,
         applied: args.apply,
     };
     if !args.apply {
@@ -344,6 +357,14 @@ pub async fn detach(args: AttachArgs, clients: &AwsClients) -> Result<DetachRepo
         delete_policy(&clients.autoscaling, &state.resource_id, p)
             .await
             .with_context(|| format!("removing the policy {p}"))?;
+    }
+    for name in &report.removed_scheduled_actions {
+        delete_scheduled_action(
+            &clients.autoscaling,
+            &DeleteScheduledActionRequest::new(&state.resource_id, name),
+        )
+        .await
+        .with_context(|| format!("removing the forecaster's scheduled action {name}"))?;
     }
     match &record.before.target {
         Some(t) => register_saved_target(&clients.autoscaling, &state.resource_id, t)

@@ -17,6 +17,7 @@ mod fleet;
 mod local_run;
 mod plan;
 mod scaling;
+mod schedule;
 mod simulate;
 mod status;
 
@@ -57,6 +58,9 @@ enum Command {
         #[command(subcommand)]
         action: fleet::FleetAction,
     },
+    /// The forecaster's dry run: the scheduled actions the updater would write for bursts that recur in the queue's
+    /// last 14 days (NumberOfMessagesSent), why each exists, and the writes; changes nothing.
+    Schedule,
     /// Simulate policies on shipped scenarios (latency against the promise, cost against the lower bound).
     Simulate(simulate::SimulateArgs),
     /// Plan a deployment: target BPI, steady-state tasks and monthly cost for a workload.
@@ -124,6 +128,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             }
             .map_err(anyhow::Error::from)?;
             print_json(&report)
+        }
+        Command::Schedule => {
+            let config = settings()?;
+            let clients = AwsClients::new(&load_sdk_config().await);
+            print_json(&schedule::run(&clients, &config).await?)
         }
         Command::Attach(args) => {
             let clients = AwsClients::new(&load_sdk_config().await);

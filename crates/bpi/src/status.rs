@@ -17,6 +17,7 @@ use bpi_core::capacity::{CapacityModel, NeedReason, NeededCapacity, ServiceLoad}
 use bpi_core::config::{
     APP_NOT_READY_METRIC, QUEUE_DIMENSION, QueueRef, SamplerConfig, TYPE_DIMENSION, UpdaterConfig,
 };
+use bpi_core::forecast::{NextAction, ScheduledActionSpec, is_ours, written_schedule};
 use bpi_core::policy::{NeedVerdict, PolicySettings, need_verdict, target_tracking_config};
 use bpi_core::sampler::{
     BPI_METRIC, FAST_PATH_METRIC, NEEDED_METRIC, RECENT_MPD_MINUTES, fast_path_target,
@@ -77,6 +78,19 @@ pub struct Status {
     pub sampler: Option<SamplerHealth>,
     /// The newest report of the workers' application, in HTTP or exec mode (None: none in the last 10 minutes).
     pub app: Option<AppHealth>,
+    /// The forecaster's scheduled actions as written on the service, and the next to fire.
+    pub schedule: ScheduleView,
+}
+
+/// The forecaster's schedule as the service holds it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScheduleView {
+    /// Its actions (name, schedule, the minimum each sets).
+    pub actions: Vec<ScheduledActionSpec>,
+    /// The next one to fire.
+    pub next: Option<NextAction>,
+    /// Scheduled actions of the user's own on the service (kept, never touched).
+    pub others: usize,
 }
 
 /// The tasks the live counts need, as the sampler computes them (core's capacity model, the sampler's MPD), against
@@ -338,6 +352,18 @@ pub async fn gather(
         &recent,
     );
     let (sampler, app) = published_health(clients, config, SystemTime::now()).await?;
+    let existing = bpi_aws::scheduled::scheduled_actions(&clients.autoscaling, &s.resource_id())
+        .await
+        .context("scheduled actions")?;
+    let now_minute = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 60);
+    let (actions, next) = written_schedule(&existing, now_minute);
+    let schedule = ScheduleView {
+        actions,
+        next,
+        others: existing.iter().filter(|a| !is_ours(&a.name)).count(),
+    };
     Ok(Status {
         queue: s.queue_name.clone(),
         depth,
@@ -359,6 +385,7 @@ pub async fn gather(
         would_write: plan.decision.write,
         sampler,
         app,
+        schedule,
     })
 }
 
@@ -440,6 +467,26 @@ pub fn render(st: &Status, settings: &PolicySettings) -> String {
         None => String::new(),
     };
     let need = render_need(st, settings);
+    let schedule = match &st.schedule.next {
+        Some(next) => format!(
+            "{} actions of the forecaster; next: {} at {} sets the minimum to {}",
+            st.schedule.actions.len(),
+            next.name,
+            next.at,
+            next.min_capacity
+        ),
+        None => {
+            "no recurring burst learned (the updater writes actions once one recurs)".to_string()
+        }
+    };
+    let schedule = if st.schedule.others > 0 {
+        format!(
+            "{schedule}; {} of the service's own, kept",
+            st.schedule.others
+        )
+    } else {
+        schedule
+    };
     let dlq = st.dlq.as_ref().map_or_else(
         || "none (no redrive policy!)".to_string(),
         |(n, v)| format!("{v} in {n}"),
@@ -451,7 +498,8 @@ pub fn render(st: &Status, settings: &PolicySettings) -> String {
          capacity   {need}\n\
          policy     {drift}{companions}\n\
          MPD        {mpd} in the last {} s -> {} target {}{}\n\
-         sampler    {sampler}\n{app}",
+         sampler    {sampler}\n\
+         schedule   {schedule}\n{app}",
         st.queue,
         st.depth.visible,
         st.depth.in_flight,

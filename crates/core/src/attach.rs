@@ -239,6 +239,16 @@ pub fn attach_plan(state: &ScalingState) -> Vec<PlannedPart> {
         });
     }
     for a in &state.scheduled_actions {
+        if crate::forecast::is_ours(&a.name) {
+            plan.push(PlannedPart {
+                part: "scheduled action",
+                name: a.name.clone(),
+                fate: Fate::Own,
+                why: "the forecaster's: the updater keeps it to the learned schedule; detach removes it"
+                    .to_string(),
+            });
+            continue;
+        }
         plan.push(PlannedPart {
             part: "scheduled action",
             name: a.name.clone(),

@@ -1,8 +1,9 @@
 //! The forecaster, measured (issue 24): on the recurring families, ours against the oracle, the reactive limit and
 //! ours without the forecaster (after each workload's learning period); on the rest of the suite, ours against ours
 //! without it (what false forecasts cost); and the simulator's speed on the multi-day runs.
-//! `cargo run --release -p bpi-sim --example recurring [-- BEHAVIOURS] [--quick]` (`--quick`: the default behaviour
-//! and one seed, for a first look).
+//! `cargo run --release -p bpi-sim --example recurring [-- BEHAVIOURS] [--quick] [--tuning]` (`--quick`: the
+//! default behaviour and one seed, for a first look; `--tuning`: the tuning part's recurring families only, with a
+//! minimum of 1 task beside each, to choose on).
 
 use std::time::Instant;
 
@@ -13,6 +14,7 @@ use bpi_sim::suite::{self, Family, Part};
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "--quick");
+    let tuning_only = args.iter().any(|a| a == "--tuning");
     let behaviours = args
         .iter()
         .find_map(|a| a.parse().ok())
@@ -36,12 +38,29 @@ fn main() {
         PolicyKind::Oracle,
     ];
     let pair = [PolicyKind::Ours, PolicyKind::OursWithoutForecast];
-    for part in [Part::Tuning, Part::HeldOut] {
+    let parts: &[Part] = if tuning_only {
+        &[Part::Tuning]
+    } else {
+        &[Part::Tuning, Part::HeldOut]
+    };
+    for &part in parts {
         let started = Instant::now();
-        let workloads: Vec<_> = suite::recurring_part(part)
+        let mut workloads: Vec<_> = suite::recurring_part(part)
             .into_iter()
             .map(|w| (w.scenario, Traffic::Generated))
             .collect();
+        // The same workloads at a minimum of one task (a constant background's usual setting): what is left once
+        // the light background no longer waits for a task to start.
+        let with_one: Vec<_> = workloads
+            .iter()
+            .map(|(s, t)| {
+                let mut s = s.clone();
+                s.name = format!("{} at min 1", s.name);
+                s.min_tasks = 1;
+                (s, *t)
+            })
+            .collect();
+        workloads.extend(with_one);
         let rows = robust::run_on(
             &workloads,
             &recurring_policies,
@@ -56,6 +75,9 @@ fn main() {
         );
         print!("{}", suite::forecast_table(&rows));
         println!();
+        if tuning_only {
+            continue;
+        }
 
         let started = Instant::now();
         let rest: Vec<_> = suite::part(part)
@@ -79,6 +101,9 @@ fn main() {
         println!();
     }
 
+    if tuning_only {
+        return;
+    }
     // Speed: one 14-day run of ours.
     let office = suite::workloads()
         .into_iter()

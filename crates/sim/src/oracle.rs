@@ -104,6 +104,8 @@ struct Schedule {
     promise_ms: u64,
     start_ms: u64,
     end_ms: u64,
+    /// The minimum's tasks are billed from here (a learning period is not scored).
+    scored_from_ms: u64,
     concurrency: usize,
     min: usize,
     max: usize,
@@ -127,6 +129,7 @@ impl Schedule {
             promise_ms: (scenario.latency_secs * 1000.0) as u64,
             start_ms: settings.model.task_start_secs * 1000,
             end_ms: scenario.duration_secs * 1000,
+            scored_from_ms: scenario.scored_from_secs * 1000,
             concurrency: scenario.concurrency.max(1) as usize,
             min: scenario.min_tasks as usize,
             max: scenario.max_tasks.max(1) as usize,
@@ -265,7 +268,7 @@ impl Schedule {
         let billed = (0..self.busy.len())
             .map(|task| {
                 if task < self.min {
-                    self.end_ms
+                    self.end_ms.saturating_sub(self.scored_from_ms)
                 } else {
                     let start = self.life_start_ms[task].min(self.end_ms);
                     self.earlier_lives_ms[task] + self.life_end_ms(task).saturating_sub(start)
@@ -284,7 +287,7 @@ impl Schedule {
         let mut launches: Vec<u64> = Vec::new();
         for (task, intervals) in self.busy.iter_mut().enumerate() {
             if task < self.min {
-                billed_ms += end_ms;
+                billed_ms += end_ms.saturating_sub(self.scored_from_ms);
                 continue;
             }
             intervals.sort_unstable();

@@ -784,8 +784,8 @@ pub fn meets_forecast_goal(row: &RobustRow) -> (bool, bool) {
 /// Recurring workloads' rows against the oracle and the reactive limit, with [`meets_forecast_goal`] for ours.
 pub fn forecast_table(rows: &[RobustRow]) -> String {
     let mut out = String::from(
-        "| workload | policy | worst within promise | − oracle (points) | − reactive limit (points) | task-hours ÷ oracle, worst | median | goal (share, hours) |\n\
-         | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+        "| workload | policy | worst within promise | − oracle (points) | − reactive limit (points) | task-hours ÷ oracle, worst | median | goal (share, hours) | worst case under |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
     );
     let mark = |ok: bool| if ok { "met" } else { "missed" };
     for r in rows {
@@ -796,7 +796,7 @@ pub fn forecast_table(rows: &[RobustRow]) -> String {
             String::new()
         };
         out.push_str(&format!(
-            "| {} | {} | {:.2}% | {:+.2} | {:+.2} | {:.2} | {:.2} | {goal} |\n",
+            "| {} | {} | {:.2}% | {:+.2} | {:+.2} | {:.2} | {:.2} | {goal} | {} |\n",
             r.scenario,
             r.policy,
             r.worst_share * 100.0,
@@ -804,6 +804,7 @@ pub fn forecast_table(rows: &[RobustRow]) -> String {
             r.worst_vs_reactive * 100.0,
             r.worst_hours_vs_oracle,
             r.median_hours_vs_oracle,
+            r.worst_under,
         ));
     }
     out

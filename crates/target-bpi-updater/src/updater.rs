@@ -10,8 +10,7 @@ use bpi_aws::{AwsClients, AwsError};
 use bpi_core::MpdEstimate;
 use bpi_core::config::UpdaterConfig;
 use bpi_core::forecast::{
-    DeleteScheduledActionRequest, HISTORY_MINUTES, ScheduleChange, ScheduleRecord, SentHistory,
-    WindowSizing, forecast,
+    DeleteScheduledActionRequest, HISTORY_MINUTES, ScheduleChange, ScheduleRecord, schedule_for,
 };
 use bpi_core::policy::target_tracking_policy;
 pub use bpi_core::update::WhenUnmeasured;
@@ -167,16 +166,8 @@ impl<P: UpdaterPort> Updater<P> {
         } else {
             Vec::new()
         };
-        let history = SentHistory::from_datapoints(&points, now_secs);
-        let sizing = WindowSizing {
-            model: c.capacity_model(),
-            mpd_secs: bpi_core::target::mpd_of_target(&c.target, target),
-            min_capacity: c.policy.min_capacity,
-            max_capacity: c.policy.max_capacity,
-        };
-        let wanted = forecast(&history, history.end_epoch_minute(), &sizing, &settings);
         let existing = self.clients.scheduled_actions(c).await?;
-        let record = ScheduleRecord::of(&wanted, &existing, now_secs / 60, !dry_run);
+        let record = schedule_for(c, &points, now_secs, target, &existing, !dry_run);
         if !dry_run {
             let resource_id = c.policy.resource_id();
             for change in &record.changes {
@@ -521,7 +512,11 @@ mod tests {
         let w = &record.schedule.windows[0];
         // Raised 4 minutes ahead (a 180 s task start and a minute), at the maximum of 10 tasks.
         assert_eq!((w.raise.as_str(), w.tasks), ("cron(13 2 * * ? *)", 10));
-        assert!(w.why.contains("2026-11-03T02:17Z, 2026-11-04T02:17Z"), "{}", w.why);
+        assert!(
+            w.why.contains("2026-11-03T02:17Z, 2026-11-04T02:17Z"),
+            "{}",
+            w.why
+        );
         let next = record.schedule.next_action.as_ref().expect("next");
         assert_eq!(next.at, "2026-11-05T02:13Z");
         let mut names: Vec<String> = updater

@@ -124,11 +124,35 @@ async fn attach_shows_replaces_and_detach_restores_exactly() {
     );
     assert_eq!(state(&clients, &resource_id).await, during);
 
-    // Detach: this project's policies go, the CPU policy and the bounds come back as they were.
+    // While attached, the updater's forecaster writes its scheduled actions beside the user's nightly-batch.
+    let ours = bpi_core::forecast::ScheduledActionSpec {
+        name: "bpi-forecast-daily-1-raise".into(),
+        recurrence: bpi_core::forecast::Recurrence::Daily {
+            minute_of_day: 133,
+            weekdays: bpi_core::forecast::Slots::ALL_WEEKDAYS,
+        },
+        min_capacity: 6,
+    };
+    bpi_aws::scheduled::put_scheduled_action(&clients.autoscaling, &ours.request(&resource_id))
+        .await
+        .expect("the forecaster's action");
+    let during = state(&clients, &resource_id).await;
+    assert_eq!(during.scheduled_actions.len(), 2);
+
+    // Detach: this project's policies and scheduled actions go, the CPU policy and the bounds come back as they
+    // were, the user's scheduled action stays.
     let dry_detach = bpi_json(&["detach"], &env);
     assert_eq!(
         dry_detach["restored_policies"],
         serde_json::json!(["cpu70"])
+    );
+    assert_eq!(
+        dry_detach["removed_scheduled_actions"],
+        serde_json::json!(["bpi-forecast-daily-1-raise"])
+    );
+    assert_eq!(
+        dry_detach["missing_scheduled_actions"],
+        serde_json::json!([])
     );
     assert_eq!(
         state(&clients, &resource_id).await,

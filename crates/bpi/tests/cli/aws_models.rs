@@ -231,3 +231,73 @@ fn alarms_and_steps_keep_the_limits_aws_documents() {
         }
     }
 }
+
+#[test]
+fn the_forecasters_scheduled_action_requests_fit_the_aws_request_models() {
+    use bpi_core::forecast::{
+        DeleteScheduledActionRequest, Recurrence, ScheduledActionSpec, Slots, parse_cron,
+    };
+    let scaling = ServiceModel::load("application-autoscaling");
+    let resource_id = "service/cluster/service";
+    let hours = Slots::ALL_HOURS;
+    for r in [
+        Recurrence::Daily {
+            minute_of_day: 133,
+            weekdays: Slots::ALL_WEEKDAYS,
+        },
+        Recurrence::Hourly { minute: 58, hours },
+    ] {
+        for name in ["bpi-forecast-daily-1-raise", "bpi-forecast-hourly-12-lower"] {
+            let spec = ScheduledActionSpec {
+                name: name.into(),
+                recurrence: r,
+                min_capacity: 40,
+            };
+            let request = json_of(&spec.request(resource_id));
+            let errors = scaling.check("PutScheduledAction", &request);
+            assert!(errors.is_empty(), "{}", errors.join("\n"));
+            // Day-of-month and day-of-week: one of them is `?` (AAS user guide, scheduled scaling, cron).
+            let schedule = spec.schedule();
+            let fields: Vec<&str> = schedule
+                .trim_start_matches("cron(")
+                .trim_end_matches(')')
+                .split(' ')
+                .collect();
+            assert_eq!(fields.len(), 6, "{schedule}");
+            assert!(fields[2] == "?" || fields[4] == "?", "{schedule}");
+            assert_eq!(parse_cron(&schedule), Some(r));
+            let delete = json_of(&DeleteScheduledActionRequest::new(resource_id, name));
+            let errors = scaling.check("DeleteScheduledAction", &delete);
+            assert!(errors.is_empty(), "{}", errors.join("\n"));
+        }
+    }
+    // The describe call the adapter makes (bpi_aws::scheduled::scheduled_actions).
+    let describe = json!({
+        "ServiceNamespace": "ecs",
+        "ResourceId": resource_id,
+        "ScalableDimension": "ecs:service:DesiredCount",
+    });
+    assert!(
+        scaling
+            .check("DescribeScheduledActions", &describe)
+            .is_empty()
+    );
+    // The model's name pattern forbids ':', '/', '|' and control characters (a lookahead the checker does not
+    // evaluate): the names the forecaster writes hold none. And the checker catches a name AWS refuses by length.
+    for name in ["bpi-forecast-daily-1-raise", "bpi-forecast-hourly-12-lower"] {
+        assert!(!name.contains([':', '/', '|']) && !name.chars().any(char::is_control));
+    }
+    let bad = ScheduledActionSpec {
+        name: "x".repeat(257),
+        recurrence: Recurrence::Daily {
+            minute_of_day: 0,
+            weekdays: Slots::ALL_WEEKDAYS,
+        },
+        min_capacity: 1,
+    };
+    assert!(
+        !scaling
+            .check("PutScheduledAction", &json_of(&bad.request(resource_id)))
+            .is_empty()
+    );
+}

@@ -272,3 +272,102 @@ async fn status_labels_an_mpd_by_littles_law_and_says_when_an_application_is_not
     assert!(text.contains("ESTIMATED by Little's law"), "{text}");
     assert!(text.contains("app        NOT READY on a task"), "{text}");
 }
+
+/// Puts `count` messages sent to `queue` in the minute starting at `at` (SQS's own metric: moto takes it from a
+/// client; on AWS only SQS writes it).
+async fn put_sent(clients: &AwsClients, queue: &str, at: SystemTime, count: f64) {
+    use aws_sdk_cloudwatch::primitives::DateTime;
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+    clients
+        .cloudwatch
+        .put_metric_data()
+        .namespace("AWS/SQS")
+        .metric_data(
+            MetricDatum::builder()
+                .metric_name("NumberOfMessagesSent")
+                .dimensions(Dimension::builder().name("QueueName").value(queue).build())
+                .value(count)
+                .unit(StandardUnit::Count)
+                .timestamp(DateTime::from(at))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("put NumberOfMessagesSent");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bpi_schedule_prints_what_the_updater_would_write_and_status_shows_what_is_written() {
+    let w = Watched::new("schedule", 1).await;
+    let env = w.env();
+    // A dump of 2,000 messages three hours ago and a day before.
+    let secs = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let dump = SystemTime::UNIX_EPOCH + Duration::from_secs((secs / 60 - 180) * 60);
+    for day in [0, 1] {
+        put_sent(
+            &w.clients,
+            &w.queue_name,
+            dump - Duration::from_secs(day * 86_400),
+            2000.0,
+        )
+        .await;
+    }
+    let before = status_json(&env);
+    assert_eq!(before["schedule"]["next"], serde_json::Value::Null);
+
+    let dry = crate::support::bpi_json(&["schedule"], &env);
+    assert_eq!(dry["applied"], false);
+    let windows = dry["windows"].as_array().expect("windows");
+    assert_eq!(windows.len(), 1, "{dry}");
+    assert!(
+        windows[0]["why"]
+            .as_str()
+            .is_some_and(|why| why.starts_with("2 onsets at ")),
+        "{dry}"
+    );
+    assert_eq!(dry["changes"].as_array().map(Vec::len), Some(2));
+    let resource_id = w.config.policy.resource_id();
+    assert!(
+        bpi_aws::scheduled::scheduled_actions(&w.clients.autoscaling, &resource_id)
+            .await
+            .expect("describe")
+            .is_empty(),
+        "a dry run writes nothing"
+    );
+
+    // The updater writes them (here by hand, the same requests): status shows the next one.
+    let w0 = &windows[0];
+    let tasks = u32::try_from(w0["tasks"].as_u64().expect("tasks")).expect("u32");
+    for (name, cron, min_capacity) in [
+        ("bpi-forecast-daily-1-raise", &w0["raise"], tasks),
+        ("bpi-forecast-daily-1-lower", &w0["lower"], 1),
+    ] {
+        let spec = bpi_core::forecast::ScheduledActionSpec {
+            name: name.to_string(),
+            recurrence: bpi_core::forecast::parse_cron(cron.as_str().expect("cron"))
+                .expect("a cron the forecaster writes"),
+            min_capacity,
+        };
+        bpi_aws::scheduled::put_scheduled_action(
+            &w.clients.autoscaling,
+            &spec.request(&resource_id),
+        )
+        .await
+        .expect("put");
+    }
+    let after = status_json(&env);
+    assert_eq!(
+        after["schedule"]["actions"].as_array().map(Vec::len),
+        Some(2)
+    );
+    assert!(
+        after["schedule"]["next"]["name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("bpi-forecast-daily-1-")),
+        "{}",
+        after["schedule"]
+    );
+}

@@ -134,11 +134,7 @@ impl SamplerConfig {
 
     /// The variables the sampler reads beyond the updater's.
     pub fn variables() -> Vec<VarDoc> {
-        vec![
-            READINGS.doc(),
-            INTERVAL.doc(),
-            EXTRA_QUEUES.doc(),
-        ]
+        vec![READINGS.doc(), INTERVAL.doc(), EXTRA_QUEUES.doc()]
     }
 
     /// Reads the sampler's settings.

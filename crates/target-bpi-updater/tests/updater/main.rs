@@ -567,9 +567,19 @@ async fn a_recurring_dump_is_scheduled_updated_and_removed_and_the_users_own_act
     };
     let dump = minute(SystemTime::now() - 3 * 60 * MINUTE);
     for day in [0, 1] {
-        put_sent(&s.clients, &c.policy.queue_name, dump - day * 1440 * MINUTE, 3000.0).await;
+        put_sent(
+            &s.clients,
+            &c.policy.queue_name,
+            dump - day * 1440 * MINUTE,
+            3000.0,
+        )
+        .await;
     }
-    let record = s.updater().run(SystemTime::now(), false).await.expect("run");
+    let record = s
+        .updater()
+        .run(SystemTime::now(), false)
+        .await
+        .expect("run");
     assert_eq!(record.schedule.windows.len(), 1, "{:?}", record.schedule);
     assert_eq!(record.schedule.windows[0].tasks, 20, "the maximum");
     let names = |actions: &[bpi_core::forecast::ExistingAction]| -> Vec<String> {
