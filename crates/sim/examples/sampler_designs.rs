@@ -24,7 +24,7 @@ fn main() {
     let base = SamplerDesign {
         sizing: FastPathSizing::Shares,
         scale_in_window_secs: None,
-        ..SamplerDesign::default()
+        ..SamplerDesign::default().reactive_only()
     };
     let with_shares = |shares: FastPathShares| SamplerDesign {
         fast_shares: shares,

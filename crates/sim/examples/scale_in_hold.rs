@@ -11,7 +11,7 @@ use bpi_sim::scenarios;
 
 fn main() {
     let ensemble = Ensemble::default();
-    let base = SamplerDesign::default();
+    let base = SamplerDesign::default().reactive_only();
     println!(
         "| fast path share | scale-out holds scale-in | blueprint | varying | burst | mpd-shift | diurnal | idle-then-burst |"
     );
