@@ -83,8 +83,25 @@ pub struct SamplerDesign {
     /// The forecaster (core's `forecast`, run with each updater run): the most task-hours one scheduled window may
     /// hold (`FORECAST_MAX_TASK_HOURS`; 0: no forecasting, the reactive path alone).
     pub forecast_max_task_hours: f64,
+    /// A design not shipped, measured: Application Auto Scaling's predictive scaling beside the reactive path
+    /// ([`PredictiveModel`]).
+    pub predictive: Option<PredictiveModel>,
 }
 
+/// Application Auto Scaling's predictive scaling for ECS as modelled (ForecastAndScale). Documented (AAS user guide,
+/// "How predictive scaling works"): it needs 24 hours of the load metric, reads up to 14 days, forecasts each hour,
+/// sets the capacity at the start of each hour, `SchedulingBufferTime` earlier, and never scales in. Modelled: the
+/// forecast of an hour is the mean load of the same hour on the days held (a seasonal average; AWS's model is
+/// undocumented, and so is its accuracy: `load_error` biases the forecast), the load metric is the messages sent a
+/// minute, the capacity is that load over one task's throughput at the utilization target, and it holds as the
+/// hour's minimum capacity (EC2 Auto Scaling documents this for its groups; for ECS it is a guess).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PredictiveModel {
+    /// The forecast's relative error (0.2: 20% above the seasonal average; a guess, explored).
+    pub load_error: f64,
+    /// SchedulingBufferTime, seconds (AAS default 300).
+    pub buffer_secs: u64,
+}
 /// How the fast path sizes the fleet.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum FastPathSizing {
@@ -142,6 +159,7 @@ impl Default for SamplerDesign {
                 u64::from(bpi_core::policy::DEFAULT_SCALE_IN_WINDOW_MINUTES) * 60,
             ),
             forecast_max_task_hours: bpi_core::forecast::DEFAULT_MAX_TASK_HOURS,
+            predictive: None,
         }
     }
 }
@@ -276,6 +294,41 @@ impl Sampler {
             configured_min: scenario.min_tasks,
             forecast: None,
         }
+    }
+
+    /// Predictive scaling: `buffer_secs` before each hour, that hour's forecast capacity becomes the minimum.
+    fn predict(&mut self, ctx: &mut Ctx<'_>, p: PredictiveModel) {
+        const HOUR_MS: u64 = 3_600_000;
+        let now = ctx.now_ms;
+        let buffer_ms = (p.buffer_secs * 1000).min(HOUR_MS - 1);
+        if (now + buffer_ms) % HOUR_MS != 0 {
+            return;
+        }
+        let hour = (now + buffer_ms) / HOUR_MS;
+        let delivered = ctx.metrics.delivered(now, ctx.model.sqs_delay_secs);
+        // The same hour on each day held, up to 14; none before 24 hours of data.
+        let loads: Vec<f64> = (1..=14u64)
+            .filter_map(|d| hour.checked_sub(24 * d))
+            .filter(|h| ((h + 1) * 60) as usize <= delivered)
+            .map(|h| {
+                (h * 60..(h + 1) * 60)
+                    .map(|m| ctx.metrics.sent_at(m as usize, now).unwrap_or(0.0))
+                    .sum::<f64>()
+                    / 60.0
+            })
+            .collect();
+        if loads.is_empty() || (delivered as u64) < 24 * 60 {
+            return;
+        }
+        let per_min =
+            loads.iter().sum::<f64>() / loads.len() as f64 * (1.0 + p.load_error).max(0.0);
+        let model = self.capacity_model(ctx);
+        let mpd =
+            bpi_core::target::mpd_of_target(self.updater.target_settings(), self.updater.target());
+        let per_task_per_min =
+            60.0 * f64::from(model.concurrency.max(1)) * model.target_utilization / mpd.max(0.001);
+        let capacity = (per_min / per_task_per_min).ceil() as u32;
+        ctx.scaler.set_min(now, capacity.max(self.configured_min));
     }
 
     /// The forecaster's last decision (None before its first run or without one).
@@ -673,6 +726,9 @@ impl Sampler {
 impl Controller for Sampler {
     fn tick(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now_ms;
+        if let Some(p) = self.design.predictive {
+            self.predict(ctx, p);
+        }
         if now.is_multiple_of(SAMPLE_MS) {
             let failed = ctx.sampler_fails_at_ms.is_some_and(|at| now >= at);
             if !failed {
