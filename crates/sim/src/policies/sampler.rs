@@ -301,7 +301,7 @@ impl Sampler {
         const HOUR_MS: u64 = 3_600_000;
         let now = ctx.now_ms;
         let buffer_ms = (p.buffer_secs * 1000).min(HOUR_MS - 1);
-        if (now + buffer_ms) % HOUR_MS != 0 {
+        if !(now + buffer_ms).is_multiple_of(HOUR_MS) {
             return;
         }
         let hour = (now + buffer_ms) / HOUR_MS;
