@@ -114,34 +114,20 @@ pub async fn scaling_state(
         }
     }
 
-    let mut scheduled_actions = Vec::new();
-    let mut next: Option<String> = None;
-    loop {
-        let out = client
-            .describe_scheduled_actions()
-            .service_namespace(ServiceNamespace::Ecs)
-            .resource_id(resource_id)
-            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-            .set_next_token(next.take())
-            .send()
-            .await
-            .map_err(|e| {
-                AwsError::from_sdk("application-autoscaling:DescribeScheduledActions", e)
-            })?;
-        for a in out.scheduled_actions() {
-            let action = a.scalable_target_action();
-            scheduled_actions.push(FoundScheduledAction {
-                name: a.scheduled_action_name().to_string(),
-                schedule: a.schedule().to_string(),
-                min_capacity: action.and_then(|t| t.min_capacity()),
-                max_capacity: action.and_then(|t| t.max_capacity()),
-            });
-        }
-        match out.next_token() {
-            Some(t) if !t.is_empty() => next = Some(t.to_string()),
-            _ => break,
-        }
-    }
+    let mut scheduled_actions: Vec<FoundScheduledAction> =
+        crate::scheduled::describe_all(client, resource_id)
+            .await?
+            .iter()
+            .map(|a| {
+                let action = a.scalable_target_action();
+                FoundScheduledAction {
+                    name: a.scheduled_action_name().to_string(),
+                    schedule: a.schedule().to_string(),
+                    min_capacity: action.and_then(|t| t.min_capacity()),
+                    max_capacity: action.and_then(|t| t.max_capacity()),
+                }
+            })
+            .collect();
     policies.sort_by(|a, b| a.name().cmp(b.name()));
     scheduled_actions.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(ScalingState {

@@ -121,3 +121,31 @@ pub async fn create_service(clients: &AwsClients, cluster: &str, service: &str, 
         .await
         .expect("create service");
 }
+
+/// Puts `count` messages sent to `queue` in the minute starting at `at`: SQS's own NumberOfMessagesSent (namespace
+/// `AWS/SQS`), which moto takes from a client; on AWS only SQS writes it. The forecaster's history, set by a test.
+pub async fn put_messages_sent(
+    clients: &AwsClients,
+    queue: &str,
+    at: std::time::SystemTime,
+    count: f64,
+) {
+    use aws_sdk_cloudwatch::primitives::DateTime;
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
+    clients
+        .cloudwatch
+        .put_metric_data()
+        .namespace("AWS/SQS")
+        .metric_data(
+            MetricDatum::builder()
+                .metric_name("NumberOfMessagesSent")
+                .dimensions(Dimension::builder().name("QueueName").value(queue).build())
+                .value(count)
+                .unit(StandardUnit::Count)
+                .timestamp(DateTime::from(at))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("put NumberOfMessagesSent");
+}

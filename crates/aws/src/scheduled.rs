@@ -4,17 +4,17 @@
 //! botocore's model in the tests.
 
 use aws_sdk_applicationautoscaling::types::{
-    ScalableDimension, ScalableTargetAction, ServiceNamespace,
+    ScalableDimension, ScalableTargetAction, ScheduledAction, ServiceNamespace,
 };
 use bpi_core::forecast::{DeleteScheduledActionRequest, ExistingAction, ScheduledActionRequest};
 
 use crate::error::AwsError;
 
-/// Every scheduled action on `resource_id` (DescribeScheduledActions, NextToken followed), the user's included.
-pub async fn scheduled_actions(
+/// Every scheduled action on `resource_id` as the SDK returns it (DescribeScheduledActions, NextToken followed).
+pub(crate) async fn describe_all(
     client: &aws_sdk_applicationautoscaling::Client,
     resource_id: &str,
-) -> Result<Vec<ExistingAction>, AwsError> {
+) -> Result<Vec<ScheduledAction>, AwsError> {
     let mut out = Vec::new();
     let mut next: Option<String> = None;
     loop {
@@ -29,25 +29,38 @@ pub async fn scheduled_actions(
             .map_err(|e| {
                 AwsError::from_sdk("application-autoscaling:DescribeScheduledActions", e)
             })?;
-        for a in page.scheduled_actions() {
-            if a.resource_id() != resource_id {
-                continue;
-            }
-            out.push(ExistingAction {
-                name: a.scheduled_action_name().to_string(),
-                schedule: a.schedule().to_string(),
-                timezone: a.timezone().map(str::to_string),
-                min_capacity: a
-                    .scalable_target_action()
-                    .and_then(ScalableTargetAction::min_capacity)
-                    .and_then(|m| u32::try_from(m).ok()),
-            });
-        }
+        out.extend(
+            page.scheduled_actions()
+                .iter()
+                .filter(|a| a.resource_id() == resource_id)
+                .cloned(),
+        );
         match page.next_token() {
             Some(t) if !t.is_empty() => next = Some(t.to_string()),
             _ => break,
         }
     }
+    Ok(out)
+}
+
+/// Every scheduled action on `resource_id`, the user's included, as the forecaster reads them.
+pub async fn scheduled_actions(
+    client: &aws_sdk_applicationautoscaling::Client,
+    resource_id: &str,
+) -> Result<Vec<ExistingAction>, AwsError> {
+    let mut out: Vec<ExistingAction> = describe_all(client, resource_id)
+        .await?
+        .iter()
+        .map(|a| ExistingAction {
+            name: a.scheduled_action_name().to_string(),
+            schedule: a.schedule().to_string(),
+            timezone: a.timezone().map(str::to_string),
+            min_capacity: a
+                .scalable_target_action()
+                .and_then(ScalableTargetAction::min_capacity)
+                .and_then(|m| u32::try_from(m).ok()),
+        })
+        .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
 }

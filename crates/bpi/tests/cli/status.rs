@@ -273,29 +273,6 @@ async fn status_labels_an_mpd_by_littles_law_and_says_when_an_application_is_not
     assert!(text.contains("app        NOT READY on a task"), "{text}");
 }
 
-/// Puts `count` messages sent to `queue` in the minute starting at `at` (SQS's own metric: moto takes it from a
-/// client; on AWS only SQS writes it).
-async fn put_sent(clients: &AwsClients, queue: &str, at: SystemTime, count: f64) {
-    use aws_sdk_cloudwatch::primitives::DateTime;
-    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
-    clients
-        .cloudwatch
-        .put_metric_data()
-        .namespace("AWS/SQS")
-        .metric_data(
-            MetricDatum::builder()
-                .metric_name("NumberOfMessagesSent")
-                .dimensions(Dimension::builder().name("QueueName").value(queue).build())
-                .value(count)
-                .unit(StandardUnit::Count)
-                .timestamp(DateTime::from(at))
-                .build(),
-        )
-        .send()
-        .await
-        .expect("put NumberOfMessagesSent");
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn bpi_schedule_prints_what_the_updater_would_write_and_status_shows_what_is_written() {
     let w = Watched::new("schedule", 1).await;
@@ -307,7 +284,7 @@ async fn bpi_schedule_prints_what_the_updater_would_write_and_status_shows_what_
         .as_secs();
     let dump = SystemTime::UNIX_EPOCH + Duration::from_secs((secs / 60 - 180) * 60);
     for day in [0, 1] {
-        put_sent(
+        bpi_aws::fixtures::put_messages_sent(
             &w.clients,
             &w.queue_name,
             dump - Duration::from_secs(day * 86_400),

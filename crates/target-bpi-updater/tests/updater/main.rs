@@ -513,29 +513,6 @@ async fn the_fleet_updater_writes_every_registered_services_policy_and_skips_onl
     assert!(record.services.iter().all(|s| s.error.is_none()));
 }
 
-/// Puts `count` messages sent to `queue` in the minute starting at `at` (SQS's own metric, AWS/SQS: moto accepts
-/// the namespace from a client; on AWS only SQS writes it).
-async fn put_sent(clients: &AwsClients, queue: &str, at: SystemTime, count: f64) {
-    use aws_sdk_cloudwatch::primitives::DateTime;
-    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
-    clients
-        .cloudwatch
-        .put_metric_data()
-        .namespace("AWS/SQS")
-        .metric_data(
-            MetricDatum::builder()
-                .metric_name("NumberOfMessagesSent")
-                .dimensions(Dimension::builder().name("QueueName").value(queue).build())
-                .value(count)
-                .unit(StandardUnit::Count)
-                .timestamp(DateTime::from(at))
-                .build(),
-        )
-        .send()
-        .await
-        .expect("put NumberOfMessagesSent");
-}
-
 #[tokio::test]
 async fn a_recurring_dump_is_scheduled_updated_and_removed_and_the_users_own_action_is_kept() {
     use bpi_aws::scheduled::{put_scheduled_action, scheduled_actions};
@@ -567,7 +544,7 @@ async fn a_recurring_dump_is_scheduled_updated_and_removed_and_the_users_own_act
     };
     let dump = minute(SystemTime::now() - 3 * 60 * MINUTE);
     for day in [0, 1] {
-        put_sent(
+        bpi_aws::fixtures::put_messages_sent(
             &s.clients,
             &c.policy.queue_name,
             dump - day * 1440 * MINUTE,
