@@ -163,6 +163,12 @@ pub enum Recurrence {
         /// Days of the week, 0 = Monday.
         weekdays: Slots,
     },
+    /// Once, at `epoch_minute` (`at(...)`): the raise a window's first occurrence needs when the updater writes
+    /// the window after its periodic raise's minute ([`forecast`]).
+    Once {
+        /// When, epoch minute.
+        epoch_minute: u64,
+    },
 }
 
 impl Recurrence {
@@ -180,6 +186,7 @@ impl Recurrence {
                 epoch_minute % DAY_MINUTES == u64::from(minute_of_day)
                     && weekdays.contains(weekday(epoch_minute))
             }
+            Recurrence::Once { epoch_minute: at } => epoch_minute == at,
         }
     }
 
@@ -203,6 +210,7 @@ impl Recurrence {
                 let base = epoch_minute - epoch_minute % DAY_MINUTES + u64::from(minute_of_day);
                 (DAY_MINUTES, base)
             }
+            Recurrence::Once { epoch_minute: at } => return (at >= epoch_minute).then_some(at),
         };
         let mut t = if first < epoch_minute {
             first + step
@@ -240,10 +248,14 @@ impl Recurrence {
                     weekdays: weekdays.rotated(t.div_euclid(DAY_MINUTES as i64)),
                 }
             }
+            Recurrence::Once { epoch_minute } => Recurrence::Once {
+                epoch_minute: epoch_minute.saturating_add_signed(by_minutes),
+            },
         }
     }
 
-    /// The Application Auto Scaling schedule: `cron(Minutes Hours Day-of-month Month Day-of-week Year)`.
+    /// The Application Auto Scaling schedule: `cron(Minutes Hours Day-of-month Month Day-of-week Year)`, or
+    /// `at(yyyy-mm-ddThh:mm:ss)` for one firing.
     pub fn cron(&self) -> String {
         match *self {
             Recurrence::Hourly { minute, hours } => {
@@ -265,6 +277,12 @@ impl Recurrence {
                     minute_of_day / 60
                 )
             }
+            Recurrence::Once { epoch_minute } => {
+                format!(
+                    "at({}:00)",
+                    epoch_minute_utc(epoch_minute).trim_end_matches('Z')
+                )
+            }
         }
     }
 
@@ -273,6 +291,7 @@ impl Recurrence {
         match self {
             Recurrence::Hourly { .. } => "hourly",
             Recurrence::Daily { .. } => "daily",
+            Recurrence::Once { .. } => "once",
         }
     }
 }
@@ -561,6 +580,8 @@ pub struct Window {
     pub needed_tasks: u32,
     /// Minutes from raise to lower.
     pub window_minutes: u64,
+    /// Minutes the raise comes before the earliest onset.
+    pub lead_minutes: u64,
     /// Why: the occurrences seen and how the tasks were sized.
     pub why: String,
 }
@@ -621,6 +642,7 @@ pub fn plan(
                 tasks,
                 needed_tasks: needed,
                 window_minutes,
+                lead_minutes: lead,
                 why,
             })
         })
@@ -745,8 +767,15 @@ impl DeleteScheduledActionRequest {
 }
 
 /// The two actions of each window, named by period and rank (`bpi-forecast-daily-1-raise`, `...-lower`), so a
-/// pattern that moves keeps its names and is updated in place.
-pub fn actions(windows: &[Window], min_capacity: u32) -> Vec<ScheduledActionSpec> {
+/// pattern that moves keeps its names and is updated in place; and, where the raise for the window's next onset
+/// falls at or before `now_epoch_minute` while the onset is still ahead (the updater wrote the window after its
+/// raise's minute: the first anticipated occurrence, or a moved one), a third, `...-now`, that raises the minimum
+/// once, a minute from now.
+pub fn actions(
+    windows: &[Window],
+    min_capacity: u32,
+    now_epoch_minute: u64,
+) -> Vec<ScheduledActionSpec> {
     let mut ranks = std::collections::HashMap::new();
     let mut sorted: Vec<&Window> = windows.iter().collect();
     sorted.sort_by_key(|w| (w.pattern.recurrence.period(), w.pattern.recurrence.cron()));
@@ -765,6 +794,17 @@ pub fn actions(windows: &[Window], min_capacity: u32) -> Vec<ScheduledActionSpec
             recurrence: w.lower,
             min_capacity,
         });
+        let next_onset = w.pattern.recurrence.next_at_or_after(now_epoch_minute + 1);
+        if next_onset.is_some_and(|onset| onset.saturating_sub(w.lead_minutes) <= now_epoch_minute)
+        {
+            out.push(ScheduledActionSpec {
+                name: format!("{ACTION_PREFIX}{period}-{rank}-now"),
+                recurrence: Recurrence::Once {
+                    epoch_minute: now_epoch_minute + 1,
+                },
+                min_capacity: w.tasks,
+            });
+        }
     }
     out
 }
@@ -859,7 +899,7 @@ pub fn forecast(
     }
     let patterns = learn(history, now_epoch_minute);
     let windows = plan(&patterns, sizing, settings);
-    let actions = actions(&windows, sizing.min_capacity);
+    let actions = actions(&windows, sizing.min_capacity, now_epoch_minute);
     Forecast {
         patterns,
         windows,
@@ -936,6 +976,33 @@ impl ScheduleRecord {
     }
 }
 
+/// `yyyy-mm-ddThh:mm:00` (UTC) as an epoch minute (days-from-civil, proleptic Gregorian).
+fn parse_at(at: &str) -> Option<u64> {
+    let (date, time) = at.split_once('T')?;
+    let d: Vec<i64> = date
+        .split('-')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    let t: Vec<u64> = time
+        .split(':')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    let ([y, m, day], [hh, mm, 0]) = (d.as_slice(), t.as_slice()) else {
+        return None;
+    };
+    if !(1..=12).contains(m) || !(1..=31).contains(day) || *hh > 23 || *mm > 59 {
+        return None;
+    }
+    let y = if *m <= 2 { y - 1 } else { *y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = u64::try_from(era * 146_097 + doe - 719_468).ok()?;
+    Some(days * DAY_MINUTES + hh * 60 + mm)
+}
+
 /// The forecaster as a deployment runs it (the updater with each run, `bpi schedule` as a dry run): the history
 /// from CloudWatch's NumberOfMessagesSent datapoints before `now_epoch_secs`, windows sized by the deployment's
 /// capacity model at the MPD of `target` (the target in force), the record against the service's `existing`
@@ -955,9 +1022,11 @@ pub fn schedule_for(
         min_capacity: config.policy.min_capacity,
         max_capacity: config.policy.max_capacity,
     };
+    // The history ends DELIVERY_MARGIN_MINUTES before now; a cycle counts once PEAK_MINUTES past its onset, so
+    // learning at the real now never reads a minute not yet published as a miss.
     let wanted = forecast(
         &history,
-        history.end_epoch_minute(),
+        now_epoch_secs / 60,
         &sizing,
         &config.forecast_settings(),
     );
@@ -1003,6 +1072,12 @@ pub fn written_schedule(
 /// Parses the cron expressions [`Recurrence::cron`] writes (None for anything else: an action not of this shape
 /// is not ours to read).
 pub fn parse_cron(schedule: &str) -> Option<Recurrence> {
+    if let Some(at) = schedule
+        .strip_prefix("at(")
+        .and_then(|r| r.strip_suffix(')'))
+    {
+        return parse_at(at).map(|epoch_minute| Recurrence::Once { epoch_minute });
+    }
     let inner = schedule.strip_prefix("cron(")?.strip_suffix(')')?;
     let f: Vec<&str> = inner.split_whitespace().collect();
     if f.len() != 6 || f[3] != "*" || f[5] != "*" {
@@ -1325,9 +1400,35 @@ mod tests {
                 &SETTINGS,
             ),
             0,
+            MONDAY + DAY_MINUTES + 180,
         );
         let (at, a) = next_action(&acts, MONDAY + 2 * DAY_MINUTES).expect("an action");
         assert_eq!(a.name, "bpi-forecast-daily-1-raise");
         assert_eq!(epoch_minute_utc(at), "2026-11-04T02:13Z");
+    }
+
+    #[test]
+    fn a_window_written_after_its_raise_minute_gets_a_raise_now() {
+        // An hourly job at :05, learned by a run at 02:02: the raise at :01 has passed, the onset at 02:05 has not.
+        let jobs: Vec<(u64, f64)> = (0..2).map(|h| (h * 60 + 5, 500.0)).collect();
+        let h = history(1, 0.0, &jobs);
+        let now = MONDAY + 2 * 60 + 2;
+        let f = forecast(&h, now, &sizing(), &SETTINGS);
+        let names: Vec<&str> = f.actions.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "bpi-forecast-hourly-1-raise",
+                "bpi-forecast-hourly-1-lower",
+                "bpi-forecast-hourly-1-now"
+            ]
+        );
+        let once = &f.actions[2];
+        assert_eq!(once.schedule(), "at(2026-11-02T02:03:00)");
+        assert_eq!(parse_cron(&once.schedule()), Some(once.recurrence));
+        assert_eq!(once.min_capacity, f.windows[0].tasks);
+        // Learned at 01:20, the next raise (02:01) is ahead: no raise-now.
+        let later = forecast(&h, MONDAY + 60 + 20, &sizing(), &SETTINGS);
+        assert_eq!(later.actions.len(), 2, "{:?}", later.actions);
     }
 }

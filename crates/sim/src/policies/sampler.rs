@@ -367,7 +367,13 @@ impl Sampler {
             max_task_hours: self.design.forecast_max_task_hours,
             task_start_secs: task_start_secs.ceil() as u32,
         };
-        let f = forecast(&history, history.end_epoch_minute(), &sizing, &settings);
+        // Learned at the real now: a cycle counts PEAK_MINUTES past its onset, later than SQS's delay.
+        let f = forecast(
+            &history,
+            crate::schedule::ScheduledActions::epoch_minute(now),
+            &sizing,
+            &settings,
+        );
         for change in reconcile(&f.actions, &ctx.schedule.describe()) {
             match change {
                 ScheduleChange::Create(a) | ScheduleChange::Update(a) => ctx.schedule.put(a),
