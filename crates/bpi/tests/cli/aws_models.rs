@@ -271,6 +271,20 @@ fn the_forecasters_scheduled_action_requests_fit_the_aws_request_models() {
             assert!(errors.is_empty(), "{}", errors.join("\n"));
         }
     }
+    // The one-time raise (`at(...)`, AAS user guide, scheduled scaling).
+    let once = ScheduledActionSpec {
+        name: "bpi-forecast-hourly-1-now".into(),
+        recurrence: Recurrence::Once {
+            epoch_minute: 29_892_960 + 123,
+        },
+        min_capacity: 17,
+    };
+    assert_eq!(once.schedule(), "at(2026-11-02T02:03:00)");
+    assert!(
+        scaling
+            .check("PutScheduledAction", &json_of(&once.request(resource_id)))
+            .is_empty()
+    );
     // The describe call the adapter makes (bpi_aws::scheduled::scheduled_actions).
     let describe = json!({
         "ServiceNamespace": "ecs",

@@ -90,6 +90,7 @@ fn aws_functions() -> BTreeMap<String, BTreeSet<String>> {
         let mut current: Option<String> = None;
         for line in code.lines() {
             let t = line.trim_start();
+            let t = t.strip_prefix("pub(crate) ").unwrap_or(t);
             let after = t
                 .strip_prefix("pub ")
                 .unwrap_or(t)
