@@ -6,7 +6,7 @@
 //! decision, canonical policy), so the simulated updater IS the real logic. Pure: no AWS, no I/O.
 //!
 //! - [`model`]: what AWS leaves undocumented, as parameters with their sources.
-//! - [`scenario`]: workloads and the shipped scenarios; [`suite`]: the workload suite, with its held-out part;
+//! - [`scenario`](mod@scenario): workloads and the shipped scenarios; [`suite`]: the workload suite, with its held-out part;
 //!   [`trace`]: a user's own traffic replayed.
 //! - [`queue`], [`fleet`], [`metrics`]: SQS, the ECS service's tasks, CloudWatch; [`launch`]: Fargate's launch
 //!   quotas.
