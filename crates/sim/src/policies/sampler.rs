@@ -23,8 +23,8 @@ use bpi_core::alarm::MetricStore;
 use bpi_core::backlog::per_task;
 use bpi_core::capacity::{BusyRule, CapacityModel, DEFAULT_TASK_START_SECS, ServiceLoad};
 use bpi_core::forecast::{
-    Forecast, ForecastSettings, HISTORY_MINUTES, ScheduleChange, SentHistory, WindowSizing,
-    forecast, reconcile,
+    ForecastSettings, HISTORY_MINUTES, ScheduleChange, SentHistory, WindowSizing, forecast,
+    reconcile,
 };
 use bpi_core::policy::utilization as utilization_of;
 use bpi_core::policy::{
@@ -272,8 +272,6 @@ pub struct Sampler {
     last_idle_ms: Option<u64>,
     /// The configured minimum capacity, the one a scheduled lowering sets back.
     configured_min: u32,
-    /// The forecaster's last decision.
-    forecast: Option<Forecast>,
 }
 
 impl Sampler {
@@ -292,7 +290,6 @@ impl Sampler {
             last_scale_in_ms: None,
             last_idle_ms: None,
             configured_min: scenario.min_tasks,
-            forecast: None,
         }
     }
 
@@ -329,11 +326,6 @@ impl Sampler {
             60.0 * f64::from(model.concurrency.max(1)) * model.target_utilization / mpd.max(0.001);
         let capacity = (per_min / per_task_per_min).ceil() as u32;
         ctx.scaler.set_min(now, capacity.max(self.configured_min));
-    }
-
-    /// The forecaster's last decision (None before its first run or without one).
-    pub fn last_forecast(&self) -> Option<&Forecast> {
-        self.forecast.as_ref()
     }
 
     /// The forecaster, as the updater runs it: 14 days of NumberOfMessagesSent as delivered, core's `forecast`,
@@ -380,7 +372,6 @@ impl Sampler {
                 ScheduleChange::Delete { name } => ctx.schedule.delete(&name),
             }
         }
-        self.forecast = Some(f);
     }
 
     /// The deployment's policy settings under the design: the updater's, with the design's idle wait and scale-in
