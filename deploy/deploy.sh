@@ -28,12 +28,12 @@ Options (environment variable in brackets, default after =):
                              it (longer is safer for bursts, shorter is leaner)
   --forecast-task-hours H    [BPI_FORECAST_MAX_TASK_HOURS=20] 0-10000: the forecaster schedules capacity ahead of
                              bursts that recur at the same minute of the hour or day; each window holds at most H
-                             task-hours above --min (0 = off; README, "Bursts that recur")
+                             task-hours above --min (0 = off; docs/concepts.md, "Bursts that recur")
   --scale-in-window N        [BPI_SCALE_IN_WINDOW_MINUTES=2] 0-15: once every reading of N minutes needed fewer
                              tasks than desired, set the need at once (0 = leave scale-in to target tracking)
   --idle-minutes N           [BPI_IDLE_SCALE_IN_MINUTES=3] 0-60: after N minutes of an empty queue the service is set
                              to --min at once (0 = never); set it above your producers' longest pause, or every
-                             batch after a longer one waits for tasks to start (README, "How long the idle policy
+                             batch after a longer one waits for tasks to start (docs/design.md, "How long the idle policy
                              waits")
   --cluster NAME             [BPI_EXISTING_CLUSTER=] use an existing cluster (Container Insights must be on)
   --subnets ID,ID            [BPI_SUBNET_IDS=] existing subnets (then --security-group is required);
@@ -41,7 +41,7 @@ Options (environment variable in brackets, default after =):
   --security-group ID        [BPI_SECURITY_GROUP_ID=]
   --image URI                [BPI_WORKER_IMAGE=] worker image; default: the stack's repository tagged with the
                              current commit, built and pushed with deploy/build-image.sh if missing
-Your own worker, in any language (see the README, "Your own worker"):
+Your own worker, in any language (see docs/worker.md, "Your own worker"):
   --app-image URI            [BPI_APP_IMAGE=] HTTP mode: your application's image, run beside the worker in each
                              task; the worker POSTs each message to http://127.0.0.1:PORT/PATH (sqsd's headers)
   --app-port N               [BPI_APP_PORT=8080] its port
@@ -144,7 +144,7 @@ for pair in "app-path:$app_path" "app-health-path:$app_health_path"; do
   if [ -n "$value" ] && [[ ! $value =~ ^/[^[:space:]]*$ ]]; then die "--${pair%%:*} must start with / and hold no spaces, got '$value'"; fi
 done
 if [ -n "$exec_command" ] && [ -z "$image" ]; then
-  die "--exec-command runs in the worker's container: give --image, an image holding the command and the worker (README, \"Exec mode\")"
+  die "--exec-command runs in the worker's container: give --image, an image holding the command and the worker (docs/worker.md, \"Exec mode\")"
 fi
 if [ -n "$subnets" ] && [ -z "$security_group" ]; then
   die "--subnets needs --security-group (a group in the subnets' VPC)"

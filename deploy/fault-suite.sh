@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The fault suite: every case of the README's "Fault suite" table, one at a time, against the local emulator;
+# The fault suite: every case of the "Fault suite" table of docs/testing.md, one at a time, against the local emulator;
 # then the table of their measured figures, printed and written to --table (default target/fault-suite.md).
 #
 #   deploy/fault-suite.sh [--table FILE]

@@ -22,7 +22,7 @@ Options (environment variable in brackets, default after =):
   -h, --help          this help
 
 The load is the producer's own settings: MESSAGE_COUNT (default here 15 per invocation), DURATION_DISTRIBUTION,
-MESSAGE_DURATION_SECS (default here 1), ... (see the README's configuration tables). `bpi local-run --help` lists
+MESSAGE_DURATION_SECS (default here 1), ... (see docs/configuration.md). `bpi local-run --help` lists
 the rest (period, schedules, chart path); pass them after `--`.
 USAGE
 }

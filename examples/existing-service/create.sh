@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A service as a team runs it before this project: a queue, an ECS service working it, CPU target tracking and a
-# nightly scheduled action, made with the plain AWS CLI (not deploy.sh). The attach test and the README's
+# nightly scheduled action, made with the plain AWS CLI (not deploy.sh). The attach test and docs/operate.md's
 # walk-through start from it.
 #
 # Usage: examples/existing-service/create.sh CLUSTER SERVICE QUEUE

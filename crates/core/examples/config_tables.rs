@@ -1,4 +1,4 @@
-//! Prints the configuration tables of every binary as Markdown, for the README:
+//! Prints the configuration tables of every binary as Markdown, for docs/configuration.md:
 //! `cargo run -q -p bpi-core --example config_tables`.
 
 use bpi_core::config::{

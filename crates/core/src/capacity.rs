@@ -29,13 +29,13 @@ pub const MIN_BUDGET_SHARE: f64 = 0.25;
 pub const RUNNING_BUDGET_SHARE: f64 = 0.8;
 
 /// Seconds between a reading and the desired count it asks for: the sampler's 10 s reading and the high-resolution
-/// alarm's 10 s evaluation (README, "the fast path").
+/// alarm's 10 s evaluation (docs/concepts.md, the fast path).
 pub const REACTION_SECS: f64 = 20.0;
 
 /// Default of the task start the model assumes, seconds (`TASK_START_SECS`): the longest start reported (AWS reports
 /// 30-90 s as typical, its own benchmark of high-resolution scaling about 20 s). The model cannot see the start, and
-/// assuming a short one sizes a burst too small when starts are long (`capacity_designs`: `idle-then-burst` 49%
-/// within the promise assuming 60 s, 100% assuming 180 s, under the ensemble's 180 s starts); a long one costs
+/// assuming a short one sizes a burst too small when starts are long (`capacity_designs`, docs/design.md: assuming
+/// 60 s lost about half of `idle-then-burst` under the ensemble's 180 s starts); a long one costs
 /// only the tasks of a burst, which the fast scale-in takes back.
 pub const DEFAULT_TASK_START_SECS: u32 = 180;
 

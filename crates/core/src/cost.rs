@@ -222,7 +222,7 @@ pub fn monthly_cost(
     }
 }
 
-/// The README's cost table: per-service samplers against one shared sampler, for 1, 10, 100 and 500 services (on
+/// The cost table of docs/operate.md: per-service samplers against one shared sampler, for 1, 10, 100 and 500 services (on
 /// one cluster per 50 services), with the memory and run time of each as `run_of` gives them.
 pub fn cost_table(settings: &PolicySettings, run_of: impl Fn(u32) -> SamplerRun) -> String {
     let mut out = String::from(
@@ -260,10 +260,10 @@ pub fn cost_table(settings: &PolicySettings, run_of: impl Fn(u32) -> SamplerRun)
     out
 }
 
-/// How the sampler runs in the README's table: 128 MB (the bench's peak is 19 MB at 100 services), and a run of the
+/// How the sampler runs in the documented cost table: 128 MB (the bench's peak is 19 MB at 100 services), and a run of the
 /// readings' 50 s span plus its last reading: 1 s for one service, the bench's p50 against the emulator for 100
 /// (3.6 s, rounded up to 4), and 10 s for 500 (*an estimate*: the emulator's reading grew faster than the fleet).
-pub fn readme_sampler_run(services: u32) -> SamplerRun {
+pub fn documented_sampler_run(services: u32) -> SamplerRun {
     SamplerRun {
         memory_mb: 128,
         run_secs: 50.0
@@ -303,12 +303,12 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_holds_the_cost_table_as_generated() {
-        let readme = include_str!("../../../README.md");
-        let table = cost_table(&settings(), readme_sampler_run);
+    fn the_operate_page_holds_the_cost_table_as_generated() {
+        let page = include_str!("../../../docs/operate.md");
+        let table = cost_table(&settings(), documented_sampler_run);
         assert!(
-            readme.contains(&table),
-            "README.md must hold the cost table exactly as generated (cargo run -p bpi-core --example cost_table):\n{table}"
+            page.contains(&table),
+            "docs/operate.md must hold the cost table exactly as generated (cargo run -p bpi-core --example cost_table):\n{table}"
         );
     }
 

@@ -56,13 +56,13 @@ pub const PEAK_MINUTES: usize = 5;
 pub const MAX_SPREAD_MINUTES: u64 = 10;
 /// Minutes the raised minimum holds after a pattern's latest onset: the sampler sees the burst within seconds,
 /// and its fast path and fast scale-in hold the fleet from there. Measured on the workload suite's tuning part
-/// (`examples/recurring.rs`): 5 minutes instead of 2 changed no share by more than 0.05 points and cost more
+/// (`examples/recurring.rs`; docs/concepts.md, "Bursts that recur"): 5 minutes instead of 2 bought no share and cost
 /// task-hours wherever a window was written.
 pub const HOLD_MINUTES: u64 = 2;
 /// Minutes added to the task start for the raise: AAS acts "a few seconds" after the trigger (AAS user guide,
 /// scheduled scaling) and cron has whole minutes. Measured on the suite's tuning part (`examples/recurring.rs`,
-/// 6 behaviours): 2 or 3 minutes changed no worst share by more than 0.04 points and cost task-hours; sizing the
-/// window 1.25× or 1.5× above the capacity model's need changed none either.
+/// 6 behaviours; docs/concepts.md): 2 or 3 minutes bought no share and cost task-hours, and so did sizing the window
+/// above the capacity model's need.
 pub const LEAD_MARGIN_MINUTES: u64 = 1;
 /// Scheduled actions Application Auto Scaling holds per scalable target (AAS quotas, not adjustable).
 pub const MAX_ACTIONS_PER_TARGET: usize = 200;

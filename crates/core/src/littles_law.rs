@@ -12,7 +12,7 @@
 //!
 //! Its bias is therefore long, towards a lower target and more tasks, the safe side for the latency promise; a
 //! window can still read a little short. The simulator reports how far it is from the measured MPD in each
-//! scenario (README, "Without this worker"), with SQS's gauge and with the sampler's own readings.
+//! scenario (docs/worker.md, "Without this worker"), with SQS's gauge and with the sampler's own readings.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,7 +1,7 @@
 //! The fleet sampler at scale against the local emulator: N services over N/50 clusters, each with its queue,
 //! registered under a fresh path; R runs of 6 readings 2 s apart. Prints each reading's duration (start to the
 //! end of its last publication: p50, p99, max), the process's peak memory, the calls a run made against core's
-//! prediction, and the README's cost table.
+//! prediction, and the cost table of docs/operate.md.
 //!
 //! `cargo run --release -p sampler --example fleet_bench -- [SERVICES] [RUNS]` (default 100 and 3), with
 //! `BPI_EMULATOR_ENDPOINT` set or the emulator started by the test kit. moto answers slower than AWS and in one

@@ -1,4 +1,4 @@
-//! The README's robust table, as `bpi simulate --robust` prints it, without building the CLI and its AWS SDK:
+//! The robust table of docs/simulator.md, as `bpi simulate --robust` prints it, without building the CLI and its AWS SDK:
 //! `cargo run --release -p bpi-sim --example robust` (`-- --parameters`: the model's parameters table instead).
 
 use bpi_sim::robust::{self, Ensemble};

@@ -1,6 +1,7 @@
 //! The workload suite over its robust ensembles, the tuning part and the held-out part apart, with the time it
 //! took, and the trade-off charts (`docs/suite-tuning.svg`, `docs/suite-held-out.svg`, written with `--charts`):
-//! `cargo run --release -p bpi-sim --example suite [-- BEHAVIOURS] [--charts]`.
+//! `cargo run --release -p bpi-sim --example suite [-- BEHAVIOURS] [--charts] [--headline]`; `--headline` ends with
+//! the README's headline table, both parts in one.
 
 use std::time::Instant;
 
@@ -13,7 +14,9 @@ fn main() {
         .find_map(|a| a.parse().ok())
         .unwrap_or(bpi_sim::robust::Ensemble::default().behaviours);
     let charts = args.iter().any(|a| a == "--charts");
+    let headline = args.iter().any(|a| a == "--headline");
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut both = Vec::new();
     for part in [Part::Tuning, Part::HeldOut] {
         let started = Instant::now();
         let rows = suite::run(part, &suite::policies(), behaviours, threads);
@@ -34,5 +37,10 @@ fn main() {
             std::fs::write(&path, bpi_sim::tradeoff::svg(&title, &rows)).expect("write the chart");
             println!("wrote {path}\n");
         }
+        both.extend(rows);
+    }
+    if headline {
+        println!("## Headline\n");
+        print!("{}", suite::headline_table(&both));
     }
 }

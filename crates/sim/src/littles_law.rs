@@ -128,7 +128,7 @@ pub fn compare(
         .collect()
 }
 
-/// The comparison as the README's Markdown table.
+/// The comparison as the Markdown table of docs/worker.md.
 pub fn table(rows: &[LittlesLawRow]) -> String {
     let mut t = String::from(
         "| scenario | measured MPD (mean) | SQS gauge: median / worst error | unknown windows | sampler: median / worst error | unknown windows |\n| --- | --- | --- | --- | --- | --- |\n",

@@ -1,6 +1,6 @@
 //! What the simulator assumes of AWS where AWS leaves it unsaid: every such behaviour is a parameter here, with its
 //! default, the range the robust mode explores and the source, in one place ([`PARAMETERS`], rendered into the
-//! README by `bpi simulate --parameters`).
+//! docs/simulator.md by `bpi simulate --parameters`).
 //!
 //! Documented behaviour is not a parameter: it is the model (one SQS gauge reading a minute; target tracking's 3 and
 //! 15 datapoints; a larger scale-out passes a scale-out cooldown; FILL's value for a datapoint not yet arrived).
@@ -194,7 +194,7 @@ pub struct Parameter {
     pub source: &'static str,
 }
 
-/// Every parameter of [`AwsModel`], for the README.
+/// Every parameter of [`AwsModel`], for docs/simulator.md.
 pub const PARAMETERS: &[Parameter] = &[
     Parameter {
         name: "gauge_readings_per_minute",

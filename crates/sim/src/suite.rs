@@ -839,6 +839,65 @@ pub fn forecast_cost_table(rows: &[RobustRow]) -> String {
     out
 }
 
+/// The README's headline: per workload, ours at its defaults, the best peer (the highest worst share, fewer
+/// task-hours on a tie), the reactive limit and the oracle, each as its worst share within the promise and its
+/// worst task-hours over the oracle's (robust worst case of `rows`, one part of the suite or both).
+pub fn headline_table(rows: &[RobustRow]) -> String {
+    let mut out = String::from(
+        "| workload | ours | best peer | reactive limit | oracle |\n\
+         | --- | --- | --- | --- | --- |\n",
+    );
+    let is_peer = |policy: &str| {
+        ![
+            PolicyKind::Ours,
+            PolicyKind::OursLatencyFirst,
+            PolicyKind::OursWithoutForecast,
+            PolicyKind::ReactiveLimit,
+            PolicyKind::Oracle,
+        ]
+        .iter()
+        .any(|p| p.name() == policy)
+    };
+    let cell = |r: &RobustRow| {
+        format!(
+            "{:.1}% at {:.2}×",
+            r.worst_share * 100.0,
+            r.worst_hours_vs_oracle
+        )
+    };
+    for ours in rows.iter().filter(|r| r.policy == PolicyKind::Ours.name()) {
+        let of_workload = |policy: &str| {
+            rows.iter()
+                .find(|r| r.scenario == ours.scenario && r.policy == policy)
+        };
+        let best_peer = rows
+            .iter()
+            .filter(|r| r.scenario == ours.scenario && is_peer(&r.policy))
+            .max_by(|a, b| {
+                a.worst_share
+                    .total_cmp(&b.worst_share)
+                    .then(b.worst_hours_vs_oracle.total_cmp(&a.worst_hours_vs_oracle))
+            });
+        let (Some(reactive), Some(oracle), Some(peer)) = (
+            of_workload(&PolicyKind::ReactiveLimit.name()),
+            of_workload(&PolicyKind::Oracle.name()),
+            best_peer,
+        ) else {
+            continue;
+        };
+        out.push_str(&format!(
+            "| {} | {} | {} {} | {} | {:.1}% |\n",
+            ours.scenario,
+            cell(ours),
+            peer.policy,
+            cell(peer),
+            cell(reactive),
+            oracle.worst_share * 100.0,
+        ));
+    }
+    out
+}
+
 /// KEDA settings that beat `ours` on both counts in a workload: a higher worst share and fewer worst-case
 /// task-hours (over the reactive limit's). The goal: none.
 pub fn keda_dominating_ours(rows: &[RobustRow]) -> Vec<(String, String)> {

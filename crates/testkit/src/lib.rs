@@ -237,7 +237,7 @@ pub fn workspace_binary(name: &str) -> PathBuf {
     bin
 }
 
-/// Records a fault-suite outcome (`deploy/fault-suite.sh` renders the README's table from them): one JSON line
+/// Records a fault-suite outcome (`deploy/fault-suite.sh` renders the table of docs/testing.md from them): one JSON line
 /// `{"case": N, "figures": {...}}` appended to the file `BPI_FAULT_RESULTS` names, when set; always printed too.
 pub fn record_fault_result(case: u32, figures: &str) {
     let line = format!("{{\"case\": {case}, \"figures\": {figures}}}");

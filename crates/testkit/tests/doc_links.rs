@@ -88,8 +88,10 @@ fn every_relative_link_and_anchor_resolves() {
     let root = bpi_testkit::workspace_root();
     let mut broken = Vec::new();
     let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
-    assert!(links(&readme).len() > 20, "the README's links are read");
-    assert!(anchors(&readme).contains("bursts-that-recur-the-forecaster"));
+    assert!(links(&readme).len() > 10, "the README's links are read");
+    let concepts = std::fs::read_to_string(root.join("docs/concepts.md")).expect("docs/concepts.md");
+    assert!(anchors(&concepts).contains("bursts-that-recur-the-forecaster"));
+    assert!(markdown_files(&root).len() >= 8, "the docs pages are read");
     for file in markdown_files(&root) {
         let text = std::fs::read_to_string(&file).expect("read");
         let own = anchors(&text);
@@ -139,4 +141,48 @@ fn anchors_are_made_as_github_makes_them() {
         links("see [x](#a) and `[y](#no)` and ![c](docs/c.svg)"),
         ["#a", "docs/c.svg"]
     );
+}
+
+/// The README is first contact: what it is, the two commands, the diagram, the headline, deploy, attach, where
+/// next. The depth lives in docs/, so the README stays short enough to read in five minutes.
+#[test]
+fn the_readme_stays_short_and_links_every_docs_page() {
+    let root = bpi_testkit::workspace_root();
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let lines = readme.lines().count();
+    assert!(lines <= 250, "README.md has {lines} lines: move the depth to docs/");
+    let index = std::fs::read_to_string(root.join("docs/README.md")).expect("docs/README.md");
+    for file in markdown_files(&root) {
+        let name = file.file_name().and_then(|n| n.to_str()).expect("a name");
+        if file.parent().is_some_and(|p| p.ends_with("docs")) && name != "README.md" {
+            assert!(
+                index.contains(&format!("]({name})")),
+                "docs/README.md does not list {name}"
+            );
+        }
+    }
+}
+
+/// Every alarm the templates create is in the operator's table of docs/operate.md, with what to do when it fires.
+#[test]
+fn every_alarm_of_the_templates_has_a_runbook_entry() {
+    let root = bpi_testkit::workspace_root();
+    let operate = std::fs::read_to_string(root.join("docs/operate.md")).expect("docs/operate.md");
+    let mut names = Vec::new();
+    for template in ["deploy/stack.yaml", "deploy/fleet.yaml"] {
+        let text = std::fs::read_to_string(root.join(template)).expect("template");
+        for line in text.lines() {
+            // `AlarmName: !Sub "${AWS::StackName}-dlq-not-empty"`: the part after the stack's name.
+            if let Some(rest) = line.trim().strip_prefix("AlarmName: !Sub \"${AWS::StackName}") {
+                names.push(rest.trim_end_matches('"').to_string());
+            }
+        }
+    }
+    assert!(names.len() >= 4, "{names:?}");
+    for name in &names {
+        assert!(
+            operate.contains(&format!("stack>{name}`")),
+            "docs/operate.md has no runbook entry for the alarm <stack>{name}"
+        );
+    }
 }

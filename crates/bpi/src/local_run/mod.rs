@@ -74,7 +74,7 @@ pub struct LocalRunArgs {
     #[arg(long)]
     json: Option<PathBuf>,
     /// HTTP mode: your application's command (a JSON array or words), started beside each worker with `APP_PORT`
-    /// set to a port of its own; the worker POSTs each message to it (README, "Your own worker").
+    /// set to a port of its own; the worker POSTs each message to it (docs/worker.md, "Your own worker").
     #[arg(long, conflicts_with = "exec_command")]
     app: Option<String>,
     /// HTTP mode: the path answering 2xx when the application is ready (default: its port accepting).

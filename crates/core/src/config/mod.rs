@@ -83,7 +83,7 @@ impl fmt::Display for ConfigError {
     }
 }
 
-/// A documented variable: its name, default and meaning. Each binary lists its own; the README table shows them.
+/// A documented variable: its name, default and meaning. Each binary lists its own; docs/configuration.md shows them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VarDoc {
     /// Variable name.
@@ -108,7 +108,7 @@ impl VarDoc {
     }
 }
 
-/// The variables as a Markdown table (the README's configuration tables are exactly this; a test checks it).
+/// The variables as a Markdown table (docs/configuration.md's tables are exactly this; a test checks it).
 pub fn markdown_table(docs: &[VarDoc]) -> String {
     let mut table = String::from("| variable | default | meaning |\n| --- | --- | --- |\n");
     for d in docs {
@@ -518,8 +518,8 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_documents_every_variable_exactly() {
-        let readme = include_str!("../../../../README.md");
+    fn the_configuration_reference_documents_every_variable_exactly() {
+        let readme = include_str!("../../../../docs/configuration.md");
         for (binary, docs) in [
             ("queue-processor", ProcessorConfig::variables()),
             ("message-producer", ProducerConfig::variables()),
@@ -529,7 +529,7 @@ mod tests {
             let table = markdown_table(&docs);
             assert!(
                 readme.contains(&table),
-                "README.md must hold the {binary} table exactly as generated:\n{table}"
+                "docs/configuration.md must hold the {binary} table exactly as generated:\n{table}"
             );
         }
     }

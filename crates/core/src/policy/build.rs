@@ -125,8 +125,8 @@ fn step_policy(s: &PolicySettings, name: &str, config: StepScalingConfig) -> Ste
 /// one: more tasks, never fewer.
 ///
 /// Why a ladder: Application Auto Scaling takes at most 20 step adjustments a policy, and steps of one width
-/// (⌈max / 20⌉) rounded small needs up by up to the width: with 60 tasks, one message launched 3 tasks (the workload
-/// suite's `sparse` ran 7.1× the reactive limit's task-hours, against 3.0× with exact steps). The ladder for 60 is
+/// (⌈max / 20⌉) rounded small needs up by up to the width: with 60 tasks, one message launched 3 tasks (sparse
+/// traffic ran more than twice the task-hours of exact steps: docs/simulator.md). The ladder for 60 is
 /// 1-7 exact, then 9, 11, 13, 15, 18, 21, 25, 29, 34, 39, 45, 52, 60 (a need is rounded up by at most about a
 /// fifth).
 pub fn capacity_ladder(max_capacity: u32) -> Vec<u32> {
@@ -321,7 +321,7 @@ pub fn scale_in_expression() -> String {
 /// Why not zero: a window in which no reading needed a task is an empty queue, and an empty queue is the idle
 /// policy's to act on, after its `IDLE_SCALE_IN_MINUTES`: that wait is what bridges a pause between batches (a job
 /// every 3 minutes finds its fleet warm). Setting the need at once after every batch cut that bridge (batches every
-/// 3 minutes fell from 98.8% to 53.8% within the promise, the README's idle-wait table). Traffic that leaves the
+/// 3 minutes lost about half their share within the promise: docs/design.md, the idle-wait table). Traffic that leaves the
 /// queue empty at most readings but not all (a background of a few messages a minute after a dump) still scales in.
 pub fn scale_in_breaches(need_max: Option<u32>, desired_min: u32) -> bool {
     need_max.is_some_and(|need| need > 0 && need < desired_min)
@@ -408,8 +408,8 @@ fn scale_in_steps(max_capacity: u32) -> Vec<StepAdjustment> {
 /// queue's fleet to the minimum after its own wait).
 ///
 /// Why: target tracking's own scale-in waits for 15 one-minute datapoints and then removes capacity gradually, so
-/// after every burst the fleet ran several times the tasks the work needed for tens of minutes (the workload suite:
-/// on/off 6.3×, a cron dump 4.8× the reactive limit's task-hours). One datapoint whose period is the whole window
+/// after every burst the fleet ran several times the tasks the work needed for tens of minutes (the workload suite,
+/// docs/design.md, "The capacity model and the fast scale-in"). One datapoint whose period is the whole window
 /// (`SCALE_IN_WINDOW_MINUTES` × 60 s; CloudWatch takes any multiple of 60 s, PutMetricAlarm's `Period`) makes the
 /// value the window's largest need, as the HPA's stabilization window takes its largest recommendation; a window
 /// without readings is no breach, so missing data never scales in (a window with some readings decides on those:
@@ -502,8 +502,8 @@ pub const ALARM_EXPRESSION_ID: &str = "e1";
 /// Sum(MsgProcessingDuration) by the sampler's count: the workers publish a minute later than the sampler, and an
 /// alarm FILLs a metric whose newest minute has not arrived with FILL's value (CloudWatch user guide, "Metric math
 /// syntax and functions", FILL), so the newest datapoints read 0 busy. Target tracking sizes its scale-in from the
-/// newest datapoint, so a busy fleet was allowed to halve (simulator, `diurnal`: 0.45 points below the oracle, now
-/// 0.19).
+/// newest datapoint, so a busy fleet was allowed to halve (measured in docs/design.md, "The sampler: a signal of its
+/// own").
 pub fn utilization_expression(concurrency: u32) -> String {
     format!("IF(FILL(m3, 0) > 0, FILL(m4, 0) / ({concurrency} * FILL(m3, 0)), 0)")
 }
@@ -525,8 +525,7 @@ pub fn utilization(in_flight: f64, concurrency: u32, running_tasks: f64) -> f64 
 /// Why: backlog per task says nothing while the queue is empty. Under steady arrivals the queue stays empty as long
 /// as the fleet keeps up, so ecsBPI reads near 0 and target tracking scales in, until the fleet no longer keeps up
 /// and a backlog builds to the target, which is the latency promise itself. The fleet then oscillates around the
-/// promise (simulator, `diurnal`: 90.6% within the promise, 449 scaling actions in a day, 2.7× the lower-bound
-/// cost). Application Auto Scaling scales out when any target tracking policy asks and scales in only when all of
+/// promise (simulator, `diurnal`: docs/design.md, the round-1 record). Application Auto Scaling scales out when any target tracking policy asks and scales in only when all of
 /// them agree, so this policy keeps the fleet from shrinking below the work while ecsBPI still guards the
 /// waiting backlog.
 pub fn utilization_policy(s: &PolicySettings) -> Option<TargetTrackingPolicy> {
@@ -574,9 +573,9 @@ pub const IDLE_EXPRESSION: &str = "IF(FILL(m1, 1) + FILL(m2, 1) == 0, 1, 0)";
 /// or in flight, set the fleet to its minimum in one action.
 ///
 /// Why: target tracking scales in gradually, so after a burst a large fleet idles for a long time (simulator,
-/// `burst`: 11× the lower-bound cost). It reads the sampler's 10-second readings, not SQS's one reading a minute:
+/// `burst`; docs/design.md, the round-1 record). It reads the sampler's 10-second readings, not SQS's one reading a minute:
 /// a load that arrives at :00 and is done by :30 was read as an empty queue minute after minute, and the fleet set to
-/// its minimum while busy (simulator, `blueprint`: 98% → 45% within the promise). With nothing in flight no task
+/// its minimum while busy (docs/simulator.md, the round-1 policy's weak spots). With nothing in flight no task
 /// holds a message, so nothing is cut short; a missing reading counts as not empty, so a gap never scales in.
 pub fn idle_spec(s: &PolicySettings) -> Option<StepPolicySpec> {
     if s.idle_minutes == 0 {

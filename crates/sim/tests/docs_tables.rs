@@ -1,30 +1,32 @@
-//! The README's simulator tables are what the commands print: the model's parameters (`bpi simulate
-//! --parameters`) and the robust comparison (`bpi simulate --robust`).
+//! The documentation's simulator tables are what the commands print: the model's parameters (`bpi simulate
+//! --parameters`) and the robust comparison (`bpi simulate --robust`) in docs/simulator.md, Little's law against
+//! the measured MPD in docs/worker.md, the idle wait in docs/design.md.
 
 use bpi_sim::robust::{self, Ensemble};
 use bpi_sim::{PolicyKind, SimSettings, scenarios};
 
-fn readme_section(marker: &str) -> String {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
-        .expect("README.md");
+/// The generated part of `page` (a file under docs/) between its `marker`'s begin and end comments.
+fn docs_section(page: &str, marker: &str) -> String {
+    let path = format!("{}/../../docs/{page}", env!("CARGO_MANIFEST_DIR"));
+    let page = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let begin = format!("<!-- {marker}:begin -->\n");
     let end = format!("<!-- {marker}:end -->");
-    let from = readme.find(&begin).expect("begin marker") + begin.len();
-    let to = readme.find(&end).expect("end marker");
-    readme[from..to].to_string()
+    let from = page.find(&begin).expect("begin marker") + begin.len();
+    let to = page.find(&end).expect("end marker");
+    page[from..to].to_string()
 }
 
 #[test]
-fn the_readme_shows_the_model_parameters_as_generated() {
+fn the_docs_show_the_model_parameters_as_generated() {
     assert_eq!(
-        readme_section("model-parameters"),
+        docs_section("simulator.md", "model-parameters"),
         bpi_sim::model::parameters_table(),
         "regenerate with `bpi simulate --parameters`"
     );
 }
 
 #[test]
-fn the_readme_shows_the_robust_table_as_generated() {
+fn the_docs_show_the_robust_table_as_generated() {
     let rows = robust::run(
         &scenarios(),
         &PolicyKind::ALL,
@@ -33,18 +35,18 @@ fn the_readme_shows_the_robust_table_as_generated() {
         2,
     );
     assert_eq!(
-        readme_section("robust-table"),
+        docs_section("simulator.md", "robust-table"),
         robust::table(&rows),
         "regenerate with `bpi simulate --robust`"
     );
 }
 
 #[test]
-fn the_readme_shows_littles_law_against_the_measured_mpd_as_generated() {
+fn the_docs_show_littles_law_against_the_measured_mpd_as_generated() {
     let rows =
         bpi_sim::littles_law::compare(&scenarios(), &Ensemble::default(), &SimSettings::default());
     assert_eq!(
-        readme_section("littles-law-table"),
+        docs_section("worker.md", "littles-law-table"),
         bpi_sim::littles_law::table(&rows),
         "regenerate with `cargo run --release -p bpi-sim --example littles_law`"
     );
@@ -63,10 +65,10 @@ fn the_readme_shows_littles_law_against_the_measured_mpd_as_generated() {
 }
 
 #[test]
-fn the_readme_shows_the_idle_wait_against_batch_gaps_as_generated() {
+fn the_docs_show_the_idle_wait_against_batch_gaps_as_generated() {
     let rows = bpi_sim::idle_gap::compare();
     assert_eq!(
-        readme_section("idle-gap-table"),
+        docs_section("design.md", "idle-gap-table"),
         bpi_sim::idle_gap::table(&rows),
         "regenerate with `cargo run --release -p bpi-sim --example idle_gap`"
     );
