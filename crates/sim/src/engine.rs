@@ -19,49 +19,12 @@ use std::collections::BinaryHeap;
 use crate::autoscaling::Scaler;
 use crate::fleet::Fleet;
 use crate::metrics::{Live, MINUTE_MS, MetricStore, SAMPLE_MS};
-use crate::model::AwsModel;
-use crate::oracle::Foresight;
-use crate::policies::{Controller, Ctx, PolicyKind, keda};
+use crate::policies::{Controller, Ctx, PolicyKind};
 use crate::queue::Queue;
 use crate::report::{Report, RunFigures, Timeline, TimelinePoint};
 use crate::scenario::{Arrival, Scenario};
 use crate::schedule::ScheduledActions;
-
-/// Simulation settings that are not the scenario's.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SimSettings {
-    /// Seed of the arrivals (and of the model's random draws).
-    pub seed: u64,
-    /// The AWS behaviours assumed.
-    pub model: AwsModel,
-    /// Updater cadence (ours and the blueprint), seconds.
-    pub updater_every_secs: u64,
-    /// When the sampler stops publishing, seconds (None: it never does).
-    pub sampler_fails_at_secs: Option<u64>,
-    /// vCPU of a task.
-    pub task_vcpu: f64,
-    /// Memory of a task, GB.
-    pub task_gb: f64,
-    /// Fargate price per vCPU-hour (ARM64, us-east-1 list price).
-    pub vcpu_hour_usd: f64,
-    /// Fargate price per GB-hour (ARM64, us-east-1 list price).
-    pub gb_hour_usd: f64,
-}
-
-impl Default for SimSettings {
-    fn default() -> Self {
-        SimSettings {
-            seed: 1,
-            model: AwsModel::default(),
-            updater_every_secs: 3600,
-            sampler_fails_at_secs: None,
-            task_vcpu: 0.25,
-            task_gb: 0.5,
-            vcpu_hour_usd: 0.032_38,
-            gb_hour_usd: 0.003_56,
-        }
-    }
-}
+use crate::settings::SimSettings;
 
 /// The controllers' cadence, ms (the HPA's 15 s and KEDA's 30 s are multiples of it).
 const TICK_MS: u64 = 5_000;
@@ -99,56 +62,6 @@ struct Sim<'a> {
     metrics: MetricStore,
     timeline: Vec<TimelinePoint>,
     events_handled: u64,
-}
-
-/// Runs `policy` on `scenario`.
-pub fn simulate(scenario: &Scenario, policy: PolicyKind, settings: &SimSettings) -> Report {
-    let arrivals = scenario.arrivals(settings.seed);
-    simulate_arrivals(scenario, &arrivals, policy, settings)
-}
-
-/// Runs `policy` on `scenario` with the given arrivals (sorted by time).
-pub fn simulate_arrivals(
-    scenario: &Scenario,
-    arrivals: &[Arrival],
-    policy: PolicyKind,
-    settings: &SimSettings,
-) -> Report {
-    match policy.controller(scenario) {
-        Some(c) => simulate_controller(scenario, arrivals, policy, c, settings),
-        None => simulate_offline(scenario, arrivals, policy, settings),
-    }
-}
-
-/// The oracle, or KEDA tuned for the scenario first.
-fn simulate_offline(
-    scenario: &Scenario,
-    arrivals: &[Arrival],
-    policy: PolicyKind,
-    settings: &SimSettings,
-) -> Report {
-    // A learning period is not scored: the oracle and the reactive limit see only the arrivals after it.
-    let from_ms = scenario.scored_from_secs * 1000;
-    let scored = arrivals.partition_point(|a| a.at_ms < from_ms);
-    let arrivals = &arrivals[scored..];
-    match policy {
-        PolicyKind::Oracle => crate::oracle::run(scenario, arrivals, settings, Foresight::Full),
-        PolicyKind::ReactiveLimit => {
-            crate::oracle::run(scenario, arrivals, settings, Foresight::None)
-        }
-        PolicyKind::KedaTuned => {
-            let queue_length = keda::tune(scenario, arrivals, settings);
-            let mut r = simulate_arrivals(
-                scenario,
-                arrivals,
-                PolicyKind::Keda { queue_length },
-                settings,
-            );
-            r.policy = format!("keda-tuned (queueLength {queue_length})");
-            r
-        }
-        _ => unreachable!("every other policy has a controller"),
-    }
 }
 
 /// Runs `controller` on `scenario`; `policy` gives the workers' traits, the bounds and the name.

@@ -33,14 +33,17 @@ pub mod policies;
 pub mod queue;
 pub mod report;
 pub mod robust;
+pub mod run;
 pub mod scenario;
 pub mod schedule;
+pub mod settings;
 pub mod suite;
 pub mod trace;
 pub mod tradeoff;
 
-pub use engine::{SimSettings, simulate, simulate_arrivals};
 pub use model::AwsModel;
 pub use policies::PolicyKind;
 pub use report::{Report, table};
+pub use run::{simulate, simulate_arrivals};
 pub use scenario::{Scenario, scenario, scenarios};
+pub use settings::SimSettings;

@@ -8,10 +8,11 @@ use bpi_core::mpd::DEFAULT_MIN_SAMPLES;
 use bpi_core::{ActivityMinute, StatisticSet, estimate_mpd, estimate_mpd_littles_law};
 use serde::Serialize;
 
-use crate::engine::{SimSettings, simulate};
 use crate::policies::PolicyKind;
 use crate::robust::{Ensemble, behaviours};
+use crate::run::simulate;
 use crate::scenario::Scenario;
+use crate::settings::SimSettings;
 
 /// Minutes of one updater window.
 const WINDOW_MINUTES: usize = 60;

@@ -12,7 +12,7 @@
 //! Its share within the promise is the best any FIFO server with that maximum can reach. Its task-hours are a
 //! greedy schedule's, a near-lower bound rather than a proven minimum.
 //!
-//! The **reactive limit** ([`Foresight::None`]) is what reacting at the instant of arrival can reach, and what it
+//! The **reactive limit** ([`Foresight::LearnsOnArrival`]) is what reacting at the instant of arrival can reach, and what it
 //! costs. Its rules:
 //! - it learns of a message when the message arrives, and serves the queue in arrival order;
 //! - a message goes to a running task's slot free when it arrives (the task busy most recently, so that the others
@@ -31,22 +31,22 @@
 
 use std::collections::BTreeSet;
 
-use crate::engine::SimSettings;
 use crate::launch::{LaunchLimiter, extra_ms_moving_earlier};
 use crate::policies::PolicyKind;
 use crate::report::{Report, RunFigures, Timeline};
 use crate::scenario::{Arrival, Scenario};
+use crate::settings::SimSettings;
 
 /// What the schedule knows before a message arrives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Foresight {
     /// Every arrival and duration in advance: the oracle.
-    Full,
+    KnowsEveryArrival,
     /// Nothing before it arrives: the reactive limit.
-    None,
+    LearnsOnArrival,
 }
 
-/// The oracle's (or with [`Foresight::None`], the reactive limit's) report for `arrivals` on `scenario`.
+/// The oracle's (or with [`Foresight::LearnsOnArrival`], the reactive limit's) report for `arrivals` on `scenario`.
 pub fn run(
     scenario: &Scenario,
     arrivals: &[Arrival],
@@ -58,8 +58,8 @@ pub fn run(
     let mut processed = 0u64;
     for a in arrivals {
         let slot = match foresight {
-            Foresight::Full => schedule.slot_with_foresight(a.at_ms),
-            Foresight::None => schedule.slot_reacting(a.at_ms),
+            Foresight::KnowsEveryArrival => schedule.slot_with_foresight(a.at_ms),
+            Foresight::LearnsOnArrival => schedule.slot_reacting(a.at_ms),
         };
         let Some((free, slot)) = slot else {
             continue;
@@ -72,8 +72,8 @@ pub fn run(
         }
     }
     let (billed_ms, launches) = match foresight {
-        Foresight::Full => schedule.billed_with_foresight(settings),
-        Foresight::None => schedule.billed_reacting(),
+        Foresight::KnowsEveryArrival => schedule.billed_with_foresight(settings),
+        Foresight::LearnsOnArrival => schedule.billed_reacting(),
     };
 
     waits.sort_by(f64::total_cmp);
@@ -81,8 +81,8 @@ pub fn run(
     Report::new(
         scenario,
         match foresight {
-            Foresight::Full => PolicyKind::Oracle,
-            Foresight::None => PolicyKind::ReactiveLimit,
+            Foresight::KnowsEveryArrival => PolicyKind::Oracle,
+            Foresight::LearnsOnArrival => PolicyKind::ReactiveLimit,
         },
         settings,
         &waits,
@@ -382,7 +382,7 @@ mod tests {
             &scenario(0, 50, 60.0),
             &burst(600, 60, 10),
             &settings(LaunchQuota::UNLIMITED),
-            Foresight::Full,
+            Foresight::KnowsEveryArrival,
         );
         assert_eq!(r.within_promise, 1.0);
         assert_eq!(r.max_secs, 60.0);
@@ -401,7 +401,7 @@ mod tests {
             &scenario(0, 2, 60.0),
             &burst(600, 60, 10),
             &settings(LaunchQuota::UNLIMITED),
-            Foresight::Full,
+            Foresight::KnowsEveryArrival,
         );
         assert!((r.within_promise - 14.0 / 60.0).abs() < 1e-9);
     }
@@ -415,7 +415,7 @@ mod tests {
             &scenario(1, 5, 60.0),
             &a,
             &settings(LaunchQuota::UNLIMITED),
-            Foresight::Full,
+            Foresight::KnowsEveryArrival,
         );
         assert!((r.task_hours - 1.0).abs() < 1e-9);
     }
@@ -432,13 +432,13 @@ mod tests {
             &scenario(0, 50, 60.0),
             &burst(600, 60, 10),
             &settings(LaunchQuota::UNLIMITED),
-            Foresight::Full,
+            Foresight::KnowsEveryArrival,
         );
         let limited = run(
             &scenario(0, 50, 60.0),
             &burst(600, 60, 10),
             &settings(one_every_3_secs),
-            Foresight::Full,
+            Foresight::KnowsEveryArrival,
         );
         assert!(((limited.task_hours - free.task_hours) * 3600.0 - 108.0).abs() < 1e-6);
     }
@@ -451,7 +451,7 @@ mod tests {
             &scenario(0, 50, 60.0),
             &burst(600, 60, 10),
             &settings(LaunchQuota::UNLIMITED),
-            Foresight::None,
+            Foresight::LearnsOnArrival,
         );
         assert!(
             (r.within_promise - 50.0 / 60.0).abs() < 1e-9,
@@ -465,7 +465,7 @@ mod tests {
             &scenario(0, 50, 120.0),
             &burst(600, 60, 10),
             &settings(LaunchQuota::UNLIMITED),
-            Foresight::None,
+            Foresight::LearnsOnArrival,
         );
         assert_eq!(r.within_promise, 1.0);
         assert!(r.p50_secs > 60.0, "{}", r.p50_secs);
@@ -480,7 +480,7 @@ mod tests {
             &scenario(1, 5, 60.0),
             &a,
             &settings(LaunchQuota::UNLIMITED),
-            Foresight::None,
+            Foresight::LearnsOnArrival,
         );
         assert_eq!(r.max_secs, 0.0);
         assert!((r.task_hours - 1.0).abs() < 1e-9);
@@ -495,10 +495,20 @@ mod tests {
         let mut a = burst(600, 1, 10);
         a.extend(burst(900, 1, 10));
         let quota = LaunchQuota::UNLIMITED;
-        let oracle = run(&scenario(0, 5, 60.0), &a, &settings(quota), Foresight::Full);
+        let oracle = run(
+            &scenario(0, 5, 60.0),
+            &a,
+            &settings(quota),
+            Foresight::KnowsEveryArrival,
+        );
         assert_eq!(oracle.max_secs, 0.0);
         assert!((oracle.task_hours * 3600.0 - 140.0).abs() < 1e-6);
-        let reactive = run(&scenario(0, 5, 60.0), &a, &settings(quota), Foresight::None);
+        let reactive = run(
+            &scenario(0, 5, 60.0),
+            &a,
+            &settings(quota),
+            Foresight::LearnsOnArrival,
+        );
         assert_eq!((reactive.p50_secs, reactive.max_secs), (60.0, 60.0));
         assert_eq!(
             reactive.within_promise, 1.0,
@@ -516,7 +526,7 @@ mod tests {
             &scenario(0, 5, 60.0),
             &close,
             &settings(quota),
-            Foresight::None,
+            Foresight::LearnsOnArrival,
         );
         assert_eq!(bridged.max_secs, 60.0, "only the first waits for its start");
         // One life: launched at 600 s, work until 730 s, stopped at 790 s.

@@ -2,9 +2,9 @@
 
 use serde::Serialize;
 
-use crate::engine::SimSettings;
 use crate::policies::PolicyKind;
 use crate::scenario::Scenario;
+use crate::settings::SimSettings;
 
 /// One minute of the run.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -11,12 +11,14 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
-use crate::engine::{SimSettings, simulate_arrivals, simulate_controller};
+use crate::engine::simulate_controller;
 use crate::launch::LaunchQuota;
 use crate::model::{AwsModel, GaugePhase};
+use crate::policies::PolicyKind;
 use crate::policies::sampler::{Sampler, SamplerDesign};
-use crate::policies::{PolicyKind, keda};
+use crate::run::{simulate_arrivals, tune_keda};
 use crate::scenario::{Arrival, Scenario};
+use crate::settings::SimSettings;
 
 /// The ensemble: how many AWS behaviours (the default first), which arrival seeds, and the seed of the sample.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -167,7 +169,7 @@ pub fn run_on(
                             model: AwsModel::default(),
                             ..*base
                         };
-                        let ql = keda::tune(s, &traffic.arrivals(s, settings.seed), &settings);
+                        let ql = tune_keda(s, &traffic.arrivals(s, settings.seed), &settings);
                         (
                             PolicyKind::Keda { queue_length: ql },
                             format!("keda-tuned (queueLength {ql})"),

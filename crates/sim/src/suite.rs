@@ -13,10 +13,10 @@
 use bpi_core::DurationDistribution;
 use serde::Serialize;
 
-use crate::engine::SimSettings;
 use crate::policies::PolicyKind;
 use crate::robust::{self, Ensemble, RobustRow, Traffic};
 use crate::scenario::{Arrivals, Durations, Scenario};
+use crate::settings::SimSettings;
 
 /// A family of traffic shapes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -89,7 +89,8 @@ fn every_relative_link_and_anchor_resolves() {
     let mut broken = Vec::new();
     let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
     assert!(links(&readme).len() > 10, "the README's links are read");
-    let concepts = std::fs::read_to_string(root.join("docs/concepts.md")).expect("docs/concepts.md");
+    let concepts =
+        std::fs::read_to_string(root.join("docs/concepts.md")).expect("docs/concepts.md");
     assert!(anchors(&concepts).contains("bursts-that-recur-the-forecaster"));
     assert!(markdown_files(&root).len() >= 8, "the docs pages are read");
     for file in markdown_files(&root) {
@@ -150,7 +151,10 @@ fn the_readme_stays_short_and_links_every_docs_page() {
     let root = bpi_testkit::workspace_root();
     let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
     let lines = readme.lines().count();
-    assert!(lines <= 250, "README.md has {lines} lines: move the depth to docs/");
+    assert!(
+        lines <= 250,
+        "README.md has {lines} lines: move the depth to docs/"
+    );
     let index = std::fs::read_to_string(root.join("docs/README.md")).expect("docs/README.md");
     for file in markdown_files(&root) {
         let name = file.file_name().and_then(|n| n.to_str()).expect("a name");
@@ -173,7 +177,10 @@ fn every_alarm_of_the_templates_has_a_runbook_entry() {
         let text = std::fs::read_to_string(root.join(template)).expect("template");
         for line in text.lines() {
             // `AlarmName: !Sub "${AWS::StackName}-dlq-not-empty"`: the part after the stack's name.
-            if let Some(rest) = line.trim().strip_prefix("AlarmName: !Sub \"${AWS::StackName}") {
+            if let Some(rest) = line
+                .trim()
+                .strip_prefix("AlarmName: !Sub \"${AWS::StackName}")
+            {
                 names.push(rest.trim_end_matches('"').to_string());
             }
         }

@@ -13,9 +13,7 @@
 
 use std::collections::VecDeque;
 
-use super::{Controller, Ctx, PolicyKind};
-use crate::engine::{SimSettings, simulate_arrivals};
-use crate::scenario::{Arrival, Scenario};
+use super::{Controller, Ctx};
 
 const POLLING_MS: u64 = 30_000;
 const HPA_SYNC_MS: u64 = 15_000;
@@ -98,31 +96,6 @@ impl Controller for Keda {
             self.hpa(ctx);
         }
     }
-}
-
-/// The queueLength values [`tune`] tries.
-pub const TUNING_GRID: [u32; 12] = [1, 2, 3, 5, 8, 12, 20, 30, 50, 80, 120, 200];
-
-/// KEDA's best queueLength for `scenario` under `settings`: of the values in [`TUNING_GRID`], the one with the
-/// fewest task-hours among those within 0.1 point of the best share within the promise.
-pub fn tune(scenario: &Scenario, arrivals: &[Arrival], settings: &SimSettings) -> u32 {
-    let runs: Vec<(u32, f64, f64)> = TUNING_GRID
-        .iter()
-        .map(|&queue_length| {
-            let r = simulate_arrivals(
-                scenario,
-                arrivals,
-                PolicyKind::Keda { queue_length },
-                settings,
-            );
-            (queue_length, r.within_promise, r.task_hours)
-        })
-        .collect();
-    let best_share = runs.iter().map(|r| r.1).fold(0.0, f64::max);
-    runs.iter()
-        .filter(|r| r.1 >= best_share - 0.001)
-        .min_by(|a, b| a.2.total_cmp(&b.2))
-        .map_or(super::KEDA_DEFAULT_QUEUE_LENGTH, |r| r.0)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The scaling policies compared, one type each behind [`Controller`]: how each reads the metrics it has and what
-//! it decides. The engine knows none of them; it gives each a [`Ctx`] every 5 seconds.
+//! it decides. The engine drives any [`Controller`], giving it a [`Ctx`] every 5 seconds; which policy has which
+//! controller is [`PolicyKind::controller`]'s alone.
 //!
 //! Each models what its system documents (sources in each module); where the model is generous to a peer, the
 //! module says so.
@@ -133,7 +134,7 @@ pub enum PolicyKind {
         /// Messages per replica.
         queue_length: u32,
     },
-    /// KEDA at the queueLength that serves the scenario best ([`keda::tune`]).
+    /// KEDA at the queueLength that serves the scenario best ([`crate::run::tune_keda`]).
     KedaTuned,
     /// Target tracking on the service's average CPU at `target_pct` ([`cpu`]): a service's own policy before it
     /// attaches, on the assumption of a CPU-bound worker.
@@ -148,7 +149,7 @@ pub enum PolicyKind {
     },
     /// The physical limit: knows every arrival in advance ([`crate::oracle`]).
     Oracle,
-    /// The oracle without foresight: tasks launched as the work arrives ([`crate::oracle::Foresight::None`]).
+    /// The oracle without foresight: tasks launched as the work arrives ([`crate::oracle::Foresight::LearnsOnArrival`]).
     ReactiveLimit,
 }
 
