@@ -87,6 +87,29 @@ pub async fn put_duration_stats(
     put_worker_metrics(client, names, queue_name, stats, None, timestamp).await
 }
 
+/// The CloudWatch client a worker publishes with: opaque, so the worker holds no SDK type (and needs no SDK crate).
+#[derive(Debug, Clone)]
+pub struct WorkerMetricsClient(aws_sdk_cloudwatch::Client);
+
+impl WorkerMetricsClient {
+    /// The client of `clients`.
+    pub fn new(clients: &crate::AwsClients) -> Self {
+        WorkerMetricsClient(clients.cloudwatch.clone())
+    }
+
+    /// [`put_worker_metrics`] with this client.
+    pub async fn put(
+        &self,
+        names: &MetricNames,
+        queue_name: &str,
+        stats: &DurationStats,
+        app_not_ready: Option<bool>,
+        timestamp: SystemTime,
+    ) -> Result<(), AwsError> {
+        put_worker_metrics(&self.0, names, queue_name, stats, app_not_ready, timestamp).await
+    }
+}
+
 /// Publishes what a worker reports for an interval in one PutMetricData call: its statistic set of processing
 /// durations (when it processed anything) and, for a worker carrying an application, whether that application was
 /// not ready (`APP_NOT_READY_METRIC`, 1 or 0, high resolution). Nothing to say publishes nothing.
@@ -168,12 +191,30 @@ impl Resolution {
     }
 }
 
+/// The unit of a published value: the two this project publishes, so no SDK type leaves this crate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricUnit {
+    /// A count (messages, tasks, a target backlog per task).
+    Count,
+    /// Seconds (a duration).
+    Seconds,
+}
+
+impl MetricUnit {
+    fn standard_unit(self) -> StandardUnit {
+        match self {
+            MetricUnit::Count => StandardUnit::Count,
+            MetricUnit::Seconds => StandardUnit::Seconds,
+        }
+    }
+}
+
 /// Publishes plain values (e.g. ecsTargetBPI and the MPD used, or a sampler reading) in one PutMetricData call.
 pub async fn put_values(
     client: &aws_sdk_cloudwatch::Client,
     namespace: &str,
     dimensions: &[(&str, &str)],
-    values: &[(&str, f64, StandardUnit)],
+    values: &[(&str, f64, MetricUnit)],
     timestamp: SystemTime,
     resolution: Resolution,
 ) -> Result<(), AwsError> {
@@ -188,7 +229,7 @@ pub async fn put_values(
                 .metric_name(*name)
                 .set_dimensions(Some(dims.clone()))
                 .value(*value)
-                .unit(unit.clone())
+                .unit(unit.standard_unit())
                 .timestamp(DateTime::from(timestamp))
                 .storage_resolution(resolution.storage_resolution())
                 .build()

@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use bpi_aws::{AwsClients, load_sdk_config};
-use bpi_core::config::{ProcessEnv, SamplerConfig, UpdaterConfig};
+use bpi_core::config::{ProcessEnv, SamplerConfig, UpdaterConfig, check_deployment};
 use bpi_core::policy::scaling_spec;
 use bpi_core::target_bpi;
 use clap::{Parser, Subcommand};
@@ -67,6 +67,13 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Show a deployed system's live state: queue, tasks, ecsBPI vs target, MPD, policy drift.
     Status(status::StatusArgs),
+    /// Check settings before deploying them (deploy/deploy.sh runs it): the environment as the worker, the updater
+    /// and the sampler of a deployment will read it, with stand-ins for the names not yet created. Exit 2 with the
+    /// variable named when one is bad.
+    Settings {
+        #[command(subcommand)]
+        action: SettingsAction,
+    },
     /// Run the deployed system locally against the emulator: producer and updater on accelerated schedules, worker
     /// processes scaled by the written policy; live status, then a summary and a chart (deploy/local-run.sh).
     LocalRun(local_run::LocalRunArgs),
@@ -78,6 +85,12 @@ enum ScalingAction {
     Apply,
     /// Remove the set-up's alarms, the service's scaling policies and the scalable target.
     Remove,
+}
+
+#[derive(Subcommand, Debug)]
+enum SettingsAction {
+    /// Check every setting of the environment against core's declarations (range, type, the rules between them).
+    Check,
 }
 
 fn settings() -> Result<UpdaterConfig, CliError> {
@@ -109,6 +122,13 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             simulate::run(&args, history)
         }
         Command::Plan(args) => plan::run(&args),
+        Command::Settings {
+            action: SettingsAction::Check,
+        } => {
+            check_deployment(&ProcessEnv).map_err(|e| CliError::Usage(e.to_string()))?;
+            println!("settings: ok");
+            Ok(())
+        }
         Command::Policy { target } => {
             let config = settings()?;
             let target =

@@ -6,7 +6,7 @@
 //! it, and a repeated deploy changes nothing. Beside it: the target tracking policy on task utilization, and the
 //! step policies with their alarms: the fast path, the idle scale-in and the backstop; each is created, repaired
 //! (when its alarm's description, which names its settings, differs) or removed as the settings say, and the
-//! round-1 scale-from-zero policy is removed where it is found. `remove` undoes all of it.
+//! step policy that scaled from zero before the fast path did is removed where it is found. `remove` undoes all of it.
 
 use std::time::SystemTime;
 
@@ -25,6 +25,32 @@ use bpi_core::policy::{
 use serde::Serialize;
 use target_bpi_updater::{DecisionRecord, Updater, WhenUnmeasured};
 
+/// What `apply` did to one part of the set-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PartOutcome {
+    /// Not wanted and not there.
+    Absent,
+    /// Written where there was none.
+    Created,
+    /// Rewritten: a piece was missing or differed from the spec.
+    Updated,
+    /// Already as the spec says.
+    Unchanged,
+    /// Not wanted any more, and deleted.
+    Removed,
+}
+
+impl PartOutcome {
+    /// Whether the part changed on AWS.
+    pub fn changed(self) -> bool {
+        matches!(
+            self,
+            PartOutcome::Created | PartOutcome::Updated | PartOutcome::Removed
+        )
+    }
+}
+
 /// What `apply` did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ApplyReport {
@@ -36,18 +62,19 @@ pub struct ApplyReport {
     pub bounds: (u32, u32),
     /// The updater's decision on the target tracking policy.
     pub policy: DecisionRecord,
-    /// The fast path: `absent`, `created`, `updated`, `unchanged` or `removed`.
-    pub fast_path: &'static str,
-    /// The backstop (same words).
-    pub backstop: &'static str,
-    /// The round-1 scale-from-zero policy: `absent`, or `removed` when an earlier deploy left one.
-    pub activation: &'static str,
-    /// The target tracking policy on task utilization (same words).
-    pub utilization: &'static str,
-    /// The idle scale-in policy (same words).
-    pub idle: &'static str,
-    /// The fast scale-in policy (same words).
-    pub scale_in: &'static str,
+    /// The fast path.
+    pub fast_path: PartOutcome,
+    /// The backstop.
+    pub backstop: PartOutcome,
+    /// The step policy that scaled from zero before the fast path did (deployments before the sampler wrote it):
+    /// `absent`, or `removed` where an earlier deploy left one.
+    pub retired_scale_from_zero: PartOutcome,
+    /// The target tracking policy on task utilization.
+    pub utilization: PartOutcome,
+    /// The idle scale-in policy.
+    pub idle: PartOutcome,
+    /// The fast scale-in policy.
+    pub scale_in: PartOutcome,
     /// Whether anything changed.
     pub changed: bool,
 }
@@ -85,13 +112,20 @@ pub async fn apply(clients: &AwsClients, config: &UpdaterConfig) -> anyhow::Resu
     let idle = step(s.idle_policy_name(), idle_spec(s)).await?;
     let scale_in = step(s.scale_in_policy_name(), scale_in_spec(s)).await?;
     let backstop = step(s.backstop_policy_name(), Some(backstop_spec(s))).await?;
-    let activation = step(s.activation_policy_name(), None).await?;
+    let retired_scale_from_zero = step(s.retired_scale_from_zero_policy_name(), None).await?;
     let utilization = apply_utilization(clients, &resource_id, &existing, s).await?;
     let changed = old_bounds != Some(bounds_i32)
         || policy.updated
-        || [fast_path, idle, scale_in, backstop, activation, utilization]
-            .iter()
-            .any(|a| matches!(*a, "created" | "updated" | "removed"));
+        || [
+            fast_path,
+            idle,
+            scale_in,
+            backstop,
+            retired_scale_from_zero,
+            utilization,
+        ]
+        .iter()
+        .any(|part| part.changed());
     Ok(ApplyReport {
         resource_id,
         old_bounds,
@@ -99,7 +133,7 @@ pub async fn apply(clients: &AwsClients, config: &UpdaterConfig) -> anyhow::Resu
         policy,
         fast_path,
         backstop,
-        activation,
+        retired_scale_from_zero,
         utilization,
         idle,
         scale_in,
@@ -113,7 +147,7 @@ async fn apply_utilization(
     resource_id: &str,
     existing: &[String],
     s: &PolicySettings,
-) -> anyhow::Result<&'static str> {
+) -> anyhow::Result<PartOutcome> {
     let name = s.utilization_policy_name();
     let current = describe_target_tracking_policy(&clients.autoscaling, resource_id, &name).await?;
     Ok(match (utilization_policy(s), current) {
@@ -126,23 +160,23 @@ async fn apply_utilization(
                     .abs()
                     < 1e-9 =>
         {
-            "unchanged"
+            PartOutcome::Unchanged
         }
         (Some(wanted), current) => {
             put_target_tracking_policy(&clients.autoscaling, &wanted)
                 .await
                 .context("writing the utilization policy")?;
             if current.is_some() {
-                "updated"
+                PartOutcome::Updated
             } else {
-                "created"
+                PartOutcome::Created
             }
         }
         (None, _) if existing.contains(&name) => {
             delete_policy(&clients.autoscaling, resource_id, &name).await?;
-            "removed"
+            PartOutcome::Removed
         }
-        (None, _) => "absent",
+        (None, _) => PartOutcome::Absent,
     })
 }
 
@@ -154,7 +188,7 @@ async fn apply_step_policy(
     existing: &[String],
     name: &str,
     wanted: Option<StepPolicySpec>,
-) -> anyhow::Result<&'static str> {
+) -> anyhow::Result<PartOutcome> {
     let has_policy = existing.iter().any(|p| p == name);
     let alarm = s.alarm_name(name);
     let description = alarm_description(&clients.cloudwatch, &alarm).await?;
@@ -164,7 +198,7 @@ async fn apply_step_policy(
             if has_policy
                 && description.as_deref() == Some(spec.alarm.alarm_description.as_str()) =>
         {
-            "unchanged"
+            PartOutcome::Unchanged
         }
         Some(spec) => {
             let arn = put_step_policy(&clients.autoscaling, &spec.policy)
@@ -173,14 +207,18 @@ async fn apply_step_policy(
             put_alarm(&clients.cloudwatch, &spec.alarm, &arn)
                 .await
                 .with_context(|| format!("writing the alarm {name}"))?;
-            if has_policy { "updated" } else { "created" }
+            if has_policy {
+                PartOutcome::Updated
+            } else {
+                PartOutcome::Created
+            }
         }
         None if has_policy || has_alarm => {
             delete_alarms(&clients.cloudwatch, &[alarm]).await?;
             delete_policy(&clients.autoscaling, &s.resource_id(), name).await?;
-            "removed"
+            PartOutcome::Removed
         }
-        None => "absent",
+        None => PartOutcome::Absent,
     })
 }
 

@@ -45,7 +45,7 @@ pub struct SimulateArgs {
     /// With --trace: the queue's visibility timeout, seconds.
     #[arg(long, default_value_t = 30)]
     visibility_timeout: u64,
-    /// Policy name, or `all` (ours, ours-v1, blueprint, copilot, cdk, keda, keda-tuned, oracle, reactive-limit); also
+    /// Policy name, or `all` (ours, ours-sqs-metrics, blueprint, copilot, cdk, keda, keda-tuned, oracle, reactive-limit); also
     /// `ours-latency-first` (ours at its latency-first settings),
     /// `keda:N` (queueLength N), `cpu:N` (target tracking on CPU at N%, a CPU-bound worker assumed) and `fixed:N`
     /// (a fixed fleet of N tasks). Comma-separated for several.
@@ -188,7 +188,7 @@ fn policies(spec: &str) -> Result<Vec<PolicyKind>, String> {
         .map(|name| {
             PolicyKind::from_name(name.trim()).ok_or_else(|| {
                 format!(
-                    "unknown policy '{name}' (ours, ours-latency-first, ours-v1, blueprint, copilot, cdk, keda, keda:N, keda-tuned, cpu:N, fixed:N, oracle, reactive-limit)"
+                    "unknown policy '{name}' (ours, ours-latency-first, ours-sqs-metrics, blueprint, copilot, cdk, keda, keda:N, keda-tuned, cpu:N, fixed:N, oracle, reactive-limit)"
                 )
             })
         })

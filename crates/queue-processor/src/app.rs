@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use bpi_aws::cloudwatch::WorkerMetricsClient;
 use bpi_aws::sqs::Queue;
 use bpi_aws::{AwsClients, load_sdk_config};
 use bpi_core::config::{ProcessEnv, ProcessorConfig, WorkMode};
@@ -54,9 +55,27 @@ pub async fn main() -> ExitCode {
     tokio::spawn(shutdown::on_signals(trigger));
     tracing::info!(work_mode = config.work.name(), "work mode");
     match config.work.clone() {
-        WorkMode::Sleep => serve(config, queue, clients.cloudwatch, SleepWork, listener).await,
+        WorkMode::Sleep => {
+            serve(
+                config,
+                queue,
+                WorkerMetricsClient::new(&clients),
+                SleepWork,
+                listener,
+            )
+            .await
+        }
         WorkMode::Http(app) => match HttpWork::new(app, queue.name()) {
-            Ok(work) => serve(config, queue, clients.cloudwatch, work, listener).await,
+            Ok(work) => {
+                serve(
+                    config,
+                    queue,
+                    WorkerMetricsClient::new(&clients),
+                    work,
+                    listener,
+                )
+                .await
+            }
             Err(e) => {
                 tracing::error!(error = %e, "bad setting");
                 eprintln!("queue-processor: {e}");
@@ -65,7 +84,14 @@ pub async fn main() -> ExitCode {
         },
         WorkMode::Exec(app) => {
             let work = ExecWork::new(app, queue.name());
-            serve(config, queue, clients.cloudwatch, work, listener).await
+            serve(
+                config,
+                queue,
+                WorkerMetricsClient::new(&clients),
+                work,
+                listener,
+            )
+            .await
         }
     }
 }
@@ -74,7 +100,7 @@ pub async fn main() -> ExitCode {
 async fn serve<W: Work>(
     config: ProcessorConfig,
     queue: Queue,
-    cloudwatch: aws_sdk_cloudwatch::Client,
+    cloudwatch: WorkerMetricsClient,
     work: W,
     listener: Shutdown,
 ) -> ExitCode {

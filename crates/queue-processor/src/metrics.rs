@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use bpi_aws::cloudwatch::{DurationStats, put_worker_metrics};
+use bpi_aws::cloudwatch::{DurationStats, WorkerMetricsClient};
 use bpi_core::config::MetricNames;
 use tokio::time::{MissedTickBehavior, interval};
 use tokio_util::sync::CancellationToken;
@@ -44,7 +44,7 @@ impl DurationRecorder {
 #[derive(Debug)]
 pub struct Publisher {
     /// CloudWatch client.
-    pub client: aws_sdk_cloudwatch::Client,
+    pub client: WorkerMetricsClient,
     /// Metric names.
     pub names: MetricNames,
     /// The queue, for the `QueueName` dimension.
@@ -75,15 +75,16 @@ impl Publisher {
             return;
         }
         Counters::bump(&self.counters.metric_requests);
-        match put_worker_metrics(
-            &self.client,
-            &self.names,
-            &self.queue_name,
-            &stats,
-            app_not_ready,
-            SystemTime::now(),
-        )
-        .await
+        match self
+            .client
+            .put(
+                &self.names,
+                &self.queue_name,
+                &stats,
+                app_not_ready,
+                SystemTime::now(),
+            )
+            .await
         {
             Ok(()) => tracing::debug!(samples = stats.count, "published processing durations"),
             Err(e) => {

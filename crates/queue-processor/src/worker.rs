@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bpi_aws::AwsError;
+use bpi_aws::cloudwatch::WorkerMetricsClient;
 use bpi_aws::sqs::{Queue, Received};
 use bpi_core::config::ProcessorConfig;
 use bpi_core::parse_message;
@@ -125,7 +126,7 @@ async fn receive_until_ok(
 pub struct Worker<W: Work> {
     config: ProcessorConfig,
     queue: Queue,
-    cloudwatch: aws_sdk_cloudwatch::Client,
+    cloudwatch: WorkerMetricsClient,
     work: Arc<W>,
     counters: Arc<Counters>,
 }
@@ -192,7 +193,7 @@ impl<W: Work> Worker<W> {
     pub fn new(
         config: ProcessorConfig,
         queue: Queue,
-        cloudwatch: aws_sdk_cloudwatch::Client,
+        cloudwatch: WorkerMetricsClient,
         work: W,
     ) -> Self {
         Worker {

@@ -172,7 +172,7 @@ fn the_utilization_policy_keeps_a_steady_load_off_the_latency_edge() {
     // task builds, which is the promise itself: in `diurnal` that was 90.6% within the promise, 449 actions and 2.7×
     // the lower bound. The utilization policy refuses scale-in below the work.
     let s = bpi_sim::scenario("diurnal").expect("shipped");
-    let r = simulate(&s, PolicyKind::OursV1, &SimSettings::default());
+    let r = simulate(&s, PolicyKind::OursOnSqsMetrics, &SimSettings::default());
     assert!(r.within_promise >= 0.99, "{}", r.within_promise);
     assert!(r.cost_vs_lower_bound <= 1.6, "{}", r.cost_vs_lower_bound);
     assert!(r.scaling_actions <= 200, "{}", r.scaling_actions);
@@ -245,7 +245,7 @@ fn a_burst_on_a_minute_boundary_is_seen_in_its_own_minute() {
     };
     let r = simulate(
         &s,
-        PolicyKind::OursV1,
+        PolicyKind::OursOnSqsMetrics,
         &SimSettings {
             model,
             ..SimSettings::default()
@@ -268,7 +268,7 @@ fn a_burst_on_a_minute_boundary_is_seen_in_its_own_minute() {
 
 #[test]
 fn one_reading_a_minute_at_mid_minute_lets_the_idle_policy_empty_a_busy_fleet() {
-    // The weak spot of the round-1 idle policy: the blueprint's load arrives at each minute's start and is done by
+    // The weak spot of the pre-sampler idle policy: the blueprint's load arrives at each minute's start and is done by
     // mid-minute, so a reading at :30 sees an empty queue minute after minute. At :00 the same load is seen. The
     // sampler's ten-second readings are not fooled at any phase.
     let s = bpi_sim::scenario("blueprint").expect("shipped");
@@ -287,7 +287,10 @@ fn one_reading_a_minute_at_mid_minute_lets_the_idle_policy_empty_a_busy_fleet() 
         )
         .within_promise
     };
-    let (at_00, at_30) = (share(PolicyKind::OursV1, 0), share(PolicyKind::OursV1, 30));
+    let (at_00, at_30) = (
+        share(PolicyKind::OursOnSqsMetrics, 0),
+        share(PolicyKind::OursOnSqsMetrics, 30),
+    );
     assert!(at_00 > 0.95, "{at_00}");
     assert!(at_30 < 0.6, "{at_30}");
     for secs in [0, 30, 50] {
@@ -320,7 +323,7 @@ fn the_oracle_bounds_every_policy() {
 #[test]
 fn the_fast_path_changes_the_desired_count_within_thirty_seconds_of_a_burst() {
     // 600 messages at 2:00:00 on an empty service. Ours reads every 10 s and its alarm sees a reading 10 s later
-    // (the default model): the desired count changes within 30 s. The round-1 policy waited for SQS's minute to
+    // (the default model): the desired count changes within 30 s. The pre-sampler policy waited for SQS's minute to
     // end and be published, and for Container Insights: minutes.
     let s = bpi_sim::scenario("idle-then-burst").expect("shipped");
     let reaction = |policy: PolicyKind| {
@@ -337,8 +340,8 @@ fn the_fast_path_changes_the_desired_count_within_thirty_seconds_of_a_burst() {
         ours_tasks, 10,
         "600 messages at 15 a task (0.25 of the target 60, nothing running): the maximum at once"
     );
-    let (v1_secs, _) = reaction(PolicyKind::OursV1);
-    assert!(v1_secs >= 120.0, "round 1: {v1_secs} s");
+    let (v1_secs, _) = reaction(PolicyKind::OursOnSqsMetrics);
+    assert!(v1_secs >= 120.0, "before the sampler: {v1_secs} s");
 }
 
 #[test]

@@ -7,10 +7,9 @@
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
-use aws_sdk_cloudwatch::types::StandardUnit;
 use bpi_aws::autoscaling::{describe_target_tracking_policy, put_target_tracking_policy};
 use bpi_aws::cloudwatch::{
-    Resolution, SamplerMetrics, put_values, read_duration_stats, read_messages_sent,
+    MetricUnit, Resolution, SamplerMetrics, put_values, read_duration_stats, read_messages_sent,
     read_queue_activity,
 };
 use bpi_aws::scheduled::{delete_scheduled_action, put_scheduled_action, scheduled_actions};
@@ -183,9 +182,9 @@ impl UpdaterPort for AwsClients {
         mpd_secs: Option<f64>,
         now: SystemTime,
     ) -> Result<(), AwsError> {
-        let mut values = vec![(config.bpi_metric_name.as_str(), target, StandardUnit::Count)];
+        let mut values = vec![(config.bpi_metric_name.as_str(), target, MetricUnit::Count)];
         if let Some(m) = mpd_secs {
-            values.push((MPD_METRIC_NAME, m, StandardUnit::Seconds));
+            values.push((MPD_METRIC_NAME, m, MetricUnit::Seconds));
         }
         let dims = [
             (TYPE_DIMENSION, config.metrics.metric_type.as_str()),

@@ -14,7 +14,7 @@ use bpi_core::forecast::{
 };
 use bpi_core::policy::target_tracking_policy;
 pub use bpi_core::update::WhenUnmeasured;
-use bpi_core::update::{UpdateInputs, plan_update};
+use bpi_core::update::{MpdStatus, UpdateInputs, plan_update};
 use serde::Serialize;
 
 pub use crate::port::MPD_METRIC_NAME;
@@ -40,7 +40,7 @@ pub struct DecisionRecord {
     /// How the target was chosen: `measured`, `littles-law` (no worker durations: MPD estimated from SQS's
     /// in-flight count and deletions, `samples` then counting deletions), `kept` (too few samples, current target
     /// kept) or `fallback` (too few samples and no policy: the configured default MPD).
-    pub mpd_status: &'static str,
+    pub mpd_status: MpdStatus,
     /// Warnings about the target (e.g. latency below MPD).
     pub warnings: Vec<String>,
     /// A dry run decides but writes and publishes nothing.
@@ -96,7 +96,7 @@ impl<P: UpdaterPort> Updater<P> {
         );
         let estimate = plan.estimate;
         let old_target = current.as_ref().map(|p| p.target_value);
-        let mpd_status = plan.status.as_str();
+        let mpd_status = plan.status;
         let mut reason = plan.decision.reason.to_string();
         if let MpdEstimate::Unknown {
             samples,
@@ -104,10 +104,11 @@ impl<P: UpdaterPort> Updater<P> {
         } = estimate
         {
             reason = format!(
-                "too few samples ({samples} < {min_samples}), {mpd_status} target; {reason}"
+                "too few samples ({samples} < {min_samples}), {} target; {reason}",
+                mpd_status.as_str()
             );
         }
-        if plan.status == bpi_core::update::MpdStatus::LittlesLaw {
+        if plan.status == MpdStatus::LittlesLaw {
             reason = format!(
                 "no MsgProcessingDuration data: MPD estimated by Little's law from SQS's in-flight count and {} deletions; {reason}",
                 estimate.samples()
@@ -352,7 +353,7 @@ mod tests {
         let (record, port) = run(port, false).await;
         assert_eq!(
             (record.mpd_status, record.new_target, record.updated),
-            ("measured", 30.0, true)
+            (MpdStatus::Measured, 30.0, true)
         );
         assert_eq!(*port.writes.lock().expect("lock"), 1);
         assert_eq!(
@@ -387,7 +388,7 @@ mod tests {
                 record.samples,
                 record.new_target
             ),
-            ("littles-law", Some(3.75), 480, 16.0)
+            (MpdStatus::LittlesLaw, Some(3.75), 480, 16.0)
         );
         assert!(record.reason.contains("Little's law"), "{}", record.reason);
         assert_eq!(
@@ -410,7 +411,7 @@ mod tests {
         let (record, port) = run(port, false).await;
         assert_eq!(
             (record.mpd_status, record.new_target, record.updated),
-            ("kept", 20.0, false)
+            (MpdStatus::Kept, 20.0, false)
         );
         assert_eq!(*port.writes.lock().expect("lock"), 0);
         assert_eq!(*port.published.lock().expect("lock"), vec![(20.0, None)]);
@@ -426,7 +427,7 @@ mod tests {
                 record.new_target,
                 record.updated
             ),
-            ("fallback", None, 12.0, true)
+            (MpdStatus::Fallback, None, 12.0, true)
         );
         assert_eq!(*port.writes.lock().expect("lock"), 1);
     }

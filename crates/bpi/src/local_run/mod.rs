@@ -122,6 +122,30 @@ fn positive(name: &str, v: u64) -> anyhow::Result<u64> {
     Ok(v)
 }
 
+/// Why a local run stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StopReason {
+    /// The duration passed and the fleet finished the backlog.
+    BacklogFinished,
+    /// The duration passed and the drain time ran out with messages left.
+    DrainTimeOver,
+    /// Ctrl-C in the terminal.
+    Interrupted,
+    /// SIGTERM.
+    Terminated,
+}
+
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StopReason::BacklogFinished => "duration reached, backlog finished",
+            StopReason::DrainTimeOver => "duration reached, drain time over",
+            StopReason::Interrupted => "Ctrl-C",
+            StopReason::Terminated => "SIGTERM",
+        })
+    }
+}
+
 /// Runs the local system until the duration ends, Ctrl-C or SIGTERM. Returns the figures.
 pub async fn run(
     args: &LocalRunArgs,
@@ -139,8 +163,8 @@ pub async fn run(
     let stop_reason = loop {
         tokio::select! {
             _ = second.tick() => {}
-            _ = sigint.recv() => break "Ctrl-C",
-            _ = sigterm.recv() => break "SIGTERM",
+            _ = sigint.recv() => break StopReason::Interrupted,
+            _ = sigterm.recv() => break StopReason::Terminated,
         }
         if let Some(reason) = local.tick().await? {
             break reason;
@@ -284,7 +308,7 @@ impl<'a> LocalRun<'a> {
     }
 
     /// One second of the run. Returns why the run ends, when it does.
-    async fn tick(&mut self) -> anyhow::Result<Option<&'static str>> {
+    async fn tick(&mut self) -> anyhow::Result<Option<StopReason>> {
         if let Some(reason) = self.check_end() {
             return Ok(Some(reason));
         }
@@ -329,7 +353,7 @@ impl<'a> LocalRun<'a> {
     }
 
     /// Past the duration: producing stops and the fleet finishes the backlog (up to `--drain-secs`).
-    fn check_end(&mut self) -> Option<&'static str> {
+    fn check_end(&mut self) -> Option<StopReason> {
         let deadline = self.started + Duration::from_secs(self.args.duration_secs);
         match self.drain_until {
             None if Instant::now() >= deadline => {
@@ -341,9 +365,9 @@ impl<'a> LocalRun<'a> {
                 None
             }
             Some(_) if self.last_depth.visible + self.last_depth.in_flight == 0 => {
-                Some("duration reached, backlog finished")
+                Some(StopReason::BacklogFinished)
             }
-            Some(until) if Instant::now() >= until => Some("duration reached, drain time over"),
+            Some(until) if Instant::now() >= until => Some(StopReason::DrainTimeOver),
             _ => None,
         }
     }
@@ -427,7 +451,7 @@ impl<'a> LocalRun<'a> {
     }
 
     /// Drain and stop: every worker gets the grace, then the summary, the chart and the record.
-    async fn finish(mut self, stop_reason: &str) -> anyhow::Result<Record> {
+    async fn finish(mut self, stop_reason: StopReason) -> anyhow::Result<Record> {
         let args = self.args;
         eprintln!(
             "bpi local-run: stopping ({stop_reason}): workers get {} s to finish what they hold",

@@ -431,7 +431,7 @@ async fn deploy_redeploy_change_load_and_destroy() {
     assert_eq!(stack_resource(&stack, "Service"), service_arn);
 
     // A changed latency moves the target; min 0 rewrites the idle policy (it sets the minimum) and needs nothing
-    // more: the fast path starts tasks from zero, and no round-1 activation policy is made.
+    // more: the fast path starts tasks from zero, and no retired scale-from-zero policy is made.
     let third = ok(&script(
         "deploy.sh",
         &[
@@ -458,7 +458,7 @@ async fn deploy_redeploy_change_load_and_destroy() {
             third["policy"]["new_target"].as_f64(),
             third["fast_path"].as_str(),
             third["idle"].as_str(),
-            third["activation"].as_str()
+            third["retired_scale_from_zero"].as_str()
         ),
         (
             Some(24.0),
@@ -486,7 +486,7 @@ async fn deploy_redeploy_change_load_and_destroy() {
         .expect("names");
     assert!(names.contains(&config.policy.fast_path_policy_name()));
     assert!(names.contains(&config.policy.backstop_policy_name()));
-    assert!(!names.contains(&config.policy.activation_policy_name()));
+    assert!(!names.contains(&config.policy.retired_scale_from_zero_policy_name()));
     // --idle-minutes 6: the idle alarm looks at 36 ten-second readings.
     let idle_alarm = config.policy.alarm_name(&config.policy.idle_policy_name());
     let alarms = aws(&[
@@ -640,11 +640,11 @@ fn bad_settings_are_refused_before_anything_is_deployed() {
     for (args, says) in [
         (
             vec!["--latency", "soon"],
-            "--latency must be a whole number",
+            "--latency: invalid setting DESIRED_LATENCY_SECS=\"soon\": expected a number from 1 to",
         ),
         (
             vec!["--min", "5", "--max", "2"],
-            "--max must be at least 1 and at least --min",
+            "--max: invalid setting MAX_CAPACITY=\"2\": must be at least MIN_CAPACITY (5)",
         ),
         (
             vec!["--subnets", "subnet-1"],
@@ -664,30 +664,33 @@ fn bad_settings_are_refused_before_anything_is_deployed() {
             vec!["--exec-command", "work"],
             "--exec-command runs in the worker's container: give --image",
         ),
-        (vec!["--app-port", "70000"], "--app-port must be 1-65535"),
+        (
+            vec!["--app-port", "70000"],
+            "--app-port: invalid setting APP_PORT=\"70000\": expected a number from 1 to 65535",
+        ),
         (
             vec!["--idle-minutes", "61"],
-            "--idle-minutes must be 0-60, got 61",
+            "--idle-minutes: invalid setting IDLE_SCALE_IN_MINUTES=\"61\": expected a number from 0 to 60",
         ),
         (
             vec!["--idle-minutes", "two"],
-            "--idle-minutes must be a whole number, got 'two'",
+            "--idle-minutes: invalid setting IDLE_SCALE_IN_MINUTES=\"two\"",
         ),
         (
             vec!["--task-start", "901"],
-            "--task-start must be 0-900, got 901",
+            "--task-start: invalid setting TASK_START_SECS=\"901\": expected a number from 0 to 900",
         ),
         (
             vec!["--task-start", "fast"],
-            "--task-start must be a whole number, got 'fast'",
+            "--task-start: invalid setting TASK_START_SECS=\"fast\"",
         ),
         (
             vec!["--scale-in-window", "16"],
-            "--scale-in-window must be 0-15, got 16",
+            "--scale-in-window: invalid setting SCALE_IN_WINDOW_MINUTES=\"16\"",
         ),
         (
             vec!["--app-health-path", "health"],
-            "--app-health-path must start with /",
+            "--app-health-path: invalid setting APP_HEALTH_PATH=\"health\": expected a path starting with `/`",
         ),
     ] {
         let out = script("deploy.sh", &args);
@@ -700,7 +703,12 @@ fn bad_settings_are_refused_before_anything_is_deployed() {
     }
     let help = script("deploy.sh", &["--help"]);
     assert!(help.status.success());
-    assert!(String::from_utf8_lossy(&help.stdout).contains("Usage: deploy/deploy.sh"));
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("Usage: deploy/deploy.sh"));
+    assert!(
+        help.contains("--idle-minutes MINUTES  [BPI_IDLE_SCALE_IN_MINUTES=3]"),
+        "{help}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

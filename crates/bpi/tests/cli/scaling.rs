@@ -1,4 +1,4 @@
-//! `bpi scaling apply` against the emulator on a service set up by round 1: the round-1 scale-from-zero
+//! `bpi scaling apply` against the emulator on a service set up before the sampler: the pre-sampler scale-from-zero
 //! (activation) policy and its alarm are removed, the sampler's companions created, a second run changes nothing,
 //! and a companion edited by hand is repaired. moto stores the policies and alarms without evaluating them; what
 //! they do is checked by core's spec tests, the AWS model checks (`aws_models.rs`) and fault cases 9-10.
@@ -15,14 +15,20 @@ fn apply(env: &[(&str, &str)]) -> serde_json::Value {
     crate::support::bpi_json(&["scaling", "apply"], env)
 }
 
-/// The report's per-policy outcomes: (fast path, idle, backstop, utilization, activation).
+/// The report's per-policy outcomes: (fast path, idle, backstop, utilization, the retired scale-from-zero policy).
 fn outcomes(r: &serde_json::Value) -> [String; 5] {
-    ["fast_path", "idle", "backstop", "utilization", "activation"]
-        .map(|k| r[k].as_str().unwrap_or("?").to_string())
+    [
+        "fast_path",
+        "idle",
+        "backstop",
+        "utilization",
+        "retired_scale_from_zero",
+    ]
+    .map(|k| r[k].as_str().unwrap_or("?").to_string())
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn apply_replaces_round_one_scaling_keeps_what_is_right_and_repairs_edits() {
+async fn apply_replaces_pre_sampler_scaling_keeps_what_is_right_and_repairs_edits() {
     let clients = AwsClients::new(&local_emulator_config(&bpi_testkit::emulator().endpoint).await);
     let queue = bpi_testkit::unique_name("scaling");
     let (cluster, service) = (
@@ -42,19 +48,19 @@ async fn apply_replaces_round_one_scaling_keeps_what_is_right_and_repairs_edits(
     register_scalable_target(&clients.autoscaling, &scaling_spec(s, 12.0).scalable_target)
         .await
         .expect("register");
-    // What a round-1 deploy left: the activation step policy and its alarm (shaped here like the fast path; only
+    // What a pre-sampler deploy left: the scale-from-zero step policy and its alarm (shaped here like the fast path; only
     // the names matter to apply).
-    let activation = s.activation_policy_name();
-    let mut round_one = fast_path_spec(s);
-    round_one.policy.policy_name.clone_from(&activation);
-    round_one.alarm.alarm_name = s.alarm_name(&activation);
-    round_one.alarm.alarm_description = "round 1: scale from zero".into();
-    let arn = put_step_policy(&clients.autoscaling, &round_one.policy)
+    let activation = s.retired_scale_from_zero_policy_name();
+    let mut pre_sampler = fast_path_spec(s);
+    pre_sampler.policy.policy_name.clone_from(&activation);
+    pre_sampler.alarm.alarm_name = s.alarm_name(&activation);
+    pre_sampler.alarm.alarm_description = "before the sampler: scale from zero".into();
+    let arn = put_step_policy(&clients.autoscaling, &pre_sampler.policy)
         .await
-        .expect("put the round-1 policy");
-    put_alarm(&clients.cloudwatch, &round_one.alarm, &arn)
+        .expect("put the pre-sampler policy");
+    put_alarm(&clients.cloudwatch, &pre_sampler.alarm, &arn)
         .await
-        .expect("put the round-1 alarm");
+        .expect("put the pre-sampler alarm");
 
     let first = apply(&env);
     assert_eq!(
@@ -82,7 +88,7 @@ async fn apply_replaces_round_one_scaling_keeps_what_is_right_and_repairs_edits(
             .await
             .expect("describe"),
         None,
-        "the round-1 alarm is gone"
+        "the pre-sampler alarm is gone"
     );
 
     // Nothing to do the second time.

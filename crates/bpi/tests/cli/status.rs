@@ -2,9 +2,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use aws_sdk_cloudwatch::types::StandardUnit;
 use bpi_aws::autoscaling::put_target_tracking_policy;
-use bpi_aws::cloudwatch::{DurationStats, Resolution, put_duration_stats, put_values};
+use bpi_aws::cloudwatch::{DurationStats, MetricUnit, Resolution, put_duration_stats, put_values};
 use bpi_aws::fixtures::{create_queue_with_dlq, create_service};
 use bpi_aws::{AwsClients, local_emulator_config};
 use bpi_core::capacity::ServiceLoad;
@@ -193,9 +192,9 @@ async fn status_shows_what_the_test_set_up() {
         "ECS-SQS-BPI",
         &[("Type", "Single-Queue"), ("QueueName", queue_name.as_str())],
         &[
-            (BPI_METRIC, 2.5, StandardUnit::Count),
-            (FAST_PATH_METRIC, 4.0, StandardUnit::Count),
-            (NEEDED_METRIC, 3.0, StandardUnit::Count),
+            (BPI_METRIC, 2.5, MetricUnit::Count),
+            (FAST_PATH_METRIC, 4.0, MetricUnit::Count),
+            (NEEDED_METRIC, 3.0, MetricUnit::Count),
         ],
         SystemTime::now() - Duration::from_secs(20),
         Resolution::High,
@@ -226,11 +225,7 @@ async fn status_labels_an_mpd_by_littles_law_and_says_when_an_application_is_not
             &clients.cloudwatch,
             "ECS-SQS-BPI",
             &dims,
-            &[(
-                bpi_core::sampler::IN_FLIGHT_METRIC,
-                3.0,
-                StandardUnit::Count,
-            )],
+            &[(bpi_core::sampler::IN_FLIGHT_METRIC, 3.0, MetricUnit::Count)],
             minute(m),
             Resolution::High,
         )
@@ -240,7 +235,7 @@ async fn status_labels_an_mpd_by_littles_law_and_says_when_an_application_is_not
             &clients.cloudwatch,
             "AWS/SQS",
             &[("QueueName", queue_name.as_str())],
-            &[("NumberOfMessagesDeleted", 48.0, StandardUnit::Count)],
+            &[("NumberOfMessagesDeleted", 48.0, MetricUnit::Count)],
             minute(m),
             Resolution::Standard,
         )

@@ -59,6 +59,40 @@ impl<const N: usize> EnvSource for [(&str, &str); N] {
     }
 }
 
+/// Checks a deployment's settings before anything is deployed, as each binary of the deployment (the worker, the
+/// updater, the sampler) will read them at start-up: `deploy.sh` runs it (`bpi settings check`), so a range or a
+/// rule is stated here once, not again in the script. The names of what is to be deployed (queue, cluster,
+/// service) do not exist yet; where `env` has none, a valid stand-in is checked instead.
+pub fn check_deployment(env: &(impl EnvSource + ?Sized)) -> Result<(), ConfigError> {
+    let env = WithStandIns { env };
+    ProcessorConfig::from_env(&env)?;
+    UpdaterConfig::from_env(&env)?;
+    SamplerConfig::from_env(&env)?;
+    Ok(())
+}
+
+/// An environment with stand-ins for the names a deployment creates ([`check_deployment`]).
+struct WithStandIns<'a, E: ?Sized> {
+    env: &'a E,
+}
+
+impl<E: EnvSource + ?Sized> EnvSource for WithStandIns<'_, E> {
+    fn var(&self, name: &str) -> Option<String> {
+        let stand_in = match name {
+            QUEUE_NAME => "deploy-check-queue",
+            "CLUSTER_NAME" => "deploy-check-cluster",
+            "SERVICE_NAME" => "deploy-check-service",
+            _ => return self.env.var(name),
+        };
+        Some(
+            self.env
+                .var(name)
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| stand_in.to_string()),
+        )
+    }
+}
+
 /// A variable with a bad or missing value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ConfigError {
@@ -120,12 +154,12 @@ pub fn markdown_table(docs: &[VarDoc]) -> String {
     table
 }
 
-// Variable names, shared by every binary that reads them.
-/// Queue URL (takes precedence over the name).
 /// Seconds in-flight messages get after SIGTERM by default; a message longer than this protects its task from
 /// scale-in (the worker) and is never drained (the simulator).
 pub const DEFAULT_SHUTDOWN_GRACE_SECS: u32 = 90;
 
+// Variable names, shared by every binary that reads them.
+/// Queue URL (takes precedence over the name).
 pub const QUEUE_URL: &str = "QUEUE_URL";
 /// Queue name, resolved to a URL at start-up.
 pub const QUEUE_NAME: &str = "QUEUE_NAME";
@@ -426,6 +460,9 @@ mod tests {
         ])
         .expect_err("max < min");
         assert_eq!(err.variable, "MAX_CAPACITY");
+        let err = check_deployment(&[(WORK_MODE, "http"), (APP_PORT, "70000")])
+            .expect_err("a port out of range");
+        assert_eq!(err.variable, APP_PORT);
     }
 
     #[test]
@@ -515,6 +552,24 @@ mod tests {
         let env = env_with(&[("SAMPLER_READINGS", "60"), ("SAMPLER_INTERVAL_SECS", "15")]);
         let err = SamplerConfig::from_env(&env).expect_err("a run past Lambda's limit");
         assert_eq!(err.variable, "SAMPLER_INTERVAL_SECS");
+    }
+
+    #[test]
+    fn a_deployment_is_checked_as_each_of_its_binaries_reads_it() {
+        assert_eq!(check_deployment(&[("DESIRED_LATENCY_SECS", "60")]), Ok(()));
+        for (name, value) in [
+            ("IDLE_SCALE_IN_MINUTES", "61"),
+            ("SCALE_IN_WINDOW_MINUTES", "16"),
+            ("TASK_START_SECS", "fast"),
+            ("FORECAST_MAX_TASK_HOURS", "-1"),
+            ("TASK_CONCURRENCY", "0"),
+        ] {
+            let err = check_deployment(&[(name, value)]).expect_err(name);
+            assert_eq!(err.variable, name, "{err}");
+        }
+        let err = check_deployment(&[("MIN_CAPACITY", "5"), ("MAX_CAPACITY", "2")])
+            .expect_err("max below min");
+        assert_eq!(err.variable, "MAX_CAPACITY");
     }
 
     #[test]

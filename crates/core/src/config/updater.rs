@@ -145,6 +145,43 @@ const MAX_CAPACITY: Number<u32> = Number {
     meaning: "most tasks, at least MIN_CAPACITY",
 };
 
+/// `MPD_MIN_SAMPLES`.
+const MPD_MIN_SAMPLES: Number<u32> = Number {
+    name: "MPD_MIN_SAMPLES",
+    // 20: fits a u32, as the documented range does.
+    default: DEFAULT_MIN_SAMPLES as u32,
+    min: 1,
+    max: 1_000_000,
+    meaning: "messages needed before the measured MPD is used",
+};
+
+/// `TARGET_UTILIZATION_PCT`.
+const TARGET_UTILIZATION_PCT: Number<u32> = Number {
+    name: "TARGET_UTILIZATION_PCT",
+    default: DEFAULT_TARGET_UTILIZATION_PCT,
+    min: 0,
+    max: 100,
+    meaning: "second target tracking policy: keep this share of the task slots busy (the sampler's in-flight count over concurrency × its running count); it stops scale-in below the work (0 = no such policy)",
+};
+
+/// `IDLE_SCALE_IN_MINUTES`.
+const IDLE_SCALE_IN_MINUTES: Number<u32> = Number {
+    name: "IDLE_SCALE_IN_MINUTES",
+    default: DEFAULT_IDLE_MINUTES,
+    min: 0,
+    max: 60,
+    meaning: "after this many minutes with nothing visible or in flight, set the service to MIN_CAPACITY at once (0 = off)",
+};
+
+/// `SCALE_IN_WINDOW_MINUTES`.
+const SCALE_IN_WINDOW_MINUTES: Number<u32> = Number {
+    name: "SCALE_IN_WINDOW_MINUTES",
+    default: DEFAULT_SCALE_IN_WINDOW_MINUTES,
+    min: 0,
+    max: 15,
+    meaning: "fast scale-in: once every sampler reading of this many minutes needed fewer tasks than desired (the capacity model's ecsNeededTasks), set the service to that need, at least one task (0 = off)",
+};
+
 /// `SCALING_POLICY_NAME`.
 const POLICY_NAME: Text = Text {
     name: "SCALING_POLICY_NAME",
@@ -206,32 +243,16 @@ impl UpdaterConfig {
             FALLBACK_MPD.doc(),
             MAX_TARGET.doc(),
             MPD_WINDOW.doc(),
-            VarDoc::new(
-                "MPD_MIN_SAMPLES",
-                "20",
-                "messages needed before the measured MPD is used (1-1000000)",
-            ),
+            MPD_MIN_SAMPLES.doc(),
             HYSTERESIS_PCT.doc(),
             COUNT_IN_FLIGHT.doc(),
             SCALE_OUT_COOLDOWN.doc(),
             SCALE_IN_COOLDOWN.doc(),
             MIN_CAPACITY.doc(),
             MAX_CAPACITY.doc(),
-            VarDoc::new(
-                "TARGET_UTILIZATION_PCT",
-                "80",
-                "second target tracking policy: keep this share of the task slots busy (the sampler's in-flight count over concurrency × its running count); it stops scale-in below the work (0 = no such policy, 1-100)",
-            ),
-            VarDoc::new(
-                "IDLE_SCALE_IN_MINUTES",
-                "3",
-                "after this many minutes with nothing visible or in flight, set the service to MIN_CAPACITY at once (0 = off, 1-60)",
-            ),
-            VarDoc::new(
-                "SCALE_IN_WINDOW_MINUTES",
-                "2",
-                "fast scale-in: once every sampler reading of this many minutes needed fewer tasks than desired (the capacity model's ecsNeededTasks), set the service to that need, at least one task (0 = off, 1-15)",
-            ),
+            TARGET_UTILIZATION_PCT.doc(),
+            IDLE_SCALE_IN_MINUTES.doc(),
+            SCALE_IN_WINDOW_MINUTES.doc(),
             BPI_METRIC.doc(),
             TASK_START.doc(),
             FORECAST_MAX_TASK_HOURS.doc(),
@@ -271,13 +292,8 @@ impl UpdaterConfig {
             min_capacity,
             max_capacity,
             utilization: None,
-            idle_minutes: r.number("IDLE_SCALE_IN_MINUTES", DEFAULT_IDLE_MINUTES, 0, 60)?,
-            scale_in_window_minutes: r.number(
-                "SCALE_IN_WINDOW_MINUTES",
-                DEFAULT_SCALE_IN_WINDOW_MINUTES,
-                0,
-                15,
-            )?,
+            idle_minutes: r.number_var(&IDLE_SCALE_IN_MINUTES)?,
+            scale_in_window_minutes: r.number_var(&SCALE_IN_WINDOW_MINUTES)?,
             signal: SignalMetrics::for_queue("", "", ""),
         };
         // Ranges are checked by the reads, so TargetSettings::new cannot fail; map its error anyway.
@@ -288,12 +304,7 @@ impl UpdaterConfig {
         let target = TargetSettings::new(latency, concurrency, fallback, max_target)
             .map_err(|e| config_error("DESIRED_LATENCY_SECS", None, e.to_string()))?;
         let metrics = r.metric_names()?;
-        let target_pct: u32 = r.number(
-            "TARGET_UTILIZATION_PCT",
-            DEFAULT_TARGET_UTILIZATION_PCT,
-            0,
-            100,
-        )?;
+        let target_pct: u32 = r.number_var(&TARGET_UTILIZATION_PCT)?;
         let mut policy = policy;
         policy.signal =
             SignalMetrics::for_queue(&metrics.namespace, &metrics.metric_type, &policy.queue_name);
@@ -305,7 +316,7 @@ impl UpdaterConfig {
             policy,
             target,
             mpd_window_secs: r.number_var(&MPD_WINDOW)?,
-            mpd_min_samples: r.number("MPD_MIN_SAMPLES", DEFAULT_MIN_SAMPLES, 1, 1_000_000)?,
+            mpd_min_samples: u64::from(r.number_var(&MPD_MIN_SAMPLES)?),
             hysteresis: r.number_var(&HYSTERESIS_PCT)? / 100.0,
             metrics,
             bpi_metric_name: r.text_var(&BPI_METRIC),

@@ -287,9 +287,9 @@ pub fn backstop_spec(s: &PolicySettings) -> StepPolicySpec {
     }
 }
 
-/// The round-1 scale-from-zero rule, kept for the simulator's comparison with the earlier policy (`ours-v1`):
+/// The pre-sampler scale-from-zero rule, kept for the simulator's comparison with the earlier policy (`ours-sqs-metrics`):
 /// ⌈backlog / target⌉ tasks, at least one (a backlog at an exact multiple gets one more), at most the maximum.
-pub fn activation_capacity(s: &PolicySettings, target_value: f64, backlog: f64) -> u32 {
+pub fn scale_from_zero_capacity(s: &PolicySettings, target_value: f64, backlog: f64) -> u32 {
     let target = if target_value.is_finite() && target_value >= 1.0 {
         target_value
     } else {
@@ -525,7 +525,7 @@ pub fn utilization(in_flight: f64, concurrency: u32, running_tasks: f64) -> f64 
 /// Why: backlog per task says nothing while the queue is empty. Under steady arrivals the queue stays empty as long
 /// as the fleet keeps up, so ecsBPI reads near 0 and target tracking scales in, until the fleet no longer keeps up
 /// and a backlog builds to the target, which is the latency promise itself. The fleet then oscillates around the
-/// promise (simulator, `diurnal`: docs/design.md, the round-1 record). Application Auto Scaling scales out when any target tracking policy asks and scales in only when all of
+/// promise (simulator, `diurnal`: docs/design.md, the pre-sampler record). Application Auto Scaling scales out when any target tracking policy asks and scales in only when all of
 /// them agree, so this policy keeps the fleet from shrinking below the work while ecsBPI still guards the
 /// waiting backlog.
 pub fn utilization_policy(s: &PolicySettings) -> Option<TargetTrackingPolicy> {
@@ -573,9 +573,9 @@ pub const IDLE_EXPRESSION: &str = "IF(FILL(m1, 1) + FILL(m2, 1) == 0, 1, 0)";
 /// or in flight, set the fleet to its minimum in one action.
 ///
 /// Why: target tracking scales in gradually, so after a burst a large fleet idles for a long time (simulator,
-/// `burst`; docs/design.md, the round-1 record). It reads the sampler's 10-second readings, not SQS's one reading a minute:
+/// `burst`; docs/design.md, the pre-sampler record). It reads the sampler's 10-second readings, not SQS's one reading a minute:
 /// a load that arrives at :00 and is done by :30 was read as an empty queue minute after minute, and the fleet set to
-/// its minimum while busy (docs/simulator.md, the round-1 policy's weak spots). With nothing in flight no task
+/// its minimum while busy (docs/simulator.md, the pre-sampler policy's weak spots). With nothing in flight no task
 /// holds a message, so nothing is cut short; a missing reading counts as not empty, so a gap never scales in.
 pub fn idle_spec(s: &PolicySettings) -> Option<StepPolicySpec> {
     if s.idle_minutes == 0 {
@@ -1044,10 +1044,10 @@ mod tests {
             fast_path_spec(&a).alarm.alarm_name,
             a.alarm_name(&a.fast_path_policy_name())
         );
-        // The round-1 activation alarm is still named, so that apply and remove clean it up.
+        // The retired scale-from-zero alarm is still named, so that apply and remove clean it up.
         assert!(
             a.alarm_names()
-                .contains(&a.alarm_name(&a.activation_policy_name()))
+                .contains(&a.alarm_name(&a.retired_scale_from_zero_policy_name()))
         );
         // And the sampler-stopped alarm bpi attach writes, named for the service too.
         assert!(
@@ -1058,16 +1058,16 @@ mod tests {
     }
 
     #[test]
-    fn the_round_one_activation_rule_is_kept_for_the_comparison() {
+    fn the_pre_sampler_activation_rule_is_kept_for_the_comparison() {
         let s = PolicySettings {
             min_capacity: 0,
             ..settings()
         };
         assert_eq!(
             (
-                activation_capacity(&s, 12.0, 1.0),
-                activation_capacity(&s, 12.0, 30.0),
-                activation_capacity(&s, 12.0, 600.0)
+                scale_from_zero_capacity(&s, 12.0, 1.0),
+                scale_from_zero_capacity(&s, 12.0, 30.0),
+                scale_from_zero_capacity(&s, 12.0, 600.0)
             ),
             (1, 3, 10)
         );

@@ -25,8 +25,8 @@ pub const SCALABLE_DIMENSION: &str = "ecs:service:DesiredCount";
 pub const DEFAULT_SCALE_OUT_COOLDOWN_SECS: u32 = 60;
 /// Default scale-in cooldown, seconds.
 pub const DEFAULT_SCALE_IN_COOLDOWN_SECS: u32 = 120;
-/// Cooldown of the round-1 scale-from-zero activation policy, seconds (the simulator's `ours-v1` keeps it for
+/// Cooldown of the retired scale-from-zero policy, seconds (the simulator's `ours-sqs-metrics` keeps it for
 /// comparison).
-pub const DEFAULT_ACTIVATION_COOLDOWN_SECS: u32 = 300;
+pub const DEFAULT_SCALE_FROM_ZERO_COOLDOWN_SECS: u32 = 300;
 /// Id of the expression that returns ecsBPI.
 pub const BPI_EXPRESSION_ID: &str = "e1";

@@ -107,9 +107,10 @@ impl PolicySettings {
         format!("service/{}/{}", self.cluster_name, self.service_name)
     }
 
-    /// Name of the round-1 scale-from-zero step policy (and its alarm): no longer part of the set-up (the fast path
+    /// Name of the pre-sampler scale-from-zero step policy (and its alarm): no longer part of the set-up (the fast path
     /// scales from zero); `bpi scaling apply` removes one it finds.
-    pub fn activation_policy_name(&self) -> String {
+    /// Its AWS name keeps the suffix those deployments wrote, so that apply and remove still find it.
+    pub fn retired_scale_from_zero_policy_name(&self) -> String {
         format!("{}-activation", self.policy_name)
     }
 
@@ -155,7 +156,7 @@ impl PolicySettings {
             self.idle_policy_name(),
             self.scale_in_policy_name(),
             self.backstop_policy_name(),
-            self.activation_policy_name(),
+            self.retired_scale_from_zero_policy_name(),
         ]
     }
 
@@ -172,7 +173,7 @@ impl PolicySettings {
             self.alarm_name(&self.idle_policy_name()),
             self.alarm_name(&self.scale_in_policy_name()),
             self.alarm_name(&self.backstop_policy_name()),
-            self.alarm_name(&self.activation_policy_name()),
+            self.alarm_name(&self.retired_scale_from_zero_policy_name()),
         ]
     }
 }

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use bpi_aws::cloudwatch::WorkerMetricsClient;
 use bpi_aws::sqs::Queue;
 use bpi_aws::{AwsClients, local_emulator_config};
 use bpi_core::config::ProcessorConfig;
@@ -144,7 +145,12 @@ impl RunningWorker {
         config: ProcessorConfig,
         work: W,
     ) -> Self {
-        let worker = Worker::new(config, queue.clone(), clients.cloudwatch.clone(), work);
+        let worker = Worker::new(
+            config,
+            queue.clone(),
+            WorkerMetricsClient::new(clients),
+            work,
+        );
         let counters = worker.counters();
         let (trigger, listener) = shutdown::channel();
         let task = tokio::spawn(async move { worker.run(listener).await.expect("worker starts") });

@@ -20,7 +20,7 @@ pub mod cdk;
 pub mod copilot;
 pub mod cpu;
 pub mod keda;
-pub mod ours_v1;
+pub mod ours_on_sqs_metrics;
 pub mod sampler;
 pub mod updater;
 
@@ -121,8 +121,8 @@ pub enum PolicyKind {
     /// This project without its forecaster ([`sampler::SamplerDesign::reactive_only`]): the reactive path alone,
     /// what the forecaster is judged against.
     OursWithoutForecast,
-    /// This project's round-1 policy on CloudWatch's SQS metrics ([`ours_v1`]), for comparison.
-    OursV1,
+    /// This project's pre-sampler policy on CloudWatch's SQS metrics ([`ours_on_sqs_metrics`]), for comparison.
+    OursOnSqsMetrics,
     /// The AWS blueprint ([`blueprint`]).
     Blueprint,
     /// AWS Copilot Worker Service ([`copilot`]).
@@ -157,7 +157,7 @@ impl PolicyKind {
     /// The policies the comparison shows, the oracle and the reactive limit last.
     pub const ALL: [PolicyKind; 9] = [
         PolicyKind::Ours,
-        PolicyKind::OursV1,
+        PolicyKind::OursOnSqsMetrics,
         PolicyKind::Blueprint,
         PolicyKind::Copilot,
         PolicyKind::Cdk,
@@ -175,7 +175,7 @@ impl PolicyKind {
             PolicyKind::Ours => "ours".into(),
             PolicyKind::OursLatencyFirst => "ours-latency-first".into(),
             PolicyKind::OursWithoutForecast => "ours-no-forecast".into(),
-            PolicyKind::OursV1 => "ours-v1".into(),
+            PolicyKind::OursOnSqsMetrics => "ours-sqs-metrics".into(),
             PolicyKind::Blueprint => "blueprint".into(),
             PolicyKind::Copilot => "copilot".into(),
             PolicyKind::Cdk => "cdk".into(),
@@ -206,6 +206,10 @@ impl PolicyKind {
         if let Some(rest) = name.strip_prefix("keda:") {
             return number(rest).map(|queue_length| PolicyKind::Keda { queue_length });
         }
+        // The name it had before it said what it is.
+        if name == "ours-v1" {
+            return Some(PolicyKind::OursOnSqsMetrics);
+        }
         for p in [
             PolicyKind::OursLatencyFirst,
             PolicyKind::OursWithoutForecast,
@@ -229,7 +233,7 @@ impl PolicyKind {
             PolicyKind::Ours
                 | PolicyKind::OursLatencyFirst
                 | PolicyKind::OursWithoutForecast
-                | PolicyKind::OursV1
+                | PolicyKind::OursOnSqsMetrics
         )
     }
 
@@ -264,7 +268,9 @@ impl PolicyKind {
                 scenario,
                 sampler::SamplerDesign::default().reactive_only(),
             )),
-            PolicyKind::OursV1 => Box::new(ours_v1::OursV1::new(scenario)),
+            PolicyKind::OursOnSqsMetrics => {
+                Box::new(ours_on_sqs_metrics::OursOnSqsMetrics::new(scenario))
+            }
             PolicyKind::Blueprint => Box::new(blueprint::Blueprint::new()),
             PolicyKind::Copilot => Box::new(copilot::Copilot::new(scenario)),
             PolicyKind::Cdk => Box::new(cdk::Cdk),

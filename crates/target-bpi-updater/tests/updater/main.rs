@@ -18,6 +18,7 @@ use bpi_core::config::UpdaterConfig;
 use bpi_core::policy::{
     PolicySettings, scaling_spec, target_tracking_config, target_tracking_policy,
 };
+use bpi_core::update::MpdStatus;
 use bpi_testkit::lambda::{Invocation, invoke};
 use target_bpi_updater::{DecisionRecord, Updater};
 
@@ -132,7 +133,7 @@ async fn measured_5s_writes_12_and_7s_moves_it_to_8() {
             new_target: 12.0,
             updated: true,
             reason: "policy missing: creating it".into(),
-            mpd_status: "measured",
+            mpd_status: MpdStatus::Measured,
             warnings: vec![],
             dry_run: false,
             schedule: bpi_core::forecast::ScheduleRecord {
@@ -201,7 +202,7 @@ async fn no_data_keeps_the_target_and_too_few_samples_too() {
         .expect("run");
     assert_eq!(
         (record.mpd, record.samples, record.mpd_status),
-        (None, 0, "kept")
+        (None, 0, MpdStatus::Kept)
     );
     assert_eq!((record.new_target, record.updated), (30.0, false));
     assert!(
@@ -225,7 +226,7 @@ async fn no_data_keeps_the_target_and_too_few_samples_too() {
             record.new_target,
             record.updated
         ),
-        (10, "kept", 30.0, false)
+        (10, MpdStatus::Kept, 30.0, false)
     );
     assert_eq!(s.policy_target().await, Some(30.0));
     bpi_testkit::record_fault_result(
@@ -259,7 +260,7 @@ async fn a_deleted_policy_is_recreated_even_without_data() {
         .expect("run");
     assert_eq!(
         (record.mpd_status, record.new_target, record.updated),
-        ("fallback", 12.0, true)
+        (MpdStatus::Fallback, 12.0, true)
     );
     assert!(
         record.reason.ends_with("policy missing: creating it"),

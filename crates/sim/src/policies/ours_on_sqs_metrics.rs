@@ -1,4 +1,4 @@
-//! This project's round-1 policy (`ours-v1`), kept to show what the sampler changed: target tracking on ecsBPI
+//! This project's pre-sampler policy (`ours-sqs-metrics`), kept to show what the sampler changed: target tracking on ecsBPI
 //! `IF(FILL(m3, 0) > 0, (m1 + m2) / FILL(m3, 0), m1 + m2)` (m1, m2 the SQS gauges by core's statistic, m3
 //! RunningTaskCount) towards the updater's target (core's `plan_update`, hourly); a second target tracking policy on
 //! utilization; the idle step policy (`IF(FILL(m1, 1) + FILL(m2, 1) == 0, 1, 0)` for `idle_minutes`: the minimum at
@@ -9,7 +9,8 @@
 use bpi_core::backlog::per_task;
 use bpi_core::policy::utilization as utilization_of;
 use bpi_core::policy::{
-    DEFAULT_ACTIVATION_COOLDOWN_SECS, DEFAULT_SCALE_OUT_COOLDOWN_SECS, activation_capacity,
+    DEFAULT_SCALE_FROM_ZERO_COOLDOWN_SECS, DEFAULT_SCALE_OUT_COOLDOWN_SECS,
+    scale_from_zero_capacity,
 };
 
 use super::updater::SimulatedUpdater;
@@ -18,27 +19,27 @@ use crate::autoscaling::{self, DATAPOINTS_NEEDED, Tracker};
 use crate::metrics::SqsDatapoint;
 use crate::scenario::Scenario;
 
-/// The utilization target round 1 shipped (the sampler's design lowered it to 80%).
+/// The utilization target the pre-sampler policy shipped (the sampler's design lowered it to 80%).
 const ROUND_ONE_UTILIZATION_PCT: u32 = 90;
 
-/// The round-1 policy.
+/// The pre-sampler policy.
 #[derive(Debug)]
-pub struct OursV1 {
+pub struct OursOnSqsMetrics {
     updater: SimulatedUpdater,
     last_activation_ms: Option<u64>,
 }
 
-impl OursV1 {
-    /// The round-1 policy on `scenario`, starting from the target of its declared MPD (what a deploy writes).
+impl OursOnSqsMetrics {
+    /// The pre-sampler policy on `scenario`, starting from the target of its declared MPD (what a deploy writes).
     pub fn new(scenario: &Scenario) -> Self {
-        OursV1 {
+        OursOnSqsMetrics {
             updater: SimulatedUpdater::new(scenario),
             last_activation_ms: None,
         }
     }
 
     fn backlog(d: &SqsDatapoint) -> f64 {
-        // Round 1 read the Maximum of the minute.
+        // The pre-sampler policy read the Maximum of the minute.
         d.visible.max + d.in_flight.max
     }
 
@@ -56,12 +57,13 @@ impl OursV1 {
         };
         let running = ctx.metrics.running_at(m, ctx.now_ms).unwrap_or(0.0);
         let backlog = Self::backlog(&d);
-        let cooled = self
-            .last_activation_ms
-            .is_none_or(|t| ctx.now_ms >= t + u64::from(DEFAULT_ACTIVATION_COOLDOWN_SECS) * 1000);
+        let cooled = self.last_activation_ms.is_none_or(|t| {
+            ctx.now_ms >= t + u64::from(DEFAULT_SCALE_FROM_ZERO_COOLDOWN_SECS) * 1000
+        });
         if running == 0.0 && backlog > 0.0 && cooled {
             self.last_activation_ms = Some(ctx.now_ms);
-            let tasks = activation_capacity(self.updater.policy(), self.updater.target(), backlog);
+            let tasks =
+                scale_from_zero_capacity(self.updater.policy(), self.updater.target(), backlog);
             return ctx.scaler.set(ctx.now_ms, tasks);
         }
         false
@@ -125,7 +127,7 @@ impl OursV1 {
     }
 }
 
-impl Controller for OursV1 {
+impl Controller for OursOnSqsMetrics {
     fn tick(&mut self, ctx: &mut Ctx<'_>) {
         if !ctx.minute_boundary() {
             return;
