@@ -4,6 +4,9 @@
 //! - **backlog**: visible plus in flight;
 //! - **tasks** alive against the **desired** count (dashed).
 //!
+//! Counts (backlog, tasks, desired) are steps: each point is the state at the end of its period, drawn across that
+//! period, so a count never seems to pass through values it never had.
+//!
 //! Each plot has its own scale (never two units on one axis), and every scale reaches past the highest value, so no
 //! line is clipped. The time axis zooms to where things happen (a burst after two idle hours shows its ten minutes,
 //! not the idle hours) and says so in its label. Plain SVG text, no plotting dependency.
@@ -131,6 +134,11 @@ fn polyline(out: &mut String, points: &[(f64, f64)], color: &str, dashed: bool) 
     );
 }
 
+/// The step line of `values` (one per period, `x0..x1` each): flat across its period, vertical between periods.
+fn steps(values: impl Iterator<Item = (f64, f64, f64)>) -> Vec<(f64, f64)> {
+    values.flat_map(|(x0, x1, y)| [(x0, y), (x1, y)]).collect()
+}
+
 /// One plot: frame, horizontal grid and labels for `0..top` (`unit` after the top label).
 fn frame(out: &mut String, y: f64, top: f64, unit: &str, plot_w: f64) {
     let _ = writeln!(
@@ -164,6 +172,28 @@ fn frame(out: &mut String, y: f64, top: f64, unit: &str, plot_w: f64) {
             yy + 4.0
         );
     }
+}
+
+/// The scenario charts of docs/simulator.md, as (file under docs/, SVG): `idle-then-burst` under every policy
+/// with a timeline (the oracle and the reactive limit are schedules, with none), and a day of `diurnal` under
+/// ours. The example `scenario_charts` writes them; a test checks the files are these.
+pub fn documented_charts() -> Vec<(&'static str, String)> {
+    use crate::{PolicyKind, SimSettings, scenario, simulate};
+    let settings = SimSettings::default();
+    let burst = scenario("idle-then-burst").expect("a shipped scenario");
+    let reports: Vec<Report> = PolicyKind::ALL
+        .iter()
+        .map(|p| simulate(&burst, *p, &settings))
+        .filter(|r| !r.timeline.0.is_empty())
+        .collect();
+    let diurnal = scenario("diurnal").expect("a shipped scenario");
+    vec![
+        ("simulation-idle-then-burst.svg", svg(&reports)),
+        (
+            "simulation-diurnal-ours.svg",
+            svg(&[simulate(&diurnal, PolicyKind::Ours, &settings)]),
+        ),
+    ]
 }
 
 /// The chart of any timelines, one panel each (the simulator's runs, the local run's record).
@@ -207,6 +237,7 @@ pub fn svg_panels(panels: &[Panel<'_>]) -> String {
         // A point is the state at the end of its period; its waits belong to the period itself.
         let xs = |k: usize| LEFT + plot_w * (k as f64 + 1.0) / periods;
         let xw = |k: usize| LEFT + plot_w * (k as f64 + 0.5) / periods;
+        let x0 = |k: usize| LEFT + plot_w * k as f64 / periods;
         let _ = writeln!(
             out,
             r#"<text x="{LEFT}" y="{:.1}" font-weight="bold">{}</text>"#,
@@ -296,11 +327,12 @@ pub fn svg_panels(panels: &[Panel<'_>]) -> String {
         let backlog_top = nice_max(max_backlog * 1.05);
         frame(&mut out, ys[1], backlog_top, "msgs", plot_w);
         let by = |v: f64| ys[1] + PLOT - PLOT * v / backlog_top;
-        let pts: Vec<(f64, f64)> = shown
-            .iter()
-            .enumerate()
-            .map(|(k, p)| (xs(k), by((p.visible + p.in_flight) as f64)))
-            .collect();
+        let pts = steps(
+            shown
+                .iter()
+                .enumerate()
+                .map(|(k, p)| (x0(k), xs(k), by((p.visible + p.in_flight) as f64))),
+        );
         polyline(&mut out, &pts, BACKLOG, false);
 
         // Tasks against desired.
@@ -311,16 +343,18 @@ pub fn svg_panels(panels: &[Panel<'_>]) -> String {
         let tasks_top = nice_max(max_tasks * 1.05);
         frame(&mut out, ys[2], tasks_top, "tasks", plot_w);
         let ty = |v: f64| ys[2] + PLOT - PLOT * v / tasks_top;
-        let desired: Vec<(f64, f64)> = shown
-            .iter()
-            .enumerate()
-            .map(|(k, p)| (xs(k), ty(f64::from(p.desired))))
-            .collect();
-        let tasks: Vec<(f64, f64)> = shown
-            .iter()
-            .enumerate()
-            .map(|(k, p)| (xs(k), ty(f64::from(p.tasks))))
-            .collect();
+        let desired = steps(
+            shown
+                .iter()
+                .enumerate()
+                .map(|(k, p)| (x0(k), xs(k), ty(f64::from(p.desired)))),
+        );
+        let tasks = steps(
+            shown
+                .iter()
+                .enumerate()
+                .map(|(k, p)| (x0(k), xs(k), ty(f64::from(p.tasks)))),
+        );
         polyline(&mut out, &tasks, TASKS, false);
         polyline(&mut out, &desired, DESIRED, true);
     }

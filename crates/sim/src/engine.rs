@@ -2,7 +2,7 @@
 //!
 //! The engine moves messages through the [`Queue`] and the [`Fleet`] and samples the [`MetricStore`] every 10 s;
 //! every 5 s it hands the policy's [`Controller`] a view of the world and applies the desired count it leaves on
-//! the [`Scaler`]. What AWS does between those pieces is the [`AwsModel`]'s (see `model.rs` for each parameter and
+//! the [`Scaler`]. What AWS does between those pieces is the [`AwsModel`](crate::model::AwsModel)'s (see `model.rs` for each parameter and
 //! its source):
 //! - SQS: a received message is invisible until deleted or, without a heartbeat, until the visibility timeout runs
 //!   out, when it is visible again and may be processed a second time.

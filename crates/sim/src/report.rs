@@ -30,7 +30,7 @@ pub struct TimelinePoint {
 pub struct Timeline(pub Vec<TimelinePoint>);
 
 impl Timeline {
-    /// As CSV with a header line.
+    /// As CSV rows, one per minute, without a header ([`CSV_HEADER`] is it).
     pub fn to_csv(&self, policy: &str) -> String {
         let mut out = String::new();
         for p in &self.0 {

@@ -83,3 +83,15 @@ fn the_docs_show_the_idle_wait_against_batch_gaps_as_generated() {
     assert!(share("idle after 1 minute", 0) < 0.5);
     assert!(share("idle after 3 minutes (default)", 1) > 0.98);
 }
+
+#[test]
+fn the_docs_show_the_scenario_charts_as_generated() {
+    for (file, svg) in bpi_sim::chart::documented_charts() {
+        let path = format!("{}/../../docs/{file}", env!("CARGO_MANIFEST_DIR"));
+        let shown = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert!(
+            shown == svg,
+            "{file} differs: regenerate with `cargo run --release -p bpi-sim --example scenario_charts`"
+        );
+    }
+}

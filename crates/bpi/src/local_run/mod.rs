@@ -419,6 +419,15 @@ impl<'a> LocalRun<'a> {
                 .scaling_actions
                 .push((t, action.name(), self.scaler.desired));
         }
+        self.record.readings.push(TimelinePoint {
+            minute: self.record.readings.len() as u64 + 1,
+            visible: depth.visible,
+            in_flight: depth.in_flight,
+            tasks: self.fleet.alive(),
+            desired: self.scaler.desired,
+            target: self.target,
+            max_wait_secs: self.record.reading_max_wait_secs.take(),
+        });
     }
 
     /// The end of a period (a CloudWatch minute here): the policy's target, target tracking and idle, a timeline
@@ -486,13 +495,14 @@ impl<'a> LocalRun<'a> {
             record.processed,
             record.dead_letters
         );
-        let timeline = record.timeline();
+        // One point per reading (every second): the backlog between the periods' ends, not only at them.
+        let timeline = record.reading_timeline();
         std::fs::write(
             &args.chart,
             svg_panels(&[Panel {
                 title: &title,
                 timeline: &timeline,
-                period_secs: self.period_secs as f64,
+                period_secs: 1.0,
                 promise_secs: promise,
             }]),
         )
@@ -542,6 +552,8 @@ fn absorb(e: WorkerEvent, fleet: &mut Fleet, scaler: &mut Scaler, record: &mut R
                 record.waits_secs.push(wait);
                 record.period_max_wait_secs =
                     Some(record.period_max_wait_secs.map_or(wait, |w| w.max(wait)));
+                record.reading_max_wait_secs =
+                    Some(record.reading_max_wait_secs.map_or(wait, |w| w.max(wait)));
             }
         }
         WorkerEvent::Processed { duration_secs, .. } => {

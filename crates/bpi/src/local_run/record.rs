@@ -25,6 +25,13 @@ pub struct Record {
     /// The longest wait of the messages started in the period under way.
     #[serde(skip)]
     pub period_max_wait_secs: Option<f64>,
+    /// One point per reading of the queue (every second), for the chart: what the queue held between the
+    /// periods' ends, which a reading taken just after each production alone would hide.
+    #[serde(skip)]
+    pub readings: Vec<TimelinePoint>,
+    /// The longest wait of the messages started since the last reading.
+    #[serde(skip)]
+    pub reading_max_wait_secs: Option<f64>,
     /// (seconds since start, old target, new target) of each policy write by the updater.
     pub target_changes: Vec<(u64, Option<f64>, f64)>,
     /// Scaling actions: (seconds since start, what, desired after).
@@ -45,9 +52,9 @@ pub struct Record {
 }
 
 impl Record {
-    /// The timeline as the simulator's type (for its chart).
-    pub fn timeline(&self) -> Timeline {
-        Timeline(self.timeline.clone())
+    /// The readings as the simulator's timeline type (for its chart).
+    pub fn reading_timeline(&self) -> Timeline {
+        Timeline(self.readings.clone())
     }
 
     /// (p50, p99, max, share within `promise_secs`) of the waits.

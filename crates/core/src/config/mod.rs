@@ -5,7 +5,7 @@
 //! value counts as unset (deploy templates often pass `""` for "use the default").
 
 //! One file per binary (`processor`, `producer`, `sampler`, `updater`), each reading its variables through the
-//! typed [`reader`]; a numeric variable is declared once ([`Number`]: name, default, range, meaning) and both read
+//! typed reader (`reader.rs`); a numeric variable is declared once ([`Number`]: name, default, range, meaning) and both read
 //! and documented from that declaration.
 
 use std::collections::HashMap;

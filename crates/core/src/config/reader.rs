@@ -8,7 +8,7 @@ use super::{
     EnvSource, METRIC_NAMESPACE, METRIC_TYPE, MetricNames, QUEUE_NAME, QUEUE_URL, QueueRef, VarDoc,
 };
 
-/// A numeric variable, declared once: read with [`Reader::number_var`] and documented with [`Number::doc`].
+/// A numeric variable, declared once: read with the reader's `number_var` and documented with [`Number::doc`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Number<T> {
     /// Variable name.
@@ -35,7 +35,7 @@ impl<T: fmt::Display + Copy + Into<f64>> Number<T> {
     }
 }
 
-/// A text variable with a default, declared once: read with [`Reader::text_var`], documented with [`Text::doc`].
+/// A text variable with a default, declared once: read with the reader's `text_var`, documented with [`Text::doc`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Text {
     /// Variable name.
@@ -53,7 +53,7 @@ impl Text {
     }
 }
 
-/// A true/false variable, declared once: read with [`Reader::flag_var`], documented with [`Flag::doc`].
+/// A true/false variable, declared once: read with the reader's `flag_var`, documented with [`Flag::doc`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Flag {
     /// Variable name.

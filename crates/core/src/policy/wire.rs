@@ -358,7 +358,7 @@ pub struct ScalableTargetSpec {
     pub max_capacity: u32,
 }
 
-/// Everything scaling needs, derived from one [`PolicySettings`].
+/// Everything scaling needs, derived from one [`PolicySettings`](super::PolicySettings).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScalingSpec {
     /// The scalable target.
