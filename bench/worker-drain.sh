@@ -9,10 +9,10 @@
 #
 #   bench/worker-drain.sh [N=500] [--runs R=3] [--json FILE] [--http-app APP.py]
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=deploy/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../deploy/lib.sh"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
 "$root/deploy/emulator.sh" start >/dev/null   # makes sure moto is installed in the venv
-venv=${BPI_VENV:-$root/.venv}
 cargo build --release --quiet -p queue-processor --bin queue-processor --example lean_consumer \
   --manifest-path "$root/Cargo.toml"
 exec "$venv/bin/python" "$root/bench/worker_drain.py" --worker "$CARGO_TARGET_DIR/release/queue-processor" \

@@ -11,12 +11,10 @@
 # (default: a free port). Only ever listens on 127.0.0.1.
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-venv=${BPI_VENV:-$root/.venv}
+# shellcheck source=deploy/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 state=${BPI_EMULATOR_STATE:-$root/.emulator}
 requirements=$root/deploy/emulator-requirements.txt
-
-die() { echo "emulator.sh: $*" >&2; exit 1; }
 
 ensure_venv() {
   if [ -x "$venv/bin/moto_server" ] && cmp -s "$requirements" "$venv/.requirements"; then

@@ -9,13 +9,14 @@
 # cases 6-8 are the tests that live beside the code they exercise (poison, bad settings, the updater's edge cases).
 # Each records its figures; a failing case fails the suite.
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=deploy/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 table=${CARGO_TARGET_DIR:-$root/target}/fault-suite.md
 while [ $# -gt 0 ]; do
   case "$1" in
     --table) table=$2; shift 2 ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
-    *) echo "fault-suite.sh: unknown option '$1'" >&2; exit 2 ;;
+    *) die "unknown option '$1'" ;;
   esac
 done
 

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Helpers shared by deploy.sh, destroy.sh and load.sh (sourced, not run).
+# What every script here shares (sourced, not run): the repository root, the venv, die and say, the AWS CLI with
+# the region and endpoint the SDK would use, the stack lookups.
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export root

@@ -2,9 +2,8 @@
 # Lints what is not Rust: every shell script (shellcheck), the CloudFormation templates (cfn-lint) and the
 # Dockerfile (hadolint). Installs cfn-lint and hadolint into the project venv if missing.
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-venv=${BPI_VENV:-$root/.venv}
-die() { echo "lint.sh: $*" >&2; exit 1; }
+# shellcheck source=deploy/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 if ! "$venv/bin/cfn-lint" --version >/dev/null 2>&1 || ! "$venv/bin/hadolint" --version >/dev/null 2>&1; then
   [ -x "$venv/bin/python" ] || python3 -m venv "$venv" || die "cannot create a virtualenv at $venv"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$root/deploy/lint-requirements.txt" \

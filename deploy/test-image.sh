@@ -3,9 +3,8 @@
 # container must process a message and exit 0 on SIGTERM. Podman here needs runc and lowered ulimits (see
 # ../shared/reference/local-aws.md); the container uses the host network to reach the emulator on 127.0.0.1.
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-venv=${BPI_VENV:-$root/.venv}
-die() { echo "test-image.sh: $*" >&2; exit 1; }
+# shellcheck source=deploy/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 command -v podman >/dev/null || die "podman is needed (apt-get install podman runc)"
 case "$(uname -m)" in
   x86_64) arch=amd64 ;;

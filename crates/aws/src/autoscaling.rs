@@ -346,19 +346,13 @@ mod tests {
 
     fn settings() -> PolicySettings {
         PolicySettings {
-            cluster_name: "c".into(),
-            service_name: "s".into(),
-            queue_name: "q".into(),
             policy_name: "p".into(),
             counting: bpi_core::BacklogCounting::default(),
-            scale_out_cooldown_secs: 60,
-            scale_in_cooldown_secs: 120,
             min_capacity: 0,
-            max_capacity: 10,
             utilization: None,
             idle_minutes: 0,
             scale_in_window_minutes: 0,
-            signal: bpi_core::policy::SignalMetrics::for_queue("ECS-SQS-BPI", "Single-Queue", "q"),
+            ..PolicySettings::for_service("c", "s", "q")
         }
     }
 

@@ -9,6 +9,12 @@ use bpi_core::config::QueueRef;
 use crate::AwsClients;
 use crate::sqs::Queue;
 
+/// Every client, pointed at the local emulator at `endpoint` (the test harness's `bpi_testkit::emulator()`): the
+/// one way the integration tests build their clients.
+pub async fn emulator_clients(endpoint: &str) -> AwsClients {
+    AwsClients::new(&crate::local_emulator_config(endpoint).await)
+}
+
 /// A queue and its dead-letter queue.
 #[derive(Debug, Clone)]
 pub struct QueueWithDlq {

@@ -112,19 +112,13 @@ mod tests {
 
     fn settings(queue: &str) -> PolicySettings {
         PolicySettings {
-            cluster_name: "c".into(),
-            service_name: "s".into(),
-            queue_name: "q".into(),
             policy_name: "p".into(),
             counting: BacklogCounting::default(),
-            scale_out_cooldown_secs: 60,
-            scale_in_cooldown_secs: 120,
-            min_capacity: 1,
-            max_capacity: 10,
             utilization: None,
             idle_minutes: 0,
             scale_in_window_minutes: 0,
             signal: crate::policy::SignalMetrics::for_queue("ECS-SQS-BPI", "Single-Queue", queue),
+            ..PolicySettings::for_service("c", "s", "q")
         }
     }
 

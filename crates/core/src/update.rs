@@ -152,23 +152,12 @@ pub fn plan_update(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backlog::BacklogCounting;
 
     fn policy() -> PolicySettings {
         PolicySettings {
-            cluster_name: "c".into(),
-            service_name: "s".into(),
-            queue_name: "q".into(),
             policy_name: "p".into(),
-            counting: BacklogCounting::VisibleAndInFlight,
-            scale_out_cooldown_secs: 60,
-            scale_in_cooldown_secs: 120,
-            min_capacity: 1,
-            max_capacity: 10,
             utilization: None,
-            idle_minutes: 3,
-            scale_in_window_minutes: 2,
-            signal: crate::policy::SignalMetrics::for_queue("ECS-SQS-BPI", "Single-Queue", "q"),
+            ..PolicySettings::for_service("c", "s", "q")
         }
     }
 

@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 pub use fleet::{FleetRecord, FleetSampler, ServiceRecord, ServiceSource};
-pub use sampler::{RunRecord, Sampler, publish};
+pub use sampler::{RunRecord, SingleServiceSampler, publish};
 
 /// A hand invocation's options.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -63,7 +63,7 @@ impl SampleRequest {
 #[derive(Debug)]
 pub enum AnySampler {
     /// One service (CLUSTER_NAME, SERVICE_NAME, QUEUE_NAME).
-    Single(Sampler),
+    Single(SingleServiceSampler),
     /// Every service of the registry (FLEET_REGISTRY_PATH).
     Fleet(FleetSampler),
 }
@@ -73,7 +73,7 @@ impl AnySampler {
     pub fn new(clients: bpi_aws::AwsClients, mode: bpi_core::config::SamplerMode) -> Self {
         match mode {
             bpi_core::config::SamplerMode::Single(config) => {
-                AnySampler::Single(Sampler::new(clients, *config))
+                AnySampler::Single(SingleServiceSampler::new(clients, *config))
             }
             bpi_core::config::SamplerMode::Fleet(f) => AnySampler::Fleet(FleetSampler::new(
                 clients,

@@ -61,15 +61,15 @@ pub async fn publish(
 
 /// The single-service sampler: the fleet sampler over the one service of its settings.
 #[derive(Debug)]
-pub struct Sampler {
+pub struct SingleServiceSampler {
     fleet: FleetSampler,
 }
 
-impl Sampler {
+impl SingleServiceSampler {
     /// A sampler of the service of `config`.
     pub fn new(clients: AwsClients, config: SamplerConfig) -> Self {
         let (readings, interval) = (config.readings_per_run, config.reading_interval_secs);
-        Sampler {
+        SingleServiceSampler {
             fleet: FleetSampler::new(
                 clients,
                 ServiceSource::Fixed(vec![config]),

@@ -14,7 +14,7 @@
 //!   is not documented: here twice as many periods ([`LOOKBACK_FACTOR`], a guess). Fewer datapoints than the
 //!   alarm's periods in that range: no action, and that policy does not agree to scale in.
 //!
-//! [`Scaler`] keeps the scalable target's desired count and cooldown clocks, with the documented cooldown rules.
+//! [`ScalableTarget`] keeps the scalable target's desired count and cooldown clocks, with the documented cooldown rules.
 
 use crate::model::CooldownRule;
 
@@ -125,11 +125,11 @@ pub fn idle_alarm(backlogs_newest_first: impl Iterator<Item = f64>, idle_minutes
 /// - A scale-out ends a scale-in cooldown; a scale-in waits for both cooldowns.
 /// - During a scale-out cooldown, with [`CooldownRule::LargerScaleOutPasses`] (documented), a scale-out asking for
 ///   more than the current desired count goes through. Target tracking then computes from the capacity before the
-///   scale-out that started the cooldown ([`Scaler::basis`]): "the capacity added by the initiating scale-out is
+///   scale-out that started the cooldown ([`ScalableTarget::basis`]): "the capacity added by the initiating scale-out is
 ///   calculated as part of the desired capacity for the next" (ECS guide, cooldowns), so a metric that still
 ///   reflects the old fleet does not compound.
 #[derive(Debug, Clone)]
-pub struct Scaler {
+pub struct ScalableTarget {
     desired: u32,
     min: u32,
     max: u32,
@@ -144,10 +144,10 @@ pub struct Scaler {
     changes: Vec<(u64, u32)>,
 }
 
-impl Scaler {
+impl ScalableTarget {
     /// A scalable target at `desired`, bounded by `min..=max`.
     pub fn new(desired: u32, min: u32, max: u32, rule: CooldownRule) -> Self {
-        Scaler {
+        ScalableTarget {
             desired,
             min,
             max,
@@ -443,7 +443,7 @@ mod tests {
 
     #[test]
     fn a_larger_scale_out_passes_the_cooldown_and_computes_from_the_capacity_before_it() {
-        let mut s = Scaler::new(2, 1, 50, CooldownRule::LargerScaleOutPasses);
+        let mut s = ScalableTarget::new(2, 1, 50, CooldownRule::LargerScaleOutPasses);
         assert!(s.scale_out(0, 6, 60));
         assert_eq!(
             s.basis(30_000, 60),
@@ -468,7 +468,7 @@ mod tests {
             s.scale_out(100_000, 7, 60),
             "a scale-out ends a scale-in cooldown"
         );
-        let mut strict = Scaler::new(2, 1, 50, CooldownRule::BlocksAll);
+        let mut strict = ScalableTarget::new(2, 1, 50, CooldownRule::BlocksAll);
         assert!(strict.scale_out(0, 6, 60));
         assert!(
             !strict.scale_out(30_000, 9, 60),
@@ -479,8 +479,8 @@ mod tests {
 
     #[test]
     fn where_a_scale_out_does_not_hold_scale_in_it_can_follow_at_once() {
-        let mut held = Scaler::new(2, 1, 50, CooldownRule::LargerScaleOutPasses);
-        let mut free = Scaler::new(2, 1, 50, CooldownRule::LargerScaleOutPasses)
+        let mut held = ScalableTarget::new(2, 1, 50, CooldownRule::LargerScaleOutPasses);
+        let mut free = ScalableTarget::new(2, 1, 50, CooldownRule::LargerScaleOutPasses)
             .scale_out_holding_scale_in(false);
         assert!(held.scale_out_holds_scale_in() && !free.scale_out_holds_scale_in());
         assert!(held.scale_out(0, 10, 60) && free.scale_out(0, 10, 60));

@@ -2,7 +2,7 @@
 //!
 //! The engine moves messages through the [`Queue`] and the [`Fleet`] and samples the [`MetricStore`] every 10 s;
 //! every 5 s it hands the policy's [`Controller`] a view of the world and applies the desired count it leaves on
-//! the [`Scaler`]. What AWS does between those pieces is the [`AwsModel`](crate::model::AwsModel)'s (see `model.rs` for each parameter and
+//! the [`ScalableTarget`]. What AWS does between those pieces is the [`AwsModel`](crate::model::AwsModel)'s (see `model.rs` for each parameter and
 //! its source):
 //! - SQS: a received message is invisible until deleted or, without a heartbeat, until the visibility timeout runs
 //!   out, when it is visible again and may be processed a second time.
@@ -16,7 +16,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use crate::autoscaling::Scaler;
+use crate::autoscaling::ScalableTarget;
 use crate::fleet::Fleet;
 use crate::metrics::{Live, MINUTE_MS, MetricStore, SAMPLE_MS};
 use crate::policies::{Controller, Ctx, PolicyKind};
@@ -57,7 +57,7 @@ struct Sim<'a> {
     next_arrival: usize,
     queue: Queue,
     fleet: Fleet,
-    scaler: Scaler,
+    scaler: ScalableTarget,
     schedule: ScheduledActions,
     metrics: MetricStore,
     timeline: Vec<TimelinePoint>,
@@ -91,7 +91,7 @@ pub fn simulate_controller(
             model.task_start_secs,
             model.launch_quota,
         ),
-        scaler: Scaler::new(min, min, max, model.cooldown_rule)
+        scaler: ScalableTarget::new(min, min, max, model.cooldown_rule)
             .scale_out_holding_scale_in(model.scale_out_holds_scale_in),
         schedule: ScheduledActions::default(),
         metrics: MetricStore::new(model, settings.seed),

@@ -15,7 +15,7 @@ use crate::engine::simulate_controller;
 use crate::launch::LaunchQuota;
 use crate::model::{AwsModel, GaugePhase};
 use crate::policies::PolicyKind;
-use crate::policies::sampler::{Sampler, SamplerDesign};
+use crate::policies::sampler::{OursController, SamplerDesign};
 use crate::run::{simulate_arrivals, tune_keda};
 use crate::scenario::{Arrival, Scenario};
 use crate::settings::SimSettings;
@@ -364,7 +364,7 @@ pub fn design_worst_case_on(
                 scenario,
                 arrivals,
                 PolicyKind::Ours,
-                Box::new(Sampler::new(scenario, design)),
+                Box::new(OursController::new(scenario, design)),
                 &settings,
             );
             worst.share = worst.share.min(r.within_promise);

@@ -3,12 +3,12 @@
 //! Why it exists: the forecaster (core's `forecast`) writes scheduled actions that raise and lower the minimum
 //! capacity; the simulator runs them as AAS does. An action fires at each minute its cron expression (UTC) names
 //! and takes effect [`crate::AwsModel::scheduled_action_delay_secs`] later ("a delay of a few seconds", AAS user
-//! guide, scheduled scaling); its MinCapacity bounds the scalable target from then on ([`Scaler::set_min`]).
+//! guide, scheduled scaling); its MinCapacity bounds the scalable target from then on ([`ScalableTarget::set_min`]).
 //! Names are unique per target: a put of an existing name replaces it (PutScheduledAction).
 
 use bpi_core::forecast::{ExistingAction, ScheduledActionSpec, TIMEZONE};
 
-use crate::autoscaling::Scaler;
+use crate::autoscaling::ScalableTarget;
 use crate::metrics::MINUTE_MS;
 
 /// The wall-clock minute virtual time 0 is: 2026-11-02 00:00 UTC, a Monday (so weekday patterns start on one).
@@ -71,7 +71,7 @@ impl ScheduledActions {
 
     /// At `now_ms`: at a minute's start, every action whose cron names it fires; firings whose delay has passed
     /// set the minimum on `scaler`, in the order they fired.
-    pub fn run(&mut self, now_ms: u64, delay_secs: u64, scaler: &mut Scaler) {
+    pub fn run(&mut self, now_ms: u64, delay_secs: u64, scaler: &mut ScalableTarget) {
         if now_ms.is_multiple_of(MINUTE_MS) {
             let minute = Self::epoch_minute(now_ms);
             for a in &self.actions {
@@ -120,7 +120,7 @@ mod tests {
     #[test]
     fn a_raise_pulls_the_desired_count_up_a_few_seconds_later_and_a_lower_leaves_it() {
         let mut s = ScheduledActions::default();
-        let mut scaler = Scaler::new(0, 0, 60, CooldownRule::LargerScaleOutPasses);
+        let mut scaler = ScalableTarget::new(0, 0, 60, CooldownRule::LargerScaleOutPasses);
         s.put(daily("bpi-forecast-daily-1-raise", 133, 40));
         s.put(daily("bpi-forecast-daily-1-lower", 144, 0));
         let at = |minute: u64| minute * MINUTE_MS;

@@ -2,26 +2,18 @@ use bpi_aws::autoscaling::{
     describe_target_tracking_policy, put_step_policy, put_target_tracking_policy,
     register_scalable_target, scalable_target_bounds,
 };
-use bpi_core::BacklogCounting;
 use bpi_core::policy::{PolicySettings, scaling_spec, target_tracking_config};
 
 use crate::{clients, create_service};
 
 fn settings(cluster: &str, service: &str, min_capacity: u32) -> PolicySettings {
     PolicySettings {
-        cluster_name: cluster.into(),
-        service_name: service.into(),
         queue_name: bpi_testkit::unique_name("q"),
-        policy_name: "ecs-sqs-bpi-target-tracking".into(),
-        counting: BacklogCounting::VisibleAndInFlight,
-        scale_out_cooldown_secs: 60,
-        scale_in_cooldown_secs: 120,
         min_capacity,
-        max_capacity: 10,
         utilization: None,
         idle_minutes: 0,
         scale_in_window_minutes: 0,
-        signal: bpi_core::policy::SignalMetrics::for_queue("ECS-SQS-BPI", "Single-Queue", "q"),
+        ..PolicySettings::for_service(cluster, service, "q")
     }
 }
 

@@ -8,12 +8,11 @@ mod cloudwatch;
 mod ecs;
 mod sqs;
 
-use bpi_aws::{AwsClients, local_emulator_config};
+use bpi_aws::AwsClients;
 
 /// Clients pointed at the shared emulator (started on first use).
 pub async fn clients() -> AwsClients {
-    let emulator = bpi_testkit::emulator();
-    AwsClients::new(&local_emulator_config(&emulator.endpoint).await)
+    bpi_aws::fixtures::emulator_clients(&bpi_testkit::emulator().endpoint).await
 }
 
 /// Creates an ECS cluster and a service of `desired` tasks in it; returns (cluster, service).

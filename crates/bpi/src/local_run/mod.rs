@@ -35,7 +35,7 @@ use target_bpi_updater::Updater;
 use crate::status::{NeedView, Watched};
 use fleet::{Fleet, LocalApp, WorkerEvent};
 use record::Record;
-use scaler::{Action, Scaler};
+use scaler::{Action, LocalScaler};
 
 /// Options of `bpi local-run`.
 #[derive(clap::Args, Debug)]
@@ -208,7 +208,7 @@ struct LocalRun<'a> {
     fleet: Fleet,
     events: tokio::sync::mpsc::UnboundedReceiver<WorkerEvent>,
     worker_logs: tokio::sync::mpsc::UnboundedReceiver<String>,
-    scaler: Scaler,
+    scaler: LocalScaler,
     record: Record,
     started: Instant,
     period_secs: u64,
@@ -270,7 +270,7 @@ impl<'a> LocalRun<'a> {
             ],
             args.local_app()?,
         );
-        let scaler = Scaler::new(
+        let scaler = LocalScaler::new(
             config.policy.clone(),
             config.target,
             config.policy.min_capacity,
@@ -543,7 +543,7 @@ async fn first_target(
 }
 
 /// Takes in what a worker's log said: the messages it holds, the wait before a start, the busy time.
-fn absorb(e: WorkerEvent, fleet: &mut Fleet, scaler: &mut Scaler, record: &mut Record) {
+fn absorb(e: WorkerEvent, fleet: &mut Fleet, scaler: &mut LocalScaler, record: &mut Record) {
     fleet.note(&e);
     match e {
         WorkerEvent::Started { waited_ms, .. } => {
@@ -569,7 +569,7 @@ async fn show_status(
     config: &UpdaterConfig,
     watched: &Watched,
     fleet: &Fleet,
-    scaler: &Scaler,
+    scaler: &LocalScaler,
     record: &Record,
     t: u64,
     duration: u64,

@@ -61,7 +61,7 @@ struct Period {
 
 /// The scaling state of the local run.
 #[derive(Debug)]
-pub struct Scaler {
+pub struct LocalScaler {
     settings: PolicySettings,
     target_settings: TargetSettings,
     current: Period,
@@ -88,9 +88,9 @@ pub struct Scaler {
     pub desired: u32,
 }
 
-impl Scaler {
+impl LocalScaler {
     /// A scaler for `settings` (and `target_settings`, for the fast path's recent MPD) starting at `desired` tasks,
-    /// a period of `period_secs` standing for a minute; a datapoint per [`Scaler::close_period`].
+    /// a period of `period_secs` standing for a minute; a datapoint per [`LocalScaler::close_period`].
     pub fn new(
         settings: PolicySettings,
         target_settings: TargetSettings,
@@ -112,7 +112,7 @@ impl Scaler {
             ) / 100.0,
             busy_rule: BusyRule::Utilization,
         };
-        Scaler {
+        LocalScaler {
             fast_path: fast_path_spec(&settings),
             idle: idle_spec(&settings),
             scale_in: scale_in_spec(&settings),
@@ -168,7 +168,7 @@ impl Scaler {
             .capacity
     }
 
-    /// Records a reading taken `at_secs` into the run (`depth`, and the sampler's `values` of it, [`Scaler::values`])
+    /// Records a reading taken `at_secs` into the run (`depth`, and the sampler's `values` of it, [`LocalScaler::values`])
     /// and applies the step policies that act on every reading: the fast path (when the need exceeds the desired
     /// count, the desired count becomes it) and the idle policy.
     pub fn sample(
@@ -326,24 +326,15 @@ impl Scaler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bpi_core::BacklogCounting;
 
     fn settings(min: u32) -> PolicySettings {
         PolicySettings {
-            cluster_name: "c".into(),
-            service_name: "s".into(),
-            queue_name: "q".into(),
             policy_name: "p".into(),
-            counting: BacklogCounting::VisibleAndInFlight,
-            scale_out_cooldown_secs: 60,
-            scale_in_cooldown_secs: 120,
             min_capacity: min,
-            max_capacity: 10,
             utilization: None,
-            idle_minutes: 3,
             // The fast scale-in off: these tests watch the other rules; its own test turns it on.
             scale_in_window_minutes: 0,
-            signal: bpi_core::policy::SignalMetrics::for_queue("ECS-SQS-BPI", "Single-Queue", "q"),
+            ..PolicySettings::for_service("c", "s", "q")
         }
     }
 
@@ -352,8 +343,8 @@ mod tests {
     }
 
     /// A scaler whose period stands for a minute of real seconds: its clock is the tests' own.
-    fn scaler(settings: PolicySettings, desired: u32) -> Scaler {
-        Scaler::new(settings, target_settings(), desired, 60)
+    fn scaler(settings: PolicySettings, desired: u32) -> LocalScaler {
+        LocalScaler::new(settings, target_settings(), desired, 60)
     }
 
     #[test]
@@ -377,7 +368,7 @@ mod tests {
 
     /// A period of six readings 10 s apart, then its close: (the first action of a reading, the close's).
     fn period(
-        s: &mut Scaler,
+        s: &mut LocalScaler,
         visible: u64,
         in_flight: u64,
         running: u32,

@@ -3,7 +3,6 @@
 //! ignores periods, alarm math and step intervals), so these checks are what stands between a green test run and a
 //! PutMetricAlarm that AWS rejects on the first deploy.
 
-use bpi_core::backlog::BacklogCounting;
 use bpi_core::policy::{
     AlarmSpec, PolicySettings, ScalingSpec, StepPolicy, UtilizationSettings, scaling_spec,
 };
@@ -18,13 +17,6 @@ fn settings(
     scale_in_window_minutes: u32,
 ) -> PolicySettings {
     PolicySettings {
-        cluster_name: "cluster".into(),
-        service_name: "service".into(),
-        queue_name: "queue".into(),
-        policy_name: "ecs-sqs-bpi-target-tracking".into(),
-        counting: BacklogCounting::VisibleAndInFlight,
-        scale_out_cooldown_secs: 60,
-        scale_in_cooldown_secs: 120,
         min_capacity,
         max_capacity,
         utilization: utilization.then_some(UtilizationSettings {
@@ -34,6 +26,7 @@ fn settings(
         idle_minutes,
         scale_in_window_minutes,
         signal: bpi_core::policy::SignalMetrics::for_queue("ECS-SQS-BPI", "Single-Queue", "q"),
+        ..PolicySettings::for_service("cluster", "service", "queue")
     }
 }
 

@@ -12,9 +12,9 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use bpi_aws::AwsClients;
 use bpi_aws::autoscaling::{describe_target_tracking_policy, policy_names, scalable_target_bounds};
 use bpi_aws::cloudwatch::existing_alarms;
-use bpi_aws::{AwsClients, local_emulator_config};
 use bpi_core::config::UpdaterConfig;
 use bpi_core::policy::{target_tracking_config, utilization_policy};
 use serde_json::Value;
@@ -164,7 +164,7 @@ fn function_configuration(stack: &str, logical: &str) -> Value {
 }
 
 async fn clients() -> AwsClients {
-    AwsClients::new(&local_emulator_config(&bpi_testkit::emulator().endpoint).await)
+    bpi_aws::fixtures::emulator_clients(&bpi_testkit::emulator().endpoint).await
 }
 
 fn stack_name() -> String {

@@ -185,7 +185,7 @@ const SCALE_IN_WINDOW_MINUTES: Number<u32> = Number {
 /// `SCALING_POLICY_NAME`.
 const POLICY_NAME: Text = Text {
     name: "SCALING_POLICY_NAME",
-    default: "ecs-sqs-bpi-target-tracking",
+    default: crate::policy::DEFAULT_POLICY_NAME,
     meaning: "name of the target tracking policy the updater owns",
 };
 

@@ -709,23 +709,14 @@ impl TargetTrackingConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::BacklogCounting;
 
     fn settings() -> PolicySettings {
         PolicySettings {
-            cluster_name: "my-cluster".into(),
-            service_name: "my-service".into(),
-            queue_name: "my-queue".into(),
             policy_name: "bpi".into(),
-            counting: BacklogCounting::VisibleAndInFlight,
-            scale_out_cooldown_secs: DEFAULT_SCALE_OUT_COOLDOWN_SECS,
-            scale_in_cooldown_secs: DEFAULT_SCALE_IN_COOLDOWN_SECS,
-            min_capacity: 1,
-            max_capacity: 10,
             utilization: None,
             idle_minutes: 0,
             scale_in_window_minutes: 0,
-            signal: SignalMetrics::for_queue("ECS-SQS-BPI", "Single-Queue", "my-queue"),
+            ..PolicySettings::for_service("my-cluster", "my-service", "my-queue")
         }
     }
 

@@ -101,7 +101,39 @@ pub const DEFAULT_SCALE_IN_WINDOW_MINUTES: u32 = 2;
 /// Cooldown of the idle policy, seconds.
 pub const IDLE_COOLDOWN_SECS: u32 = 60;
 
+/// The name of the target tracking policy the updater owns, unless `SCALING_POLICY_NAME` says otherwise.
+pub const DEFAULT_POLICY_NAME: &str = "ecs-sqs-bpi-target-tracking";
+
 impl PolicySettings {
+    /// The settings of a deployment at every default (`SCALING_POLICY_NAME`, in-flight counted, cooldowns 60 s / 120
+    /// s, 1-10 tasks, utilization at 80% of one slot a task, idle after 3 minutes, the fast scale-in over 2, the
+    /// default namespace and type) for one service and its queue; the configuration overrides from there, and tests
+    /// change the fields they are about.
+    pub fn for_service(cluster_name: &str, service_name: &str, queue_name: &str) -> Self {
+        PolicySettings {
+            cluster_name: cluster_name.to_string(),
+            service_name: service_name.to_string(),
+            queue_name: queue_name.to_string(),
+            policy_name: DEFAULT_POLICY_NAME.to_string(),
+            counting: BacklogCounting::VisibleAndInFlight,
+            scale_out_cooldown_secs: super::DEFAULT_SCALE_OUT_COOLDOWN_SECS,
+            scale_in_cooldown_secs: super::DEFAULT_SCALE_IN_COOLDOWN_SECS,
+            min_capacity: 1,
+            max_capacity: 10,
+            utilization: Some(UtilizationSettings {
+                concurrency: 1,
+                target_pct: DEFAULT_TARGET_UTILIZATION_PCT,
+            }),
+            idle_minutes: DEFAULT_IDLE_MINUTES,
+            scale_in_window_minutes: DEFAULT_SCALE_IN_WINDOW_MINUTES,
+            signal: SignalMetrics::for_queue(
+                crate::config::DEFAULT_NAMESPACE,
+                crate::config::DEFAULT_METRIC_TYPE,
+                queue_name,
+            ),
+        }
+    }
+
     /// The Application Auto Scaling resource id of the service: `service/CLUSTER/SERVICE`.
     pub fn resource_id(&self) -> String {
         format!("service/{}/{}", self.cluster_name, self.service_name)

@@ -23,7 +23,7 @@ use bpi_core::policy::{MetricQuery, ScalingSpec, StepPolicySpec, scaling_spec};
 use bpi_core::sampler::{
     BACKLOG_METRIC, BPI_METRIC, FAST_PATH_METRIC, IN_FLIGHT_METRIC, RUNNING_METRIC,
 };
-use sampler::{SampleRequest, Sampler};
+use sampler::{SampleRequest, SingleServiceSampler};
 
 use crate::support::*;
 
@@ -262,7 +262,7 @@ async fn a_throttled_sampler_leaves_gaps_that_never_scale_in_and_its_next_readin
     // Half the requests answered with throttling or a 500: after the SDK's three attempts about one call in eight
     // still fails, and a reading makes two calls and a publication.
     let proxy = Proxy::start(&endpoint, 0.5, 600);
-    let sampler = Sampler::new(clients_for(&proxy.url).await, config);
+    let sampler = SingleServiceSampler::new(clients_for(&proxy.url).await, config);
     // Each run stands for a minute's invocation; a run that cannot start (queue or target unreadable) is a minute
     // with no reading at all.
     let mut periods: Vec<Option<f64>> = Vec::new();

@@ -6,16 +6,16 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use bpi_aws::AwsClients;
 use bpi_aws::fixtures::create_queue_with_dlq;
 use bpi_aws::sqs::Queue;
-use bpi_aws::{AwsClients, local_emulator_config};
 use bpi_core::config::{ProducerConfig, QueueRef};
 use bpi_core::{DurationDistribution, Message, QueueDepth, parse_message};
 use bpi_testkit::lambda::{Invocation, invoke};
 use message_producer::{ProduceReport, ProduceRequest, Producer};
 
 async fn clients() -> AwsClients {
-    AwsClients::new(&local_emulator_config(&bpi_testkit::emulator().endpoint).await)
+    bpi_aws::fixtures::emulator_clients(&bpi_testkit::emulator().endpoint).await
 }
 
 fn producer(queue: &Queue, env: &[(&str, &str)]) -> Producer {

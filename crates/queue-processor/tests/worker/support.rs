@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use bpi_aws::AwsClients;
 use bpi_aws::cloudwatch::WorkerMetricsClient;
 use bpi_aws::sqs::Queue;
-use bpi_aws::{AwsClients, local_emulator_config};
 use bpi_core::config::ProcessorConfig;
 use bpi_core::{Message, MessageId, QueueDepth};
 use queue_processor::counters::Counters;
@@ -17,7 +17,7 @@ use queue_processor::{Delivery, RunReport, Work, Worker};
 use tokio::task::JoinHandle;
 
 pub async fn clients_for(endpoint: &str) -> AwsClients {
-    AwsClients::new(&local_emulator_config(endpoint).await)
+    bpi_aws::fixtures::emulator_clients(endpoint).await
 }
 
 pub async fn clients() -> AwsClients {

@@ -10,18 +10,18 @@ use std::time::{Duration, SystemTime};
 
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Statistic};
+use bpi_aws::AwsClients;
 use bpi_aws::fixtures::{create_queue_with_dlq, create_service};
 use bpi_aws::sqs::Outgoing;
-use bpi_aws::{AwsClients, local_emulator_config};
 use bpi_core::config::SamplerConfig;
 use bpi_core::sampler::{BPI_METRIC, FAST_PATH_METRIC};
 use bpi_testkit::lambda::{Invocation, invoke};
-use sampler::{SampleRequest, Sampler};
+use sampler::{SampleRequest, SingleServiceSampler};
 
 mod fleet;
 
 pub(crate) async fn clients() -> AwsClients {
-    AwsClients::new(&local_emulator_config(&bpi_testkit::emulator().endpoint).await)
+    bpi_aws::fixtures::emulator_clients(&bpi_testkit::emulator().endpoint).await
 }
 
 /// A queue holding `messages`, a service at `desired` tasks (moto runs them at once), and the sampler's settings.
@@ -85,7 +85,7 @@ pub(crate) async fn published_max(clients: &AwsClients, queue: &str, metric: &st
 async fn a_backlog_with_no_task_publishes_the_backlog_and_the_tasks_it_needs() {
     let (clients, env) = setup(7, 0).await;
     let config = SamplerConfig::from_env(&env).expect("valid settings");
-    let sampler = Sampler::new(clients.clone(), config);
+    let sampler = SingleServiceSampler::new(clients.clone(), config);
     let record = sampler
         .run(SampleRequest {
             readings: Some(2),
@@ -114,7 +114,7 @@ async fn a_backlog_with_no_task_publishes_the_backlog_and_the_tasks_it_needs() {
 #[tokio::test]
 async fn a_service_that_has_the_capacity_publishes_no_fast_path_ask() {
     let (clients, env) = setup(7, 3).await;
-    let sampler = Sampler::new(clients, SamplerConfig::from_env(&env).expect("valid"));
+    let sampler = SingleServiceSampler::new(clients, SamplerConfig::from_env(&env).expect("valid"));
     let record = sampler
         .run(SampleRequest {
             readings: Some(1),
@@ -135,7 +135,7 @@ async fn a_service_that_has_the_capacity_publishes_no_fast_path_ask() {
 async fn a_missing_service_fails_each_reading_without_stopping_the_run() {
     let (clients, mut env) = setup(1, 1).await;
     env.insert("SERVICE_NAME".into(), "no-such-service".into());
-    let sampler = Sampler::new(clients, SamplerConfig::from_env(&env).expect("valid"));
+    let sampler = SingleServiceSampler::new(clients, SamplerConfig::from_env(&env).expect("valid"));
     let record = sampler
         .run(SampleRequest {
             readings: Some(2),
@@ -202,7 +202,7 @@ async fn messages_that_got_longer_lower_the_fast_paths_target_at_once() {
     )
     .await
     .expect("publish durations");
-    let record = Sampler::new(clients, config)
+    let record = SingleServiceSampler::new(clients, config)
         .run(SampleRequest {
             readings: Some(1),
             interval_secs: Some(1),

@@ -101,7 +101,7 @@ impl Controller for Keda {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::autoscaling::Scaler;
+    use crate::autoscaling::ScalableTarget;
     use crate::metrics::{Live, MetricStore};
     use crate::model::{AwsModel, CooldownRule};
 
@@ -110,7 +110,7 @@ mod tests {
         let scenario = crate::scenario("burst").expect("shipped");
         let model = AwsModel::default();
         let metrics = MetricStore::new(model, 1);
-        let mut scaler = Scaler::new(min, min, 100, CooldownRule::LargerScaleOutPasses);
+        let mut scaler = ScalableTarget::new(min, min, 100, CooldownRule::LargerScaleOutPasses);
         let mut keda = Keda::new(5);
         let mut schedule = crate::schedule::ScheduledActions::default();
         let mut out = Vec::new();

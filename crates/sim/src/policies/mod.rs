@@ -9,7 +9,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::autoscaling::{self, Decision, Scaler, Tracker};
+use crate::autoscaling::{self, Decision, ScalableTarget, Tracker};
 use crate::metrics::{Live, MetricStore};
 use crate::model::AwsModel;
 use crate::scenario::Scenario;
@@ -34,7 +34,7 @@ pub struct Ctx<'a> {
     /// CloudWatch.
     pub metrics: &'a MetricStore,
     /// The scalable target.
-    pub scaler: &'a mut Scaler,
+    pub scaler: &'a mut ScalableTarget,
     /// The workload and deployment.
     pub scenario: &'a Scenario,
     /// The AWS behaviours assumed.
@@ -256,15 +256,15 @@ impl PolicyKind {
     /// engine does not drive).
     pub fn controller(self, scenario: &Scenario) -> Option<Box<dyn Controller>> {
         Some(match self {
-            PolicyKind::Ours => Box::new(sampler::Sampler::new(
+            PolicyKind::Ours => Box::new(sampler::OursController::new(
                 scenario,
                 sampler::SamplerDesign::default(),
             )),
-            PolicyKind::OursLatencyFirst => Box::new(sampler::Sampler::new(
+            PolicyKind::OursLatencyFirst => Box::new(sampler::OursController::new(
                 scenario,
                 sampler::SamplerDesign::latency_first(),
             )),
-            PolicyKind::OursWithoutForecast => Box::new(sampler::Sampler::new(
+            PolicyKind::OursWithoutForecast => Box::new(sampler::OursController::new(
                 scenario,
                 sampler::SamplerDesign::default().reactive_only(),
             )),

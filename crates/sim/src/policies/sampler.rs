@@ -257,7 +257,7 @@ struct MinuteOfReadings {
 
 /// The sampler design.
 #[derive(Debug)]
-pub struct Sampler {
+pub struct OursController {
     design: SamplerDesign,
     updater: SimulatedUpdater,
     readings: Vec<Reading>,
@@ -274,12 +274,12 @@ pub struct Sampler {
     configured_min: u32,
 }
 
-impl Sampler {
+impl OursController {
     /// The design on `scenario`.
     pub fn new(scenario: &Scenario, design: SamplerDesign) -> Self {
         let updater = SimulatedUpdater::new(scenario);
         let policies = StepPolicies::of(&Self::settings(&updater, design, design.idle_minutes));
-        Sampler {
+        OursController {
             design,
             updater,
             readings: Vec::new(),
@@ -720,7 +720,7 @@ impl Sampler {
     }
 }
 
-impl Controller for Sampler {
+impl Controller for OursController {
     fn tick(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now_ms;
         if let Some(p) = self.design.predictive {

@@ -7,13 +7,13 @@
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
+use bpi_aws::AwsClients;
 use bpi_aws::autoscaling::{
     delete_policy, describe_target_tracking_policy, put_target_tracking_policy,
     register_scalable_target,
 };
 use bpi_aws::cloudwatch::{DurationStats, put_duration_stats};
 use bpi_aws::fixtures::create_service;
-use bpi_aws::{AwsClients, local_emulator_config};
 use bpi_core::config::UpdaterConfig;
 use bpi_core::policy::{
     PolicySettings, scaling_spec, target_tracking_config, target_tracking_policy,
@@ -25,7 +25,7 @@ use target_bpi_updater::{DecisionRecord, Updater};
 const MINUTE: Duration = Duration::from_secs(60);
 
 async fn clients() -> AwsClients {
-    AwsClients::new(&local_emulator_config(&bpi_testkit::emulator().endpoint).await)
+    bpi_aws::fixtures::emulator_clients(&bpi_testkit::emulator().endpoint).await
 }
 
 /// A service with a registered scalable target, and the updater's settings for it.
