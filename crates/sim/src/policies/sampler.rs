@@ -57,8 +57,9 @@ pub struct SamplerDesign {
     /// The fast path sizes the fleet for these shares of the target per task, while the backlog outgrows the running
     /// fleet and otherwise (core's `FastPathShares`, its defaults by default).
     pub fast_shares: FastPathShares,
-    /// The updater's cadence (and MPD window), seconds. Measured: every 5 minutes instead of hourly changes the
-    /// worst cases by under 0.1 point (the utilization policy follows a change of duration meanwhile).
+    /// The updater's cadence (and MPD window), seconds. Measured beside every 5 minutes (docs/design.md, the
+    /// design variants): no worst case moved by more than a tenth of a point (the utilization policy follows a change
+    /// of duration meanwhile).
     pub updater_every_secs: u64,
     /// The fast path sizes against the target of the workers' newest minutes of MPD when that is lower than the
     /// updater's (core's `fast_path_target`).
@@ -176,9 +177,9 @@ impl SamplerDesign {
     /// The "latency first" settings (`deploy.sh --task-start 300 --idle-minutes 6`): bursts sized for a longer
     /// start, an empty queue's fleet kept 6 minutes (a pause of up to 6 minutes finds it warm). More task-hours for
     /// the share within the promise where traffic pauses. Measured beside (the workload suite): a 5-minute scale-in
-    /// window lowered shares (bimodal 98.71% → 98.28%) for more task-hours; a 15-minute idle wait ran 11.6× the
-    /// reactive limit's task-hours after each burst of `idle-then-burst`, and target tracking's own scale-in (15
-    /// minutes of an empty queue's ecsBPI of 0) ends the bridge about then anyway.
+    /// window lowered shares for more task-hours; a 15-minute idle wait ran many times the reactive limit's
+    /// task-hours after each burst of `idle-then-burst`, and target tracking's own scale-in (15 minutes of an empty
+    /// queue's ecsBPI of 0) ends the bridge about then anyway.
     pub fn latency_first() -> Self {
         SamplerDesign {
             sizing: FastPathSizing::Capacity {
