@@ -380,9 +380,8 @@ impl FleetShape {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
+    use crate::config::env_map;
 
     const PATH: &str = "/ecs-sqs-bpi/services";
 
@@ -451,17 +450,14 @@ mod tests {
 
     #[test]
     fn an_entry_of_the_environment_keeps_what_is_set_and_is_checked() {
-        let env: HashMap<String, String> = [
+        let env = env_map(&[
             ("CLUSTER_NAME", "c1"),
             ("SERVICE_NAME", "s1"),
             ("QUEUE_NAME", "q1"),
             ("MAX_CAPACITY", "20"),
             ("SAMPLER_READINGS", "3"),
             ("AWS_REGION", "us-east-1"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+        ]);
         let entry = entry_of_env(&env).expect("valid");
         assert_eq!(
             entry.0.keys().map(String::as_str).collect::<Vec<_>>(),

@@ -7,7 +7,7 @@
 //! `BPI_EMULATOR_ENDPOINT` set or the emulator started by the test kit. moto answers slower than AWS and in one
 //! process, so the durations are an upper bound of the network's part, not AWS's figures.
 
-use std::collections::HashMap;
+use bpi_core::config::env_map;
 
 use bpi_aws::AwsClients;
 use bpi_aws::fixtures::create_service;
@@ -68,14 +68,11 @@ async fn main() {
                     .send()
                     .await
                     .expect("create queue");
-                let env: HashMap<String, String> = [
+                let env = env_map(&[
                     ("CLUSTER_NAME", cluster.as_str()),
                     ("SERVICE_NAME", service.as_str()),
                     ("QUEUE_NAME", queue.as_str()),
-                ]
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
+                ]);
                 let entry = entry_of_env(&env).expect("valid");
                 put_parameter(
                     &clients.ssm,

@@ -93,6 +93,15 @@ impl<E: EnvSource + ?Sized> EnvSource for WithStandIns<'_, E> {
     }
 }
 
+/// An environment as a map, from `(name, value)` pairs: what a fleet registry entry holds, and how tests and
+/// benchmarks give settings without touching the process environment.
+pub fn env_map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+        .collect()
+}
+
 /// A variable with a bad or missing value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ConfigError {

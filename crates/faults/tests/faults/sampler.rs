@@ -12,6 +12,7 @@
 //! Auto Scaling user guide, "Target tracking scaling policies", multiple policies), and on the simulator's
 //! sampler-failure tests.
 
+use bpi_core::config::env_map;
 use std::collections::BTreeMap;
 
 use bpi_aws::fixtures::{create_queue_with_dlq, create_service};
@@ -249,14 +250,11 @@ async fn a_throttled_sampler_leaves_gaps_that_never_scale_in_and_its_next_readin
         })
         .collect();
     q.queue.send_batch(&batch).await.expect("send");
-    let env: std::collections::HashMap<String, String> = [
+    let env = env_map(&[
         ("CLUSTER_NAME", cluster.as_str()),
         ("SERVICE_NAME", service.as_str()),
         ("QUEUE_NAME", queue.as_str()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
+    ]);
     let config = SamplerConfig::from_env(&env).expect("valid settings");
 
     // Half the requests answered with throttling or a 500: after the SDK's three attempts about one call in eight

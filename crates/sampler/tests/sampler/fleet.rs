@@ -2,6 +2,7 @@
 //! queue that costs only its own service its readings. moto runs no task (running follows desired at once) and
 //! evaluates no alarm: what is checked here is what the sampler reads, publishes and counts.
 
+use bpi_core::config::env_map;
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
@@ -53,15 +54,12 @@ async fn register(clients: &AwsClients, path: &str, r: &Registered, create_queue
             q.send_batch(chunk).await.expect("send");
         }
     }
-    let env: HashMap<String, String> = [
+    let env = env_map(&[
         ("CLUSTER_NAME", r.cluster.as_str()),
         ("SERVICE_NAME", r.service.as_str()),
         ("QUEUE_NAME", r.queue.as_str()),
         ("MAX_CAPACITY", "20"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
+    ]);
     let entry = entry_of_env(&env).expect("valid settings");
     put_parameter(
         &clients.ssm,
@@ -271,15 +269,12 @@ async fn a_service_consuming_two_queues_reads_their_backlogs_added_up() {
         ..r.clone()
     };
     register(&clients, &format!("{path}-unused"), &extra, true).await;
-    let env: HashMap<String, String> = [
+    let env = env_map(&[
         ("CLUSTER_NAME", r.cluster.as_str()),
         ("SERVICE_NAME", r.service.as_str()),
         ("QUEUE_NAME", r.queue.as_str()),
         ("EXTRA_QUEUE_NAMES", extra.queue.as_str()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
+    ]);
     put_parameter(
         &clients.ssm,
         &entry_parameter_name(&path, &r.cluster, &r.service),

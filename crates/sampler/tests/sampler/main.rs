@@ -5,6 +5,7 @@
 
 #![allow(clippy::float_cmp)] // exact expected values
 
+use bpi_core::config::env_map;
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
@@ -42,14 +43,11 @@ async fn setup(messages: usize, desired: i32) -> (AwsClients, HashMap<String, St
     for chunk in batch.chunks(10) {
         q.queue.send_batch(chunk).await.expect("send");
     }
-    let env: HashMap<String, String> = [
+    let env = env_map(&[
         ("CLUSTER_NAME", cluster.as_str()),
         ("SERVICE_NAME", service.as_str()),
         ("QUEUE_NAME", queue_name.as_str()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
+    ]);
     (clients, env)
 }
 

@@ -4,6 +4,7 @@
 
 #![allow(clippy::float_cmp)] // exact expected values
 
+use bpi_core::config::env_map;
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
@@ -40,15 +41,12 @@ impl Setup {
         let cluster = bpi_testkit::unique_name("cluster");
         let service = bpi_testkit::unique_name("service");
         create_service(&clients, &cluster, &service, 1).await;
-        let mut env: HashMap<String, String> = [
+        let mut env = env_map(&[
             ("CLUSTER_NAME", cluster.as_str()),
             ("SERVICE_NAME", service.as_str()),
             ("QUEUE_NAME", bpi_testkit::unique_name("queue").as_str()),
             ("MPD_WINDOW_SECS", "600"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+        ]);
         env.extend(
             extra
                 .iter()
