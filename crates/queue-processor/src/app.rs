@@ -54,28 +54,11 @@ pub async fn main() -> ExitCode {
     let (trigger, listener) = shutdown::channel();
     tokio::spawn(shutdown::on_signals(trigger));
     tracing::info!(work_mode = config.work.name(), "work mode");
+    let metrics = WorkerMetricsClient::new(&clients);
     match config.work.clone() {
-        WorkMode::Sleep => {
-            serve(
-                config,
-                queue,
-                WorkerMetricsClient::new(&clients),
-                SleepWork,
-                listener,
-            )
-            .await
-        }
+        WorkMode::Sleep => serve(config, queue, metrics, SleepWork, listener).await,
         WorkMode::Http(app) => match HttpWork::new(app, queue.name()) {
-            Ok(work) => {
-                serve(
-                    config,
-                    queue,
-                    WorkerMetricsClient::new(&clients),
-                    work,
-                    listener,
-                )
-                .await
-            }
+            Ok(work) => serve(config, queue, metrics, work, listener).await,
             Err(e) => {
                 tracing::error!(error = %e, "bad setting");
                 eprintln!("queue-processor: {e}");
@@ -84,14 +67,7 @@ pub async fn main() -> ExitCode {
         },
         WorkMode::Exec(app) => {
             let work = ExecWork::new(app, queue.name());
-            serve(
-                config,
-                queue,
-                WorkerMetricsClient::new(&clients),
-                work,
-                listener,
-            )
-            .await
+            serve(config, queue, metrics, work, listener).await
         }
     }
 }
