@@ -640,7 +640,7 @@ fn bad_settings_are_refused_before_anything_is_deployed() {
     for (args, says) in [
         (
             vec!["--latency", "soon"],
-            "--latency: invalid setting DESIRED_LATENCY_SECS=\"soon\": expected a number from 1 to",
+            "--latency: invalid setting DESIRED_LATENCY_SECS=\"soon\": expected a number from 0.001 to 86400",
         ),
         (
             vec!["--min", "5", "--max", "2"],
