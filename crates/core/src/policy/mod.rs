@@ -7,14 +7,24 @@
 //!
 //! - [`settings`](PolicySettings): the names and knobs, from the updater's variables;
 //! - the wire types: the requests exactly as the APIs take them (and as DescribeScalingPolicies returns them);
-//! - the builders: the spec from the settings, one function per policy.
+//! - the builders: the spec from the settings, one function per policy, one file per kind of policy.
 
+mod backstop;
 mod build;
+mod fast_path;
+mod idle;
+mod scale_in;
 mod settings;
+mod target_tracking;
 mod wire;
 
+pub use backstop::*;
 pub use build::*;
+pub use fast_path::*;
+pub use idle::*;
+pub use scale_in::*;
 pub use settings::*;
+pub use target_tracking::*;
 pub use wire::*;
 
 /// Application Auto Scaling namespace of an ECS service.
