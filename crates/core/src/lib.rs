@@ -17,6 +17,7 @@
 //! - [`fleet`]: the services one sampler serves (the registry) and the AWS calls a reading of them takes.
 //! - [`forecast`]: bursts that recur become scheduled capacity (learn, plan, the actions, their reconcile).
 //! - [`durations`]: duration distributions of generated messages.
+//! - [`calendar`]: days since the epoch to and from civil dates (the forecaster's schedules, the worker's headers).
 //! - [`cost`]: what the set-up costs a month per service, from the code's call counts and its own alarms.
 //! - [`config`]: settings from environment variables, one struct per binary.
 
@@ -26,6 +27,7 @@
 pub mod alarm;
 pub mod attach;
 pub mod backlog;
+pub mod calendar;
 pub mod capacity;
 pub mod config;
 pub mod cost;

@@ -8,6 +8,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use bpi_core::Message;
+use bpi_core::calendar::{CivilDate, DAY_SECS, civil_from_days};
 
 /// Why a message's work failed, and what that says about the application.
 #[derive(Debug, thiserror::Error)]
@@ -127,18 +128,9 @@ impl Work for SleepWork {
 /// form sqsd uses for `X-Aws-Sqsd-First-Received-At`.
 pub fn rfc3339_utc(epoch_ms: u64) -> String {
     let secs = epoch_ms / 1000;
-    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX);
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm, proleptic Gregorian calendar).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let days = i64::try_from(secs / DAY_SECS).unwrap_or(i64::MAX);
+    let rem = secs % DAY_SECS;
+    let CivilDate { year, month, day } = civil_from_days(days);
     format!(
         "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
         rem / 3600,

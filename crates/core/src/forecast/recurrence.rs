@@ -6,6 +6,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::*;
+use crate::calendar::{CivilDate, civil_from_days, days_from_civil};
 
 /// Day of the week of an epoch minute, 0 = Monday (1970-01-01 was a Thursday).
 pub fn weekday(epoch_minute: u64) -> u8 {
@@ -238,21 +239,13 @@ impl fmt::Display for Recurrence {
     }
 }
 
-/// An epoch minute as `YYYY-MM-DDTHH:MMZ` (civil-from-days, proleptic Gregorian).
+/// An epoch minute as `YYYY-MM-DDTHH:MMZ`.
 pub fn epoch_minute_utc(epoch_minute: u64) -> String {
-    let days = (epoch_minute / DAY_MINUTES) as i64;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let days = i64::try_from(epoch_minute / DAY_MINUTES).unwrap_or(i64::MAX);
+    let CivilDate { year, month, day } = civil_from_days(days);
     let minute_of_day = epoch_minute % DAY_MINUTES;
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}Z",
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}Z",
         minute_of_day / 60,
         minute_of_day % 60
     )
@@ -321,12 +314,11 @@ pub(super) fn parse_at(at: &str) -> Option<u64> {
     if !(1..=12).contains(m) || !(1..=31).contains(day) || *hh > 23 || *mm > 59 {
         return None;
     }
-    let y = if *m <= 2 { y - 1 } else { *y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = u64::try_from(era * 146_097 + doe - 719_468).ok()?;
+    let days = u64::try_from(days_from_civil(CivilDate {
+        year: *y,
+        month: u32::try_from(*m).ok()?,
+        day: u32::try_from(*day).ok()?,
+    }))
+    .ok()?;
     Some(days * DAY_MINUTES + hh * 60 + mm)
 }
