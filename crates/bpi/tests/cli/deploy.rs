@@ -7,7 +7,7 @@
 //! definition revision), so "a second run changes nothing" is checked on the resources and the scaling report;
 //! AWS::CloudWatch::Alarm and Dashboard resources are reported created but not created; and ECS resources made by
 //! CloudFormation lose their ClusterSettings (Container Insights reads "disabled") and the service's
-//! NetworkConfiguration. Those are checked in the template instead (template.rs), where the stack declares them.
+//! NetworkConfiguration. Those are checked in the template instead (template/stack.rs), where the stack declares them.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
