@@ -4,7 +4,7 @@
 //! `cargo run --release -p bpi-sim --example capacity_designs [-- --held-out] [-- --only NAME]`.
 
 use bpi_core::capacity::BusyRule;
-use bpi_sim::policies::sampler::{FastPathSizing, SamplerDesign};
+use bpi_sim::policies::ours::{FastPathSizing, SamplerDesign};
 use bpi_sim::robust::{behaviours, design_worst_case};
 use bpi_sim::suite::{self, Part};
 use bpi_sim::{Scenario, scenarios};

@@ -4,7 +4,7 @@
 //! ensemble (`-- BEHAVIOURS`, 6 by default), share (points against the oracle) / task-hours ÷ the oracle's.
 //! `cargo run --release -p bpi-sim --example predictive [-- BEHAVIOURS]`.
 
-use bpi_sim::policies::sampler::{PredictiveModel, SamplerDesign};
+use bpi_sim::policies::ours::{PredictiveModel, SamplerDesign};
 use bpi_sim::robust::{Ensemble, behaviours, design_worst_case};
 use bpi_sim::suite::{self, Family};
 

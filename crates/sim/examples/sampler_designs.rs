@@ -4,7 +4,7 @@
 //! first.
 
 use bpi_core::sampler::FastPathShares;
-use bpi_sim::policies::sampler::{AskAhead, FastPathSizing, SamplerDesign, UtilizationSource};
+use bpi_sim::policies::ours::{AskAhead, FastPathSizing, SamplerDesign, UtilizationSource};
 use bpi_sim::robust::{Ensemble, behaviours, design_worst_case};
 use bpi_sim::scenarios;
 

@@ -5,7 +5,7 @@
 
 use bpi_core::sampler::FastPathShares;
 use bpi_sim::AwsModel;
-use bpi_sim::policies::sampler::SamplerDesign;
+use bpi_sim::policies::ours::SamplerDesign;
 use bpi_sim::robust::{Ensemble, behaviours, design_worst_case};
 use bpi_sim::scenarios;
 

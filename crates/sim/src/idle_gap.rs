@@ -7,7 +7,7 @@
 //! 1-10 tasks): 100 messages of 5 s every 2, 3 or 4 minutes for 6 hours, the worst case of `ours` over the robust
 //! ensemble's behaviours beside the oracle (one arrival seed: the batches are the same in every seed).
 
-use crate::policies::sampler::SamplerDesign;
+use crate::policies::ours::SamplerDesign;
 use crate::robust::{DesignWorstCase, Ensemble, behaviours, design_worst_case_on};
 use crate::scenario::Arrival;
 

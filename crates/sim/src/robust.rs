@@ -15,7 +15,7 @@ use crate::engine::simulate_controller;
 use crate::launch::LaunchQuota;
 use crate::model::{AwsModel, GaugePhase};
 use crate::policies::PolicyKind;
-use crate::policies::sampler::{OursController, SamplerDesign};
+use crate::policies::ours::{OursController, SamplerDesign};
 use crate::run::{simulate_arrivals, tune_keda};
 use crate::scenario::{Arrival, Scenario};
 use crate::settings::SimSettings;
@@ -320,7 +320,7 @@ impl DesignWorstCase {
     }
 }
 
-/// [`DesignWorstCase`] of `design` (this project's policy, [`crate::policies::sampler`]) on `scenario` under every
+/// [`DesignWorstCase`] of `design` (this project's policy, [`crate::policies::ours`]) on `scenario` under every
 /// model of `models` and arrival seed of `seeds`.
 pub fn design_worst_case(
     scenario: &Scenario,

@@ -20,8 +20,8 @@ pub mod cdk;
 pub mod copilot;
 pub mod cpu;
 pub mod keda;
+pub mod ours;
 pub mod ours_on_sqs_metrics;
-pub mod sampler;
 pub mod updater;
 
 /// What a controller sees and acts on at one tick.
@@ -115,10 +115,10 @@ pub const KEDA_DEFAULT_QUEUE_LENGTH: u32 = 5;
 pub enum PolicyKind {
     /// This project: the sampler's 10-second readings, the fast path ([`sampler`]).
     Ours,
-    /// This project at its "latency first" settings ([`sampler::SamplerDesign::latency_first`]): a longer assumed
+    /// This project at its "latency first" settings ([`ours::SamplerDesign::latency_first`]): a longer assumed
     /// task start, a longer scale-in window and idle wait, for more task-hours.
     OursLatencyFirst,
-    /// This project without its forecaster ([`sampler::SamplerDesign::reactive_only`]): the reactive path alone,
+    /// This project without its forecaster ([`ours::SamplerDesign::reactive_only`]): the reactive path alone,
     /// what the forecaster is judged against.
     OursWithoutForecast,
     /// This project's pre-sampler policy on CloudWatch's SQS metrics ([`ours_on_sqs_metrics`]), for comparison.
@@ -256,17 +256,17 @@ impl PolicyKind {
     /// engine does not drive).
     pub fn controller(self, scenario: &Scenario) -> Option<Box<dyn Controller>> {
         Some(match self {
-            PolicyKind::Ours => Box::new(sampler::OursController::new(
+            PolicyKind::Ours => Box::new(ours::OursController::new(
                 scenario,
-                sampler::SamplerDesign::default(),
+                ours::SamplerDesign::default(),
             )),
-            PolicyKind::OursLatencyFirst => Box::new(sampler::OursController::new(
+            PolicyKind::OursLatencyFirst => Box::new(ours::OursController::new(
                 scenario,
-                sampler::SamplerDesign::latency_first(),
+                ours::SamplerDesign::latency_first(),
             )),
-            PolicyKind::OursWithoutForecast => Box::new(sampler::OursController::new(
+            PolicyKind::OursWithoutForecast => Box::new(ours::OursController::new(
                 scenario,
-                sampler::SamplerDesign::default().reactive_only(),
+                ours::SamplerDesign::default().reactive_only(),
             )),
             PolicyKind::OursOnSqsMetrics => {
                 Box::new(ours_on_sqs_metrics::OursOnSqsMetrics::new(scenario))
