@@ -113,7 +113,7 @@ pub const KEDA_DEFAULT_QUEUE_LENGTH: u32 = 5;
 /// A policy to simulate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PolicyKind {
-    /// This project: the sampler's 10-second readings, the fast path ([`sampler`]).
+    /// This project: the sampler's 10-second readings, the fast path ([`ours`]).
     Ours,
     /// This project at its "latency first" settings ([`ours::SamplerDesign::latency_first`]): a longer assumed
     /// task start, a longer scale-in window and idle wait, for more task-hours.
