@@ -170,3 +170,94 @@ impl ProcessorConfig {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn processor_defaults_match_the_blueprint_where_sensible() {
+        let c = ProcessorConfig::from_env(&[(QUEUE_NAME, "jobs")]).expect("valid");
+        assert_eq!(c.queue, QueueRef::Name("jobs".into()));
+        assert_eq!(c.concurrency, 1);
+        assert_eq!((c.receive_wait_secs, c.receive_batch_size), (20, 10));
+        assert_eq!(c.metrics_interval_secs, 60);
+        assert_eq!(c.metrics.namespace, "ECS-SQS-BPI");
+        assert_eq!(c.metrics.metric_name, "MsgProcessingDuration");
+        assert_eq!(
+            c.metrics.dimensions("jobs"),
+            [
+                ("Type", "Single-Queue".to_string()),
+                ("QueueName", "jobs".to_string())
+            ]
+        );
+        assert_eq!(c.message_limits.max_duration_secs, 900.0);
+    }
+
+    #[test]
+    fn queue_url_wins_and_gives_the_name() {
+        let c = ProcessorConfig::from_env(&[
+            (QUEUE_URL, "http://127.0.0.1:5000/123456789012/jobs.fifo"),
+            (QUEUE_NAME, "ignored"),
+        ])
+        .expect("valid");
+        assert_eq!(c.queue.name(), "jobs.fifo");
+    }
+
+    #[test]
+    fn errors_name_the_variable_and_the_value() {
+        let err = ProcessorConfig::from_env(&[(QUEUE_NAME, "q"), (TASK_CONCURRENCY, "abc")])
+            .expect_err("non-numeric");
+        assert_eq!(err.variable, TASK_CONCURRENCY);
+        assert_eq!(err.value.as_deref(), Some("abc"));
+        assert_eq!(
+            err.to_string(),
+            "invalid setting TASK_CONCURRENCY=\"abc\": expected a number from 1 to 1000"
+        );
+
+        for (var, bad) in [
+            (TASK_CONCURRENCY, "0"),
+            (TASK_CONCURRENCY, "-1"),
+            (TASK_CONCURRENCY, "1e9"),
+            ("RECEIVE_WAIT_SECS", "21"),
+            ("RECEIVE_BATCH_SIZE", "11"),
+            ("TASK_PROTECTION_MINUTES", "2881"),
+            (MAX_MESSAGE_DURATION_SECS, "NaN"),
+            (MAX_MESSAGE_DURATION_SECS, "inf"),
+            (MAX_MESSAGE_DURATION_SECS, "0"),
+        ] {
+            let err = ProcessorConfig::from_env(&[(QUEUE_NAME, "q"), (var, bad)])
+                .expect_err(&format!("{var}={bad}"));
+            assert_eq!(err.variable, var);
+            assert_eq!(err.value.as_deref(), Some(bad));
+        }
+    }
+
+    #[test]
+    fn a_missing_queue_is_named() {
+        let err = ProcessorConfig::from_env(&[("OTHER", "x")]).expect_err("no queue");
+        assert_eq!(err.variable, QUEUE_NAME);
+        assert_eq!(
+            err.to_string(),
+            "missing setting QUEUE_NAME: required: set QUEUE_URL or QUEUE_NAME"
+        );
+        assert_eq!(
+            ProcessorConfig::from_env(&[(QUEUE_NAME, "  ")])
+                .expect_err("blank")
+                .variable,
+            QUEUE_NAME
+        );
+        assert_eq!(
+            ProcessorConfig::from_env(&[(QUEUE_NAME, "bad name!")])
+                .expect_err("invalid")
+                .variable,
+            QUEUE_NAME
+        );
+        assert_eq!(
+            ProcessorConfig::from_env(&[(QUEUE_URL, "sqs/jobs")])
+                .expect_err("invalid")
+                .variable,
+            QUEUE_URL
+        );
+    }
+}

@@ -192,3 +192,55 @@ impl ProducerConfig {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::DurationDistribution;
+
+    #[test]
+    fn producer_reads_distributions_and_group_strategies() {
+        let c = ProducerConfig::from_env(&[(QUEUE_NAME, "q")]).expect("valid");
+        assert_eq!(c.message_count, 50);
+        assert_eq!(c.durations, DurationDistribution::Constant { secs: 5.0 });
+        assert_eq!(c.group_strategy, GroupStrategy::PerMessage);
+        assert_eq!(c.seed, None);
+        let c = ProducerConfig::from_env(&[
+            (QUEUE_NAME, "q.fifo"),
+            ("DURATION_DISTRIBUTION", "lognormal"),
+            ("DURATION_MEAN_SECS", "7"),
+            ("MESSAGE_GROUP_STRATEGY", "groups:4"),
+            ("PRODUCER_SEED", "42"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            c.durations,
+            DurationDistribution::LogNormal {
+                mean_secs: 7.0,
+                sigma: 0.5
+            }
+        );
+        assert_eq!(c.group_strategy, GroupStrategy::Groups(4));
+        assert_eq!(c.group_strategy.group_id(5, "m"), "bpi-1");
+        assert_eq!(c.seed, Some(42));
+        for (var, bad) in [
+            ("DURATION_DISTRIBUTION", "normal"),
+            ("MESSAGE_GROUP_STRATEGY", "groups:0"),
+            ("MESSAGE_GROUP_STRATEGY", "random"),
+            ("PRODUCER_SEED", "-1"),
+            ("MESSAGE_COUNT", "100001"),
+            ("MESSAGE_DURATION_SECS", "901"),
+        ] {
+            let err = ProducerConfig::from_env(&[(QUEUE_NAME, "q"), (var, bad)]).expect_err(var);
+            assert_eq!(err.variable, var);
+        }
+        let err = ProducerConfig::from_env(&[
+            (QUEUE_NAME, "q"),
+            ("DURATION_DISTRIBUTION", "uniform"),
+            ("DURATION_MIN_SECS", "5"),
+            ("DURATION_MAX_SECS", "2"),
+        ])
+        .expect_err("max < min");
+        assert_eq!(err.variable, "DURATION_MAX_SECS");
+    }
+}

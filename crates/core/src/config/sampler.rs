@@ -156,3 +156,97 @@ impl SamplerConfig {
         self.scaling.capacity_model()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sampler_settings_name_the_variable_at_fault() {
+        let base = [
+            ("CLUSTER_NAME", "c"),
+            ("SERVICE_NAME", "s"),
+            (QUEUE_NAME, "q"),
+        ];
+        // The base variables and `extra` on top.
+        let env_with = |extra: &[(&str, &str)]| -> HashMap<String, String> {
+            base.iter()
+                .chain(extra)
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect()
+        };
+        let c = SamplerConfig::from_env(&base).expect("valid");
+        assert_eq!((c.readings_per_run, c.reading_interval_secs), (6, 10));
+        assert_eq!(
+            c.scaling.task_start_secs,
+            crate::capacity::DEFAULT_TASK_START_SECS
+        );
+        assert_eq!(
+            c.scaling.forecast_max_task_hours,
+            crate::forecast::DEFAULT_MAX_TASK_HOURS
+        );
+        assert_eq!(c.scaling.policy.queue_name, "q");
+        let model = c.capacity_model();
+        assert_eq!(
+            (
+                model.promise_secs,
+                model.concurrency,
+                model.target_utilization
+            ),
+            (60.0, 1, 0.8)
+        );
+        let env = env_with(&[("TASK_START_SECS", "30")]);
+        assert_eq!(
+            SamplerConfig::from_env(&env)
+                .expect("valid")
+                .capacity_model()
+                .task_start_secs,
+            30.0
+        );
+        for (var, bad) in [
+            ("SAMPLER_READINGS", "0"),
+            ("SAMPLER_READINGS", "six"),
+            ("SAMPLER_INTERVAL_SECS", "61"),
+            ("TASK_START_SECS", "901"),
+            ("TASK_START_SECS", "a minute"),
+            ("SCALE_IN_WINDOW_MINUTES", "16"),
+            ("DESIRED_LATENCY_SECS", "0"),
+        ] {
+            let env = env_with(&[(var, bad)]);
+            assert_eq!(SamplerConfig::from_env(&env).expect_err(var).variable, var);
+        }
+        for bad in ["q!", "q, q", "q1,q1"] {
+            let env = env_with(&[("EXTRA_QUEUE_NAMES", bad)]);
+            assert_eq!(
+                SamplerConfig::from_env(&env).expect_err(bad).variable,
+                "EXTRA_QUEUE_NAMES",
+                "{bad}"
+            );
+        }
+        let env = env_with(&[("EXTRA_QUEUE_NAMES", " a, b.fifo ,")]);
+        assert_eq!(
+            SamplerConfig::from_env(&env)
+                .expect("valid")
+                .extra_queue_names,
+            ["a", "b.fifo"]
+        );
+        for bad in ["q!", "q, q", "q1,q1"] {
+            let env = env_with(&[("EXTRA_QUEUE_NAMES", bad)]);
+            assert_eq!(
+                SamplerConfig::from_env(&env).expect_err(bad).variable,
+                "EXTRA_QUEUE_NAMES",
+                "{bad}"
+            );
+        }
+        let env = env_with(&[("EXTRA_QUEUE_NAMES", " a, b.fifo ,")]);
+        assert_eq!(
+            SamplerConfig::from_env(&env)
+                .expect("valid")
+                .extra_queue_names,
+            ["a", "b.fifo"]
+        );
+        let env = env_with(&[("SAMPLER_READINGS", "60"), ("SAMPLER_INTERVAL_SECS", "15")]);
+        let err = SamplerConfig::from_env(&env).expect_err("a run past Lambda's limit");
+        assert_eq!(err.variable, "SAMPLER_INTERVAL_SECS");
+    }
+}

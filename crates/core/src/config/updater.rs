@@ -350,3 +350,117 @@ impl UpdaterConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::BacklogCounting;
+
+    #[test]
+    fn updater_builds_the_policy_settings_from_names_it_is_given() {
+        let env = [
+            ("CLUSTER_NAME", "core-infra"),
+            ("SERVICE_NAME", "queue-proc"),
+            (QUEUE_NAME, "jobs"),
+        ];
+        let c = UpdaterConfig::from_env(&env).expect("valid");
+        assert_eq!(c.policy.resource_id(), "service/core-infra/queue-proc");
+        assert_eq!(c.policy.queue_name, "jobs");
+        assert_eq!(c.policy.counting, BacklogCounting::VisibleAndInFlight);
+        assert_eq!(
+            (
+                c.policy.scale_out_cooldown_secs,
+                c.policy.scale_in_cooldown_secs
+            ),
+            (60, 120)
+        );
+        assert_eq!(c.target.latency_secs(), 60.0);
+        assert_eq!(c.target.fallback_mpd_secs(), 5.0);
+        assert_eq!(c.mpd_window_secs, 3600);
+        assert!((c.hysteresis - 0.10).abs() < 1e-12);
+        assert_eq!(c.bpi_metric_name, "ecsTargetBPI");
+        let u = c.policy.utilization.as_ref().expect("on by default");
+        assert_eq!((u.target_pct, u.concurrency), (80, 1));
+        // The sampler's metrics: the same namespace and dimensions as the workers' metric.
+        assert_eq!(c.policy.signal.namespace, "ECS-SQS-BPI");
+        assert_eq!(
+            c.policy.signal.metric("x").dimensions,
+            c.metrics
+                .dimensions("jobs")
+                .into_iter()
+                .map(|(name, value)| crate::policy::Dimension {
+                    name: name.to_string(),
+                    value
+                })
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(
+            (c.policy.idle_minutes, c.policy.scale_in_window_minutes),
+            (3, 2)
+        );
+        let off = UpdaterConfig::from_env(&[
+            ("CLUSTER_NAME", "c"),
+            ("SERVICE_NAME", "s"),
+            (QUEUE_NAME, "q"),
+            ("TARGET_UTILIZATION_PCT", "0"),
+            ("IDLE_SCALE_IN_MINUTES", "0"),
+            ("SCALE_IN_WINDOW_MINUTES", "0"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            (
+                off.policy.utilization,
+                off.policy.idle_minutes,
+                off.policy.scale_in_window_minutes
+            ),
+            (None, 0, 0)
+        );
+    }
+
+    #[test]
+    fn updater_rejects_bad_settings_by_name() {
+        let base = |extra: (&'static str, &'static str)| {
+            [
+                ("CLUSTER_NAME", "c"),
+                ("SERVICE_NAME", "s"),
+                (QUEUE_NAME, "q"),
+                extra,
+            ]
+        };
+        for (var, bad) in [
+            ("DESIRED_LATENCY_SECS", "0"),
+            ("DESIRED_LATENCY_SECS", "-5"),
+            ("DESIRED_LATENCY_SECS", "sixty"),
+            ("DEFAULT_MSG_PROC_DURATION_SECS", "0"),
+            ("MPD_WINDOW_SECS", "1"),
+            ("TARGET_HYSTERESIS_PCT", "101"),
+            ("COUNT_IN_FLIGHT", "maybe"),
+            ("MAX_CAPACITY", "0"),
+            ("MAX_TARGET_BPI", "0"),
+            ("TARGET_UTILIZATION_PCT", "101"),
+            ("TARGET_UTILIZATION_PCT", "ninety"),
+            ("IDLE_SCALE_IN_MINUTES", "-1"),
+            ("IDLE_SCALE_IN_MINUTES", "61"),
+            ("SCALE_IN_WINDOW_MINUTES", "16"),
+            ("SCALE_IN_WINDOW_MINUTES", "two"),
+        ] {
+            let err = UpdaterConfig::from_env(&base((var, bad))).expect_err(var);
+            assert_eq!(err.variable, var, "{var}={bad}: {err}");
+        }
+        let err = UpdaterConfig::from_env(&[("SERVICE_NAME", "s"), (QUEUE_NAME, "q")])
+            .expect_err("no cluster");
+        assert_eq!(err.variable, "CLUSTER_NAME");
+        let err = UpdaterConfig::from_env(&[
+            ("CLUSTER_NAME", "c"),
+            ("SERVICE_NAME", "s"),
+            (QUEUE_NAME, "q"),
+            ("MIN_CAPACITY", "5"),
+            ("MAX_CAPACITY", "4"),
+        ])
+        .expect_err("max < min");
+        assert_eq!(err.variable, "MAX_CAPACITY");
+        let err = check_deployment(&[(WORK_MODE, "http"), (APP_PORT, "70000")])
+            .expect_err("a port out of range");
+        assert_eq!(err.variable, APP_PORT);
+    }
+}
