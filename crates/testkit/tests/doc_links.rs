@@ -193,3 +193,51 @@ fn every_alarm_of_the_templates_has_a_runbook_entry() {
         );
     }
 }
+
+/// The repository paths a text names in code spans (`` `crates/…` ``, `` `deploy/…` ``, …) outside code fences, a
+/// `:line` suffix dropped.
+fn named_paths(text: &str) -> Vec<String> {
+    const ROOTS: [&str; 6] = ["crates/", "deploy/", "docs/", "examples/", "bench/", ".ci/"];
+    let mut out = Vec::new();
+    let mut fenced = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if fenced {
+            continue;
+        }
+        for span in line.split('`').skip(1).step_by(2) {
+            if ROOTS.iter().any(|r| span.starts_with(r)) && !span.contains(char::is_whitespace) {
+                out.push(span.split(':').next().unwrap_or(span).to_string());
+            }
+        }
+    }
+    out
+}
+
+/// A file moved or renamed leaves no page pointing at where it was: every repository path the README and docs/
+/// name in a code span exists (found stale twice: `crates/core/src/forecast.rs` after the forecaster's split,
+/// `crates/sim/tests/readme.rs` after the tables moved to docs/).
+#[test]
+fn every_repository_path_the_docs_name_exists() {
+    let root = bpi_testkit::workspace_root();
+    assert_eq!(
+        named_paths("see `crates/a.rs:12`, `cargo test`, `deploy/x.sh --help` and `docs/`"),
+        ["crates/a.rs", "docs/"]
+    );
+    let mut missing = Vec::new();
+    let mut named = 0;
+    for file in markdown_files(&root) {
+        let text = std::fs::read_to_string(&file).expect("read");
+        for path in named_paths(&text) {
+            named += 1;
+            if !root.join(&path).exists() {
+                missing.push(format!("{}: {path}", file.display()));
+            }
+        }
+    }
+    assert!(named > 50, "the pages' paths are read ({named})");
+    assert!(missing.is_empty(), "no such file:\n{}", missing.join("\n"));
+}
