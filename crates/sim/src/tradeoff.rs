@@ -258,6 +258,28 @@ fn escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// Ours' rows as the suite's table prints them ([`crate::suite::table`]), one a line: the chart carries them in its
+/// `<desc>`, so a test can hold the chart to the table in docs/simulator.md (both come from one run of the suite
+/// example; a chart left from an older run shows as a difference).
+pub fn drawn_rows_of_ours(rows: &[RobustRow]) -> String {
+    let ours: Vec<RobustRow> = rows
+        .iter()
+        .filter(|r| {
+            [crate::PolicyKind::Ours, crate::PolicyKind::OursLatencyFirst]
+                .iter()
+                .any(|p| r.policy == p.name())
+        })
+        .cloned()
+        .collect();
+    let table = crate::suite::table(&ours);
+    let mut out = String::from("\n");
+    for line in table.lines().skip(2) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
 /// The chart of `rows` (a suite part's, every policy of [`crate::suite::policies`]), one panel per workload in the
 /// rows' order, under `title`.
 pub fn svg(title: &str, rows: &[RobustRow]) -> String {
@@ -274,8 +296,10 @@ pub fn svg(title: &str, rows: &[RobustRow]) -> String {
     let mut out = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{height:.0}" viewBox="0 0 {width:.0} {height:.0}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
+<desc>{}</desc>
 <text x="10" y="20" font-size="13" font-weight="bold">{}</text>
 "#,
+        escape(&drawn_rows_of_ours(rows)),
         escape(title)
     );
     // The legend: each mark, then its label, left to right.

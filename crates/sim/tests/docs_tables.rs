@@ -95,3 +95,38 @@ fn the_docs_show_the_scenario_charts_as_generated() {
         );
     }
 }
+
+/// The suite's charts and its table in docs/simulator.md come from one run of the suite example (the run takes
+/// minutes, too long for a test): each chart carries ours' rows in its `<desc>`, and together they are the table's
+/// rows, so a chart left from an older run than the table fails here (the tuning chart's hourly job once was).
+#[test]
+fn the_suite_charts_are_drawn_from_the_rows_the_docs_table_shows() {
+    let docs = format!("{}/../../docs", env!("CARGO_MANIFEST_DIR"));
+    let page = std::fs::read_to_string(format!("{docs}/simulator.md")).expect("simulator.md");
+    let ours = ["ours", "ours-latency-first"];
+    let mut in_table: Vec<&str> = page
+        .lines()
+        .filter(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            cells.len() == 9 && cells[1].contains('/') && ours.contains(&cells[2])
+        })
+        .collect();
+    let mut in_charts = Vec::new();
+    for part in ["tuning", "held-out"] {
+        let chart = std::fs::read_to_string(format!("{docs}/suite-{part}.svg")).expect("chart");
+        let desc = chart
+            .split_once("<desc>")
+            .and_then(|(_, rest)| rest.split_once("</desc>"))
+            .unwrap_or_else(|| panic!("suite-{part}.svg has no <desc>: redraw it"))
+            .0
+            .to_string();
+        in_charts.extend(desc.lines().filter(|l| !l.is_empty()).map(String::from));
+    }
+    assert!(in_table.len() >= 60, "the suite's rows are read");
+    in_table.sort_unstable();
+    in_charts.sort_unstable();
+    assert_eq!(
+        in_table, in_charts,
+        "redraw the charts with the table: `cargo run --release -p bpi-sim --example suite -- --charts`"
+    );
+}
