@@ -5,16 +5,25 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+/// The lines of a Markdown text outside code fences.
+fn prose_lines(text: &str) -> Vec<&str> {
+    let mut fenced = false;
+    text.lines()
+        .filter(|line| {
+            if line.trim_start().starts_with("```") {
+                fenced = !fenced;
+                return false;
+            }
+            !fenced
+        })
+        .collect()
+}
+
 /// The anchors of a Markdown text's headings (outside code fences).
 fn anchors(text: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    let mut fenced = false;
-    for line in text.lines() {
-        if line.trim_start().starts_with("```") {
-            fenced = !fenced;
-            continue;
-        }
-        if fenced || !line.starts_with('#') {
+    for line in prose_lines(text) {
+        if !line.starts_with('#') {
             continue;
         }
         let heading = line.trim_start_matches('#').trim();
@@ -41,15 +50,7 @@ fn anchors(text: &str) -> BTreeSet<String> {
 /// The link targets of a Markdown text (`[..](target)` and `![..](target)`), outside code fences and code spans.
 fn links(text: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let mut fenced = false;
-    for line in text.lines() {
-        if line.trim_start().starts_with("```") {
-            fenced = !fenced;
-            continue;
-        }
-        if fenced {
-            continue;
-        }
+    for line in prose_lines(text) {
         // Drop code spans: a link inside backticks is text.
         let mut plain = String::new();
         for (i, part) in line.split('`').enumerate() {
@@ -199,15 +200,7 @@ fn every_alarm_of_the_templates_has_a_runbook_entry() {
 fn named_paths(text: &str) -> Vec<String> {
     const ROOTS: [&str; 6] = ["crates/", "deploy/", "docs/", "examples/", "bench/", ".ci/"];
     let mut out = Vec::new();
-    let mut fenced = false;
-    for line in text.lines() {
-        if line.trim_start().starts_with("```") {
-            fenced = !fenced;
-            continue;
-        }
-        if fenced {
-            continue;
-        }
+    for line in prose_lines(text) {
         for span in line.split('`').skip(1).step_by(2) {
             if ROOTS.iter().any(|r| span.starts_with(r)) && !span.contains(char::is_whitespace) {
                 out.push(span.split(':').next().unwrap_or(span).to_string());
