@@ -258,23 +258,14 @@ fn escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// Ours' rows as the suite's table prints them ([`crate::suite::table`]), one a line: the chart carries them in its
-/// `<desc>`, so a test can hold the chart to the table in docs/simulator.md (both come from one run of the suite
+/// Ours' rows as the suite's table prints them ([`crate::suite::table_row`]), one a line: the chart carries them in
+/// its `<desc>`, so a test can hold the chart to the table in docs/simulator.md (both come from one run of the suite
 /// example; a chart left from an older run shows as a difference).
 pub fn drawn_rows_of_ours(rows: &[RobustRow]) -> String {
-    let ours: Vec<RobustRow> = rows
-        .iter()
-        .filter(|r| {
-            [crate::PolicyKind::Ours, crate::PolicyKind::OursLatencyFirst]
-                .iter()
-                .any(|p| r.policy == p.name())
-        })
-        .cloned()
-        .collect();
-    let table = crate::suite::table(&ours);
+    let ours = [crate::PolicyKind::Ours, crate::PolicyKind::OursLatencyFirst].map(|p| p.name());
     let mut out = String::from("\n");
-    for line in table.lines().skip(2) {
-        out.push_str(line);
+    for r in rows.iter().filter(|r| ours.contains(&r.policy)) {
+        out.push_str(&crate::suite::table_row(r));
         out.push('\n');
     }
     out

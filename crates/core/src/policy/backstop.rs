@@ -107,7 +107,6 @@ pub fn sampler_stopped_alarm(s: &PolicySettings) -> AlarmSpec {
 mod tests {
     use super::*;
     use crate::policy::build::fixtures::{metric_names, settings};
-    use crate::sampler;
 
     #[test]
     fn the_backstop_doubles_the_fleet_only_while_the_sampler_is_silent() {

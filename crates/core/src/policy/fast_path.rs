@@ -70,7 +70,6 @@ pub fn scale_from_zero_capacity(s: &PolicySettings, target_value: f64, backlog: 
 mod tests {
     use super::*;
     use crate::policy::build::fixtures::settings;
-    use crate::sampler;
 
     #[test]
     fn the_fast_path_sets_the_capacity_the_sampler_asks_for_within_seconds() {

@@ -78,7 +78,6 @@ pub fn idle_spec(s: &PolicySettings) -> Option<StepPolicySpec> {
 mod tests {
     use super::*;
     use crate::policy::build::fixtures::{settings, with_extras};
-    use crate::sampler;
 
     #[test]
     fn the_idle_policy_reads_every_ten_second_reading_of_its_minutes() {

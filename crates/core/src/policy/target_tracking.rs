@@ -187,7 +187,6 @@ impl TargetTrackingConfig {
 mod tests {
     use super::*;
     use crate::policy::build::fixtures::{metric_names, settings, with_extras};
-    use crate::sampler;
 
     #[test]
     fn target_tracking_reads_the_samplers_bpi_with_no_fill() {

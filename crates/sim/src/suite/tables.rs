@@ -10,22 +10,28 @@ pub fn table(rows: &[RobustRow]) -> String {
         "| workload | policy | worst within promise | − reactive limit (points) | task-hours ÷ reactive limit, worst | median | goal (share, hours) |\n\
          | --- | --- | --- | --- | --- | --- | --- |\n",
     );
-    let mark = |ok: bool| if ok { "met" } else { "missed" };
     for r in rows {
-        let (share, hours) = meets_goal(r);
-        out.push_str(&format!(
-            "| {} | {} | {:.2}% | {:+.2} | {:.2} | {:.2} | {}, {} |\n",
-            r.scenario,
-            r.policy,
-            r.worst_share * 100.0,
-            r.worst_vs_reactive * 100.0,
-            r.worst_hours_vs_reactive,
-            r.median_hours_vs_reactive,
-            mark(share),
-            mark(hours)
-        ));
+        out.push_str(&table_row(r));
+        out.push('\n');
     }
     out
+}
+
+/// One row of [`table`], without its line end.
+pub fn table_row(r: &RobustRow) -> String {
+    let mark = |ok: bool| if ok { "met" } else { "missed" };
+    let (share, hours) = meets_goal(r);
+    format!(
+        "| {} | {} | {:.2}% | {:+.2} | {:.2} | {:.2} | {}, {} |",
+        r.scenario,
+        r.policy,
+        r.worst_share * 100.0,
+        r.worst_vs_reactive * 100.0,
+        r.worst_hours_vs_reactive,
+        r.median_hours_vs_reactive,
+        mark(share),
+        mark(hours)
+    )
 }
 
 /// Recurring workloads' rows against the oracle and the reactive limit, with [`meets_forecast_goal`] for ours.
