@@ -39,7 +39,14 @@ pub async fn run(clients: &AwsClients, config: &UpdaterConfig) -> anyhow::Result
     let now_secs = now
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
+    let keep = bpi_core::keep_alive::keep_alive_for(config, &sent, now_secs, target);
     Ok(schedule_for(
-        config, &sent, now_secs, target, &existing, false,
+        config,
+        &sent,
+        now_secs,
+        target,
+        keep.minimum(config.policy.min_capacity),
+        &existing,
+        false,
     ))
 }

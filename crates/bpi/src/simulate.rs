@@ -27,6 +27,31 @@ pub struct SimulateArgs {
     /// the MPD measured over the same hours (the workers' MsgProcessingDuration, else Little's law on the queue).
     #[arg(long, value_name = "QUEUE", conflicts_with_all = ["scenario", "trace"])]
     pub from_cloudwatch: Option<String>,
+    /// Replay recorded counts instead: a CSV of `timestamp,count` rows at any bucket width (epoch seconds or
+    /// `YYYY-MM-DD HH:MM:SS`, UTC), what CloudWatch or any metrics tool exports; each bucket's messages are spread
+    /// uniformly within it (estimated), their durations drawn from --durations or --mpd.
+    #[arg(long, value_name = "CSV", conflicts_with_all = ["scenario", "trace", "from_cloudwatch"])]
+    counts: Option<PathBuf>,
+    /// With --counts: each bucket's count is multiplied by this (5: a busier queue of the same shape).
+    #[arg(long, default_value_t = 1.0)]
+    load: f64,
+    /// With --counts: the processing durations, as the producer's JSON, e.g.
+    /// `{"kind":"lognormal","mean_secs":3,"sigma":0.8}` (also constant, uniform, exponential).
+    #[arg(
+        long,
+        default_value = r#"{"kind":"lognormal","mean_secs":3.0,"sigma":0.8}"#,
+        conflicts_with = "mpd"
+    )]
+    durations: String,
+    /// With --counts: durations exponential with this mean, seconds (instead of --durations).
+    #[arg(long)]
+    mpd: Option<f64>,
+    /// With --counts: replay only this many days from --from-day (default: all).
+    #[arg(long)]
+    days: Option<u64>,
+    /// With --counts and --days: the first day replayed (0: the first row's).
+    #[arg(long, default_value_t = 0)]
+    from_day: u64,
     /// With --from-cloudwatch: hours of history read, ending now (1-360).
     #[arg(long, default_value_t = 24)]
     history_hours: u64,
@@ -125,7 +150,7 @@ struct SuiteResult {
     rows: Vec<RobustRow>,
 }
 
-/// `--suite`: every part asked for, its table against the reactive limit and the KEDA settings that beat ours on
+/// `--suite`: every part asked for, its table against the reactive limit and the peers (fixed fleets included) that beat ours on
 /// both counts.
 fn run_suite(args: &SimulateArgs, parts: SuiteParts) -> Result<(), CliError> {
     let policies = if args.policy == "all" {
@@ -168,8 +193,8 @@ fn run_suite(args: &SimulateArgs, parts: SuiteParts) -> Result<(), CliError> {
     for r in &results {
         println!("## the {} part\n", r.part.name());
         print!("{}", suite::table(&r.rows));
-        for (workload, keda) in suite::keda_dominating_ours(&r.rows) {
-            println!("- {workload}: {keda} has both a higher share and fewer task-hours than ours");
+        for (workload, peer) in suite::dominating_ours(&r.rows) {
+            println!("- {workload}: {peer} has both a higher share and fewer task-hours than ours");
         }
         println!();
     }
@@ -208,6 +233,59 @@ fn trace_scenario(args: &SimulateArgs, path: &PathBuf) -> Result<(Scenario, Vec<
         arrivals,
         name,
         format!("replayed from {}", path.display()),
+    )
+}
+
+/// The scenario of recorded counts (`--counts`): each bucket's messages × `--load`, spread within it, durations from
+/// `--durations` or `--mpd`, `--days` of them from `--from-day`.
+fn counts_scenario(
+    args: &SimulateArgs,
+    path: &PathBuf,
+) -> Result<(Scenario, Vec<Arrival>), String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut counts =
+        bpi_sim::counts::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    if !(args.load.is_finite() && args.load > 0.0) {
+        return Err(format!("--load {} must be above 0", args.load));
+    }
+    let durations = match args.mpd {
+        Some(mean_secs) => DurationDistribution::Exponential { mean_secs },
+        None => serde_json::from_str::<DurationDistribution>(&args.durations)
+            .map_err(|e| format!("--durations '{}': {e}", args.durations))?,
+    };
+    durations
+        .validate()
+        .map_err(|e| format!("--durations/--mpd: {e}"))?;
+    if let Some(days) = args.days {
+        const DAY_SECS: u64 = 86_400;
+        counts = counts.window(args.from_day * DAY_SECS, days * DAY_SECS);
+        if counts.buckets.is_empty() {
+            return Err(format!(
+                "--from-day {} --days {days}: no row of {} falls in them",
+                args.from_day,
+                path.display()
+            ));
+        }
+    }
+    let arrivals = bpi_sim::counts::spread(&counts, args.load, durations, args.seed);
+    if arrivals.is_empty() {
+        return Err(format!("{}: the counts hold no message", path.display()));
+    }
+    let name = path
+        .file_stem()
+        .map_or("counts".to_string(), |s| s.to_string_lossy().into_owned());
+    scenario_of(
+        args,
+        arrivals,
+        name,
+        format!(
+            "from {} ({} buckets of {} s, ×{}; arrivals spread within each bucket, estimated)",
+            path.display(),
+            counts.buckets.len(),
+            counts.bucket_secs,
+            args.load
+        ),
     )
 }
 
@@ -472,13 +550,17 @@ pub fn run(
             source.minutes, source.queue, source.messages, source.mpd_secs, source.mpd_from
         );
     }
-    let runs: Vec<(Scenario, Option<Vec<Arrival>>)> = match (&args.trace, history) {
-        (_, Some((s, a, _))) => vec![(s, Some(a))],
-        (Some(path), None) => {
+    let runs: Vec<(Scenario, Option<Vec<Arrival>>)> = match (&args.trace, &args.counts, history) {
+        (_, _, Some((s, a, _))) => vec![(s, Some(a))],
+        (_, Some(path), None) => {
+            let (s, a) = counts_scenario(args, path).map_err(CliError::Usage)?;
+            vec![(s, Some(a))]
+        }
+        (Some(path), None, None) => {
             let (s, a) = trace_scenario(args, path).map_err(CliError::Usage)?;
             vec![(s, Some(a))]
         }
-        (None, None) => {
+        (None, None, None) => {
             let chosen: Vec<_> = scenarios()
                 .into_iter()
                 .filter(|s| args.scenario == "all" || s.name == args.scenario)

@@ -15,6 +15,7 @@
 //! - [`capacity`]: the tasks a reading needs (the capacity model: busy and backlog parts).
 //! - [`sampler`]: the sampler's values from one live reading (ecsBPI, the fast path's capacity).
 //! - [`fleet`]: the services one sampler serves (the registry) and the AWS calls a reading of them takes.
+//! - [`keep_alive`]: the idle wait and the floor the queue's own arrivals ask for (its gaps, its median minute).
 //! - [`forecast`]: bursts that recur become scheduled capacity (learn, plan, the actions, their reconcile).
 //! - [`durations`]: duration distributions of generated messages.
 //! - [`calendar`]: days since the epoch to and from civil dates (the forecaster's schedules, the worker's headers).
@@ -35,6 +36,7 @@ pub mod decision;
 pub mod durations;
 pub mod fleet;
 pub mod forecast;
+pub mod keep_alive;
 pub mod littles_law;
 pub mod message;
 pub mod mpd;

@@ -27,8 +27,8 @@ fn main() {
         );
         print!("{}", suite::table(&rows));
         println!();
-        for (workload, keda) in suite::keda_dominating_ours(&rows) {
-            println!("- {workload}: {keda} has both a higher share and fewer task-hours than ours");
+        for (workload, peer) in suite::dominating_ours(&rows) {
+            println!("- {workload}: {peer} has both a higher share and fewer task-hours than ours");
         }
         println!();
         if charts {

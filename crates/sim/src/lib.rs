@@ -7,7 +7,8 @@
 //!
 //! - [`model`]: what AWS leaves undocumented, as parameters with their sources.
 //! - [`scenario`](mod@scenario): workloads and the shipped scenarios; [`suite`]: the workload suite, with its held-out part;
-//!   [`trace`]: a user's own traffic replayed.
+//!   [`trace`]: a user's own traffic replayed; [`counts`]: recorded counts per bucket replayed;
+//!   [`recorded`]: weeks of recorded real traffic as workloads.
 //! - [`queue`], [`fleet`], [`metrics`]: SQS, the ECS service's tasks, CloudWatch; [`launch`]: Fargate's launch
 //!   quotas.
 //! - [`autoscaling`]: target tracking's decision and the scalable target's cooldowns, shared with the local run.
@@ -21,6 +22,7 @@
 
 pub mod autoscaling;
 pub mod chart;
+pub mod counts;
 pub mod engine;
 pub mod fleet;
 pub mod idle_gap;
@@ -31,6 +33,7 @@ pub mod model;
 pub mod oracle;
 pub mod policies;
 pub mod queue;
+pub mod recorded;
 pub mod report;
 pub mod robust;
 pub mod run;

@@ -97,6 +97,30 @@ pub struct Report {
     pub minutes: Vec<crate::metrics::MinuteData>,
 }
 
+impl Report {
+    /// Flaps: raises of the desired count within `within_secs` of a lowering (a task stopped and one started again
+    /// within one task start: a start paid for nothing). The oracle's schedule records no change, so none.
+    pub fn flaps(&self, within_secs: f64) -> u32 {
+        let mut last_lowered: Option<f64> = None;
+        let mut previous: Option<u32> = None;
+        let mut flaps = 0;
+        for &(at_secs, desired) in &self.desired_changes {
+            if let Some(before) = previous {
+                if desired < before {
+                    last_lowered = Some(at_secs);
+                } else if desired > before
+                    && last_lowered.is_some_and(|t| at_secs - t <= within_secs)
+                {
+                    flaps += 1;
+                    last_lowered = None;
+                }
+            }
+            previous = Some(desired);
+        }
+        flaps
+    }
+}
+
 /// The `p`th percentile (nearest rank) of `sorted`; 0 when empty.
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {

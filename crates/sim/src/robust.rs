@@ -100,6 +100,11 @@ pub struct RobustRow {
     pub worst_hours_vs_reactive: f64,
     /// The median of that ratio.
     pub median_hours_vs_reactive: f64,
+    /// The most scaling actions a day (changes of the desired count) over the ensemble.
+    pub worst_actions_per_day: f64,
+    /// The most flaps a day over the ensemble: raises of the desired count within one task start of a lowering
+    /// ([`crate::Report::flaps`]), a start paid for nothing.
+    pub worst_flaps_per_day: f64,
 }
 
 struct Outcome {
@@ -110,6 +115,8 @@ struct Outcome {
     hours_vs_oracle: f64,
     vs_reactive: f64,
     hours_vs_reactive: f64,
+    actions_per_day: f64,
+    flaps_per_day: f64,
     label: String,
 }
 
@@ -212,6 +219,12 @@ pub fn run_on(
                         &settings,
                     );
                     let label = format!("{} (seed {seed})", models[m].label());
+                    let days = scenario
+                        .duration_secs
+                        .saturating_sub(scenario.scored_from_secs)
+                        .max(1) as f64
+                        / 86_400.0;
+                    let start_secs = models[m].task_start_secs as f64;
                     let mut local = Vec::new();
                     for (p, (policy, _)) in resolved[s].iter().enumerate() {
                         let r = match policy {
@@ -227,6 +240,8 @@ pub fn run_on(
                             hours_vs_oracle: r.task_hours / oracle.task_hours,
                             vs_reactive: r.within_promise - reactive.within_promise,
                             hours_vs_reactive: r.task_hours / reactive.task_hours,
+                            actions_per_day: f64::from(r.scaling_actions) / days,
+                            flaps_per_day: f64::from(r.flaps(start_secs)) / days,
                             label: label.clone(),
                         });
                     }
@@ -266,6 +281,8 @@ pub fn run_on(
                     .fold(f64::INFINITY, f64::min),
                 worst_hours_vs_reactive: of.iter().map(|o| o.hours_vs_reactive).fold(0.0, f64::max),
                 median_hours_vs_reactive: median(of.iter().map(|o| o.hours_vs_reactive)),
+                worst_actions_per_day: of.iter().map(|o| o.actions_per_day).fold(0.0, f64::max),
+                worst_flaps_per_day: of.iter().map(|o| o.flaps_per_day).fold(0.0, f64::max),
             });
         }
     }
@@ -386,12 +403,12 @@ pub fn design_worst_case_on(
 /// The rows as a Markdown table.
 pub fn table(rows: &[RobustRow]) -> String {
     let mut out = String::from(
-        "| scenario | policy | worst within promise | median | worst − oracle (points) | task-hours ÷ oracle, worst | median | worst case under |\n\
-         | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+        "| scenario | policy | worst within promise | median | worst − oracle (points) | task-hours ÷ oracle, worst | median | actions / flaps a day, worst | worst case under |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
     );
     for r in rows {
         out.push_str(&format!(
-            "| {} | {} | {:.2}% | {:.2}% | {:+.2} | {:.2} | {:.2} | {} |\n",
+            "| {} | {} | {:.2}% | {:.2}% | {:+.2} | {:.2} | {:.2} | {:.0} / {:.1} | {} |\n",
             r.scenario,
             r.policy,
             r.worst_share * 100.0,
@@ -399,6 +416,8 @@ pub fn table(rows: &[RobustRow]) -> String {
             r.worst_vs_oracle * 100.0,
             r.worst_hours_vs_oracle,
             r.median_hours_vs_oracle,
+            r.worst_actions_per_day,
+            r.worst_flaps_per_day,
             r.worst_under
         ));
     }

@@ -21,28 +21,19 @@ pub enum TraceError {
 
 /// A trace built from per-minute counts (a queue's `NumberOfMessagesSent` history): each minute's messages spread
 /// uniformly at random within the minute, each taking a duration drawn from `durations` (the measured mean), from
-/// `seed`. Both are estimates, and `bpi simulate --from-cloudwatch` says so: CloudWatch keeps no arrival time finer
-/// than the minute and no message's own duration. `minutes` holds (seconds from the start, messages).
+/// `seed` ([`crate::counts::spread`] at one-minute buckets). Both are estimates, and `bpi simulate --from-cloudwatch`
+/// says so: CloudWatch keeps no arrival time finer than the minute and no message's own duration. `minutes` holds
+/// (seconds from the start, messages).
 pub fn from_minute_counts(
     minutes: &[(u64, u64)],
     durations: bpi_core::DurationDistribution,
     seed: u64,
 ) -> Vec<Arrival> {
-    use rand::{Rng, SeedableRng};
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let mut out = Vec::new();
-    for &(start_secs, count) in minutes {
-        for _ in 0..count {
-            let offset_ms = rng.random_range(0..60_000u64);
-            let work_secs = durations.sample(rng.random::<f64>(), rng.random::<f64>());
-            out.push(Arrival {
-                at_ms: start_secs * 1000 + offset_ms,
-                work_ms: (work_secs * 1000.0).round().max(0.0) as u64,
-            });
-        }
-    }
-    out.sort_by_key(|a| a.at_ms);
-    out
+    let counts = crate::counts::Counts {
+        buckets: minutes.to_vec(),
+        bucket_secs: 60,
+    };
+    crate::counts::spread(&counts, 1.0, durations, seed)
 }
 
 /// Parses a trace.

@@ -417,6 +417,8 @@ mod tests {
             worst_vs_reactive: share - 0.99,
             worst_hours_vs_reactive: hours,
             median_hours_vs_reactive: hours,
+            worst_actions_per_day: 0.0,
+            worst_flaps_per_day: 0.0,
         }
     }
 

@@ -108,7 +108,7 @@ fn the_suite_charts_are_drawn_from_the_rows_the_docs_table_shows() {
         .lines()
         .filter(|l| {
             let cells: Vec<&str> = l.split('|').map(str::trim).collect();
-            cells.len() == 9 && cells[1].contains('/') && ours.contains(&cells[2])
+            cells.len() == 10 && cells[1].contains('/') && ours.contains(&cells[2])
         })
         .collect();
     let mut in_charts = Vec::new();

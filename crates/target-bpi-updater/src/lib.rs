@@ -20,7 +20,7 @@ use serde_json::Value;
 
 pub use fleet::{FleetDecisions, FleetUpdater, ServiceDecision};
 pub use port::UpdaterPort;
-pub use updater::{DecisionRecord, Updater, WhenUnmeasured};
+pub use updater::{DecisionRecord, KeepAliveRecord, Updater, WhenUnmeasured};
 
 /// A hand invocation's options.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

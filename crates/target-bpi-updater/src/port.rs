@@ -1,13 +1,17 @@
 //! What the updater needs from AWS, behind one small trait: the statistic sets of the processing durations, SQS's
-//! own activity (for Little's law), the policy in force, writing the policy, publishing what was used, and for the
-//! forecaster the queue's NumberOfMessagesSent and the service's scheduled actions. [`AwsClients`] is the real adapter (the SDK, over
+//! own activity (for Little's law), the policy in force, writing the policy, publishing what was used, for the
+//! forecaster and the keep-alive the queue's NumberOfMessagesSent, the service's scheduled actions and its scalable
+//! target's bounds. [`AwsClients`] is the real adapter (the SDK, over
 //! HTTP); the unit tests use an in-memory one, so the updater's branches (measured, kept, fallback, drift, dry run)
 //! run without the emulator, which stays the end-to-end proof.
 
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
-use bpi_aws::autoscaling::{describe_target_tracking_policy, put_target_tracking_policy};
+use bpi_aws::autoscaling::{
+    describe_target_tracking_policy, put_target_tracking_policy, register_scalable_target,
+    scalable_target_bounds,
+};
 use bpi_aws::cloudwatch::{
     MetricUnit, Resolution, SamplerMetrics, put_values, read_duration_stats, read_messages_sent,
     read_queue_activity,
@@ -16,7 +20,10 @@ use bpi_aws::scheduled::{delete_scheduled_action, put_scheduled_action, schedule
 use bpi_aws::{AwsClients, AwsError};
 use bpi_core::config::{QUEUE_DIMENSION, TYPE_DIMENSION, UpdaterConfig};
 use bpi_core::forecast::{DeleteScheduledActionRequest, ExistingAction, ScheduledActionRequest};
-use bpi_core::policy::{TargetTrackingConfig, TargetTrackingPolicy};
+use bpi_core::policy::{
+    SCALABLE_DIMENSION, SERVICE_NAMESPACE, ScalableTargetSpec, TargetTrackingConfig,
+    TargetTrackingPolicy,
+};
 use bpi_core::{ActivityMinute, StatisticSet};
 
 /// Name of the published metric carrying the MPD the target rests on.
@@ -77,6 +84,20 @@ pub trait UpdaterPort: Send + Sync {
     fn delete_scheduled_action(
         &self,
         request: &DeleteScheduledActionRequest,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+
+    /// The scalable target's (min, max) capacity (None: not registered).
+    fn capacity_bounds(
+        &self,
+        config: &UpdaterConfig,
+    ) -> impl Future<Output = Result<Option<(u32, u32)>, AwsError>> + Send;
+
+    /// RegisterScalableTarget on the service with `min` and `max`: the keep-alive's minimum, the maximum as it is.
+    fn set_capacity_bounds(
+        &self,
+        config: &UpdaterConfig,
+        min: u32,
+        max: u32,
     ) -> impl Future<Output = Result<(), AwsError>> + Send;
 
     /// Publishes the target in force and the measured MPD (when known) as of `now`.
@@ -173,6 +194,36 @@ impl UpdaterPort for AwsClients {
         request: &DeleteScheduledActionRequest,
     ) -> Result<(), AwsError> {
         delete_scheduled_action(&self.autoscaling, request).await
+    }
+
+    async fn capacity_bounds(
+        &self,
+        config: &UpdaterConfig,
+    ) -> Result<Option<(u32, u32)>, AwsError> {
+        let bounds =
+            scalable_target_bounds(&self.autoscaling, &config.policy.resource_id()).await?;
+        Ok(bounds.map(|(min, max)| {
+            (
+                u32::try_from(min).unwrap_or(0),
+                u32::try_from(max).unwrap_or(0),
+            )
+        }))
+    }
+
+    async fn set_capacity_bounds(
+        &self,
+        config: &UpdaterConfig,
+        min: u32,
+        max: u32,
+    ) -> Result<(), AwsError> {
+        let spec = ScalableTargetSpec {
+            service_namespace: SERVICE_NAMESPACE.to_string(),
+            resource_id: config.policy.resource_id(),
+            scalable_dimension: SCALABLE_DIMENSION.to_string(),
+            min_capacity: min,
+            max_capacity: max,
+        };
+        register_scalable_target(&self.autoscaling, &spec).await
     }
 
     async fn publish(

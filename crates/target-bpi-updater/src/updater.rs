@@ -1,8 +1,9 @@
 //! One updater run: measure MPD, compute ecsTargetBPI, compare with the policy in force, write the canonical policy
 //! only when core's update decision says so, publish what was used; then the forecaster: read 14 days of the
 //! queue's NumberOfMessagesSent, learn the bursts that recur (core's `forecast`) and bring the service's scheduled
-//! actions of ours to them (core's `reconcile`: the user's own are never touched). All of it in one decision
-//! record.
+//! actions of ours to them (core's `reconcile`: the user's own are never touched); and the keep-alive: the floor
+//! the last day of arrivals asks for (core's `keep_alive`) becomes the scalable target's minimum. All of it in one
+//! decision record.
 
 use std::time::{Duration, SystemTime};
 
@@ -10,8 +11,10 @@ use bpi_aws::{AwsClients, AwsError};
 use bpi_core::MpdEstimate;
 use bpi_core::config::UpdaterConfig;
 use bpi_core::forecast::{
-    DeleteScheduledActionRequest, HISTORY_MINUTES, ScheduleChange, ScheduleRecord, schedule_for,
+    DELIVERY_MARGIN_MINUTES, DeleteScheduledActionRequest, ExistingAction, HISTORY_MINUTES,
+    ScheduleChange, ScheduleRecord, is_ours, raise_in_force, schedule_for,
 };
+use bpi_core::keep_alive::{self, KeepAlive, MinimumChange, keep_alive_for, minimum_change};
 use bpi_core::policy::target_tracking_policy;
 pub use bpi_core::update::WhenUnmeasured;
 use bpi_core::update::{MpdStatus, UpdateInputs, plan_update};
@@ -47,6 +50,8 @@ pub struct DecisionRecord {
     pub dry_run: bool,
     /// The forecaster's scheduled capacity: the windows, why each exists, the writes, the next action.
     pub schedule: ScheduleRecord,
+    /// The keep-alive: the floor the queue's arrivals ask for and what it did to the minimum capacity.
+    pub keep_alive: KeepAliveRecord,
 }
 
 /// The updater: its AWS port (the SDK clients in the Lambda) and settings, built once per Lambda instance.
@@ -126,7 +131,7 @@ impl<P: UpdaterPort> Updater<P> {
                 .publish(c, new_target, estimate.mpd_secs(), now)
                 .await?;
         }
-        let schedule = self.schedule(now, plan.target_in_force, dry_run).await?;
+        let (schedule, keep_alive) = self.schedule(now, plan.target_in_force, dry_run).await?;
         let record = DecisionRecord {
             mpd: estimate.mpd_secs(),
             samples: estimate.samples(),
@@ -139,6 +144,7 @@ impl<P: UpdaterPort> Updater<P> {
             warnings: plan.warnings.iter().map(ToString::to_string).collect(),
             dry_run,
             schedule,
+            keep_alive,
         };
         for w in &record.warnings {
             tracing::warn!(warning = w.as_str(), "target warning");
@@ -147,28 +153,39 @@ impl<P: UpdaterPort> Updater<P> {
         Ok(record)
     }
 
-    /// The forecaster's part of a run: the windows the history asks for at `target` (its MPD sizes them), and the
-    /// writes that make the service's actions of ours those (made unless `dry_run`). With the forecaster off
-    /// (`FORECAST_MAX_TASK_HOURS=0`) the history is not read, and any action of ours left is deleted.
+    /// The forecaster's and the keep-alive's part of a run: the keep-alive's floor from the last day of the
+    /// history, then the windows the history asks for at `target` (its MPD sizes them), lowered back to the
+    /// configured minimum raised to that floor, and the writes that make the service's actions of ours those (made
+    /// unless `dry_run`). With the forecaster off (`FORECAST_MAX_TASK_HOURS=0`) only the last day is read, and any
+    /// action of ours left is deleted.
     async fn schedule(
         &self,
         now: SystemTime,
         target: f64,
         dry_run: bool,
-    ) -> Result<ScheduleRecord, AwsError> {
+    ) -> Result<(ScheduleRecord, KeepAliveRecord), AwsError> {
         let c = &self.config;
         let now_secs = now
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         let settings = c.forecast_settings();
-        let points = if settings.max_task_hours > 0.0 {
-            let window = Duration::from_secs(HISTORY_MINUTES * 60);
-            self.clients.messages_sent(c, window, now).await?
+        // The forecaster reads 14 days; the keep-alive alone, its last day.
+        let history_minutes = if settings.max_task_hours > 0.0 {
+            HISTORY_MINUTES
         } else {
-            Vec::new()
+            keep_alive::HISTORY_MINUTES as u64 + DELIVERY_MARGIN_MINUTES
         };
+        let points = self
+            .clients
+            .messages_sent(c, Duration::from_secs(history_minutes * 60), now)
+            .await?;
+        let keep = keep_alive_for(c, &points, now_secs, target);
+        let minimum = keep.minimum(c.policy.min_capacity);
         let existing = self.clients.scheduled_actions(c).await?;
-        let record = schedule_for(c, &points, now_secs, target, &existing, !dry_run);
+        let keep_alive = self
+            .keep_alive(&keep, minimum, &existing, now_secs / 60, dry_run)
+            .await?;
+        let record = schedule_for(c, &points, now_secs, target, minimum, &existing, !dry_run);
         if !dry_run {
             let resource_id = c.policy.resource_id();
             for change in &record.changes {
@@ -189,8 +206,63 @@ impl<P: UpdaterPort> Updater<P> {
                 }
             }
         }
-        Ok(record)
+        Ok((record, keep_alive))
     }
+
+    /// The keep-alive's part of a run: the scalable target's minimum brought to `minimum` (core's
+    /// `minimum_change`: raised always, lowered only when no scheduled action holds it), written unless `dry_run`.
+    async fn keep_alive(
+        &self,
+        keep: &KeepAlive,
+        minimum: u32,
+        existing: &[ExistingAction],
+        now_epoch_minute: u64,
+        dry_run: bool,
+    ) -> Result<KeepAliveRecord, AwsError> {
+        let c = &self.config;
+        let Some((current_min, max)) = self.clients.capacity_bounds(c).await? else {
+            return Ok(KeepAliveRecord {
+                keep_alive: *keep,
+                minimum,
+                change: None,
+                applied: false,
+            });
+        };
+        let change = minimum_change(
+            current_min,
+            minimum.min(max),
+            raise_in_force(existing, now_epoch_minute),
+            existing.iter().any(|a| !is_ours(&a.name)),
+        );
+        let applied = match change {
+            MinimumChange::Set { min_capacity } if !dry_run => {
+                self.clients
+                    .set_capacity_bounds(c, min_capacity, max)
+                    .await?;
+                true
+            }
+            _ => false,
+        };
+        Ok(KeepAliveRecord {
+            keep_alive: *keep,
+            minimum,
+            change: Some(change),
+            applied,
+        })
+    }
+}
+
+/// What the keep-alive found and did: the decision record holds it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeepAliveRecord {
+    /// The idle wait, the floor and what they rest on.
+    pub keep_alive: KeepAlive,
+    /// The minimum asked for: the configured one raised to the floor.
+    pub minimum: u32,
+    /// What it does to the scalable target's minimum (None: no scalable target registered yet).
+    pub change: Option<MinimumChange>,
+    /// Whether the change was written (false on a dry run, or when the minimum is kept).
+    pub applied: bool,
 }
 
 #[cfg(test)]
@@ -219,6 +291,8 @@ mod tests {
         published: Mutex<Vec<(f64, Option<f64>)>>,
         sent: Vec<(i64, f64)>,
         actions: Mutex<Vec<ExistingAction>>,
+        /// The scalable target's (min, max), None: not registered.
+        bounds: Mutex<Option<(u32, u32)>>,
     }
 
     impl UpdaterPort for InMemory {
@@ -293,6 +367,20 @@ mod tests {
                 .lock()
                 .expect("lock")
                 .retain(|a| a.name != request.scheduled_action_name);
+            Ok(())
+        }
+
+        async fn capacity_bounds(&self, _: &UpdaterConfig) -> Result<Option<(u32, u32)>, AwsError> {
+            Ok(*self.bounds.lock().expect("lock"))
+        }
+
+        async fn set_capacity_bounds(
+            &self,
+            _: &UpdaterConfig,
+            min: u32,
+            max: u32,
+        ) -> Result<(), AwsError> {
+            *self.bounds.lock().expect("lock") = Some((min, max));
             Ok(())
         }
 
@@ -565,5 +653,79 @@ mod tests {
             *updater.clients.actions.lock().expect("lock"),
             vec![user_action()]
         );
+    }
+
+    /// [`config`] with a configured minimum of 0.
+    fn config_from_zero() -> UpdaterConfig {
+        UpdaterConfig::from_env(&[
+            ("CLUSTER_NAME", "c"),
+            ("SERVICE_NAME", "s"),
+            ("QUEUE_NAME", "q"),
+            ("MIN_CAPACITY", "0"),
+        ])
+        .expect("valid")
+    }
+
+    /// `per_minute` messages sent every minute of the day before [`NOON_DAY_3`].
+    fn stream(per_minute: f64) -> Vec<(i64, f64)> {
+        let end = NOON_DAY_3 / 60;
+        (end - 1440..end)
+            .map(|m| ((m * 60) as i64, per_minute))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_light_stream_raises_the_minimum_to_one_task_and_silence_lowers_it_unless_the_user_schedules()
+     {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(NOON_DAY_3);
+        let port = InMemory {
+            sent: stream(4.0),
+            bounds: Mutex::new(Some((0, 10))),
+            ..InMemory::default()
+        };
+        let updater = Updater::new(port, config_from_zero());
+        let dry = updater.run(now, true).await.expect("dry run");
+        assert_eq!(dry.keep_alive.minimum, 1, "{:?}", dry.keep_alive);
+        assert_eq!(
+            dry.keep_alive.change,
+            Some(MinimumChange::Set { min_capacity: 1 })
+        );
+        assert!(!dry.keep_alive.applied);
+        assert_eq!(*updater.clients.bounds.lock().expect("lock"), Some((0, 10)));
+        let record = updater.run(now, false).await.expect("run");
+        assert!(record.keep_alive.applied);
+        assert_eq!(*updater.clients.bounds.lock().expect("lock"), Some((1, 10)));
+
+        // A silent day: the keep-alive's own minimum goes back to the configured 0.
+        let silent = Updater::new(
+            InMemory {
+                sent: stream(0.0),
+                bounds: Mutex::new(Some((1, 10))),
+                ..InMemory::default()
+            },
+            config_from_zero(),
+        );
+        let record = silent.run(now, false).await.expect("run");
+        assert_eq!(record.keep_alive.keep_alive.floor_tasks, 0);
+        assert_eq!(*silent.clients.bounds.lock().expect("lock"), Some((0, 10)));
+
+        // The same with a scheduled action of the user's: its minimum may be the user's, so it stays.
+        let users = Updater::new(
+            InMemory {
+                sent: stream(0.0),
+                bounds: Mutex::new(Some((3, 10))),
+                actions: Mutex::new(vec![user_action()]),
+                ..InMemory::default()
+            },
+            config_from_zero(),
+        );
+        let record = users.run(now, false).await.expect("run");
+        assert_eq!(
+            record.keep_alive.change,
+            Some(MinimumChange::Keep {
+                reason: keep_alive::KeepReason::UsersActions
+            })
+        );
+        assert_eq!(*users.clients.bounds.lock().expect("lock"), Some((3, 10)));
     }
 }

@@ -153,6 +153,43 @@ pub struct ExistingAction {
     pub min_capacity: Option<u32>,
 }
 
+/// Minutes back [`raise_in_force`] looks for an action's last firing: a week, the longest recurrence.
+const IN_FORCE_LOOKBACK_MINUTES: u64 = 7 * 24 * 60;
+
+/// The latest minute at or before `now_epoch_minute`, within a week, at which `recurrence` fired.
+fn last_fired(recurrence: &Recurrence, now_epoch_minute: u64) -> Option<u64> {
+    (0..=IN_FORCE_LOOKBACK_MINUTES.min(now_epoch_minute))
+        .map(|back| now_epoch_minute - back)
+        .find(|m| recurrence.fires_at(*m))
+}
+
+/// Whether a window of ours holds the minimum raised at `now_epoch_minute`, read from the service's scheduled
+/// actions as they are: some `...-raise` or `...-now` of ours fired after its window's `...-lower` did (the
+/// keep-alive then leaves the minimum to that lowering action).
+pub fn raise_in_force(existing: &[ExistingAction], now_epoch_minute: u64) -> bool {
+    let fired = |name: &str| {
+        existing
+            .iter()
+            .find(|a| a.name == name)
+            .and_then(|a| parse_cron(&a.schedule))
+            .and_then(|r| last_fired(&r, now_epoch_minute))
+    };
+    existing.iter().filter(|a| is_ours(&a.name)).any(|a| {
+        let Some(window) = a
+            .name
+            .strip_suffix("-raise")
+            .or_else(|| a.name.strip_suffix("-now"))
+        else {
+            return false;
+        };
+        match (fired(&a.name), fired(&format!("{window}-lower"))) {
+            (Some(raised), Some(lowered)) => raised > lowered,
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    })
+}
+
 /// Whether an action is this project's.
 pub fn is_ours(name: &str) -> bool {
     name.starts_with(ACTION_PREFIX)

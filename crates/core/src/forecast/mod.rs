@@ -117,13 +117,15 @@ pub fn forecast(
 
 /// The forecaster as a deployment runs it (the updater with each run, `bpi schedule` as a dry run): the history
 /// from CloudWatch's NumberOfMessagesSent datapoints before `now_epoch_secs`, windows sized by the deployment's
-/// capacity model at the MPD of `target` (the target in force), the record against the service's `existing`
+/// capacity model at the MPD of `target` (the target in force), lowered back to `min_capacity` (the configured
+/// minimum raised to the keep-alive's floor, `crate::keep_alive`), the record against the service's `existing`
 /// actions.
 pub fn schedule_for(
     config: &crate::config::UpdaterConfig,
     sent: &[(i64, f64)],
     now_epoch_secs: u64,
     target: f64,
+    min_capacity: u32,
     existing: &[ExistingAction],
     applied: bool,
 ) -> ScheduleRecord {
@@ -131,7 +133,7 @@ pub fn schedule_for(
     let sizing = WindowSizing {
         model: config.capacity_model(),
         mpd_secs: crate::target::mpd_of_target(&config.target, target),
-        min_capacity: config.policy.min_capacity,
+        min_capacity,
         max_capacity: config.policy.max_capacity,
     };
     // The history ends DELIVERY_MARGIN_MINUTES before now; a cycle counts once PEAK_MINUTES past its onset, so
@@ -234,6 +236,23 @@ mod tests {
         // One occurrence is not a pattern.
         let once = history(2, 3.0, &[dump(1, 0)]);
         assert!(learn(&once, now).is_empty());
+        // Written, the raise holds from 02:13 to 02:21 each day, and only then.
+        let written: Vec<ExistingAction> = f
+            .actions
+            .iter()
+            .map(|a| ExistingAction {
+                name: a.name.clone(),
+                schedule: a.schedule(),
+                timezone: Some(TIMEZONE.to_string()),
+                min_capacity: Some(a.min_capacity),
+            })
+            .collect();
+        let day2 = MONDAY + 2 * DAY_MINUTES;
+        assert!(!raise_in_force(&written, day2 + 132));
+        assert!(raise_in_force(&written, day2 + 133));
+        assert!(raise_in_force(&written, day2 + 140));
+        assert!(!raise_in_force(&written, day2 + 141));
+        assert!(!raise_in_force(&[], day2 + 140));
     }
 
     #[test]

@@ -59,11 +59,13 @@ pub enum Family {
     OfficeHours,
     /// A daily dump that stops recurring half-way through.
     StoppedJob,
+    /// A light continuous stream: a few short messages a minute, all day (min 0): the most common real queue.
+    LightStream,
 }
 
 impl Family {
     /// Every family, in the order tables show them.
-    pub const ALL: [Family; 16] = [
+    pub const ALL: [Family; 17] = [
         Family::Steady,
         Family::MinuteBatches,
         Family::OnOff,
@@ -80,6 +82,7 @@ impl Family {
         Family::HourlyJob,
         Family::OfficeHours,
         Family::StoppedJob,
+        Family::LightStream,
     ];
 
     /// The families whose bursts recur: the forecaster's (scored after a learning period).
@@ -109,6 +112,7 @@ impl Family {
             Family::HourlyJob => "hourly-job",
             Family::OfficeHours => "office-hours",
             Family::StoppedJob => "stopped-job",
+            Family::LightStream => "light-stream",
         }
     }
 }
@@ -160,8 +164,8 @@ pub struct Workload {
     pub scenario: Scenario,
 }
 
-/// The policies the suite compares: ours at its defaults and latency first, KEDA over its usual queueLengths, every other peer, the
-/// reactive limit and the oracle.
+/// The policies the suite compares: ours at its defaults and latency first, KEDA over its usual queueLengths, every other peer,
+/// fixed fleets of [`FIXED_FLEETS`] tasks, the reactive limit and the oracle.
 pub fn policies() -> Vec<PolicyKind> {
     let mut out = vec![PolicyKind::Ours, PolicyKind::OursLatencyFirst];
     out.extend(
@@ -169,18 +173,21 @@ pub fn policies() -> Vec<PolicyKind> {
             .iter()
             .map(|&queue_length| PolicyKind::Keda { queue_length }),
     );
-    out.extend([
-        PolicyKind::Copilot,
-        PolicyKind::Cdk,
-        PolicyKind::Blueprint,
-        PolicyKind::ReactiveLimit,
-        PolicyKind::Oracle,
-    ]);
+    out.extend([PolicyKind::Copilot, PolicyKind::Cdk, PolicyKind::Blueprint]);
+    out.extend(
+        FIXED_FLEETS
+            .iter()
+            .map(|&tasks| PolicyKind::Fixed { tasks }),
+    );
+    out.extend([PolicyKind::ReactiveLimit, PolicyKind::Oracle]);
     out
 }
 
 /// The KEDA queueLengths every workload is judged against.
 pub const KEDA_QUEUE_LENGTHS: [u32; 7] = [1, 2, 3, 5, 8, 13, 20];
+
+/// The fixed fleets every workload is judged against (a user who keeps N tasks running is a peer like any other).
+pub const FIXED_FLEETS: [u32; 5] = [1, 2, 4, 8, 16];
 
 /// The goal a reactive policy is judged by on each workload (robust worst case): its share within the promise at
 /// most 1 point below the reactive limit's under the same behaviour and arrivals (or at least 99.5%), for at most

@@ -7,8 +7,8 @@ use crate::robust::RobustRow;
 /// The rows as a Markdown table against the reactive limit, with the goal of [`meets_goal`] per row.
 pub fn table(rows: &[RobustRow]) -> String {
     let mut out = String::from(
-        "| workload | policy | worst within promise | − reactive limit (points) | task-hours ÷ reactive limit, worst | median | goal (share, hours) |\n\
-         | --- | --- | --- | --- | --- | --- | --- |\n",
+        "| workload | policy | worst within promise | − reactive limit (points) | task-hours ÷ reactive limit, worst | median | actions / flaps a day, worst | goal (share, hours) |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- |\n",
     );
     for r in rows {
         out.push_str(&table_row(r));
@@ -22,13 +22,15 @@ pub fn table_row(r: &RobustRow) -> String {
     let mark = |ok: bool| if ok { "met" } else { "missed" };
     let (share, hours) = meets_goal(r);
     format!(
-        "| {} | {} | {:.2}% | {:+.2} | {:.2} | {:.2} | {}, {} |",
+        "| {} | {} | {:.2}% | {:+.2} | {:.2} | {:.2} | {:.0} / {:.1} | {}, {} |",
         r.scenario,
         r.policy,
         r.worst_share * 100.0,
         r.worst_vs_reactive * 100.0,
         r.worst_hours_vs_reactive,
         r.median_hours_vs_reactive,
+        r.worst_actions_per_day,
+        r.worst_flaps_per_day,
         mark(share),
         mark(hours)
     )
@@ -92,13 +94,15 @@ pub fn forecast_cost_table(rows: &[RobustRow]) -> String {
     out
 }
 
-/// The README's headline: per workload, ours at its defaults, the best peer (the highest worst share, fewer
-/// task-hours on a tie), the reactive limit and the oracle, each as its worst share within the promise and its
-/// worst task-hours over the oracle's (robust worst case of `rows`, one part of the suite or both).
+/// The README's headline: per workload, ours at its defaults (marked when a peer or a fixed fleet has both a higher
+/// share and fewer task-hours), the best peer (the highest worst share, fewer task-hours on a tie), the cheapest
+/// fixed fleet compared that keeps 99% within the promise, the reactive limit and the oracle, each as its worst
+/// share within the promise and its worst task-hours over the oracle's (robust worst case of `rows`, one part of
+/// the suite or both).
 pub fn headline_table(rows: &[RobustRow]) -> String {
     let mut out = String::from(
-        "| workload | ours | best peer | reactive limit | oracle |\n\
-         | --- | --- | --- | --- | --- |\n",
+        "| workload | ours | best peer | cheapest fixed fleet at 99% | reactive limit | oracle |\n\
+         | --- | --- | --- | --- | --- | --- |\n",
     );
     let is_peer = |policy: &str| {
         ![
@@ -138,12 +142,41 @@ pub fn headline_table(rows: &[RobustRow]) -> String {
         ) else {
             continue;
         };
+        // The fleets are compared smallest first.
+        let fixed = rows
+            .iter()
+            .filter(|r| r.scenario == ours.scenario && r.policy.starts_with("fixed:"))
+            .find(|r| r.worst_share >= 0.99)
+            .map_or_else(
+                || "none compared".to_string(),
+                |f| format!("{} {}", f.policy, cell(f)),
+            );
+        let dominating: Vec<&str> = rows
+            .iter()
+            .filter(|r| {
+                r.scenario == ours.scenario
+                    && is_peer(&r.policy)
+                    && r.worst_share > ours.worst_share
+                    && r.worst_hours_vs_oracle < ours.worst_hours_vs_oracle
+            })
+            .map(|r| r.policy.as_str())
+            .collect();
+        let ours_cell = if dominating.is_empty() {
+            cell(ours)
+        } else {
+            format!(
+                "{} (**dominated** by {})",
+                cell(ours),
+                dominating.join(", ")
+            )
+        };
         out.push_str(&format!(
-            "| {} | {} | {} {} | {} | {:.1}% |\n",
+            "| {} | {} | {} {} | {} | {} | {:.1}% |\n",
             ours.scenario,
-            cell(ours),
+            ours_cell,
             peer.policy,
             cell(peer),
+            fixed,
             cell(reactive),
             oracle.worst_share * 100.0,
         ));
@@ -151,14 +184,22 @@ pub fn headline_table(rows: &[RobustRow]) -> String {
     out
 }
 
-/// KEDA settings that beat `ours` on both counts in a workload: a higher worst share and fewer worst-case
-/// task-hours (over the reactive limit's). The goal: none.
-pub fn keda_dominating_ours(rows: &[RobustRow]) -> Vec<(String, String)> {
+/// Peers (KEDA at each queueLength, the other peers, the fixed fleets) that beat `ours` on both counts in a
+/// workload: a higher worst share and fewer worst-case task-hours (over the reactive limit's). The goal: none.
+pub fn dominating_ours(rows: &[RobustRow]) -> Vec<(String, String)> {
+    let not_a_peer = [
+        PolicyKind::Ours,
+        PolicyKind::OursLatencyFirst,
+        PolicyKind::OursWithoutForecast,
+        PolicyKind::ReactiveLimit,
+        PolicyKind::Oracle,
+    ]
+    .map(PolicyKind::name);
     let mut out = Vec::new();
     for ours in rows.iter().filter(|r| r.policy == PolicyKind::Ours.name()) {
         for k in rows
             .iter()
-            .filter(|r| r.scenario == ours.scenario && r.policy.starts_with("keda"))
+            .filter(|r| r.scenario == ours.scenario && !not_a_peer.contains(&r.policy))
         {
             if k.worst_share > ours.worst_share
                 && k.worst_hours_vs_reactive < ours.worst_hours_vs_reactive

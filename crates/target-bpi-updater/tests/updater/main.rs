@@ -16,12 +16,13 @@ use bpi_aws::autoscaling::{
 use bpi_aws::cloudwatch::{DurationStats, put_duration_stats};
 use bpi_aws::fixtures::create_service;
 use bpi_core::config::UpdaterConfig;
+use bpi_core::keep_alive::{KeepReason, MinimumChange};
 use bpi_core::policy::{
     PolicySettings, scaling_spec, target_tracking_config, target_tracking_policy,
 };
 use bpi_core::update::MpdStatus;
 use bpi_testkit::lambda::{Invocation, invoke};
-use target_bpi_updater::{DecisionRecord, Updater};
+use target_bpi_updater::{DecisionRecord, KeepAliveRecord, Updater};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -140,8 +141,19 @@ async fn measured_5s_writes_12_and_7s_moves_it_to_8() {
                 next_action: None,
                 applied: true,
             },
+            // moto publishes no SQS metric: nothing was sent, no floor, the configured minimum stands.
+            keep_alive: KeepAliveRecord {
+                keep_alive: first.keep_alive.keep_alive,
+                minimum: 1,
+                change: Some(MinimumChange::Keep {
+                    reason: KeepReason::AtFloor
+                }),
+                applied: false,
+            },
         }
     );
+    assert_eq!(first.keep_alive.keep_alive.floor_tasks, 0);
+    assert!(!first.keep_alive.keep_alive.active);
     assert_eq!(s.policy_target().await, Some(12.0));
 
     let second = s

@@ -48,6 +48,15 @@ pub struct SamplerDesign {
     /// A design not shipped, measured: Application Auto Scaling's predictive scaling beside the reactive path
     /// ([`PredictiveModel`]).
     pub predictive: Option<PredictiveModel>,
+    /// The keep-alive (core's `keep_alive`, run with each updater run on the queue's NumberOfMessagesSent of the
+    /// last day): the idle wait from the gaps between messages, at most this share of them left waiting for a
+    /// start, and the minimum raised to the floor the last hour's median minute needs. None: the fixed idle wait
+    /// and the configured minimum.
+    pub keep_alive_miss_budget: Option<f64>,
+    /// A design not shipped, measured: the keep-alive on its own cadence, seconds (None: with each updater run).
+    pub keep_alive_every_secs: Option<u64>,
+    /// The keep-alive's floor keeps up with the median minute of this many newest minutes (core's `floor_minutes`).
+    pub keep_alive_floor_minutes: usize,
 }
 
 /// Application Auto Scaling's predictive scaling for ECS as modelled (ForecastAndScale). Documented (AAS user guide,
@@ -122,6 +131,9 @@ impl Default for SamplerDesign {
             ),
             forecast_max_task_hours: bpi_core::forecast::DEFAULT_MAX_TASK_HOURS,
             predictive: None,
+            keep_alive_miss_budget: Some(bpi_core::keep_alive::DEFAULT_MISS_BUDGET),
+            keep_alive_every_secs: None,
+            keep_alive_floor_minutes: bpi_core::keep_alive::FLOOR_MINUTES,
         }
     }
 }

@@ -26,6 +26,7 @@ use bpi_core::forecast::{
     ForecastSettings, HISTORY_MINUTES, ScheduleChange, SentHistory, WindowSizing, forecast,
     reconcile,
 };
+use bpi_core::keep_alive::{DEFAULT_MOST_IDLE_MINUTES, KeepAliveSettings, keep_alive};
 use bpi_core::policy::utilization as utilization_of;
 use bpi_core::policy::{
     FAST_SCALE_IN_COOLDOWN_SECS, PolicySettings, StepPolicySpec, fast_path_spec, idle_spec,
@@ -117,8 +118,10 @@ pub struct OursController {
     idle_minutes: u32,
     last_scale_in_ms: Option<u64>,
     last_idle_ms: Option<u64>,
-    /// The configured minimum capacity, the one a scheduled lowering sets back.
+    /// The configured minimum capacity.
     configured_min: u32,
+    /// The keep-alive's floor in force (0: none).
+    floor: u32,
 }
 
 impl OursController {
@@ -137,6 +140,52 @@ impl OursController {
             last_scale_in_ms: None,
             last_idle_ms: None,
             configured_min: scenario.min_tasks,
+            floor: 0,
+        }
+    }
+
+    /// The minimum a scheduled lowering sets back: the configured one, raised to the keep-alive's floor.
+    fn base_min(&self) -> u32 {
+        self.configured_min.max(self.floor)
+    }
+
+    /// The keep-alive, as the updater runs it: core's `keep_alive` on the last day of NumberOfMessagesSent as
+    /// delivered; the minimum capacity becomes its floor (RegisterScalableTarget; a scheduled raise in force is
+    /// kept). The idle policy and target tracking then stop no task below it.
+    fn keep_alive(&mut self, ctx: &mut Ctx<'_>, miss_budget: f64) {
+        const DAY_MINUTES: usize = 24 * 60;
+        let now = ctx.now_ms;
+        let delivered = ctx.metrics.delivered(now, ctx.model.sqs_delay_secs);
+        let sent: Vec<f64> = (delivered.saturating_sub(DAY_MINUTES)..delivered)
+            .map(|m| ctx.metrics.sent_at(m, now).unwrap_or(0.0))
+            .collect();
+        let task_start_secs = match self.design.sizing {
+            FastPathSizing::Capacity {
+                task_start_secs, ..
+            } => task_start_secs,
+            FastPathSizing::Shares => f64::from(DEFAULT_TASK_START_SECS),
+        };
+        let settings = KeepAliveSettings {
+            task_start_secs,
+            miss_budget,
+            fewest_idle_minutes: self.design.idle_minutes.max(1),
+            most_idle_minutes: DEFAULT_MOST_IDLE_MINUTES,
+            floor_minutes: self.design.keep_alive_floor_minutes,
+        };
+        let mpd =
+            bpi_core::target::mpd_of_target(self.updater.target_settings(), self.updater.target());
+        let (min_now, max) = ctx.scaler.bounds();
+        let k = keep_alive(&sent, mpd, &self.capacity_model(ctx), max, &settings);
+        let previous_base = self.base_min();
+        self.floor = k.floor_tasks;
+        // A scheduled raise above the previous base stays in force until its own lowering.
+        let min = if min_now > previous_base {
+            min_now.max(self.base_min())
+        } else {
+            self.base_min()
+        };
+        if min != min_now {
+            ctx.scaler.set_min(now, min);
         }
     }
 
@@ -172,7 +221,7 @@ impl OursController {
         let per_task_per_min =
             60.0 * f64::from(model.concurrency.max(1)) * model.target_utilization / mpd.max(0.001);
         let capacity = (per_min / per_task_per_min).ceil() as u32;
-        ctx.scaler.set_min(now, capacity.max(self.configured_min));
+        ctx.scaler.set_min(now, capacity.max(self.base_min()));
     }
 
     /// The forecaster, as the updater runs it: 14 days of NumberOfMessagesSent as delivered, core's `forecast`,
@@ -199,7 +248,7 @@ impl OursController {
                 self.updater.target_settings(),
                 self.updater.target(),
             ),
-            min_capacity: self.configured_min,
+            min_capacity: self.base_min(),
             max_capacity: ctx.scaler.bounds().1,
         };
         let settings = ForecastSettings {
@@ -584,6 +633,15 @@ impl Controller for OursController {
             self.idle(ctx);
         }
         if ctx.minute_boundary() {
+            let keep_alive_every_secs = self
+                .design
+                .keep_alive_every_secs
+                .unwrap_or(self.design.updater_every_secs);
+            if let Some(miss_budget) = self.design.keep_alive_miss_budget
+                && now.is_multiple_of(keep_alive_every_secs.max(60) * 1000)
+            {
+                self.keep_alive(ctx, miss_budget);
+            }
             if now.is_multiple_of(self.design.updater_every_secs * 1000) {
                 self.updater
                     .run(ctx, (self.design.updater_every_secs / 60) as usize);

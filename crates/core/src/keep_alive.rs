@@ -1,0 +1,399 @@
+//! The keep-alive and the floor: what the queue's own recent arrivals say about the fewest tasks to keep, whatever
+//! the sampler's snapshots read.
+//!
+//! Why it exists: on light real traffic (a few short messages a minute) the sampler's 10-second snapshots mostly read
+//! an empty queue, because each message is done between two readings. The idle policy, judging idleness from
+//! snapshots alone, set the fleet to zero after three quiet-looking minutes, and the next message waited for a task
+//! to start: a miss and a start paid for nothing, a thousand times a week (issue 33's timelines). This module reads
+//! arrivals instead of snapshots, from the queue's NumberOfMessagesSent per minute (a counter: it cannot miss a
+//! message inside a minute), which the updater already reads for the forecaster:
+//!
+//! - **the idle wait** ([`KeepAlive::idle_minutes`]): a fleet stopped after W quiet minutes makes the first messages
+//!   after every longer gap wait for a start. The wait chosen is the shortest W whose gaps, in the history, would
+//!   have made at most [`KeepAliveSettings::miss_budget`] of the messages wait for a start: the gap histogram
+//!   decides, as in Azure Functions' histogram keep-alive (Shahrad et al., USENIX ATC 2020), with the promise, not a
+//!   price, as its currency;
+//! - **the floor** ([`KeepAlive::floor_tasks`]): one task while a message was sent within the idle wait (the
+//!   keep-alive itself: target tracking and the idle policy read snapshots, and would stop the last task of a light
+//!   stream between two messages); optionally ([`KeepAliveSettings::floor_minutes`], off by default) at least the
+//!   tasks that keep up with the median minute of the newest minutes (Little's law on averages: rate × MPD ÷
+//!   concurrency, at the target utilization; a burst in one minute does not move the median).
+//!
+//! Both are judged on the simulator's recorded traffic and the suite (`cargo run --release -p bpi-sim --example
+//! recorded`, docs/design.md, "Keeping the promise on real traffic").
+
+use serde::Serialize;
+
+use crate::capacity::CapacityModel;
+
+/// Default share of the messages the idle wait may leave waiting for a start (`miss_budget`).
+pub const DEFAULT_MISS_BUDGET: f64 = 0.005;
+
+/// Default longest idle wait, minutes: past an hour of silence a task costs more than the start it saves for
+/// nearly any queue, and the forecaster covers bursts that recur.
+pub const DEFAULT_MOST_IDLE_MINUTES: u32 = 60;
+
+/// Default of [`KeepAliveSettings::floor_minutes`]: 0, the floor is the one task of an active queue. A floor that
+/// also keeps up with the median minute of the newest 15 or 60 minutes was measured beside it (docs/design.md,
+/// "Keeping the promise on real traffic"): up to a point more within the promise on the busier recordings, but
+/// applied hourly it held a falling load's fleet for up to an hour (`ramp/up-and-down`: +66% task-hours for the
+/// same share).
+pub const FLOOR_MINUTES: usize = 0;
+
+/// How the keep-alive is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct KeepAliveSettings {
+    /// The task start the fleet is sized for, seconds: the messages of that many seconds after a gap wait for it.
+    pub task_start_secs: f64,
+    /// The share of the messages the idle wait may leave waiting for a start (0-1).
+    pub miss_budget: f64,
+    /// The shortest idle wait, minutes (the deployment's `IDLE_SCALE_IN_MINUTES`).
+    pub fewest_idle_minutes: u32,
+    /// The longest idle wait, minutes.
+    pub most_idle_minutes: u32,
+    /// Minutes of the newest history whose median minute the floor keeps up with (0: the floor is only the one task
+    /// of an active queue).
+    pub floor_minutes: usize,
+}
+
+/// What the queue's arrivals ask to keep.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct KeepAlive {
+    /// Minutes without a message before the fleet may go to its minimum.
+    pub idle_minutes: u32,
+    /// The fewest tasks to keep for the recent arrivals (the minimum capacity is raised to it).
+    pub floor_tasks: u32,
+    /// Whether a message was sent within the idle wait, at the history's end.
+    pub active: bool,
+    /// The median messages a minute of the newest `floor_minutes` (0 when the floor does not read it).
+    pub median_per_minute: f64,
+    /// The share of the history's messages the chosen wait would have left waiting for a start.
+    pub missed_share: f64,
+}
+
+impl KeepAlive {
+    /// The minimum capacity it asks for: `configured_min` raised to the floor.
+    pub fn minimum(&self, configured_min: u32) -> u32 {
+        configured_min.max(self.floor_tasks)
+    }
+}
+
+/// The keep-alive for `sent_per_minute` (the queue's NumberOfMessagesSent, one value a minute, oldest first, the
+/// newest delivered minute last; a missing minute counts as 0), when a message takes `mpd_secs`, for `model`'s
+/// concurrency and target utilization, at most `max_capacity` tasks.
+pub fn keep_alive(
+    sent_per_minute: &[f64],
+    mpd_secs: f64,
+    model: &CapacityModel,
+    max_capacity: u32,
+    settings: &KeepAliveSettings,
+) -> KeepAlive {
+    let (idle_minutes, missed_share) = idle_minutes(sent_per_minute, settings);
+    let recent = &sent_per_minute[sent_per_minute.len().saturating_sub(settings.floor_minutes)..];
+    let median_per_minute = median(recent);
+    let mpd = if mpd_secs.is_finite() && mpd_secs > 0.0 {
+        mpd_secs
+    } else {
+        1.0
+    };
+    let per_task_per_minute = 60.0 * f64::from(model.concurrency.max(1)) / mpd
+        * model.target_utilization.clamp(0.05, 1.0);
+    let active = sent_per_minute
+        .iter()
+        .rev()
+        .take(idle_minutes as usize)
+        .any(|v| *v > 0.0);
+    let floor_tasks = ((median_per_minute / per_task_per_minute).ceil() as u32)
+        .max(u32::from(active))
+        .min(max_capacity);
+    KeepAlive {
+        idle_minutes,
+        floor_tasks,
+        active,
+        median_per_minute,
+        missed_share,
+    }
+}
+
+/// The shortest idle wait within the settings' bounds whose gaps would have left at most the miss budget waiting,
+/// with the share it leaves (the longest wait when none does).
+fn idle_minutes(sent: &[f64], settings: &KeepAliveSettings) -> (u32, f64) {
+    let fewest = settings.fewest_idle_minutes.max(1);
+    let most = settings.most_idle_minutes.max(fewest);
+    let total: f64 = sent.iter().map(|v| v.max(0.0)).sum();
+    if total <= 0.0 {
+        return (fewest, 0.0);
+    }
+    let start_minutes = (settings.task_start_secs.max(0.0) / 60.0).ceil().max(1.0) as usize;
+    // Each gap (a run of quiet minutes between two busy ones) with the messages of the start after it.
+    let mut gaps: Vec<(u32, f64)> = Vec::new();
+    let mut quiet = 0u32;
+    let mut seen_busy = false;
+    for (m, &v) in sent.iter().enumerate() {
+        if v > 0.0 {
+            if seen_busy && quiet > 0 {
+                let waiting: f64 = sent[m..(m + start_minutes).min(sent.len())]
+                    .iter()
+                    .map(|v| v.max(0.0))
+                    .sum();
+                gaps.push((quiet, waiting));
+            }
+            seen_busy = true;
+            quiet = 0;
+        } else {
+            quiet += 1;
+        }
+    }
+    let missed = |wait: u32| -> f64 {
+        gaps.iter()
+            .filter(|(len, _)| *len > wait)
+            .map(|(_, w)| *w)
+            .sum::<f64>()
+            / total
+    };
+    for wait in fewest..=most {
+        let share = missed(wait);
+        if share <= settings.miss_budget {
+            return (wait, share);
+        }
+    }
+    (most, missed(most))
+}
+
+/// Minutes of history the keep-alive reads: the last day.
+pub const HISTORY_MINUTES: usize = 24 * 60;
+
+/// The keep-alive as a deployment runs it (the updater, with each run): the last day of CloudWatch's
+/// NumberOfMessagesSent datapoints before `now_epoch_secs` (the forecaster's history, its newest minutes left out
+/// as not yet published), MPD from `target` (the target in force), the deployment's capacity model, its idle wait as
+/// the shortest.
+pub fn keep_alive_for(
+    config: &crate::config::UpdaterConfig,
+    sent: &[(i64, f64)],
+    now_epoch_secs: u64,
+    target: f64,
+) -> KeepAlive {
+    let history = crate::forecast::SentHistory::from_datapoints(sent, now_epoch_secs);
+    let day = &history.per_minute[history.per_minute.len().saturating_sub(HISTORY_MINUTES)..];
+    let model = config.capacity_model();
+    keep_alive(
+        day,
+        crate::target::mpd_of_target(&config.target, target),
+        &model,
+        config.policy.max_capacity,
+        &KeepAliveSettings {
+            task_start_secs: model.task_start_secs,
+            miss_budget: DEFAULT_MISS_BUDGET,
+            fewest_idle_minutes: config.policy.idle_minutes.max(1),
+            most_idle_minutes: DEFAULT_MOST_IDLE_MINUTES,
+            floor_minutes: FLOOR_MINUTES,
+        },
+    )
+}
+
+/// What the keep-alive does to the scalable target's minimum capacity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum MinimumChange {
+    /// RegisterScalableTarget with this MinCapacity: the floor is above the minimum in force ("a higher
+    /// MinCapacity pulls capacity up to it at once", AAS user guide), or the minimum is the keep-alive's own and the
+    /// floor fell.
+    Set {
+        /// The new minimum.
+        min_capacity: u32,
+    },
+    /// The minimum in force is kept.
+    Keep {
+        /// Why.
+        reason: KeepReason,
+    },
+}
+
+/// Why the keep-alive leaves the minimum as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeepReason {
+    /// It already is the floor.
+    AtFloor,
+    /// A scheduled raise of the forecaster is in force: its own lowering action sets the minimum back (to the
+    /// floor of the run that wrote it).
+    ForecastRaise,
+    /// The service has scheduled actions of its own: one of them may have set the minimum, and the keep-alive never
+    /// lowers what it did not set.
+    UsersActions,
+}
+
+/// The change that brings a scalable target at `current_min` to `wanted` (the configured minimum raised to the
+/// floor): a raise always (it never undoes anything), a lowering only when no scheduled action could have set the
+/// minimum in force: no window of the forecaster in force (`forecast_raise_in_force`) and no scheduled action of
+/// the user's (`users_actions`).
+pub fn minimum_change(
+    current_min: u32,
+    wanted: u32,
+    forecast_raise_in_force: bool,
+    users_actions: bool,
+) -> MinimumChange {
+    if current_min == wanted {
+        return MinimumChange::Keep {
+            reason: KeepReason::AtFloor,
+        };
+    }
+    if current_min < wanted {
+        return MinimumChange::Set {
+            min_capacity: wanted,
+        };
+    }
+    if forecast_raise_in_force {
+        return MinimumChange::Keep {
+            reason: KeepReason::ForecastRaise,
+        };
+    }
+    if users_actions {
+        return MinimumChange::Keep {
+            reason: KeepReason::UsersActions,
+        };
+    }
+    MinimumChange::Set {
+        min_capacity: wanted,
+    }
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut v: Vec<f64> = values.iter().map(|x| x.max(0.0)).collect();
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> KeepAliveSettings {
+        KeepAliveSettings {
+            task_start_secs: 180.0,
+            miss_budget: DEFAULT_MISS_BUDGET,
+            fewest_idle_minutes: 3,
+            most_idle_minutes: DEFAULT_MOST_IDLE_MINUTES,
+            floor_minutes: FLOOR_MINUTES,
+        }
+    }
+
+    fn model() -> CapacityModel {
+        CapacityModel {
+            promise_secs: 60.0,
+            concurrency: 1,
+            task_start_secs: 180.0,
+            target_utilization: 0.8,
+            busy_rule: crate::capacity::BusyRule::Utilization,
+        }
+    }
+
+    #[test]
+    fn a_light_stream_keeps_one_task_and_a_wait_longer_than_its_gaps() {
+        // Four messages most minutes, a quiet stretch of 5 minutes now and then: 300 minutes.
+        let sent: Vec<f64> = (0..300)
+            .map(|m| if m % 50 < 5 { 0.0 } else { 4.0 })
+            .collect();
+        let k = keep_alive(&sent, 2.0, &model(), 60, &settings());
+        assert_eq!(k.floor_tasks, 1, "an active queue keeps one task");
+        assert_eq!(k.idle_minutes, 5, "no 5-minute gap may stop the fleet");
+        assert_eq!(k.missed_share, 0.0);
+    }
+
+    #[test]
+    fn the_floor_follows_the_median_minute_not_a_burst() {
+        let settings = KeepAliveSettings {
+            floor_minutes: 60,
+            ..settings()
+        };
+        // 600 messages in one minute of the hour, nothing else: the median minute is empty.
+        let mut sent = vec![0.0; 60];
+        sent[30] = 600.0;
+        let k = keep_alive(&sent, 2.0, &model(), 60, &settings);
+        assert_eq!(
+            k.floor_tasks, 0,
+            "a burst 29 quiet minutes ago keeps nothing"
+        );
+        assert!(!k.active);
+        sent[58] = 1.0;
+        let k = keep_alive(&sent, 2.0, &model(), 60, &settings);
+        assert_eq!(
+            k.floor_tasks, 1,
+            "a message within the idle wait keeps a task"
+        );
+        // 120 a minute of 2 s: 4 tasks of work, 5 at 80%.
+        let k = keep_alive(&[120.0; 60], 2.0, &model(), 60, &settings);
+        assert_eq!(k.floor_tasks, 5);
+        assert_eq!(
+            keep_alive(&[120.0; 60], 2.0, &model(), 3, &settings).floor_tasks,
+            3,
+            "at most the maximum"
+        );
+        assert_eq!(
+            keep_alive(&[120.0; 60], 2.0, &model(), 60, &self::settings()).floor_tasks,
+            1,
+            "by default the floor is the one task of an active queue"
+        );
+    }
+
+    #[test]
+    fn rare_long_gaps_keep_the_shortest_wait_and_frequent_ones_lengthen_it() {
+        // Busy hours with 20-minute nights between: the messages after each night are few of the whole.
+        let mut sent = Vec::new();
+        for _ in 0..5 {
+            sent.extend(std::iter::repeat_n(10.0, 600));
+            sent.extend(std::iter::repeat_n(0.0, 20));
+        }
+        let k = keep_alive(&sent, 2.0, &model(), 60, &settings());
+        assert_eq!(k.idle_minutes, 3, "4 gaps × 30 messages of 3,000 is 0.4%");
+        // One message every 8 minutes: every gap's message would wait unless the wait covers 7 quiet minutes.
+        let sparse: Vec<f64> = (0..480)
+            .map(|m| if m % 8 == 0 { 1.0 } else { 0.0 })
+            .collect();
+        let k = keep_alive(&sparse, 2.0, &model(), 60, &settings());
+        assert_eq!(k.idle_minutes, 7);
+        // Gaps longer than the longest wait: the longest, and the share it leaves said.
+        let rare: Vec<f64> = (0..600)
+            .map(|m| if m % 120 == 0 { 1.0 } else { 0.0 })
+            .collect();
+        let k = keep_alive(&rare, 2.0, &model(), 60, &settings());
+        assert_eq!(k.idle_minutes, 60);
+        assert!(k.missed_share > 0.5);
+        // Nothing sent: the shortest wait, no floor.
+        let k = keep_alive(&[0.0; 100], 2.0, &model(), 60, &settings());
+        assert_eq!((k.idle_minutes, k.floor_tasks, k.active), (3, 0, false));
+    }
+
+    #[test]
+    fn the_minimum_is_raised_always_and_lowered_only_when_nothing_else_set_it() {
+        let set = |n| MinimumChange::Set { min_capacity: n };
+        let keep = |reason| MinimumChange::Keep { reason };
+        assert_eq!(minimum_change(0, 1, false, false), set(1));
+        assert_eq!(
+            minimum_change(0, 1, true, true),
+            set(1),
+            "a raise undoes nothing"
+        );
+        assert_eq!(
+            minimum_change(2, 2, false, false),
+            keep(KeepReason::AtFloor)
+        );
+        assert_eq!(minimum_change(3, 1, false, false), set(1));
+        assert_eq!(
+            minimum_change(5, 1, true, false),
+            keep(KeepReason::ForecastRaise)
+        );
+        assert_eq!(
+            minimum_change(5, 1, false, true),
+            keep(KeepReason::UsersActions)
+        );
+    }
+}
