@@ -19,6 +19,7 @@ enum Mark {
     Ours,
     OursLatencyFirst,
     Keda(u32),
+    Fixed(u32),
     Copilot,
     Cdk,
     Blueprint,
@@ -37,10 +38,14 @@ impl Mark {
             "blueprint" => Mark::Blueprint,
             "reactive-limit" => Mark::ReactiveLimit,
             "oracle" => Mark::Oracle,
-            _ => policy
-                .strip_prefix("keda:")
-                .and_then(|n| n.parse().ok())
-                .map_or(Mark::Other, Mark::Keda),
+            _ => {
+                let number =
+                    |prefix: &str| policy.strip_prefix(prefix).and_then(|n| n.parse().ok());
+                number("keda:")
+                    .map(Mark::Keda)
+                    .or_else(|| number("fixed:").map(Mark::Fixed))
+                    .unwrap_or(Mark::Other)
+            }
         }
     }
 }
@@ -58,6 +63,7 @@ const X_MIN: f64 = 0.5;
 const X_MAX: f64 = 8.0;
 const OURS: &str = "#000000";
 const KEDA: &str = "#1f77b4";
+const FIXED: &str = "#7f7f7f";
 const PEER: &str = "#2ca02c";
 const LIMIT: &str = "#d62728";
 const GRID: &str = "#e5e5e5";
@@ -154,37 +160,57 @@ fn panel(out: &mut String, rows: &[&RobustRow], left: f64, top: f64) {
         left + 10.0,
         y0 + plot_h / 2.0
     );
-    // KEDA over its queueLengths: a line in queueLength order, each point labelled.
-    let mut keda: Vec<(u32, &RobustRow)> = rows
-        .iter()
-        .filter_map(|r| match Mark::of(&r.policy) {
-            Mark::Keda(q) => Some((q, *r)),
-            _ => None,
-        })
-        .collect();
-    keda.sort_by_key(|(q, _)| *q);
-    if keda.len() > 1 {
-        let path: Vec<String> = keda
+    // KEDA over its queueLengths and the fixed fleets over their sizes: a line each, in that order, each point
+    // labelled with its number.
+    let series = |number_of: fn(Mark) -> Option<u32>| {
+        let mut points: Vec<(u32, &RobustRow)> = rows
             .iter()
-            .map(|(_, r)| {
-                let (x, y) = at(r);
-                format!("{x:.1},{y:.1}")
-            })
+            .filter_map(|r| number_of(Mark::of(&r.policy)).map(|n| (n, *r)))
             .collect();
-        let _ = writeln!(
-            out,
-            r#"<polyline points="{}" fill="none" stroke="{KEDA}" stroke-width="1.2"/>"#,
-            path.join(" ")
-        );
-    }
-    for (q, r) in &keda {
-        let (x, y) = at(r);
-        let _ = writeln!(
-            out,
-            r#"<circle cx="{x:.1}" cy="{y:.1}" r="2.5" fill="{KEDA}"/><text x="{:.1}" y="{:.1}" font-size="9" fill="{KEDA}">{q}</text>"#,
-            x + 3.0,
-            y - 3.0
-        );
+        points.sort_by_key(|(n, _)| *n);
+        points
+    };
+    for (points, colour, dash) in [
+        (
+            series(|m| match m {
+                Mark::Keda(q) => Some(q),
+                _ => None,
+            }),
+            KEDA,
+            "",
+        ),
+        (
+            series(|m| match m {
+                Mark::Fixed(n) => Some(n),
+                _ => None,
+            }),
+            FIXED,
+            r#" stroke-dasharray="3,2""#,
+        ),
+    ] {
+        if points.len() > 1 {
+            let path: Vec<String> = points
+                .iter()
+                .map(|(_, r)| {
+                    let (x, y) = at(r);
+                    format!("{x:.1},{y:.1}")
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                r#"<polyline points="{}" fill="none" stroke="{colour}" stroke-width="1.2"{dash}/>"#,
+                path.join(" ")
+            );
+        }
+        for (n, r) in &points {
+            let (x, y) = at(r);
+            let _ = writeln!(
+                out,
+                r#"<circle cx="{x:.1}" cy="{y:.1}" r="2.5" fill="{colour}"/><text x="{:.1}" y="{:.1}" font-size="9" fill="{colour}">{n}</text>"#,
+                x + 3.0,
+                y - 3.0
+            );
+        }
     }
     // Ours last, over the others; its latency-first point a larger ring around it where the two coincide.
     let mut drawn: Vec<&RobustRow> = rows.to_vec();
@@ -234,7 +260,7 @@ fn panel(out: &mut String, rows: &[&RobustRow], left: f64, top: f64) {
                 y - 4.5,
                 y + 4.5
             ),
-            Mark::Keda(_) | Mark::Other => continue,
+            Mark::Keda(_) | Mark::Fixed(_) | Mark::Other => continue,
         };
         out.push_str(&shape);
         out.push('\n');
@@ -294,10 +320,10 @@ pub fn svg(title: &str, rows: &[RobustRow]) -> String {
         escape(title)
     );
     // The legend: each mark, then its label, left to right.
-    let legend: [(LegendMark, &str); 9] = [
+    let legend: [(LegendMark, &str); 10] = [
         (
             |x| format!(r#"<circle cx="{x:.1}" cy="42" r="4" fill="{OURS}"/>"#),
-            "ours (defaults)",
+            "ours",
         ),
         (
             |x| {
@@ -315,7 +341,17 @@ pub fn svg(title: &str, rows: &[RobustRow]) -> String {
                     x + 8.0
                 )
             },
-            "KEDA (its queueLength)",
+            "KEDA (queueLength)",
+        ),
+        (
+            |x| {
+                format!(
+                    r#"<line x1="{:.1}" y1="42" x2="{:.1}" y2="42" stroke="{FIXED}" stroke-dasharray="3,2"/><circle cx="{x:.1}" cy="42" r="2.5" fill="{FIXED}"/>"#,
+                    x - 8.0,
+                    x + 8.0
+                )
+            },
+            "fixed fleet (tasks)",
         ),
         (
             |x| {

@@ -1,4 +1,5 @@
-//! `bpi simulate` beyond the shipped scenarios: a replayed trace, a fixed fleet, the robust mode, the parameters.
+//! `bpi simulate` beyond the shipped scenarios: a replayed trace, recorded counts, a fixed fleet, the robust mode, the
+//! parameters.
 
 use crate::support::bpi;
 
@@ -51,6 +52,53 @@ fn a_trace_replays_on_a_fixed_fleet_with_the_mean_wait_worked_by_hand() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("line 2"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn recorded_counts_replay_at_their_bucket_width_scaled_by_the_load() {
+    // Three 5-minute buckets: 10, 0 and 5 messages; at ×2, 30 messages of a constant 1 s.
+    let dir = std::env::temp_dir().join(format!("bpi-counts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let counts = dir.join("sent.csv");
+    std::fs::write(
+        &counts,
+        "timestamp,value\n2015-02-26 21:40:00,10\n2015-02-26 21:45:00,0\n2015-02-26 21:50:00,5\n",
+    )
+    .expect("write counts");
+    let path = counts.to_string_lossy().into_owned();
+    let reports = json(&bpi(&[
+        "simulate",
+        "--counts",
+        &path,
+        "--load",
+        "2",
+        "--durations",
+        r#"{"kind":"constant","secs":1}"#,
+        "--min-tasks",
+        "0",
+        "--policy",
+        "fixed:1,ours",
+        "--json",
+    ]));
+    assert_eq!(reports[0]["scenario"], "sent");
+    assert_eq!(reports[0]["messages"], 30);
+    assert_eq!(
+        reports[0]["within_promise"], 1.0,
+        "one task serves 30 s of work in 15 minutes"
+    );
+    assert_eq!(reports[1]["policy"], "ours");
+
+    // A bad row is named with its line, and nothing runs; so is a bad load.
+    std::fs::write(&counts, "t,v\n0,1\n300,many\n").expect("write counts");
+    let out = bpi(&["simulate", "--counts", &path]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 3") && err.contains("many"), "{err}");
+    std::fs::write(&counts, "0,1\n300,2\n").expect("write counts");
+    let out = bpi(&["simulate", "--counts", &path, "--load", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--load"));
     std::fs::remove_dir_all(&dir).ok();
 }
 
