@@ -94,26 +94,19 @@ pub fn window(
         Part::Tuning => "",
         Part::HeldOut => " (held out)",
     };
-    let scenario = Scenario {
-        name: format!("{}/week-{week}/x{load}{held}", recording.name),
-        description: format!(
+    let scenario = crate::suite::deployment(
+        format!("{}/week-{week}/x{load}{held}", recording.name),
+        &format!(
             "{} messages: week {week} of {} ×{load}, each 5 minutes' count spread within it, log-normal 3 s",
             arrivals.len(),
             recording.file
         ),
-        duration_secs: WINDOW_DAYS * DAY_SECS,
-        arrivals: Arrivals::Replayed {
+        WINDOW_DAYS * 24,
+        Arrivals::Replayed {
             messages: arrivals.len(),
         },
-        durations: Durations::fixed(DURATIONS),
-        latency_secs: 60.0,
-        concurrency: 1,
-        min_tasks: 0,
-        max_tasks: 60,
-        visibility_timeout_secs: 60,
-        declared_mpd_secs: 5.0,
-        scored_from_secs: 0,
-    };
+        Durations::fixed(DURATIONS),
+    );
     (scenario, arrivals)
 }
 

@@ -6,7 +6,7 @@
 //! guide, scheduled scaling); its MinCapacity bounds the scalable target from then on ([`ScalableTarget::set_min`]).
 //! Names are unique per target: a put of an existing name replaces it (PutScheduledAction).
 
-use bpi_core::forecast::{ExistingAction, ScheduledActionSpec, TIMEZONE};
+use bpi_core::forecast::{ExistingAction, ScheduledActionSpec};
 
 use crate::autoscaling::ScalableTarget;
 use crate::metrics::MINUTE_MS;
@@ -50,12 +50,7 @@ impl ScheduledActions {
     pub fn describe(&self) -> Vec<ExistingAction> {
         self.actions
             .iter()
-            .map(|a| ExistingAction {
-                name: a.name.clone(),
-                schedule: a.schedule(),
-                timezone: Some(TIMEZONE.to_string()),
-                min_capacity: Some(a.min_capacity),
-            })
+            .map(ScheduledActionSpec::as_written)
             .collect()
     }
 

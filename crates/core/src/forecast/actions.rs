@@ -25,6 +25,16 @@ impl ScheduledActionSpec {
         self.recurrence.cron()
     }
 
+    /// The action as DescribeScheduledActions returns it once written.
+    pub fn as_written(&self) -> ExistingAction {
+        ExistingAction {
+            name: self.name.clone(),
+            schedule: self.schedule(),
+            timezone: Some(TIMEZONE.to_string()),
+            min_capacity: Some(self.min_capacity),
+        }
+    }
+
     /// The PutScheduledAction request for the service `resource_id` (`service/CLUSTER/SERVICE`).
     pub fn request(&self, resource_id: &str) -> ScheduledActionRequest {
         ScheduledActionRequest {

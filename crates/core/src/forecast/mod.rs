@@ -240,12 +240,7 @@ mod tests {
         let written: Vec<ExistingAction> = f
             .actions
             .iter()
-            .map(|a| ExistingAction {
-                name: a.name.clone(),
-                schedule: a.schedule(),
-                timezone: Some(TIMEZONE.to_string()),
-                min_capacity: Some(a.min_capacity),
-            })
+            .map(ScheduledActionSpec::as_written)
             .collect();
         let day2 = MONDAY + 2 * DAY_MINUTES;
         assert!(!raise_in_force(&written, day2 + 132));

@@ -21,6 +21,7 @@ mod tables;
 mod workloads;
 
 pub use tables::*;
+pub(crate) use workloads::deployment;
 pub use workloads::{part, recurring_part, workloads};
 
 /// A family of traffic shapes.

@@ -21,8 +21,9 @@ fn exponential(mean_secs: f64) -> DurationDistribution {
     DurationDistribution::Exponential { mean_secs }
 }
 
-/// The suite's deployment: 60 s promise, concurrency 1, 0-60 tasks, 60 s visibility timeout.
-fn deployment(
+/// The suite's deployment: 60 s promise, concurrency 1, 0-60 tasks, 60 s visibility timeout (the recorded traffic's
+/// too, [`crate::recorded`]).
+pub(crate) fn deployment(
     name: String,
     description: &str,
     hours: u64,

@@ -144,6 +144,16 @@ impl OursController {
         }
     }
 
+    /// The task start the design sizes for, seconds (the shares' design: the default).
+    fn task_start_secs(&self) -> f64 {
+        match self.design.sizing {
+            FastPathSizing::Capacity {
+                task_start_secs, ..
+            } => task_start_secs,
+            FastPathSizing::Shares => f64::from(DEFAULT_TASK_START_SECS),
+        }
+    }
+
     /// The minimum a scheduled lowering sets back: the configured one, raised to the keep-alive's floor.
     fn base_min(&self) -> u32 {
         self.configured_min.max(self.floor)
@@ -159,12 +169,7 @@ impl OursController {
         let sent: Vec<f64> = (delivered.saturating_sub(DAY_MINUTES)..delivered)
             .map(|m| ctx.metrics.sent_at(m, now).unwrap_or(0.0))
             .collect();
-        let task_start_secs = match self.design.sizing {
-            FastPathSizing::Capacity {
-                task_start_secs, ..
-            } => task_start_secs,
-            FastPathSizing::Shares => f64::from(DEFAULT_TASK_START_SECS),
-        };
+        let task_start_secs = self.task_start_secs();
         let settings = KeepAliveSettings {
             task_start_secs,
             miss_budget,
@@ -236,12 +241,7 @@ impl OursController {
                 .map(|m| ctx.metrics.sent_at(m, now).unwrap_or(0.0))
                 .collect(),
         };
-        let task_start_secs = match self.design.sizing {
-            FastPathSizing::Capacity {
-                task_start_secs, ..
-            } => task_start_secs,
-            FastPathSizing::Shares => f64::from(DEFAULT_TASK_START_SECS),
-        };
+        let task_start_secs = self.task_start_secs();
         let sizing = WindowSizing {
             model: self.capacity_model(ctx),
             mpd_secs: bpi_core::target::mpd_of_target(
