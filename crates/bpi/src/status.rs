@@ -1,15 +1,15 @@
 //! `bpi status`: the live state of a deployed system (real AWS or the emulator) in one view: queue, DLQ and tasks,
 //! ecsBPI against the policy's target, the tasks core's capacity model needs against the desired count and which
-//! policy acts on the difference, the MPD over the updater's window, and whether the policy in force is core's
-//! canonical spec (drift).
+//! policy acts on the difference, the MPD over the updater's window, whether the policy in force is core's
+//! canonical spec (drift), the forecaster's schedule, and the keep-alive's floor against the minimum in force.
 
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
 use bpi_aws::AwsClients;
-use bpi_aws::autoscaling::{describe_target_tracking_policy, policy_names};
+use bpi_aws::autoscaling::{describe_target_tracking_policy, policy_names, scalable_target_bounds};
 use bpi_aws::cloudwatch::{
-    SamplerMetrics, latest_values, read_duration_stats, read_queue_activity,
+    SamplerMetrics, latest_values, read_duration_stats, read_messages_sent, read_queue_activity,
 };
 use bpi_aws::ecs::{ServiceCounts, service_counts};
 use bpi_aws::sqs::Queue;
@@ -18,6 +18,7 @@ use bpi_core::config::{
     APP_NOT_READY_METRIC, QUEUE_DIMENSION, QueueRef, SamplerConfig, TYPE_DIMENSION, UpdaterConfig,
 };
 use bpi_core::forecast::{NextAction, ScheduledActionSpec, is_ours, written_schedule};
+use bpi_core::keep_alive::{self, KeepAlive, keep_alive_for};
 use bpi_core::policy::{NeedVerdict, PolicySettings, need_verdict, target_tracking_config};
 use bpi_core::sampler::{
     BPI_METRIC, FAST_PATH_METRIC, NEEDED_METRIC, RECENT_MPD_MINUTES, fast_path_target,
@@ -80,6 +81,19 @@ pub struct Status {
     pub app: Option<AppHealth>,
     /// The forecaster's scheduled actions as written on the service, and the next to fire.
     pub schedule: ScheduleView,
+    /// The keep-alive's floor from the last day of arrivals, against the minimum in force.
+    pub keep_alive: KeepAliveView,
+}
+
+/// The keep-alive as the updater's next run would find it (core's `keep_alive_for` on the same reading).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct KeepAliveView {
+    /// The idle wait, the floor and what they rest on.
+    pub keep_alive: KeepAlive,
+    /// The minimum it asks for: the configured one raised to the floor.
+    pub wanted_minimum: u32,
+    /// The scalable target's minimum in force (None: no scalable target registered).
+    pub minimum_in_force: Option<u32>,
 }
 
 /// The forecaster's schedule as the service holds it.
@@ -364,6 +378,25 @@ pub async fn gather(
         next,
         others: existing.iter().filter(|a| !is_ours(&a.name)).count(),
     };
+    let sent = read_messages_sent(
+        &clients.cloudwatch,
+        &s.queue_name,
+        Duration::from_secs(keep_alive::HISTORY_MINUTES as u64 * 60),
+        SystemTime::now(),
+    )
+    .await
+    .context("reading NumberOfMessagesSent")?;
+    let now_secs = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let keep = keep_alive_for(config, &sent, now_secs, target_in_force);
+    let keep_alive = KeepAliveView {
+        keep_alive: keep,
+        wanted_minimum: keep.minimum(s.min_capacity),
+        minimum_in_force: scalable_target_bounds(&clients.autoscaling, &s.resource_id())
+            .await?
+            .map(|(min, _)| u32::try_from(min).unwrap_or(0)),
+    };
     Ok(Status {
         queue: s.queue_name.clone(),
         depth,
@@ -386,7 +419,44 @@ pub async fn gather(
         sampler,
         app,
         schedule,
+        keep_alive,
     })
+}
+
+/// The keep-alive's line: the floor and why, against the minimum in force.
+fn render_keep_alive(k: &KeepAliveView) -> String {
+    let ka = &k.keep_alive;
+    let why = if ka.active {
+        let headroom = if ka.headroom_tasks > 1 {
+            format!(
+                ", {} for the {:.0} messages of a task start at the history's high quantile",
+                ka.headroom_tasks, ka.start_window_messages
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            "floor {} task(s): a message was sent within the idle wait of {} min{headroom}",
+            ka.floor_tasks, ka.idle_minutes
+        )
+    } else {
+        format!(
+            "no floor: nothing sent in the idle wait of {} min",
+            ka.idle_minutes
+        )
+    };
+    let minimum = match k.minimum_in_force {
+        Some(m) if m == k.wanted_minimum => format!("minimum {m} in force"),
+        Some(m) => format!(
+            "minimum {m} in force, {} wanted (the keep-alive's next run moves it unless a scheduled action holds it)",
+            k.wanted_minimum
+        ),
+        None => "no scalable target registered".to_string(),
+    };
+    format!(
+        "{why} (the wait from the last day's gaps: {:.1}% of messages would have waited for a start); {minimum}",
+        ka.missed_share * 100.0
+    )
 }
 
 /// The need against the desired count, its deciding part and the policy that acts.
@@ -499,7 +569,8 @@ pub fn render(st: &Status, settings: &PolicySettings) -> String {
          policy     {drift}{companions}\n\
          MPD        {mpd} in the last {} s -> {} target {}{}\n\
          sampler    {sampler}\n\
-         schedule   {schedule}\n{app}",
+         schedule   {schedule}\n\
+         keep-alive {}\n{app}",
         st.queue,
         st.depth.visible,
         st.depth.in_flight,
@@ -516,6 +587,7 @@ pub fn render(st: &Status, settings: &PolicySettings) -> String {
         } else {
             ""
         },
+        render_keep_alive(&st.keep_alive),
     )
 }
 

@@ -40,6 +40,10 @@ pub const DEFAULT_MOST_IDLE_MINUTES: u32 = 60;
 /// (`ramp/up-and-down` +26% to +66% task-hours, `minute-batches/120-of-1s` +24%, for the same share).
 pub const FLOOR_MINUTES: usize = 0;
 
+/// Default of [`KeepAliveSettings::headroom_quantile`]: 0, no headroom (measured beside: docs/design.md, "Keeping
+/// the promise on real traffic").
+pub const HEADROOM_QUANTILE: f64 = 0.0;
+
 /// How the keep-alive is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct KeepAliveSettings {
@@ -54,6 +58,10 @@ pub struct KeepAliveSettings {
     /// Minutes of the newest history whose median minute the floor keeps up with (0: the floor is only the one task
     /// of an active queue).
     pub floor_minutes: usize,
+    /// Headroom: while the queue is active, the floor also keeps the tasks that would serve, within the promise and
+    /// without a start, the messages of one task start at this quantile of the history's start windows (0-1; 0: no
+    /// headroom).
+    pub headroom_quantile: f64,
 }
 
 /// What the queue's arrivals ask to keep.
@@ -67,6 +75,11 @@ pub struct KeepAlive {
     pub active: bool,
     /// The median messages a minute of the newest `floor_minutes` (0 when the floor does not read it).
     pub median_per_minute: f64,
+    /// The messages sent in one task start (whole minutes) at the headroom's quantile of the history (0 without
+    /// headroom).
+    pub start_window_messages: f64,
+    /// The tasks that serve them within the promise without a start (0 without headroom or while inactive).
+    pub headroom_tasks: u32,
     /// The share of the history's messages the chosen wait would have left waiting for a start.
     pub missed_share: f64,
 }
@@ -103,8 +116,24 @@ pub fn keep_alive(
         .rev()
         .take(idle_minutes as usize)
         .any(|v| *v > 0.0);
+    let (start_window_messages, headroom_tasks) = if settings.headroom_quantile > 0.0 {
+        let start_minutes = start_minutes(settings.task_start_secs);
+        let messages = start_window_quantile(
+            sent_per_minute,
+            start_minutes,
+            settings.headroom_quantile.min(1.0),
+        );
+        // A task serves concurrency ÷ MPD messages a second; those of the window must be done by its end plus
+        // the promise (Little's law on the window's average, no utilization margin: it is spare capacity).
+        let window_secs = (start_minutes * 60) as f64 + model.promise_secs.max(0.0);
+        let tasks = messages * mpd / (f64::from(model.concurrency.max(1)) * window_secs);
+        (messages, if active { tasks.ceil() as u32 } else { 0 })
+    } else {
+        (0.0, 0)
+    };
     let floor_tasks = ((median_per_minute / per_task_per_minute).ceil() as u32)
         .max(u32::from(active))
+        .max(headroom_tasks)
         .min(max_capacity);
     KeepAlive {
         idle_minutes,
@@ -112,7 +141,29 @@ pub fn keep_alive(
         active,
         median_per_minute,
         missed_share,
+        start_window_messages,
+        headroom_tasks,
     }
+}
+
+/// Whole minutes of a task start, at least one.
+fn start_minutes(task_start_secs: f64) -> usize {
+    (task_start_secs.max(0.0) / 60.0).ceil().max(1.0) as usize
+}
+
+/// The `quantile` (nearest rank) of the messages sent in each run of `window` consecutive minutes of `sent`.
+fn start_window_quantile(sent: &[f64], window: usize, quantile: f64) -> f64 {
+    if sent.is_empty() {
+        return 0.0;
+    }
+    let window = window.clamp(1, sent.len());
+    let mut sums: Vec<f64> = sent
+        .windows(window)
+        .map(|w| w.iter().map(|v| v.max(0.0)).sum())
+        .collect();
+    sums.sort_by(f64::total_cmp);
+    let rank = ((quantile * sums.len() as f64).ceil() as usize).clamp(1, sums.len());
+    sums[rank - 1]
 }
 
 /// The shortest idle wait within the settings' bounds whose gaps would have left at most the miss budget waiting,
@@ -124,7 +175,7 @@ fn idle_minutes(sent: &[f64], settings: &KeepAliveSettings) -> (u32, f64) {
     if total <= 0.0 {
         return (fewest, 0.0);
     }
-    let start_minutes = (settings.task_start_secs.max(0.0) / 60.0).ceil().max(1.0) as usize;
+    let start_minutes = start_minutes(settings.task_start_secs);
     // Each gap (a run of quiet minutes between two busy ones) with the messages of the start after it.
     let mut gaps: Vec<(u32, f64)> = Vec::new();
     let mut quiet = 0u32;
@@ -160,24 +211,31 @@ fn idle_minutes(sent: &[f64], settings: &KeepAliveSettings) -> (u32, f64) {
     (most, missed(most))
 }
 
+/// The keep-alive's own cadence in a deployment, minutes: the updater's keep-alive schedule (the templates'
+/// `rate(5 minutes)`, checked against this) runs it between the hourly runs. Measured against hourly only
+/// (docs/design.md, "Keeping the promise on real traffic"): the light streams and a queue's first hour gain, and a
+/// falling load's floor comes down sooner.
+pub const EVERY_MINUTES: u32 = 5;
+
 /// Minutes of history the keep-alive reads: the last day.
 pub const HISTORY_MINUTES: usize = 24 * 60;
 
-/// The keep-alive as a deployment runs it (the updater, with each run): the last day of CloudWatch's
-/// NumberOfMessagesSent datapoints before `now_epoch_secs` (the forecaster's history, its newest minutes left out
-/// as not yet published), MPD from `target` (the target in force), the deployment's capacity model, its idle wait as
-/// the shortest.
+/// The keep-alive as a deployment runs it (the updater, hourly and on its own schedule): the last day of
+/// CloudWatch's NumberOfMessagesSent datapoints up to the minute of `now_epoch_secs` (every minute published: unlike
+/// the forecaster, which leaves the newest minutes out lest an unpublished minute read as a fall, the keep-alive
+/// only looks for messages, and a published minute's are real), MPD from `target` (the target in force), the
+/// deployment's capacity model, its idle wait as the shortest.
 pub fn keep_alive_for(
     config: &crate::config::UpdaterConfig,
     sent: &[(i64, f64)],
     now_epoch_secs: u64,
     target: f64,
 ) -> KeepAlive {
-    let history = crate::forecast::SentHistory::from_datapoints(sent, now_epoch_secs);
-    let day = &history.per_minute[history.per_minute.len().saturating_sub(HISTORY_MINUTES)..];
+    let history =
+        crate::forecast::SentHistory::ending_at(sent, now_epoch_secs / 60, HISTORY_MINUTES as u64);
     let model = config.capacity_model();
     keep_alive(
-        day,
+        &history.per_minute,
         crate::target::mpd_of_target(&config.target, target),
         &model,
         config.policy.max_capacity,
@@ -187,6 +245,7 @@ pub fn keep_alive_for(
             fewest_idle_minutes: config.policy.idle_minutes.max(1),
             most_idle_minutes: DEFAULT_MOST_IDLE_MINUTES,
             floor_minutes: FLOOR_MINUTES,
+            headroom_quantile: HEADROOM_QUANTILE,
         },
     )
 }
@@ -283,6 +342,7 @@ mod tests {
             fewest_idle_minutes: 3,
             most_idle_minutes: DEFAULT_MOST_IDLE_MINUTES,
             floor_minutes: FLOOR_MINUTES,
+            headroom_quantile: HEADROOM_QUANTILE,
         }
     }
 
@@ -342,6 +402,66 @@ mod tests {
             1,
             "by default the floor is the one task of an active queue"
         );
+    }
+
+    #[test]
+    fn headroom_keeps_the_tasks_a_start_windows_high_quantile_needs_while_active() {
+        let settings = KeepAliveSettings {
+            headroom_quantile: 0.99,
+            ..settings()
+        };
+        // 2 a minute, and a spike of 300 in one minute of the 300: a 3-minute start window holds up to 304.
+        let mut sent = vec![2.0; 300];
+        sent[100] = 300.0;
+        let k = keep_alive(&sent, 2.0, &model(), 60, &settings);
+        // The 99th percentile of the 298 windows: the 3 windows holding the spike are above it (2.98 of 298 = 1%).
+        assert_eq!(k.start_window_messages, 304.0);
+        // 304 messages of 2 s within the start and the promise (240 s), one at a time per task: 2.53, so 3.
+        assert_eq!((k.headroom_tasks, k.floor_tasks), (3, 3));
+        let lower = keep_alive(
+            &sent,
+            2.0,
+            &model(),
+            60,
+            &KeepAliveSettings {
+                headroom_quantile: 0.98,
+                ..settings
+            },
+        );
+        assert_eq!(
+            (lower.start_window_messages, lower.floor_tasks),
+            (6.0, 1),
+            "a lower quantile leaves the spike out"
+        );
+        // Inactive: no headroom however large the history's windows.
+        sent[290..].fill(0.0);
+        let k = keep_alive(&sent, 2.0, &model(), 60, &settings);
+        assert!(!k.active);
+        assert_eq!((k.headroom_tasks, k.floor_tasks), (0, 0));
+        // Off by default.
+        assert_eq!(
+            keep_alive(&[300.0; 60], 2.0, &model(), 60, &self::settings()).headroom_tasks,
+            0
+        );
+    }
+
+    #[test]
+    fn a_deployment_reads_every_published_minute_up_to_now() {
+        let config = crate::config::UpdaterConfig::from_env(&[
+            ("CLUSTER_NAME", "c"),
+            ("SERVICE_NAME", "s"),
+            ("QUEUE_NAME", "q"),
+            ("MIN_CAPACITY", "0"),
+        ])
+        .expect("valid");
+        let now = 10 * 86_400;
+        // One message two minutes ago: within the forecaster's delivery margin, but published, so the queue is
+        // active.
+        let k = keep_alive_for(&config, &[(now as i64 - 120, 1.0)], now, 10.0);
+        assert!(k.active);
+        assert_eq!(k.floor_tasks, 1);
+        let k = keep_alive_for(&config, &[(now as i64 - 3_600, 1.0)], now, 10.0);
+        assert!(!k.active, "an hour ago is past the shortest wait");
     }
 
     #[test]

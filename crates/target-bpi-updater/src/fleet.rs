@@ -8,15 +8,17 @@ use bpi_aws::AwsClients;
 use bpi_aws::ssm::registry;
 use serde::Serialize;
 
-use crate::{DecisionRecord, Updater};
+use crate::{DecisionRecord, KeepAliveRecord, RunKind, Updater};
 
 /// What one run did for one service.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ServiceDecision {
     /// `service/CLUSTER/SERVICE`.
     pub resource_id: String,
-    /// The updater's decision, when its run succeeded.
+    /// The updater's decision, when a whole run succeeded.
     pub decision: Option<DecisionRecord>,
+    /// The keep-alive's, when a keep-alive run succeeded.
+    pub keep_alive: Option<KeepAliveRecord>,
     /// Why its run failed, if it did.
     pub error: Option<String>,
 }
@@ -46,23 +48,30 @@ impl FleetUpdater {
         }
     }
 
-    /// One run over the registry. Fails only when the registry cannot be read.
+    /// One run of `kind` over the registry. Fails only when the registry cannot be read.
     pub async fn run(
         &self,
         now: SystemTime,
         dry_run: bool,
+        kind: RunKind,
     ) -> Result<FleetDecisions, bpi_aws::AwsError> {
         let r = registry(&self.clients.ssm, &self.registry_path, 1, 1).await?;
         let mut services = Vec::with_capacity(r.services.len());
         for config in r.services {
             let resource_id = config.scaling.policy.resource_id();
-            let outcome = Updater::new(self.clients.clone(), config.scaling)
-                .run(now, dry_run)
-                .await;
+            let updater = Updater::new(self.clients.clone(), config.scaling);
+            let outcome = match kind {
+                RunKind::Full => updater.run(now, dry_run).await.map(|d| (Some(d), None)),
+                RunKind::KeepAlive => updater
+                    .run_keep_alive(now, dry_run)
+                    .await
+                    .map(|k| (None, Some(k))),
+            };
             services.push(match outcome {
-                Ok(decision) => ServiceDecision {
+                Ok((decision, keep_alive)) => ServiceDecision {
                     resource_id,
-                    decision: Some(decision),
+                    decision,
+                    keep_alive,
                     error: None,
                 },
                 Err(e) => {
@@ -70,6 +79,7 @@ impl FleetUpdater {
                     ServiceDecision {
                         resource_id,
                         decision: None,
+                        keep_alive: None,
                         error: Some(e.to_string()),
                     }
                 }

@@ -9,7 +9,8 @@
 //!
 //! With `FLEET_REGISTRY_PATH` set, one function updates every service registered under that SSM path ([`fleet`]).
 //!
-//! Invocation payload: the scheduled event, `{}`, or `{"dry_run": true}` to see the decision without acting.
+//! Invocation payload: the scheduled event, `{}`, or `{"dry_run": true}` to see the decision without acting;
+//! `{"run": "keep-alive"}` (the keep-alive's own schedule, every 5 minutes) runs only the keep-alive.
 
 pub mod fleet;
 pub mod port;
@@ -29,6 +30,20 @@ pub struct UpdateRequest {
     /// Decide, but write and publish nothing.
     #[serde(default)]
     pub dry_run: bool,
+    /// Which run.
+    #[serde(default)]
+    pub run: RunKind,
+}
+
+/// What one invocation runs: the updater has two schedules.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunKind {
+    /// The whole run (the hourly schedule): MPD and the target, the forecaster, the keep-alive.
+    #[default]
+    Full,
+    /// The keep-alive alone (its own schedule, every few minutes).
+    KeepAlive,
 }
 
 /// A payload that is neither a scheduled event nor a valid request.
@@ -62,7 +77,12 @@ impl AnyUpdater {
     /// One invocation: the single service's decision record, or the fleet's. The handlers' futures are boxed: the
     /// two together are too deep a type for the compiler's default limit.
     pub async fn handle(&self, payload: Value) -> Result<Value, lambda_runtime::Error> {
+        let request = UpdateRequest::from_payload(&payload)?;
         Ok(match self {
+            AnyUpdater::Single(u) if request.run == RunKind::KeepAlive => serde_json::to_value(
+                u.run_keep_alive(std::time::SystemTime::now(), request.dry_run)
+                    .await?,
+            )?,
             AnyUpdater::Single(u) => serde_json::to_value(Box::pin(handler(u, payload)).await?)?,
             AnyUpdater::Fleet(f) => {
                 serde_json::to_value(Box::pin(fleet_handler(f, payload)).await?)?
@@ -79,7 +99,7 @@ pub async fn fleet_handler(
 ) -> Result<FleetDecisions, lambda_runtime::Error> {
     let request = UpdateRequest::from_payload(&payload)?;
     Ok(updater
-        .run(std::time::SystemTime::now(), request.dry_run)
+        .run(std::time::SystemTime::now(), request.dry_run, request.run)
         .await?)
 }
 
@@ -104,18 +124,31 @@ mod tests {
     fn reads_scheduled_events_and_dry_runs() {
         let scheduled =
             json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}});
+        let full = |dry_run| UpdateRequest {
+            dry_run,
+            run: RunKind::Full,
+        };
         assert_eq!(
             UpdateRequest::from_payload(&scheduled).expect("valid"),
-            UpdateRequest { dry_run: false }
+            full(false)
         );
         assert_eq!(
             UpdateRequest::from_payload(&json!({})).expect("valid"),
-            UpdateRequest { dry_run: false }
+            full(false)
         );
         assert_eq!(
             UpdateRequest::from_payload(&json!({"dry_run": true})).expect("valid"),
-            UpdateRequest { dry_run: true }
+            full(true)
         );
+        assert_eq!(
+            UpdateRequest::from_payload(&json!({"run": "keep-alive"})).expect("valid"),
+            UpdateRequest {
+                dry_run: false,
+                run: RunKind::KeepAlive
+            },
+            "the keep-alive schedule's constant input"
+        );
+        assert!(UpdateRequest::from_payload(&json!({"run": "forecast"})).is_err());
         assert!(UpdateRequest::from_payload(&json!({"dryrun": true})).is_err());
         assert!(UpdateRequest::from_payload(&json!("go")).is_err());
     }

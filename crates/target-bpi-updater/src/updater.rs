@@ -8,7 +8,6 @@
 use std::time::{Duration, SystemTime};
 
 use bpi_aws::{AwsClients, AwsError};
-use bpi_core::MpdEstimate;
 use bpi_core::config::UpdaterConfig;
 use bpi_core::forecast::{
     DELIVERY_MARGIN_MINUTES, DeleteScheduledActionRequest, ExistingAction, HISTORY_MINUTES,
@@ -18,6 +17,7 @@ use bpi_core::keep_alive::{self, KeepAlive, MinimumChange, keep_alive_for, minim
 use bpi_core::policy::target_tracking_policy;
 pub use bpi_core::update::WhenUnmeasured;
 use bpi_core::update::{MpdStatus, UpdateInputs, plan_update};
+use bpi_core::{MpdEstimate, target_bpi};
 use serde::Serialize;
 
 pub use crate::port::MPD_METRIC_NAME;
@@ -150,6 +150,44 @@ impl<P: UpdaterPort> Updater<P> {
             tracing::warn!(warning = w.as_str(), "target warning");
         }
         tracing::info!(decision = %serde_json::to_string(&record).unwrap_or_default(), "updater decision");
+        Ok(record)
+    }
+
+    /// The keep-alive alone as of `now`, on its own schedule (every [`keep_alive::EVERY_MINUTES`] minutes, the
+    /// request `{"run": "keep-alive"}`): the last day of NumberOfMessagesSent, the target in force (its MPD sizes
+    /// the floor), the service's scheduled actions and the scalable target's bounds; the minimum brought to the
+    /// floor unless `dry_run`. The hourly run's MPD window and forecaster are untouched: between two of them a
+    /// queue that starts or stops gets its floor within minutes, not within the hour.
+    pub async fn run_keep_alive(
+        &self,
+        now: SystemTime,
+        dry_run: bool,
+    ) -> Result<KeepAliveRecord, AwsError> {
+        let c = &self.config;
+        let now_secs = now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let target = self.clients.current_policy(c).await?.map_or_else(
+            || f64::from(target_bpi(&c.target, None).value),
+            |p| p.target_value,
+        );
+        let history_minutes = keep_alive::HISTORY_MINUTES as u64 + DELIVERY_MARGIN_MINUTES;
+        let points = self
+            .clients
+            .messages_sent(c, Duration::from_secs(history_minutes * 60), now)
+            .await?;
+        let keep = keep_alive_for(c, &points, now_secs, target);
+        let existing = self.clients.scheduled_actions(c).await?;
+        let record = self
+            .keep_alive(
+                &keep,
+                keep.minimum(c.policy.min_capacity),
+                &existing,
+                now_secs / 60,
+                dry_run,
+            )
+            .await?;
+        tracing::info!(keep_alive = %serde_json::to_string(&record).unwrap_or_default(), "keep-alive decision");
         Ok(record)
     }
 
@@ -727,5 +765,39 @@ mod tests {
             })
         );
         assert_eq!(*users.clients.bounds.lock().expect("lock"), Some((3, 10)));
+    }
+
+    #[tokio::test]
+    async fn the_keep_alive_run_moves_only_the_minimum() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(NOON_DAY_3);
+        let updater = Updater::new(
+            InMemory {
+                sent: stream(4.0),
+                bounds: Mutex::new(Some((0, 10))),
+                ..InMemory::default()
+            },
+            config_from_zero(),
+        );
+        let dry = updater.run_keep_alive(now, true).await.expect("dry run");
+        assert_eq!(dry.change, Some(MinimumChange::Set { min_capacity: 1 }));
+        assert!(!dry.applied);
+        assert_eq!(*updater.clients.bounds.lock().expect("lock"), Some((0, 10)));
+        let record = updater.run_keep_alive(now, false).await.expect("run");
+        assert!(record.applied);
+        assert_eq!(record.keep_alive.floor_tasks, 1);
+        assert_eq!(*updater.clients.bounds.lock().expect("lock"), Some((1, 10)));
+        assert_eq!(
+            *updater.clients.writes.lock().expect("lock"),
+            0,
+            "no policy written"
+        );
+        assert!(
+            updater.clients.published.lock().expect("lock").is_empty(),
+            "nothing published"
+        );
+        assert!(
+            updater.clients.actions.lock().expect("lock").is_empty(),
+            "no scheduled action written"
+        );
     }
 }

@@ -357,6 +357,19 @@ async fn deploy_redeploy_change_load_and_destroy() {
         ),
         (Some("rate(30 minutes)"), Some("ENABLED"))
     );
+    // The keep-alive's own schedule: the same function, its keep-alive part.
+    let keep_alive_rule = stack_resource(&stack, "KeepAliveSchedule");
+    let rule = aws(&["events", "describe-rule", "--name", &keep_alive_rule]);
+    assert_eq!(
+        rule["ScheduleExpression"].as_str(),
+        Some(format!("rate({} minutes)", bpi_core::keep_alive::EVERY_MINUTES).as_str())
+    );
+    let targets = aws(&["events", "list-targets-by-rule", "--rule", &keep_alive_rule]);
+    assert_eq!(
+        targets["Targets"][0]["Input"].as_str(),
+        Some(r#"{"run": "keep-alive"}"#),
+        "{targets}"
+    );
 
     // Scaling, applied outside the stack, equal to core's spec.
     let clients = clients().await;

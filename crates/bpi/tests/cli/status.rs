@@ -289,6 +289,30 @@ async fn bpi_schedule_prints_what_the_updater_would_write_and_status_shows_what_
     }
     let before = status_json(&env);
     assert_eq!(before["schedule"]["next"], serde_json::Value::Null);
+    // The keep-alive: the dumps are hours old, nothing within the idle wait: no floor.
+    assert_eq!(
+        before["keep_alive"]["keep_alive"]["active"], false,
+        "{before}"
+    );
+    assert_eq!(before["keep_alive"]["keep_alive"]["floor_tasks"], 0);
+    // Five messages two minutes ago: the queue is active, the floor is one task.
+    bpi_aws::fixtures::put_messages_sent(
+        &w.clients,
+        &w.queue_name,
+        SystemTime::now() - Duration::from_secs(120),
+        5.0,
+    )
+    .await;
+    let active = status_json(&env);
+    let keep = &active["keep_alive"];
+    assert_eq!(keep["keep_alive"]["active"], true, "{keep}");
+    assert_eq!(keep["keep_alive"]["floor_tasks"], 1);
+    assert_eq!(
+        keep["wanted_minimum"].as_u64(),
+        Some(u64::from(w.config.policy.min_capacity.max(1)))
+    );
+    let text = crate::support::bpi_text(&["status"], &env);
+    assert!(text.contains("keep-alive floor 1 task(s)"), "{text}");
 
     let dry = crate::support::bpi_json(&["schedule"], &env);
     assert_eq!(dry["applied"], false);

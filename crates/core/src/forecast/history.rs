@@ -30,7 +30,12 @@ impl SentHistory {
     /// publishes nothing; nothing was sent to it either).
     pub fn from_datapoints(points: &[(i64, f64)], now_epoch_secs: u64) -> SentHistory {
         let end = (now_epoch_secs / 60).saturating_sub(DELIVERY_MARGIN_MINUTES);
-        let start = end.saturating_sub(HISTORY_MINUTES);
+        SentHistory::ending_at(points, end, HISTORY_MINUTES)
+    }
+
+    /// The `minutes` before the epoch minute `end` (not held) from CloudWatch's datapoints, a minute without one 0.
+    pub fn ending_at(points: &[(i64, f64)], end: u64, minutes: u64) -> SentHistory {
+        let start = end.saturating_sub(minutes);
         let mut per_minute = vec![0.0; (end - start) as usize];
         for (t, v) in points {
             let Ok(secs) = u64::try_from(*t) else {

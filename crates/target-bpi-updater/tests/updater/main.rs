@@ -502,7 +502,7 @@ async fn the_fleet_updater_writes_every_registered_services_policy_and_skips_onl
     .expect("bad entry");
 
     let record = target_bpi_updater::FleetUpdater::new(a.clients.clone(), path)
-        .run(SystemTime::now(), false)
+        .run(SystemTime::now(), false, target_bpi_updater::RunKind::Full)
         .await
         .expect("the run");
     assert_eq!(record.invalid_entries.len(), 1);

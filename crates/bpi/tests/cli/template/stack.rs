@@ -353,3 +353,43 @@ fn the_updater_schedule_is_valid_at_every_allowed_rate() {
     );
     assert!(format!("{:?}", t["Conditions"][condition]).contains("Number(1)"));
 }
+
+#[test]
+fn both_templates_run_the_keep_alive_at_cores_cadence_on_the_updater() {
+    let expected = format!("rate({} minutes)", bpi_core::keep_alive::EVERY_MINUTES);
+    for (file, rule, function) in [
+        ("stack.yaml", "KeepAliveSchedule", "UpdaterFunction"),
+        (
+            "fleet.yaml",
+            "FleetKeepAliveSchedule",
+            "FleetUpdaterFunction",
+        ),
+    ] {
+        let t = template(file);
+        let p = &t["Resources"][rule]["Properties"];
+        assert_eq!(
+            p["ScheduleExpression"].as_str(),
+            Some(expected.as_str()),
+            "{file}"
+        );
+        assert_eq!(p["State"], "ENABLED", "{file}");
+        let target = &p["Targets"][0];
+        assert_eq!(
+            tagged(&target["Arn"]),
+            Some(("!GetAtt".into(), format!("{function}.Arn"))),
+            "{file}"
+        );
+        // The updater's request for its keep-alive part (target-bpi-updater's `RunKind::KeepAlive`).
+        let input: serde_json::Value =
+            serde_json::from_str(target["Input"].as_str().expect("a constant input"))
+                .expect("JSON");
+        assert_eq!(input, serde_json::json!({"run": "keep-alive"}), "{file}");
+        // EventBridge may invoke the function for this rule.
+        let allowed = resources(&t).into_iter().any(|(_, r)| {
+            r["Type"] == "AWS::Lambda::Permission"
+                && tagged(&r["Properties"]["SourceArn"])
+                    == Some(("!GetAtt".into(), format!("{rule}.Arn")))
+        });
+        assert!(allowed, "{file}: no permission for {rule}");
+    }
+}

@@ -48,15 +48,16 @@ pub struct SamplerDesign {
     /// A design not shipped, measured: Application Auto Scaling's predictive scaling beside the reactive path
     /// ([`PredictiveModel`]).
     pub predictive: Option<PredictiveModel>,
-    /// The keep-alive (core's `keep_alive`, run with each updater run on the queue's NumberOfMessagesSent of the
-    /// last day): the idle wait from the gaps between messages, at most this share of them left waiting for a
-    /// start, and the minimum raised to the floor the last hour's median minute needs. None: the fixed idle wait
-    /// and the configured minimum.
+    /// The keep-alive (core's `keep_alive`, on the queue's NumberOfMessagesSent of the last day): the idle wait from
+    /// the gaps between messages, at most this share of them left waiting for a start, and the minimum raised to
+    /// its floor. None: the fixed idle wait and the configured minimum.
     pub keep_alive_miss_budget: Option<f64>,
-    /// A design not shipped, measured: the keep-alive on its own cadence, seconds (None: with each updater run).
+    /// The keep-alive on its own cadence, seconds (core's `EVERY_MINUTES`; None: with each updater run only).
     pub keep_alive_every_secs: Option<u64>,
     /// The keep-alive's floor keeps up with the median minute of this many newest minutes (core's `floor_minutes`).
     pub keep_alive_floor_minutes: usize,
+    /// The keep-alive's headroom quantile (core's `headroom_quantile`; 0: none).
+    pub keep_alive_headroom_quantile: f64,
 }
 
 /// Application Auto Scaling's predictive scaling for ECS as modelled (ForecastAndScale). Documented (AAS user guide,
@@ -132,8 +133,9 @@ impl Default for SamplerDesign {
             forecast_max_task_hours: bpi_core::forecast::DEFAULT_MAX_TASK_HOURS,
             predictive: None,
             keep_alive_miss_budget: Some(bpi_core::keep_alive::DEFAULT_MISS_BUDGET),
-            keep_alive_every_secs: None,
+            keep_alive_every_secs: Some(u64::from(bpi_core::keep_alive::EVERY_MINUTES) * 60),
             keep_alive_floor_minutes: bpi_core::keep_alive::FLOOR_MINUTES,
+            keep_alive_headroom_quantile: bpi_core::keep_alive::HEADROOM_QUANTILE,
         }
     }
 }

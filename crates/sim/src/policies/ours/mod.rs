@@ -176,6 +176,7 @@ impl OursController {
             fewest_idle_minutes: self.design.idle_minutes.max(1),
             most_idle_minutes: DEFAULT_MOST_IDLE_MINUTES,
             floor_minutes: self.design.keep_alive_floor_minutes,
+            headroom_quantile: self.design.keep_alive_headroom_quantile,
         };
         let mpd =
             bpi_core::target::mpd_of_target(self.updater.target_settings(), self.updater.target());
