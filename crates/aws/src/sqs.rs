@@ -24,6 +24,11 @@ pub struct Received {
     pub sent_at_ms: Option<u64>,
     /// When it was first received (ApproximateFirstReceiveTimestamp), milliseconds since the Unix epoch.
     pub first_received_at_ms: Option<u64>,
+    /// Its message group (MessageGroupId): on a FIFO queue, the order it is kept in; on a standard queue, a fair
+    /// queue's tenant.
+    pub group_id: Option<String>,
+    /// Its place in its group (SequenceNumber, FIFO queues only).
+    pub sequence_number: Option<String>,
 }
 
 /// Entries of a batch call that failed, by their receipt handle, with the service's reason.
@@ -208,6 +213,8 @@ impl Queue {
             .message_system_attribute_names(
                 MessageSystemAttributeName::ApproximateFirstReceiveTimestamp,
             )
+            .message_system_attribute_names(MessageSystemAttributeName::MessageGroupId)
+            .message_system_attribute_names(MessageSystemAttributeName::SequenceNumber)
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("sqs:ReceiveMessage", e))?;
@@ -215,11 +222,11 @@ impl Queue {
             .messages()
             .iter()
             .filter_map(|m| {
-                let timestamp = |name: MessageSystemAttributeName| {
-                    m.attributes()
-                        .and_then(|a| a.get(&name))
-                        .and_then(|v| v.parse().ok())
+                let text = |name: MessageSystemAttributeName| {
+                    m.attributes().and_then(|a| a.get(&name)).cloned()
                 };
+                let timestamp =
+                    |name: MessageSystemAttributeName| text(name).and_then(|v| v.parse().ok());
                 Some(Received {
                     message_id: m.message_id()?.to_string(),
                     receipt_handle: m.receipt_handle()?.to_string(),
@@ -233,6 +240,8 @@ impl Queue {
                     first_received_at_ms: timestamp(
                         MessageSystemAttributeName::ApproximateFirstReceiveTimestamp,
                     ),
+                    group_id: text(MessageSystemAttributeName::MessageGroupId),
+                    sequence_number: text(MessageSystemAttributeName::SequenceNumber),
                 })
             })
             .collect())

@@ -1,7 +1,8 @@
 //! Exec mode: each message runs the user's command (no shell) with the body on standard input and the message's
 //! metadata in the environment:
 //! `SQS_MESSAGE_ID`, `SQS_QUEUE`, `SQS_RECEIVE_COUNT`, `SQS_FIRST_RECEIVED_AT` and `SQS_SENT_AT` (RFC 3339, UTC;
-//! absent when SQS did not say).
+//! absent when SQS did not say), `SQS_MESSAGE_GROUP_ID` and `SQS_SEQUENCE_NUMBER` (when the message has them: a
+//! FIFO queue's).
 //!
 //! Exit 0 completes the message; a non-zero exit, a signal or `APP_TIMEOUT_SECS` (the command is then killed)
 //! leave it for retry. A command that cannot start (missing, not executable) means the application is not there:
@@ -136,6 +137,12 @@ impl Work for ExecWork {
         if let Some(ms) = delivery.sent_at_ms {
             env.push(("SQS_SENT_AT", rfc3339_utc(ms)));
         }
+        if let Some(group) = &delivery.group_id {
+            env.push(("SQS_MESSAGE_GROUP_ID", group.clone()));
+        }
+        if let Some(sequence) = &delivery.sequence_number {
+            env.push(("SQS_SEQUENCE_NUMBER", sequence.clone()));
+        }
         run(
             &self.app.command,
             delivery.body.as_bytes(),
@@ -192,6 +199,8 @@ mod tests {
             receive_count: 2,
             sent_at_ms: Some(0),
             first_received_at_ms: None,
+            group_id: None,
+            sequence_number: None,
             message: None,
         }
     }

@@ -7,6 +7,8 @@
 //! UTC). Where this differs from sqsd:
 //! - any 2xx completes the message (sqsd: only 200);
 //! - `X-Aws-Sqsd-Sent-At` is added (sqsd has no sent time), so the application can see how long it waited;
+//! - `X-Aws-Sqsd-Message-Group-Id` and, on a FIFO queue, `X-Aws-Sqsd-Sequence-Number` are added when the message
+//!   has them (this worker's names: sqsd documents none for groups);
 //! - `X-Aws-Sqsd-Sender-Id` and the `X-Aws-Sqsd-Attr-*` message attributes are not sent (the worker does not
 //!   request them), and there are no periodic tasks (`X-Aws-Sqsd-Taskname`);
 //! - `User-Agent` is `aws-sqsd-compatible (ecs-sqs-bpi)`.
@@ -89,6 +91,12 @@ impl HttpWork {
         }
         if let Some(ms) = delivery.sent_at_ms {
             request = request.header("X-Aws-Sqsd-Sent-At", rfc3339_utc(ms));
+        }
+        if let Some(group) = &delivery.group_id {
+            request = request.header("X-Aws-Sqsd-Message-Group-Id", group.as_str());
+        }
+        if let Some(sequence) = &delivery.sequence_number {
+            request = request.header("X-Aws-Sqsd-Sequence-Number", sequence.as_str());
         }
         request
             .body(Full::new(Bytes::copy_from_slice(delivery.body.as_bytes())))

@@ -6,7 +6,8 @@
 //! leaves invalid messages to the DLQ and rides out throttling and outages with backoff.
 //!
 //! - [`app`]: start-up from the environment and exit codes.
-//! - [`worker`]: the lifecycle (start, run, drain, stop).
+//! - [`worker`]: the lifecycle (start, run, drain, stop); [`dispatch`]: which received message starts next (a FIFO
+//!   queue's groups one message at a time, in order).
 //! - [`work`]: the pluggable work: the demo's sleep, [`http_app`] (POST to the user's application, sqsd-style) or
 //!   [`exec_app`] (a command per message); [`readiness`]: nothing is received while the application is not ready.
 //! - [`deleter`], [`heartbeat`], [`metrics`], [`protection`]: the background tasks.
@@ -18,6 +19,7 @@
 pub mod app;
 pub mod counters;
 pub mod deleter;
+pub mod dispatch;
 pub mod exec_app;
 pub mod heartbeat;
 pub mod http_app;

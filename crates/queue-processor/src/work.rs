@@ -78,6 +78,11 @@ pub struct Delivery {
     pub sent_at_ms: Option<u64>,
     /// When it was first received, milliseconds since the Unix epoch.
     pub first_received_at_ms: Option<u64>,
+    /// Its message group (MessageGroupId; on a FIFO queue the worker runs a group's messages one at a time, in
+    /// order).
+    pub group_id: Option<String>,
+    /// Its place in its group (SequenceNumber, FIFO queues only).
+    pub sequence_number: Option<String>,
     /// The body read as the blueprint's message, when it is one (always, for [`BodyFormat::BlueprintMessage`]).
     pub message: Option<Message>,
 }

@@ -10,7 +10,7 @@
 //! duration. Quick messages are thus received ten at a time (few requests per message) while long ones are taken
 //! one slot at a time, so a busy task never sits on work an idle task could start.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,6 +26,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::counters::{CounterSnapshot, Counters};
 use crate::deleter;
+use crate::dispatch::{Dispatch, Pending};
 use crate::heartbeat;
 use crate::in_flight::InFlight;
 use crate::metrics::{DurationRecorder, Publisher};
@@ -139,14 +140,25 @@ impl<W: Work> std::fmt::Debug for Worker<W> {
     }
 }
 
-/// What a processing task returns: the SQS message id and the measured duration, or why it failed.
-type Outcome = (String, Result<Duration, WorkError>);
+/// What a processing task returns.
+struct Outcome {
+    /// SQS's message id.
+    message_id: String,
+    /// Its FIFO group.
+    group: Option<String>,
+    /// The measured duration, or why it failed.
+    result: Result<Duration, WorkError>,
+    /// On a FIFO queue the task deletes its message itself, before the group's next may start: whether that
+    /// worked (None: not tried; the deleter batches the deletes of a standard queue).
+    deleted: Option<bool>,
+}
 
 /// The loop's state while running.
 struct Running {
-    buffer: VecDeque<Delivery>,
+    dispatch: Dispatch,
     tasks: JoinSet<Outcome>,
-    task_messages: HashMap<tokio::task::Id, String>,
+    /// Each running task's message id and group, for a task that panics.
+    task_messages: HashMap<tokio::task::Id, (String, Option<String>)>,
     receive: Option<JoinHandle<Vec<Received>>>,
     mean: RecentMean,
     /// Set when draining starts: the end of the grace period.
@@ -214,7 +226,7 @@ impl<W: Work> Worker<W> {
     pub async fn run(self, mut shutdown: Shutdown) -> Result<RunReport, WorkerError> {
         let bg = self.start().await?;
         let mut state = Running {
-            buffer: VecDeque::new(),
+            dispatch: Dispatch::new(self.queue.is_fifo()),
             tasks: JoinSet::new(),
             task_messages: HashMap::new(),
             receive: None,
@@ -338,18 +350,23 @@ impl<W: Work> Worker<W> {
         // queue's maxReceiveCount, and a worker stopped often enough (scale-ins) would dead-letter valid messages.
         // They are few (the prefetch holds `PREFETCH_SECS` of work), so they fit in the grace period.
         while state.tasks.len() < concurrency {
-            let Some(delivery) = state.buffer.pop_front() else {
+            let Some(pending) = state.dispatch.start_next() else {
                 break;
             };
-            self.start_message(state, bg, delivery);
+            self.start_message(state, bg, pending);
         }
         if state.drain_deadline.is_some() {
             return state.tasks.is_empty();
         }
         let ready = *state.ready.borrow_and_update();
+        // On a FIFO queue the messages held may all belong to groups with one running: a slot is free for
+        // another group's, which a receive can bring (SQS hands out no more of the groups this task holds).
+        let holding_room =
+            state.dispatch.len() < concurrency * self.config.receive_batch_size as usize;
         if ready
             && state.receive.is_none()
-            && state.buffer.is_empty()
+            && !state.dispatch.has_startable()
+            && holding_room
             && state.tasks.len() < concurrency
         {
             let max = receive_size(&self.config, state.tasks.len(), state.mean);
@@ -383,7 +400,7 @@ impl<W: Work> Worker<W> {
         state.drain_deadline = Some(Instant::now() + grace);
         tracing::info!(
             running = state.tasks.len(),
-            waiting = state.buffer.len(),
+            waiting = state.dispatch.len(),
             grace_secs = grace.as_secs(),
             "draining"
         );
@@ -452,8 +469,18 @@ impl<W: Work> Worker<W> {
         batch: Vec<Received>,
     ) {
         let format = self.work.body_format();
+        // FIFO groups of this batch whose earlier message is invalid: their later ones go back, not ahead of it.
+        let mut stopped_groups: Vec<String> = Vec::new();
+        let mut give_back: Vec<String> = Vec::new();
         for received in batch {
             Counters::bump(&self.counters.received);
+            if state.dispatch.ordered()
+                && let Some(g) = &received.group_id
+                && stopped_groups.contains(g)
+            {
+                give_back.push(received.receipt_handle);
+                continue;
+            }
             let parsed = parse_message(received.body.as_bytes(), &self.config.message_limits);
             let message = match (parsed, format) {
                 (Ok(m), _) => Ok(Some(m)),
@@ -473,33 +500,54 @@ impl<W: Work> Worker<W> {
                         visibility,
                         needs_protection,
                     );
-                    state.buffer.push_back(Delivery {
-                        message_id: received.message_id,
-                        body: received.body,
-                        receive_count: received.receive_count,
-                        sent_at_ms: received.sent_at_ms,
-                        first_received_at_ms: received.first_received_at_ms,
-                        message,
+                    state.dispatch.push(Pending {
+                        delivery: Delivery {
+                            message_id: received.message_id,
+                            body: received.body,
+                            receive_count: received.receive_count,
+                            sent_at_ms: received.sent_at_ms,
+                            first_received_at_ms: received.first_received_at_ms,
+                            group_id: received.group_id,
+                            sequence_number: received.sequence_number,
+                            message,
+                        },
+                        receipt_handle: received.receipt_handle,
                     });
                 }
                 Err(reason) => {
                     // Not deleted, not held: it reappears after the visibility timeout and, after the queue's
-                    // maxReceiveCount, moves to the DLQ.
+                    // maxReceiveCount, moves to the DLQ. On a FIFO queue it blocks its group until then (SQS:
+                    // "a failed message blocks its message group until it's deleted or expires").
                     Counters::bump(&self.counters.poison);
                     tracing::warn!(
                         message_id = received.message_id,
+                        group_id = received.group_id,
                         receive_count = received.receive_count,
                         reason = %reason,
                         "invalid message body; left for the dead-letter queue"
                     );
+                    if state.dispatch.ordered()
+                        && let Some(g) = received.group_id
+                    {
+                        stopped_groups.push(g);
+                    }
                 }
             }
         }
+        if !give_back.is_empty() {
+            let (queue, counters) = (self.queue.clone(), self.counters.clone());
+            tokio::spawn(async move { hand_back(&queue, &counters, &give_back).await });
+        }
     }
 
-    fn start_message(&self, state: &mut Running, bg: &Background, delivery: Delivery) {
+    fn start_message(&self, state: &mut Running, bg: &Background, pending: Pending) {
+        let Pending {
+            delivery,
+            receipt_handle,
+        } = pending;
         let work = self.work.clone();
         let message_id = delivery.message_id.clone();
+        let group = delivery.group_id.clone();
         // The latency the promise is about: from SQS accepting the message to its processing starting.
         let waited_ms = delivery.sent_at_ms.map(|sent| {
             let now_ms = std::time::SystemTime::now()
@@ -511,6 +559,8 @@ impl<W: Work> Worker<W> {
             target: MESSAGE_LOG_TARGET,
             message_id,
             id = delivery.message.as_ref().map(|m| tracing::field::display(&m.id)),
+            group_id = delivery.group_id,
+            sequence_number = delivery.sequence_number,
             waited_ms,
             receive_count = delivery.receive_count,
             "started"
@@ -522,6 +572,10 @@ impl<W: Work> Worker<W> {
             .is_none()
             .then(|| Duration::from_secs(u64::from(self.config.shutdown_grace_secs)));
         let in_flight = bg.in_flight.clone();
+        // On a FIFO queue the message is deleted before the group's next starts: a later message must not run
+        // while an earlier one could still come back.
+        let delete_now = state.dispatch.ordered().then(|| self.queue.clone());
+        let counters = self.counters.clone();
         let handle = state.tasks.spawn(async move {
             let started = Instant::now();
             let processing = work.process(&delivery);
@@ -538,9 +592,22 @@ impl<W: Work> Worker<W> {
                     }
                 }
             };
-            (delivery.message_id, result.map(|()| started.elapsed()))
+            let result = result.map(|()| started.elapsed());
+            let deleted = match (&delete_now, &result) {
+                (Some(queue), Ok(_)) => {
+                    in_flight.release(&delivery.message_id);
+                    Some(delete_one(queue, &counters, receipt_handle).await)
+                }
+                _ => None,
+            };
+            Outcome {
+                message_id: delivery.message_id,
+                group: delivery.group_id,
+                result,
+                deleted,
+            }
         });
-        state.task_messages.insert(handle.id(), message_id);
+        state.task_messages.insert(handle.id(), (message_id, group));
     }
 
     fn complete(
@@ -550,65 +617,137 @@ impl<W: Work> Worker<W> {
         done: Result<(tokio::task::Id, Outcome), tokio::task::JoinError>,
     ) {
         let (in_flight, deleter, recorder) = (&bg.in_flight, &bg.deleter, &bg.recorder);
-        match done {
-            Ok((id, (message_id, Ok(duration)))) => {
+        let (group, failed) = match done {
+            Ok((id, outcome)) => {
                 state.task_messages.remove(&id);
-                if let Some(handle) = in_flight.release(&message_id) {
-                    deleter.delete(handle);
-                }
-                recorder.record(duration);
-                state.mean.update(duration.as_secs_f64());
-                Counters::bump(&self.counters.processed);
-                tracing::debug!(
-                    target: MESSAGE_LOG_TARGET,
+                let Outcome {
                     message_id,
-                    duration_secs = duration.as_secs_f64(),
-                    "processed"
-                );
-            }
-            Ok((id, (message_id, Err(reason)))) if reason.kind() == FailureKind::Unavailable => {
-                state.task_messages.remove(&id);
-                // Never handed to the application (or dropped by it): back to the queue at once, for a task
-                // whose application is up; this one stops receiving until its application is ready.
-                bg.readiness.unavailable(&reason.to_string());
-                Counters::bump(&self.counters.failed);
-                tracing::warn!(
-                    message_id,
-                    reason = %reason,
-                    "the application could not take the message; handed back"
-                );
-                if let Some(handle) = in_flight.release(&message_id) {
-                    let (queue, counters) = (self.queue.clone(), self.counters.clone());
-                    bg.tracker
-                        .spawn(async move { hand_back(&queue, &counters, &[handle]).await });
-                }
-            }
-            Ok((id, (message_id, Err(reason)))) => {
-                state.task_messages.remove(&id);
-                // Released but not deleted: it reappears after its visibility timeout and is retried.
-                in_flight.release(&message_id);
-                Counters::bump(&self.counters.failed);
-                tracing::warn!(
-                    message_id,
-                    reason = %reason,
-                    "processing failed; the message will be retried"
-                );
+                    group,
+                    result,
+                    deleted,
+                } = outcome;
+                let failed = match result {
+                    Ok(duration) => {
+                        match deleted {
+                            None => {
+                                if let Some(handle) = in_flight.release(&message_id) {
+                                    deleter.delete(handle);
+                                }
+                            }
+                            Some(true) => {}
+                            Some(false) => tracing::warn!(
+                                message_id,
+                                group_id = group,
+                                "processed but not deleted: it comes back, and its group's later messages go back with it"
+                            ),
+                        }
+                        recorder.record(duration);
+                        state.mean.update(duration.as_secs_f64());
+                        Counters::bump(&self.counters.processed);
+                        tracing::debug!(
+                            target: MESSAGE_LOG_TARGET,
+                            message_id,
+                            duration_secs = duration.as_secs_f64(),
+                            "processed"
+                        );
+                        deleted == Some(false)
+                    }
+                    Err(reason) if reason.kind() == FailureKind::Unavailable => {
+                        // Never handed to the application (or dropped by it): back to the queue at once, for a
+                        // task whose application is up; this one stops receiving until its application is ready.
+                        bg.readiness.unavailable(&reason.to_string());
+                        Counters::bump(&self.counters.failed);
+                        tracing::warn!(
+                            message_id,
+                            reason = %reason,
+                            "the application could not take the message; handed back"
+                        );
+                        if let Some(handle) = in_flight.release(&message_id) {
+                            let (queue, counters) = (self.queue.clone(), self.counters.clone());
+                            bg.tracker.spawn(async move {
+                                hand_back(&queue, &counters, &[handle]).await
+                            });
+                        }
+                        true
+                    }
+                    Err(reason) => {
+                        // Released but not deleted: it reappears after its visibility timeout and is retried.
+                        in_flight.release(&message_id);
+                        Counters::bump(&self.counters.failed);
+                        tracing::warn!(
+                            message_id,
+                            reason = %reason,
+                            "processing failed; the message will be retried"
+                        );
+                        true
+                    }
+                };
+                (group, failed)
             }
             Err(join_error) => {
-                let message_id = state
+                let (message_id, group) = state
                     .task_messages
                     .remove(&join_error.id())
                     .unwrap_or_default();
                 in_flight.release(&message_id);
                 Counters::bump(&self.counters.failed);
                 tracing::error!(message_id, error = %join_error, "processing panicked; the message will be retried");
+                (group, true)
             }
+        };
+        if failed {
+            let later = state.dispatch.failed(group.as_deref());
+            if !later.is_empty() {
+                tracing::info!(
+                    group_id = group,
+                    messages = later.len(),
+                    "giving back the group's later messages: they must not run ahead of the one that failed"
+                );
+                let handles: Vec<String> = later
+                    .iter()
+                    .filter_map(|p| in_flight.release(&p.delivery.message_id))
+                    .collect();
+                let (queue, counters) = (self.queue.clone(), self.counters.clone());
+                bg.tracker
+                    .spawn(async move { hand_back(&queue, &counters, &handles).await });
+            }
+        } else {
+            state.dispatch.done(group.as_deref());
         }
     }
 
     /// Hands `handles` back for another task to take now (see the free function).
     async fn hand_back(&self, handles: &[String]) {
         hand_back(&self.queue, &self.counters, handles).await;
+    }
+}
+
+/// Deletes one message (a FIFO group's, before the group's next starts), retrying with backoff what can be retried
+/// for up to about a minute; false when it could not.
+async fn delete_one(queue: &Queue, counters: &Counters, receipt_handle: String) -> bool {
+    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
+    loop {
+        Counters::bump(&counters.delete_requests);
+        match queue
+            .delete_batch(std::slice::from_ref(&receipt_handle))
+            .await
+        {
+            Ok(result) if result.failed.is_empty() => {
+                Counters::bump(&counters.deleted);
+                return true;
+            }
+            Ok(result) => {
+                tracing::warn!(failed = ?result.failed, "delete refused");
+                return false;
+            }
+            Err(e) if e.kind.is_retryable() && backoff.failures() < 6 => {
+                sleep(backoff.next_delay()).await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "delete failed");
+                return false;
+            }
+        }
     }
 }
 

@@ -2,11 +2,12 @@
 """Test application for the worker's HTTP mode: records every request (headers and body, one JSON line each,
 before it works) and misbehaves on demand.
 
-    recording_app.py PORT RECORD_FILE [--start-delay S] [--crash-on N] [--status CODE]
+    recording_app.py PORT RECORD_FILE [--start-delay S] [--crash-on N] [--status CODE] [--record-ends]
 
 Bodies are the blueprint's {"id":..,"duration":..}; a body with "hang": true never answers; "fail": true
 answers 500. --crash-on N: the N-th POST kills the process before answering. --status: every POST
-answers CODE. GET /health answers 200.
+answers CODE. --record-ends: a line {"end": BODY, "headers": ...} is also written when a POST's work is done,
+before it answers (the FIFO order test reads starts and ends). GET /health answers 200.
 """
 import argparse
 import json
@@ -21,6 +22,7 @@ args.add_argument("record")
 args.add_argument("--start-delay", type=float, default=0)
 args.add_argument("--crash-on", type=int, default=0)
 args.add_argument("--status", type=int, default=200)
+args.add_argument("--record-ends", action="store_true")
 opts = args.parse_args()
 lock = threading.Lock()
 posts = 0
@@ -46,6 +48,10 @@ class Handler(BaseHTTPRequestHandler):
         if job.get("hang"):
             time.sleep(3600)
         time.sleep(float(job.get("duration", 0)))
+        if opts.record_ends:
+            with lock:
+                with open(opts.record, "a") as f:
+                    f.write(json.dumps({"end": body.decode(), "headers": dict(self.headers)}) + "\n")
         self.answer(500 if job.get("fail") else opts.status)
 
     def answer(self, status):

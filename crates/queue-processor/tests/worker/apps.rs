@@ -446,3 +446,168 @@ async fn a_body_of_unknown_length_protects_its_task_only_once_it_outlasts_the_dr
         ]
     );
 }
+
+/// Groups, messages per group and poisoned positions of the FIFO order tests of the HTTP and exec modes (smaller
+/// than the in-process one: each message is a request or a process).
+const FIFO_GROUPS: u64 = 10;
+const FIFO_PER_GROUP: u64 = 24;
+const FIFO_POISONED: [(u64, u64); 2] = [(2, 5), (6, 12)];
+
+/// A body the application fails on (a 500, or a non-zero exit).
+fn failing_body(id: u64) -> String {
+    serde_json::json!({"id": id, "duration": 0.0, "fail": true}).to_string()
+}
+
+/// A recorded body's position within its group.
+fn position(body: &str) -> u64 {
+    let v: Value = serde_json::from_str(body).expect("a JSON body");
+    v["id"].as_u64().expect("a numbered message") % 1000
+}
+
+/// Runs the FIFO order scenario with `work` for each worker: two workers at concurrency 8 with a prefetch, the
+/// first drained on SIGTERM mid-run while the second takes over; returns when every valid message was processed
+/// and the failing ones are in the DLQ.
+async fn fifo_scenario<W: queue_processor::Work + Clone>(
+    clients: &bpi_aws::AwsClients,
+    q: &TestQueue,
+    config: &ProcessorConfig,
+    work: W,
+    processed: impl Fn() -> usize,
+) {
+    let sender = tokio::spawn(crate::fifo::send_groups(
+        q.queue.clone(),
+        FIFO_GROUPS,
+        FIFO_PER_GROUP,
+        &FIFO_POISONED,
+        failing_body,
+    ));
+    let valid = (FIFO_GROUPS * FIFO_PER_GROUP) as usize - FIFO_POISONED.len();
+    let first = RunningWorker::start(clients, &q.queue, config.clone(), work.clone());
+    wait_until(Duration::from_secs(60), "a third processed", || {
+        let n = processed();
+        async move { n >= valid / 3 }
+    })
+    .await;
+    let second = RunningWorker::start(clients, &q.queue, config.clone(), work);
+    first.stop().await;
+    wait_until(
+        Duration::from_secs(120),
+        "every valid message processed and the failing ones dead-lettered",
+        || {
+            let n = processed();
+            async move { n >= valid && dlq_depth(q).await == FIFO_POISONED.len() as u64 }
+        },
+    )
+    .await;
+    second.stop().await;
+    sender.await.expect("sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn http_mode_keeps_every_fifo_groups_order_and_sends_the_group_headers() {
+    let clients = clients().await;
+    let name = format!("{}.fifo", bpi_testkit::unique_name("fifo-http"));
+    let q = create_queue_named(&clients.sqs, &name, 4, 2).await;
+    let app = App::fresh(&["--record-ends"]);
+    let config = http_config(
+        &q.queue,
+        app.port,
+        &[("TASK_CONCURRENCY", "8"), ("PREFETCH_SECS", "2")],
+    );
+    let work = http_work(&config, &q.queue);
+    let done = || {
+        app.requests()
+            .iter()
+            .filter_map(|r| r.get("end").and_then(Value::as_str).map(str::to_string))
+            .filter(|body| !body.contains("fail"))
+            .collect::<std::collections::HashSet<String>>()
+            .len()
+    };
+    fifo_scenario(&clients, &q, &config, work, done).await;
+    let requests = app.requests();
+    let events: Vec<crate::fifo::Event> = requests
+        .iter()
+        .map(|r| {
+            let group = r["headers"]["x-aws-sqsd-message-group-id"]
+                .as_str()
+                .expect("the group header")
+                .to_string();
+            match r.get("end") {
+                Some(end) => crate::fifo::Event::End(group, position(end.as_str().expect("body"))),
+                None => {
+                    crate::fifo::Event::Start(group, position(r["body"].as_str().expect("body")))
+                }
+            }
+        })
+        .collect();
+    let breaches = crate::fifo::order_breaches(&events);
+    assert!(breaches.is_empty(), "{breaches:?}");
+    assert!(
+        requests
+            .iter()
+            .all(|r| r["headers"]["x-aws-sqsd-sequence-number"]
+                .as_str()
+                .is_some_and(|s| !s.is_empty())),
+        "every request carries its sequence number"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn exec_mode_keeps_every_fifo_groups_order_and_passes_the_group_in_the_environment() {
+    let clients = clients().await;
+    let name = format!("{}.fifo", bpi_testkit::unique_name("fifo-exec"));
+    let q = create_queue_named(&clients.sqs, &name, 4, 2).await;
+    let record =
+        std::env::temp_dir().join(format!("{}.log", bpi_testkit::unique_name("fifo-exec")));
+    // Each process appends "start GROUP SEQUENCE BODY" and "end GROUP SEQUENCE BODY" lines (O_APPEND: whole
+    // lines); a failing body exits 1.
+    let script = format!(
+        r#"body=$(cat); case "$body" in *fail*) exit 1;; esac
+printf 'start %s %s %s\n' "$SQS_MESSAGE_GROUP_ID" "$SQS_SEQUENCE_NUMBER" "$body" >> '{0}'
+sleep 0.02
+printf 'end %s %s %s\n' "$SQS_MESSAGE_GROUP_ID" "$SQS_SEQUENCE_NUMBER" "$body" >> '{0}'"#,
+        record.display()
+    );
+    let command = serde_json::json!(["sh", "-c", script]).to_string();
+    let config = config(
+        &q.queue,
+        &[
+            ("WORK_MODE", "exec"),
+            ("APP_COMMAND", &command),
+            ("TASK_CONCURRENCY", "8"),
+            ("PREFETCH_SECS", "2"),
+        ],
+    );
+    let WorkMode::Exec(app) = config.work.clone() else {
+        panic!("exec mode expected")
+    };
+    let work = ExecWork::new(app, q.queue.name());
+    let lines = || std::fs::read_to_string(&record).unwrap_or_default();
+    let done = || {
+        lines()
+            .lines()
+            .filter_map(|l| l.strip_prefix("end "))
+            .map(|l| l.splitn(3, ' ').nth(2).unwrap_or("").to_string())
+            .collect::<std::collections::HashSet<String>>()
+            .len()
+    };
+    fifo_scenario(&clients, &q, &config, work, done).await;
+    let mut events = Vec::new();
+    for line in lines().lines() {
+        let mut parts = line.splitn(4, ' ');
+        let (kind, group, sequence, body) = (
+            parts.next().expect("kind"),
+            parts.next().expect("group").to_string(),
+            parts.next().expect("sequence"),
+            parts.next().expect("body"),
+        );
+        assert!(!sequence.is_empty(), "{line}");
+        let n = position(body);
+        events.push(match kind {
+            "start" => crate::fifo::Event::Start(group, n),
+            _ => crate::fifo::Event::End(group, n),
+        });
+    }
+    let breaches = crate::fifo::order_breaches(&events);
+    assert!(breaches.is_empty(), "{breaches:?}");
+}

@@ -7,6 +7,7 @@ mod support;
 
 mod apps;
 mod binary;
+mod fifo;
 mod processing;
 mod protection;
 mod resilience;
