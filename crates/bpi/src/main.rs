@@ -14,6 +14,7 @@ use cli_error::{CliError, print_json};
 mod attach;
 mod cli_error;
 mod fleet;
+mod floor_advice;
 mod local_run;
 mod plan;
 mod scaling;

@@ -578,6 +578,25 @@ pub fn run(
             chosen
         }
     };
+    for (_, arrivals) in &runs {
+        if let Some(a) = arrivals.as_ref().filter(|a| !a.is_empty()) {
+            let mpd_secs =
+                a.iter().map(|m| m.work_ms as f64).sum::<f64>() / a.len() as f64 / 1000.0;
+            eprint!(
+                "{}",
+                crate::floor_advice::render(
+                    &crate::floor_advice::per_minute(a.iter().map(|m| m.at_ms)),
+                    mpd_secs,
+                    &crate::floor_advice::Deployment {
+                        latency_secs: args.latency,
+                        concurrency: args.concurrency,
+                        max_tasks: args.max_tasks,
+                        task_hour_usd: bpi_core::cost::DEFAULT_TASK_HOUR_USD,
+                    },
+                )
+            );
+        }
+    }
     if args.robust {
         let ensemble = Ensemble {
             behaviours: args.behaviours.max(1),

@@ -115,9 +115,24 @@ pub fn alarm_metrics(spec: &ScalingSpec) -> AlarmMetrics {
 /// not ready, and is left out).
 pub const OTHER_METRICS_PER_SERVICE: u32 = 3;
 
-/// Metrics the updater requests an hour per service: MsgProcessingDuration's Sum and SampleCount, and the
-/// Little's-law pair (in flight, deletions).
-pub const UPDATER_METRICS_PER_HOUR: u32 = 4;
+/// Metrics the updater's hourly run requests per service: MsgProcessingDuration's Sum and SampleCount, the
+/// Little's-law pair (in flight, deletions), and NumberOfMessagesSent (the forecaster's and the keep-alive's
+/// history).
+pub const UPDATER_METRICS_PER_HOUR: u32 = 5;
+
+/// Metrics the keep-alive's own runs request an hour per service: NumberOfMessagesSent, every
+/// [`crate::keep_alive::EVERY_MINUTES`] minutes.
+pub const KEEP_ALIVE_METRICS_PER_HOUR: u32 = 60 / crate::keep_alive::EVERY_MINUTES;
+
+/// Fargate, Linux on ARM64 (Graviton), us-east-1, per vCPU-hour (AWS Fargate pricing).
+pub const FARGATE_ARM64_VCPU_HOUR_USD: f64 = 0.032_38;
+
+/// The same, per GB-hour of memory.
+pub const FARGATE_ARM64_GB_HOUR_USD: f64 = 0.003_56;
+
+/// The default task's hour (0.25 vCPU, 0.5 GB, ARM64, us-east-1).
+pub const DEFAULT_TASK_HOUR_USD: f64 =
+    0.25 * FARGATE_ARM64_VCPU_HOUR_USD + 0.5 * FARGATE_ARM64_GB_HOUR_USD;
 
 /// How the sampler function runs.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -139,7 +154,7 @@ pub struct MonthlyCost {
     pub lambda_requests: f64,
     /// PutMetricData calls.
     pub put_metric_data: f64,
-    /// GetMetricData metrics (the sampler's recent durations, the updater's hourly reads).
+    /// GetMetricData metrics (the sampler's recent durations, the updater's hourly reads, the keep-alive's).
     pub get_metric_data: f64,
     /// SQS GetQueueAttributes (before the account's free million).
     pub sqs_requests: f64,
@@ -185,11 +200,15 @@ pub fn monthly_cost(
         * run.run_secs
         * (f64::from(run.memory_mb) / 1024.0)
         * prices.lambda_gb_second;
-    let lambda_requests = samplers * runs_per_month * prices.lambda_request;
+    // The sampler's runs, and the updater's: its hourly run and its keep-alive runs (one function per service, or
+    // one for a fleet).
+    let updaters = if shared { 1.0 } else { n };
+    let updater_runs = updaters * HOURS_PER_MONTH * f64::from(1 + KEEP_ALIVE_METRICS_PER_HOUR);
+    let lambda_requests = (samplers * runs_per_month + updater_runs) * prices.lambda_request;
     let put_metric_data = per_month(ops::PUT_METRIC_DATA) * prices.put_metric_data_call;
     // GetMetricData: the sampler asks for 2 metrics (Sum, SampleCount) a service a run.
     let get_metric_data = (per_month(ops::GET_METRIC_DATA) * 2.0
-        + n * f64::from(UPDATER_METRICS_PER_HOUR) * HOURS_PER_MONTH)
+        + n * f64::from(UPDATER_METRICS_PER_HOUR + KEEP_ALIVE_METRICS_PER_HOUR) * HOURS_PER_MONTH)
         * prices.get_metric_data_metric;
     let sqs_requests = per_month(ops::GET_QUEUE_ATTRIBUTES) * prices.sqs_request;
     let custom_metrics = n * f64::from(7 + OTHER_METRICS_PER_SERVICE) * prices.custom_metric_month;

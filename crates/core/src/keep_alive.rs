@@ -250,6 +250,70 @@ pub fn keep_alive_for(
     )
 }
 
+/// The headroom quantile the advice prices (`bpi plan --history`, the what-if): the 99th percentile of the history's
+/// start windows.
+pub const ADVICE_HEADROOM_QUANTILE: f64 = 0.99;
+
+/// What the keep-alive would hold over a whole history, to price it: the floor of one task while active, and the
+/// headroom a start window's high quantile asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FloorAdvice {
+    /// The keep-alive chosen on the history (its idle wait, the share of messages it leaves waiting for a start;
+    /// `headroom_tasks` as if the queue were active).
+    pub keep_alive: KeepAlive,
+    /// The share of the history's minutes with a message sent within the idle wait before them: the floor holds then.
+    pub active_share: f64,
+    /// Task-hours a month (730 hours) the floor of one task holds.
+    pub floor_task_hours_per_month: f64,
+    /// Task-hours a month the headroom's tasks beyond that one would hold.
+    pub headroom_task_hours_per_month: f64,
+}
+
+/// [`FloorAdvice`] for `sent_per_minute` (a whole history, oldest first), with `settings`' headroom quantile.
+pub fn floor_advice(
+    sent_per_minute: &[f64],
+    mpd_secs: f64,
+    model: &CapacityModel,
+    max_capacity: u32,
+    settings: &KeepAliveSettings,
+) -> FloorAdvice {
+    let mut k = keep_alive(sent_per_minute, mpd_secs, model, max_capacity, settings);
+    if !k.active && settings.headroom_quantile > 0.0 {
+        // The headroom is held only while active: price it as the history's active minutes would hold it.
+        let mut active = sent_per_minute.to_vec();
+        active.push(1.0);
+        let with_one = keep_alive(&active, mpd_secs, model, max_capacity, settings);
+        k.headroom_tasks = with_one.headroom_tasks;
+    }
+    let wait = k.idle_minutes as usize;
+    let mut since_message = usize::MAX;
+    let mut active_minutes = 0usize;
+    for &v in sent_per_minute {
+        since_message = if v > 0.0 {
+            0
+        } else {
+            since_message.saturating_add(1)
+        };
+        if since_message < wait {
+            active_minutes += 1;
+        }
+    }
+    let active_share = if sent_per_minute.is_empty() {
+        0.0
+    } else {
+        active_minutes as f64 / sent_per_minute.len() as f64
+    };
+    const MONTH_HOURS: f64 = 730.0;
+    FloorAdvice {
+        keep_alive: k,
+        active_share,
+        floor_task_hours_per_month: active_share * MONTH_HOURS,
+        headroom_task_hours_per_month: active_share
+            * MONTH_HOURS
+            * f64::from(k.headroom_tasks.saturating_sub(1)),
+    }
+}
+
 /// What the keep-alive does to the scalable target's minimum capacity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
@@ -443,6 +507,33 @@ mod tests {
             keep_alive(&[300.0; 60], 2.0, &model(), 60, &self::settings()).headroom_tasks,
             0
         );
+    }
+
+    #[test]
+    fn the_advice_prices_the_floor_by_the_minutes_it_holds() {
+        // Busy 10 minutes of every 60 (2 a minute), 600 minutes: with the shortest wait (3) the floor holds 12 of 60.
+        let sent: Vec<f64> = (0..600)
+            .map(|m| if m % 60 < 10 { 2.0 } else { 0.0 })
+            .collect();
+        let advice = floor_advice(
+            &sent,
+            2.0,
+            &model(),
+            60,
+            &KeepAliveSettings {
+                miss_budget: 1.0,
+                headroom_quantile: ADVICE_HEADROOM_QUANTILE,
+                ..settings()
+            },
+        );
+        assert_eq!(advice.keep_alive.idle_minutes, 3);
+        assert!(
+            (advice.active_share - 12.0 / 60.0).abs() < 1e-9,
+            "{advice:?}"
+        );
+        assert!((advice.floor_task_hours_per_month - 146.0).abs() < 1e-6);
+        assert_eq!(advice.keep_alive.headroom_tasks, 1, "6 messages a start");
+        assert_eq!(advice.headroom_task_hours_per_month, 0.0);
     }
 
     #[test]

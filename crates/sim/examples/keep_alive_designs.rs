@@ -34,30 +34,30 @@ fn designs() -> Vec<(&'static str, SamplerDesign)> {
                 ..shipped
             },
         ),
-        ("shipped: hourly, one task while active", shipped),
         (
-            "+ median minute of the last hour",
+            "hourly only (the updater's run)",
+            SamplerDesign {
+                keep_alive_every_secs: None,
+                ..shipped
+            },
+        ),
+        ("shipped: every 5 minutes, one task while active", shipped),
+        (
+            "+ a floor for the median minute of the last hour",
             SamplerDesign {
                 keep_alive_floor_minutes: 60,
                 ..shipped
             },
         ),
         (
-            "every 5 minutes",
+            "+ a floor for the median minute of the last 15",
             SamplerDesign {
-                keep_alive_every_secs: Some(300),
+                keep_alive_floor_minutes: 15,
                 ..shipped
             },
         ),
         ("+ headroom at q 0.9", headroom(0.9)),
         ("+ headroom at q 0.99", headroom(0.99)),
-        (
-            "+ headroom at q 0.99, every 5 minutes",
-            SamplerDesign {
-                keep_alive_every_secs: Some(300),
-                ..headroom(0.99)
-            },
-        ),
     ]
 }
 

@@ -4,7 +4,8 @@
 //! `cargo run --release -p bpi-sim --example recorded [-- BEHAVIOURS] [--weeks 1,5] [--policy ours] [--only ko,ups]
 //! [--full]`.
 //! `--full` prints every policy's row; the summary names, per window, the cheapest fixed fleet that keeps 99% within
-//! the promise and every policy that has both a higher share and fewer task-hours than ours.
+//! the promise, every policy that has both a higher share and fewer task-hours than ours, and the frontier: the best
+//! share any runnable policy keeps within 1.5, 2, 3 and 5 times the oracle's task-hours.
 
 use std::time::Instant;
 
@@ -113,6 +114,36 @@ fn cell(r: &RobustRow) -> String {
     )
 }
 
+/// Task-hours budgets (÷ the oracle's) of the frontier.
+const BUDGETS: [f64; 4] = [1.5, 2.0, 3.0, 5.0];
+
+/// The frontier where a goal cannot hold: at each task-hours budget, the best worst-case share of any policy a user
+/// can run (ours, a peer, a fixed fleet; not the oracle or the reactive limit, which know the future or cost nothing
+/// to start) within it.
+fn frontier(rows: &[RobustRow]) -> String {
+    BUDGETS
+        .iter()
+        .map(|&budget| {
+            let best = rows
+                .iter()
+                .filter(|r| {
+                    !["oracle", "reactive-limit"].contains(&r.policy.as_str())
+                        && r.worst_hours_vs_oracle <= budget
+                })
+                .max_by(|a, b| {
+                    a.worst_share
+                        .total_cmp(&b.worst_share)
+                        .then(b.worst_hours_vs_oracle.total_cmp(&a.worst_hours_vs_oracle))
+                });
+            match best {
+                Some(r) => format!("≤ {budget}×: {:.1}% ({})", r.worst_share * 100.0, r.policy),
+                None => format!("≤ {budget}×: none"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// Ours, the cheapest fixed fleet at 99%, the best other peer, the reactive limit, and who dominates ours.
 fn summary(rows: &[RobustRow]) -> String {
     let find = |name: &str| rows.iter().find(|r| r.policy == name);
@@ -158,6 +189,7 @@ fn summary(rows: &[RobustRow]) -> String {
     if let Some(r) = find("reactive-limit") {
         out.push_str(&format!("- reactive limit: {}\n", cell(r)));
     }
+    out.push_str(&format!("- frontier: {}\n", frontier(rows)));
     if let Some(o) = ours {
         let dominating: Vec<String> = rows
             .iter()

@@ -34,8 +34,8 @@ impl Default for SimSettings {
             sampler_fails_at_secs: None,
             task_vcpu: 0.25,
             task_gb: 0.5,
-            vcpu_hour_usd: 0.032_38,
-            gb_hour_usd: 0.003_56,
+            vcpu_hour_usd: bpi_core::cost::FARGATE_ARM64_VCPU_HOUR_USD,
+            gb_hour_usd: bpi_core::cost::FARGATE_ARM64_GB_HOUR_USD,
         }
     }
 }

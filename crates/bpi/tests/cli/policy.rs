@@ -80,6 +80,64 @@ fn plan_gives_the_target_the_steady_tasks_and_the_cost() {
 }
 
 #[test]
+fn plan_prices_the_keep_alive_and_the_headroom_on_a_history() {
+    // Two days at 5-minute buckets: 10 messages every bucket, and one bucket of 600 each day at noon.
+    let dir = std::env::temp_dir().join(bpi_testkit::unique_name("plan-history"));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("sent.csv");
+    let mut csv = String::from("timestamp,count\n");
+    for bucket in 0..(2 * 288) {
+        let count = if bucket % 288 == 144 { 600 } else { 10 };
+        csv.push_str(&format!("{},{count}\n", 1_700_000_000 + bucket * 300));
+    }
+    std::fs::write(&path, csv).expect("write");
+    let out = bpi(&[
+        "plan",
+        "--mpd",
+        "3",
+        "--history",
+        path.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    // The mean is the rate: (574 × 10 + 2 × 600) messages over 2,880 minutes.
+    assert!(
+        text.contains("busy tasks          0.12 on average"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "the floor of one task holds 100% of the time: 730 task-hours, $7.21 a month"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("headroom            the"), "{text}");
+    assert_eq!(
+        bpi(&["plan", "--mpd", "3"]).status.code(),
+        Some(2),
+        "--rate or --history"
+    );
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, "timestamp,count\nyesterday,3\n").expect("write");
+    let out = bpi(&[
+        "plan",
+        "--mpd",
+        "3",
+        "--history",
+        bad.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("bad.csv"),
+        "the file named"
+    );
+}
+
+#[test]
 fn simulate_prints_reports_as_json_and_refuses_unknown_names() {
     let out = bpi(&[
         "simulate",
