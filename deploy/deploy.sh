@@ -18,6 +18,8 @@ options=(
   "updater-rate|MINUTES|BPI_UPDATER_RATE_MINUTES|60|UpdaterRateMinutes|-|cadence of the target updater"
   "visibility-timeout|SECS|BPI_VISIBILITY_TIMEOUT_SECS|30|QueueVisibilityTimeoutSecs|-|queue visibility timeout"
   "max-receive-count|N|BPI_MAX_RECEIVE_COUNT|3|MaxReceiveCount|-|receives before a message goes to the DLQ"
+  "queue-type|TYPE|BPI_QUEUE_TYPE|standard|QueueType|-|standard, or fifo: the queue and its DLQ are FIFO queues (NAME-queue.fifo), each message group processed in order (docs/worker.md, \"FIFO queues\"); changing it replaces the queue"
+  "content-based-dedup|BOOL|BPI_CONTENT_BASED_DEDUP|false|ContentBasedDeduplication|-|with --queue-type fifo: SQS deduplicates by a hash of the body (true) instead of the sender's deduplication id (false)"
   "log-retention-days|N|BPI_LOG_RETENTION_DAYS|30|LogRetentionDays|-|days the log groups keep their logs"
   "task-start|SECS|BPI_TASK_START_SECS|180|TaskStartSecs|TASK_START_SECS|how long a task takes to start, as the capacity model assumes: a task asked for now serves the backlog in what is left of the promise after it (longer is safer for bursts, shorter is leaner)"
   "forecast-task-hours|H|BPI_FORECAST_MAX_TASK_HOURS|20|ForecastMaxTaskHours|FORECAST_MAX_TASK_HOURS|the forecaster schedules capacity ahead of bursts that recur at the same minute of the hour or day; each window holds at most H task-hours above --min (0 = off; docs/concepts.md, \"Bursts that recur\")"
@@ -96,6 +98,8 @@ for name in updater-rate visibility-timeout max-receive-count log-retention-days
   [[ ${opt[$name]} =~ ^[0-9]+$ ]] || die "--$name must be a whole number, got '${opt[$name]}'"
 done
 [ "${opt[updater-rate]}" -ge 1 ] || die "--updater-rate must be at least 1 minute"
+[[ ${opt[queue-type]} =~ ^(standard|fifo)$ ]] || die "--queue-type must be standard or fifo, got '${opt[queue-type]}'"
+[[ ${opt[content-based-dedup]} =~ ^(true|false)$ ]] || die "--content-based-dedup must be true or false, got '${opt[content-based-dedup]}'"
 [[ ${opt[stack-name]} =~ ^[a-z][a-z0-9-]{0,30}$ ]] || die "--stack-name must be a lowercase letter then up to 30 lowercase letters, digits or - (it names the image repository)"
 if [ -n "${opt[app-image]}" ] && [ -n "${opt[exec-command]}" ]; then
   die "give --app-image (HTTP mode) or --exec-command (exec mode), not both"

@@ -79,6 +79,8 @@ pub struct AttachReport {
     pub scaling: Option<ApplyReport>,
     /// Whether anything changed.
     pub changed: bool,
+    /// What changes on a FIFO queue (empty for a standard one).
+    pub fifo: Vec<String>,
 }
 
 /// What `bpi detach` found and did.
@@ -200,6 +202,7 @@ pub async fn attach(args: AttachArgs, clients: &AwsClients) -> Result<AttachRepo
         applied: false,
         scaling: None,
         changed: false,
+        fifo: bpi_core::attach::fifo_notes(&config.policy.queue_name),
     };
     if let Some(blocking) = report.plan.iter().find(|p| p.fate == Fate::Blocks) {
         if args.apply {

@@ -70,7 +70,8 @@ pub struct SimulateArgs {
     /// With --trace: the queue's visibility timeout, seconds.
     #[arg(long, default_value_t = 30)]
     visibility_timeout: u64,
-    /// Policy name, or `all` (ours, ours-sqs-metrics, blueprint, copilot, cdk, keda, keda-tuned, oracle, reactive-limit); also
+    /// Policy name, or `all` (ours, ours-sqs-metrics, blueprint, copilot, cdk, keda, keda-tuned, oracle, reactive-limit;
+    /// on replayed traffic also fixed fleets of 1, 2, 4, 8 and 16 tasks up to --max-tasks); also
     /// `ours-latency-first` (ours at its latency-first settings),
     /// `keda:N` (queueLength N), `cpu:N` (target tracking on CPU at N%, a CPU-bound worker assumed) and `fixed:N`
     /// (a fixed fleet of N tasks). Comma-separated for several.
@@ -525,6 +526,16 @@ pub fn run(
         return run_suite(args, parts);
     }
     let mut policies = policies(&args.policy).map_err(CliError::Usage)?;
+    // On your own traffic a fixed fleet is a peer like any other: `all` adds the suite's sizes up to --max-tasks.
+    let replayed = history.is_some() || args.trace.is_some() || args.counts.is_some();
+    if args.policy == "all" && replayed {
+        policies.extend(
+            suite::FIXED_FLEETS
+                .iter()
+                .filter(|&&tasks| tasks <= args.max_tasks)
+                .map(|&tasks| PolicyKind::Fixed { tasks }),
+        );
+    }
     if let Some((_, _, source)) = &history {
         for p in &source.current_policies {
             eprintln!("bpi simulate: the service's own policy {p}");

@@ -264,6 +264,23 @@ pub fn attach_plan(state: &ScalingState) -> Vec<PlannedPart> {
     plan
 }
 
+/// What changes when the attached queue is a FIFO queue (SQS requires its name to end in `.fifo`): said by attach,
+/// so a user whose worker or scaling counted on otherwise hears it before anything is applied.
+pub const FIFO_NOTES: [&str; 3] = [
+    "FIFO queue: this project's worker runs a message group's messages one at a time, in order, deleting each before the next starts; a worker of your own must do the same whatever its concurrency (docs/worker.md, \"FIFO queues\")",
+    "FIFO queue: the scaling counts messages, not the groups that can run: while the backlog is held by fewer groups than tasks x TASK_CONCURRENCY, the tasks beyond them wait; set MAX_CAPACITY to the groups you expect to run in parallel",
+    "FIFO queue: a message that keeps failing blocks its group for maxReceiveCount x the visibility timeout, and its move to the DLQ lets the group's later messages go ahead of it (AWS: a DLQ breaks a FIFO queue's order)",
+];
+
+/// [`FIFO_NOTES`] for a FIFO queue's name, nothing for a standard queue's.
+pub fn fifo_notes(queue_name: &str) -> Vec<String> {
+    if queue_name.ends_with(".fifo") {
+        FIFO_NOTES.iter().map(|n| (*n).to_string()).collect()
+    } else {
+        Vec::new()
+    }
+}
+
 /// What attach keeps to restore on detach: the state before it, and the alarms whose actions it disabled.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttachRecord {
@@ -358,6 +375,16 @@ mod tests {
                 .map(|t| t.policy_name.as_str())
                 .collect::<Vec<_>>(),
             ["cpu"]
+        );
+    }
+
+    #[test]
+    fn a_fifo_queue_is_told_what_changes_and_a_standard_one_nothing() {
+        assert_eq!(fifo_notes("orders.fifo").len(), FIFO_NOTES.len());
+        assert!(fifo_notes("orders").is_empty());
+        assert!(
+            fifo_notes("fifo-orders").is_empty(),
+            "only the suffix makes a FIFO queue"
         );
     }
 }

@@ -55,6 +55,11 @@ async fn attach_shows_replaces_and_detach_restores_exactly() {
     let dry = bpi_json(&["attach"], &env);
     assert_eq!(dry["applied"], false);
     assert_eq!(
+        dry["fifo"],
+        serde_json::json!([]),
+        "a standard queue: nothing to say about FIFO"
+    );
+    assert_eq!(
         dry["mpd_source"], "littles_law",
         "no worker publishes durations"
     );

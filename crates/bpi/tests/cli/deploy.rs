@@ -670,6 +670,14 @@ fn bad_settings_are_refused_before_anything_is_deployed() {
         ),
         (vec!["--frobnicate"], "unknown option '--frobnicate'"),
         (
+            vec!["--queue-type", "ordered"],
+            "--queue-type must be standard or fifo, got 'ordered'",
+        ),
+        (
+            vec!["--content-based-dedup", "yes"],
+            "--content-based-dedup must be true or false",
+        ),
+        (
             vec!["--app-image", "app:1", "--exec-command", "work"],
             "give --app-image (HTTP mode) or --exec-command (exec mode), not both",
         ),
@@ -898,9 +906,47 @@ async fn an_application_image_runs_beside_the_worker_and_exec_mode_sets_the_comm
             ][..],
             &network,
             &["--exec-command", r#"["python3","/app/work.py"]"#],
+            // The same stack's queue as a FIFO queue with content-based deduplication.
+            &["--queue-type", "fifo", "--content-based-dedup", "true"],
         ]
         .concat(),
     ));
+    let queue_url = stack_resource(&stack, "Queue");
+    let dlq_url = stack_resource(&stack, "DeadLetterQueue");
+    assert!(
+        queue_url.ends_with(&format!("{stack}-queue.fifo")),
+        "{queue_url}"
+    );
+    assert!(dlq_url.ends_with(&format!("{stack}-dlq.fifo")), "{dlq_url}");
+    let attrs = &aws(&[
+        "sqs",
+        "get-queue-attributes",
+        "--queue-url",
+        &queue_url,
+        "--attribute-names",
+        "All",
+    ])["Attributes"];
+    assert_eq!(
+        (
+            attrs["FifoQueue"].as_str(),
+            attrs["ContentBasedDeduplication"].as_str()
+        ),
+        (Some("true"), Some("true")),
+        "{attrs}"
+    );
+    let dlq_attrs = &aws(&[
+        "sqs",
+        "get-queue-attributes",
+        "--queue-url",
+        &dlq_url,
+        "--attribute-names",
+        "All",
+    ])["Attributes"];
+    assert_eq!(
+        dlq_attrs["FifoQueue"].as_str(),
+        Some("true"),
+        "a FIFO queue's DLQ is FIFO"
+    );
     let containers = task_containers(&stack);
     assert_eq!(containers.len(), 1, "{containers:?}");
     let (_, env) = &containers[0];

@@ -89,6 +89,35 @@ fn recorded_counts_replay_at_their_bucket_width_scaled_by_the_load() {
     );
     assert_eq!(reports[1]["policy"], "ours");
 
+    // `all` on replayed traffic compares fixed fleets up to --max-tasks, and the keep-alive is priced on stderr.
+    let out = bpi(&[
+        "simulate",
+        "--counts",
+        &path,
+        "--mpd",
+        "1",
+        "--max-tasks",
+        "4",
+        "--policy",
+        "all",
+        "--json",
+    ]);
+    let policies: Vec<String> = json(&out)
+        .as_array()
+        .expect("reports")
+        .iter()
+        .map(|r| r["policy"].as_str().expect("policy").to_string())
+        .collect();
+    for fixed in ["fixed:1", "fixed:2", "fixed:4"] {
+        assert!(policies.iter().any(|p| p == fixed), "{policies:?}");
+    }
+    assert!(
+        !policies.iter().any(|p| p == "fixed:8"),
+        "not past --max-tasks"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("keep-alive          idle wait"), "{err}");
+
     // A bad row is named with its line, and nothing runs; so is a bad load.
     std::fs::write(&counts, "t,v\n0,1\n300,many\n").expect("write counts");
     let out = bpi(&["simulate", "--counts", &path]);
