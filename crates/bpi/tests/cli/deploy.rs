@@ -68,6 +68,19 @@ fn script(name: &str, args: &[&str]) -> Output {
     out
 }
 
+/// Every attribute of the queue at `url`.
+fn queue_attributes(url: &str) -> Value {
+    aws(&[
+        "sqs",
+        "get-queue-attributes",
+        "--queue-url",
+        url,
+        "--attribute-names",
+        "All",
+    ])["Attributes"]
+        .clone()
+}
+
 fn aws(args: &[&str]) -> Value {
     let out = Command::new(bpi_testkit::venv_bin("aws"))
         .arg("--endpoint-url")
@@ -217,14 +230,7 @@ async fn deploy_redeploy_change_load_and_destroy() {
     // Queue: visibility, redrive to the DLQ, SSE.
     let queue_url = stack_resource(&stack, "Queue");
     let dlq_url = stack_resource(&stack, "DeadLetterQueue");
-    let attrs = &aws(&[
-        "sqs",
-        "get-queue-attributes",
-        "--queue-url",
-        &queue_url,
-        "--attribute-names",
-        "All",
-    ])["Attributes"];
+    let attrs = &queue_attributes(&queue_url);
     assert_eq!(attrs["VisibilityTimeout"], "45");
     let redrive: Value =
         serde_json::from_str(attrs["RedrivePolicy"].as_str().expect("redrive")).expect("json");
@@ -918,14 +924,7 @@ async fn an_application_image_runs_beside_the_worker_and_exec_mode_sets_the_comm
         "{queue_url}"
     );
     assert!(dlq_url.ends_with(&format!("{stack}-dlq.fifo")), "{dlq_url}");
-    let attrs = &aws(&[
-        "sqs",
-        "get-queue-attributes",
-        "--queue-url",
-        &queue_url,
-        "--attribute-names",
-        "All",
-    ])["Attributes"];
+    let attrs = &queue_attributes(&queue_url);
     assert_eq!(
         (
             attrs["FifoQueue"].as_str(),
@@ -934,14 +933,7 @@ async fn an_application_image_runs_beside_the_worker_and_exec_mode_sets_the_comm
         (Some("true"), Some("true")),
         "{attrs}"
     );
-    let dlq_attrs = &aws(&[
-        "sqs",
-        "get-queue-attributes",
-        "--queue-url",
-        &dlq_url,
-        "--attribute-names",
-        "All",
-    ])["Attributes"];
+    let dlq_attrs = &queue_attributes(&dlq_url);
     assert_eq!(
         dlq_attrs["FifoQueue"].as_str(),
         Some("true"),

@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use bpi_aws::sqs::Outgoing;
 use bpi_core::{Message, MessageId};
 use queue_processor::{Delivery, Work, WorkError};
 
@@ -98,7 +98,11 @@ pub(crate) async fn send_groups(
                 }
                 .to_body()
             };
-            entries.push((format!("g{g}"), format!("{g}-{n}"), body));
+            entries.push(Outgoing {
+                body,
+                group_id: Some(format!("g{g}")),
+                deduplication_id: Some(format!("{g}-{n}")),
+            });
         }
     }
     // A group's messages must be sent in order: one sender, batch after batch.
@@ -106,28 +110,7 @@ pub(crate) async fn send_groups(
         while depth(&queue).await.visible > MOST_WAITING {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let batch: Vec<_> = chunk
-            .iter()
-            .enumerate()
-            .map(|(i, (group, dedup, body))| {
-                SendMessageBatchRequestEntry::builder()
-                    .id(format!("e{i}"))
-                    .message_body(body)
-                    .message_group_id(group)
-                    .message_deduplication_id(dedup)
-                    .build()
-                    .expect("entry")
-            })
-            .collect();
-        let out = queue
-            .client()
-            .send_message_batch()
-            .queue_url(queue.url())
-            .set_entries(Some(batch))
-            .send()
-            .await
-            .expect("send batch");
-        assert!(out.failed().is_empty(), "{:?}", out.failed());
+        send_outgoing(&queue, chunk).await;
     }
 }
 

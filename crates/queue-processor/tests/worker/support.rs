@@ -8,7 +8,7 @@ use std::time::Duration;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use bpi_aws::AwsClients;
 use bpi_aws::cloudwatch::WorkerMetricsClient;
-use bpi_aws::sqs::Queue;
+use bpi_aws::sqs::{Outgoing, Queue};
 use bpi_core::config::ProcessorConfig;
 use bpi_core::{Message, MessageId, QueueDepth};
 use queue_processor::counters::Counters;
@@ -52,14 +52,29 @@ pub async fn create_queue(
 
 /// Sends bodies in batches of 10.
 pub async fn send_bodies(queue: &Queue, bodies: &[String]) {
-    for (chunk_no, chunk) in bodies.chunks(10).enumerate() {
+    let entries: Vec<Outgoing> = bodies
+        .iter()
+        .map(|body| Outgoing {
+            body: body.clone(),
+            group_id: None,
+            deduplication_id: None,
+        })
+        .collect();
+    send_outgoing(queue, &entries).await;
+}
+
+/// Sends messages (a FIFO queue's with their group and deduplication ids) in batches of 10, in order.
+pub async fn send_outgoing(queue: &Queue, messages: &[Outgoing]) {
+    for (chunk_no, chunk) in messages.chunks(10).enumerate() {
         let entries: Vec<_> = chunk
             .iter()
             .enumerate()
-            .map(|(i, body)| {
+            .map(|(i, m)| {
                 SendMessageBatchRequestEntry::builder()
                     .id(format!("m{chunk_no}-{i}"))
-                    .message_body(body)
+                    .message_body(&m.body)
+                    .set_message_group_id(m.group_id.clone())
+                    .set_message_deduplication_id(m.deduplication_id.clone())
                     .build()
                     .expect("entry")
             })
