@@ -1,7 +1,7 @@
 //! `bpi schedule`: the forecaster's dry run. It reads what the updater reads (14 days of the queue's
 //! NumberOfMessagesSent, the target in force, the service's scheduled actions) and prints the schedule the updater
 //! would write, why each window exists and the writes it would make, through the same core function
-//! (`bpi_core::forecast::schedule_for`). Nothing is changed.
+//! (`bpi_core::deployed::schedule_for`). Nothing is changed.
 
 use std::time::{Duration, SystemTime};
 
@@ -11,7 +11,8 @@ use bpi_aws::autoscaling::describe_target_tracking_policy;
 use bpi_aws::cloudwatch::read_messages_sent;
 use bpi_aws::scheduled::scheduled_actions;
 use bpi_core::config::UpdaterConfig;
-use bpi_core::forecast::{HISTORY_MINUTES, ScheduleRecord, schedule_for};
+use bpi_core::deployed::schedule_for;
+use bpi_core::forecast::{HISTORY_MINUTES, ScheduleRecord};
 use bpi_core::target_bpi;
 
 /// The schedule the updater's next run would write for the service of `config`.
@@ -39,7 +40,7 @@ pub async fn run(clients: &AwsClients, config: &UpdaterConfig) -> anyhow::Result
     let now_secs = now
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let keep = bpi_core::keep_alive::keep_alive_for(config, &sent, now_secs, target);
+    let keep = bpi_core::deployed::keep_alive_for(config, &sent, now_secs, target);
     Ok(schedule_for(
         config,
         &sent,

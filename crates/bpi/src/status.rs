@@ -17,8 +17,9 @@ use bpi_core::capacity::{CapacityModel, NeedReason, NeededCapacity, ServiceLoad}
 use bpi_core::config::{
     APP_NOT_READY_METRIC, QUEUE_DIMENSION, QueueRef, SamplerConfig, TYPE_DIMENSION, UpdaterConfig,
 };
+use bpi_core::deployed::keep_alive_for;
 use bpi_core::forecast::{NextAction, ScheduledActionSpec, is_ours, written_schedule};
-use bpi_core::keep_alive::{self, KeepAlive, keep_alive_for};
+use bpi_core::keep_alive::{self, KeepAlive};
 use bpi_core::policy::{NeedVerdict, PolicySettings, need_verdict, target_tracking_config};
 use bpi_core::sampler::{
     BPI_METRIC, FAST_PATH_METRIC, NEEDED_METRIC, RECENT_MPD_MINUTES, fast_path_target,

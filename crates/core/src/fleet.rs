@@ -58,27 +58,6 @@ pub fn entry_parameter_name(registry_path: &str, cluster: &str, service: &str) -
     )
 }
 
-/// Checks a registry path: `/` then SSM's parameter name characters, not one of AWS's reserved prefixes.
-pub fn validate_registry_path(path: &str) -> Result<(), String> {
-    let reserved = ["/aws", "/ssm"];
-    let ok = path.starts_with('/')
-        && path.len() > 1
-        && path.len() <= 900
-        && !path.ends_with('/')
-        && !path.contains("//")
-        && path
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/_.-".contains(c))
-        && !reserved
-            .iter()
-            .any(|r| path.to_ascii_lowercase().starts_with(r));
-    if ok {
-        Ok(())
-    } else {
-        Err("expected a path such as /ecs-sqs-bpi/services: / then letters, digits, _ . - and /, no trailing /, not under /aws or /ssm".to_string())
-    }
-}
-
 /// A registry entry that cannot be used: the sampler logs it, counts it and serves the others.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EntryError {
@@ -478,9 +457,9 @@ mod tests {
 
     #[test]
     fn registry_paths_are_checked() {
-        assert!(validate_registry_path(PATH).is_ok());
+        assert!(crate::config::validate_registry_path(PATH).is_ok());
         for bad in ["", "/", "services", "/a/", "/a//b", "/aws/x", "/a b"] {
-            assert!(validate_registry_path(bad).is_err(), "{bad}");
+            assert!(crate::config::validate_registry_path(bad).is_err(), "{bad}");
         }
         assert_eq!(
             entry_parameter_name("/p/", "c", "s"),

@@ -220,36 +220,6 @@ pub const EVERY_MINUTES: u32 = 5;
 /// Minutes of history the keep-alive reads: the last day.
 pub const HISTORY_MINUTES: usize = 24 * 60;
 
-/// The keep-alive as a deployment runs it (the updater, hourly and on its own schedule): the last day of
-/// CloudWatch's NumberOfMessagesSent datapoints up to the minute of `now_epoch_secs` (every minute published: unlike
-/// the forecaster, which leaves the newest minutes out lest an unpublished minute read as a fall, the keep-alive
-/// only looks for messages, and a published minute's are real), MPD from `target` (the target in force), the
-/// deployment's capacity model, its idle wait as the shortest.
-pub fn keep_alive_for(
-    config: &crate::config::UpdaterConfig,
-    sent: &[(i64, f64)],
-    now_epoch_secs: u64,
-    target: f64,
-) -> KeepAlive {
-    let history =
-        crate::forecast::SentHistory::ending_at(sent, now_epoch_secs / 60, HISTORY_MINUTES as u64);
-    let model = config.capacity_model();
-    keep_alive(
-        &history.per_minute,
-        crate::target::mpd_of_target(&config.target, target),
-        &model,
-        config.policy.max_capacity,
-        &KeepAliveSettings {
-            task_start_secs: model.task_start_secs,
-            miss_budget: DEFAULT_MISS_BUDGET,
-            fewest_idle_minutes: config.policy.idle_minutes.max(1),
-            most_idle_minutes: DEFAULT_MOST_IDLE_MINUTES,
-            floor_minutes: FLOOR_MINUTES,
-            headroom_quantile: HEADROOM_QUANTILE,
-        },
-    )
-}
-
 /// The headroom quantile the advice prices (`bpi plan --history`, the what-if): the 99th percentile of the history's
 /// start windows.
 pub const ADVICE_HEADROOM_QUANTILE: f64 = 0.99;
@@ -534,25 +504,6 @@ mod tests {
         assert!((advice.floor_task_hours_per_month - 146.0).abs() < 1e-6);
         assert_eq!(advice.keep_alive.headroom_tasks, 1, "6 messages a start");
         assert_eq!(advice.headroom_task_hours_per_month, 0.0);
-    }
-
-    #[test]
-    fn a_deployment_reads_every_published_minute_up_to_now() {
-        let config = crate::config::UpdaterConfig::from_env(&[
-            ("CLUSTER_NAME", "c"),
-            ("SERVICE_NAME", "s"),
-            ("QUEUE_NAME", "q"),
-            ("MIN_CAPACITY", "0"),
-        ])
-        .expect("valid");
-        let now = 10 * 86_400;
-        // One message two minutes ago: within the forecaster's delivery margin, but published, so the queue is
-        // active.
-        let k = keep_alive_for(&config, &[(now as i64 - 120, 1.0)], now, 10.0);
-        assert!(k.active);
-        assert_eq!(k.floor_tasks, 1);
-        let k = keep_alive_for(&config, &[(now as i64 - 3_600, 1.0)], now, 10.0);
-        assert!(!k.active, "an hour ago is past the shortest wait");
     }
 
     #[test]

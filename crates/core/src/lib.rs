@@ -33,6 +33,7 @@ pub mod capacity;
 pub mod config;
 pub mod cost;
 pub mod decision;
+pub mod deployed;
 pub mod durations;
 pub mod fleet;
 pub mod forecast;

@@ -9,11 +9,12 @@ use std::time::{Duration, SystemTime};
 
 use bpi_aws::{AwsClients, AwsError};
 use bpi_core::config::UpdaterConfig;
+use bpi_core::deployed::{keep_alive_for, schedule_for};
 use bpi_core::forecast::{
     DELIVERY_MARGIN_MINUTES, DeleteScheduledActionRequest, ExistingAction, HISTORY_MINUTES,
-    ScheduleChange, ScheduleRecord, is_ours, raise_in_force, schedule_for,
+    ScheduleChange, ScheduleRecord, is_ours, raise_in_force,
 };
-use bpi_core::keep_alive::{self, KeepAlive, MinimumChange, keep_alive_for, minimum_change};
+use bpi_core::keep_alive::{self, KeepAlive, MinimumChange, minimum_change};
 use bpi_core::policy::target_tracking_policy;
 pub use bpi_core::update::WhenUnmeasured;
 use bpi_core::update::{MpdStatus, UpdateInputs, plan_update};

@@ -275,6 +275,27 @@ fn queue_docs() -> Vec<VarDoc> {
     ]
 }
 
+/// Checks a registry path: `/` then SSM's parameter name characters, not one of AWS's reserved prefixes.
+pub fn validate_registry_path(path: &str) -> Result<(), String> {
+    let reserved = ["/aws", "/ssm"];
+    let ok = path.starts_with('/')
+        && path.len() > 1
+        && path.len() <= 900
+        && !path.ends_with('/')
+        && !path.contains("//")
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/_.-".contains(c))
+        && !reserved
+            .iter()
+            .any(|r| path.to_ascii_lowercase().starts_with(r));
+    if ok {
+        Ok(())
+    } else {
+        Err("expected a path such as /ecs-sqs-bpi/services: / then letters, digits, _ . - and /, no trailing /, not under /aws or /ssm".to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

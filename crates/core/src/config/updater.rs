@@ -210,7 +210,7 @@ pub fn registry_path(env: &(impl EnvSource + ?Sized)) -> Result<Option<String>, 
     if path.is_empty() {
         return Ok(None);
     }
-    crate::fleet::validate_registry_path(&path)
+    super::validate_registry_path(&path)
         .map_err(|p| config_error(REGISTRY_PATH.name, Some(path.clone()), p))?;
     Ok(Some(path))
 }

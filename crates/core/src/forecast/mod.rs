@@ -115,38 +115,6 @@ pub fn forecast(
     }
 }
 
-/// The forecaster as a deployment runs it (the updater with each run, `bpi schedule` as a dry run): the history
-/// from CloudWatch's NumberOfMessagesSent datapoints before `now_epoch_secs`, windows sized by the deployment's
-/// capacity model at the MPD of `target` (the target in force), lowered back to `min_capacity` (the configured
-/// minimum raised to the keep-alive's floor, `crate::keep_alive`), the record against the service's `existing`
-/// actions.
-pub fn schedule_for(
-    config: &crate::config::UpdaterConfig,
-    sent: &[(i64, f64)],
-    now_epoch_secs: u64,
-    target: f64,
-    min_capacity: u32,
-    existing: &[ExistingAction],
-    applied: bool,
-) -> ScheduleRecord {
-    let history = SentHistory::from_datapoints(sent, now_epoch_secs);
-    let sizing = WindowSizing {
-        model: config.capacity_model(),
-        mpd_secs: crate::target::mpd_of_target(&config.target, target),
-        min_capacity,
-        max_capacity: config.policy.max_capacity,
-    };
-    // The history ends DELIVERY_MARGIN_MINUTES before now; a cycle counts once PEAK_MINUTES past its onset, so
-    // learning at the real now never reads a minute not yet published as a miss.
-    let wanted = forecast(
-        &history,
-        now_epoch_secs / 60,
-        &sizing,
-        &config.forecast_settings(),
-    );
-    ScheduleRecord::of(&wanted, existing, now_epoch_secs / 60, applied)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
