@@ -8,7 +8,8 @@
 //! Receiving: a long poll is issued only when a processing slot is free and nothing received waits locally; it asks
 //! for the free slots plus a prefetch sized to [`ProcessorConfig::prefetch_secs`] of work at the recent mean
 //! duration. Quick messages are thus received ten at a time (few requests per message) while long ones are taken
-//! one slot at a time, so a busy task never sits on work an idle task could start.
+//! one slot at a time, so a busy task never sits on work an idle task could start. A FIFO queue is received one
+//! message at a time ([`crate::dispatch`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -369,7 +370,14 @@ impl<W: Work> Worker<W> {
             && holding_room
             && state.tasks.len() < concurrency
         {
-            let max = receive_size(&self.config, state.tasks.len(), state.mean);
+            // A FIFO queue is received one message at a time (Shoryuken's choice): SQS fills a batch with one
+            // group's messages, and a later one held behind an earlier one that fails must be given back, which
+            // counts a receive toward maxReceiveCount: a poison message's neighbours were dead-lettered with it.
+            let max = if state.dispatch.ordered() {
+                1
+            } else {
+                receive_size(&self.config, state.tasks.len(), state.mean)
+            };
             state.receive = Some(tokio::spawn(receive_until_ok(
                 self.queue.clone(),
                 max,

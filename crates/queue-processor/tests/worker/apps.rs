@@ -483,7 +483,7 @@ async fn fifo_scenario<W: queue_processor::Work + Clone>(
     ));
     let valid = (FIFO_GROUPS * FIFO_PER_GROUP) as usize - FIFO_POISONED.len();
     let first = RunningWorker::start(clients, &q.queue, config.clone(), work.clone());
-    wait_until(Duration::from_secs(60), "a third processed", || {
+    wait_until(Duration::from_secs(180), "a third processed", || {
         let n = processed();
         async move { n >= valid / 3 }
     })
@@ -491,7 +491,7 @@ async fn fifo_scenario<W: queue_processor::Work + Clone>(
     let second = RunningWorker::start(clients, &q.queue, config.clone(), work);
     first.stop().await;
     wait_until(
-        Duration::from_secs(120),
+        Duration::from_secs(300),
         "every valid message processed and the failing ones dead-lettered",
         || {
             let n = processed();

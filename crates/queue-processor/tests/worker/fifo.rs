@@ -199,7 +199,7 @@ async fn concurrency_eight_keeps_every_groups_order_through_poison_a_drain_and_a
         config(&q.queue, &settings),
         work.clone(),
     );
-    wait_until(Duration::from_secs(60), "300 messages processed", || {
+    wait_until(Duration::from_secs(180), "300 messages processed", || {
         let done = work.ledger.lock().expect("lock").processed.len();
         async move { done >= 300 }
     })
@@ -214,7 +214,7 @@ async fn concurrency_eight_keeps_every_groups_order_through_poison_a_drain_and_a
     let drained = first.stop().await;
     let valid = GROUPS * PER_GROUP - POISONED.len() as u64;
     wait_until(
-        Duration::from_secs(120),
+        Duration::from_secs(300),
         "every valid message processed and the poison dead-lettered",
         || {
             let done = work.ledger.lock().expect("lock").processed.len() as u64;
